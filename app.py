@@ -1,0 +1,22 @@
+"""The Chalice application: one Lambda for the staff API and the spectators' pages, plus
+event handlers. Kept thin: it creates the app, registers one Blueprint per area, and wires
+request-scoped logging. Everything else lives in ``chalicelib``.
+"""
+from chalice import Chalice
+
+from chalicelib.handlers import audit, catalog, openapi
+from chalicelib.observability import logger
+
+app = Chalice(app_name="ticketing")
+app.log.setLevel("INFO")
+
+for area in (catalog, audit, openapi):
+    app.register_blueprint(area.bp)
+
+
+@app.middleware("http")
+def request_logging(event, get_response):
+    """Every log line of a request carries its request id; the tenant is added once known."""
+    logger.clear_state()
+    logger.append_keys(request_id=event.context.get("requestId"), path=event.context.get("resourcePath"))
+    return get_response(event)

@@ -1,0 +1,1 @@
+"""The ticketing back office: everything the Lambda functions run besides ``app.py``."""

@@ -1,0 +1,1 @@
+"""Adapters: the outside world (clock, ids, signing, tokens, AWS, Stripe, mail) behind small interfaces."""

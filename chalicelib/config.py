@@ -1,0 +1,61 @@
+"""Settings: the one place that reads the environment.
+
+Every other module takes what it needs from :data:`settings`. The values come from the
+process environment, which is filled by ``.chalice/config.json`` per stage in AWS, by the
+local stack runner in development and by the test harness in tests. Endpoints left empty
+mean "the real AWS service"; local runs point them at DynamoDB Local and moto.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+
+def _env(name: str, default: str = "") -> str:
+    return os.environ.get(name, default).strip()
+
+
+def _flag(name: str, default: bool = False) -> bool:
+    raw = _env(name)
+    return default if not raw else raw.lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    stage: str
+    aws_region: str
+    table_prefix: str
+    dynamodb_endpoint: str | None
+    aws_endpoint: str | None
+    jwks_url: str
+    jwt_issuer: str
+    jwt_audience: str | None
+    signing_secret: str
+    public_base_url: str
+    default_timezone: str
+    max_body_bytes: int
+
+    @property
+    def is_local(self) -> bool:
+        return self.dynamodb_endpoint is not None
+
+
+def load_settings() -> Settings:
+    stage = _env("STAGE", "dev")
+    return Settings(
+        stage=stage,
+        aws_region=_env("AWS_REGION", _env("AWS_DEFAULT_REGION", "eu-west-3")),
+        table_prefix=_env("TABLE_PREFIX", f"ticketing-{stage}-"),
+        dynamodb_endpoint=_env("DYNAMODB_ENDPOINT") or None,
+        aws_endpoint=_env("AWS_ENDPOINT") or None,
+        jwks_url=_env("JWKS_URL"),
+        jwt_issuer=_env("JWT_ISSUER", "https://ticketing.local/dev"),
+        jwt_audience=_env("JWT_AUDIENCE") or None,
+        signing_secret=_env("SIGNING_SECRET", "dev-only-signing-secret-change-me"),
+        public_base_url=_env("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
+        default_timezone=_env("DEFAULT_TIMEZONE", "Europe/Paris"),
+        max_body_bytes=int(_env("MAX_BODY_BYTES", "262144")),
+    )
+
+
+settings = load_settings()

@@ -1,0 +1,78 @@
+"""Typed domain errors. Services raise these; the HTTP layer turns each into problem+json.
+
+Each error carries a stable ``kind`` (the last part of the problem ``type`` URI) and an
+HTTP status, so the mapping lives here once and never in handlers.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass
+class FieldError:
+    field: str
+    message: str
+
+
+class DomainError(Exception):
+    status = 400
+    kind = "bad-request"
+    title = "Bad request"
+
+    def __init__(self, detail: str, *, errors: list[FieldError] | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = errors or []
+
+
+class InvalidInput(DomainError):
+    status = 422
+    kind = "validation"
+    title = "The request has invalid fields"
+
+
+class MalformedRequest(DomainError):
+    status = 400
+    kind = "malformed-request"
+    title = "The request body is not valid JSON"
+
+
+class PayloadTooLarge(DomainError):
+    status = 413
+    kind = "payload-too-large"
+    title = "The request body is too large"
+
+
+class Unauthenticated(DomainError):
+    status = 401
+    kind = "unauthenticated"
+    title = "A valid staff token is required"
+
+
+class Forbidden(DomainError):
+    status = 403
+    kind = "forbidden"
+    title = "This action needs another role"
+
+
+class NotFound(DomainError):
+    status = 404
+    kind = "not-found"
+    title = "Not found"
+
+
+class Conflict(DomainError):
+    status = 409
+    kind = "conflict"
+    title = "The request conflicts with the current state"
+
+
+class ConcurrentChange(Conflict):
+    kind = "concurrent-change"
+    title = "Someone else changed this first; reload and try again"
+
+
+class Unexpected(DomainError):
+    status = 500
+    kind = "internal"
+    title = "Something went wrong on our side; it was logged"

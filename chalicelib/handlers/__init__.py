@@ -1,0 +1,1 @@
+"""HTTP handlers: one Blueprint per area. They parse and validate input, call a service, shape output."""

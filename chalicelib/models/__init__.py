@@ -1,0 +1,1 @@
+"""PynamoDB models, one module per aggregate. Every partition key starts with the tenant id."""

@@ -1,0 +1,23 @@
+"""Every model with a table, and the table creation used by the local stack and the tests.
+
+In AWS the tables are created by the CloudFormation in ``infra/`` (generated from these
+same models by ``infra/tables.py``), never by the app.
+"""
+from __future__ import annotations
+
+from pynamodb.models import Model
+
+from chalicelib.models.audit import AuditEvent
+from chalicelib.models.catalog import Venue
+
+MODELS: tuple[type[Model], ...] = (AuditEvent, Venue)
+
+
+def create_missing_tables() -> list[str]:
+    """Create the tables that do not exist yet; returns the names created."""
+    created = []
+    for model in MODELS:
+        if not model.exists():
+            model.create_table(billing_mode="PAY_PER_REQUEST", wait=True)
+            created.append(model.Meta.table_name)
+    return created

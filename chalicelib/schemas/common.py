@@ -1,0 +1,68 @@
+"""Shared schema building blocks: strict input models, bounded texts, money, paging, problems.
+
+Input models forbid unknown fields and are strict (``"12"`` is not a price), and every
+text has a length bound, so bad input is refused at the edge with the offending field named.
+``defer_build`` keeps schema construction out of the cold start: a model is built the
+first time a request needs it.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Generic, TypeVar
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+T = TypeVar("T")
+
+
+class InputModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, defer_build=True, str_strip_whitespace=True)
+
+
+class OutputModel(BaseModel):
+    model_config = ConfigDict(from_attributes=True, defer_build=True)
+
+
+def _aware(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("must include a time zone offset, e.g. 2026-12-31T20:30:00+01:00")
+    return value
+
+
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+ShortText = Annotated[str, StringConstraints(max_length=200)]
+LongText = Annotated[str, StringConstraints(max_length=4000)]
+Code = Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.-]+$")]
+Id = Annotated[str, StringConstraints(min_length=26, max_length=26, pattern=r"^[0-9A-HJKMNP-TV-Z]{26}$")]
+Cents = Annotated[int, Field(ge=0, le=100_000_000, description="Amount in minor units (cents)")]
+Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$"), Field(description="ISO 4217 code")]
+AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
+Language = Annotated[str, StringConstraints(pattern=r"^(fr|en)$")]
+
+
+class PageQuery(InputModel):
+    model_config = ConfigDict(extra="forbid", strict=False, defer_build=True)
+
+    limit: int = Field(default=50, ge=1, le=200)
+    cursor: Annotated[str, StringConstraints(max_length=2000)] | None = None
+
+
+class PageOut(OutputModel, Generic[T]):
+    items: list[T]
+    next_cursor: str | None = Field(description="Pass as `cursor` to get the next page; null at the end")
+
+
+class FieldProblem(BaseModel):
+    field: str
+    message: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    errors: list[FieldProblem] = []

@@ -1,0 +1,50 @@
+"""Cursor paging over DynamoDB Queries, without row caps.
+
+A page is one Query with ``Limit``; its ``LastEvaluatedKey`` goes back to the client as an
+opaque cursor, signed and bound to the listing's *scope* (which includes the tenant), so a
+cursor cannot be forged, edited, or replayed against another listing or tenant.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Callable, Generic, Iterable, TypeVar
+
+from chalicelib.adapters import signing
+from chalicelib.errors import FieldError, InvalidInput
+
+T = TypeVar("T")
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 200
+
+
+@dataclass
+class Page(Generic[T]):
+    items: list[T]
+    next_cursor: str | None
+
+
+def _purpose(scope: str) -> str:
+    return f"cursor:{scope}"
+
+
+def start_key(scope: str, cursor: str | None) -> dict | None:
+    """The ``ExclusiveStartKey`` a cursor stands for, or a 422 naming ``cursor``."""
+    if not cursor:
+        return None
+    try:
+        return json.loads(signing.verify(_purpose(scope), cursor)["k"])
+    except (signing.BadSignature, KeyError, ValueError) as error:
+        raise InvalidInput(
+            "The cursor is not one this listing produced.",
+            errors=[FieldError("cursor", "invalid cursor for this listing")],
+        ) from error
+
+
+def paged(scope: str, cursor: str | None, run_query: Callable[[dict | None], Iterable[T]]) -> Page[T]:
+    """Run ``run_query(exclusive_start_key)`` (a PynamoDB result iterator) into one page."""
+    results = run_query(start_key(scope, cursor))
+    items = list(results)
+    last_key = getattr(results, "last_evaluated_key", None)
+    next_cursor = signing.sign(_purpose(scope), {"k": json.dumps(last_key, sort_keys=True)}) if last_key else None
+    return Page(items=items, next_cursor=next_cursor)

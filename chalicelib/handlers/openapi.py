@@ -8,7 +8,7 @@ from functools import lru_cache
 
 from chalice import Blueprint, Response
 from pydantic import BaseModel
-from pydantic.json_schema import models_json_schema
+from pydantic.json_schema import GenerateJsonSchema, models_json_schema
 
 from chalicelib.handlers.http import ROUTE_DOCS, RouteDoc, public_route
 from chalicelib.schemas.common import Problem
@@ -18,13 +18,24 @@ _PATH_PARAM = re.compile(r"{([^}]+)}")
 _REF = "#/components/schemas/{model}"
 
 
+class _OpenApiSchema(GenerateJsonSchema):
+    """Patch models use ``field: T = None`` for "may be omitted, never null"; their schema
+    must not advertise a ``null`` default that the type itself refuses."""
+
+    def default_schema(self, schema):
+        json_schema = super().default_schema(schema)
+        if schema.get("default", ...) is None and schema["schema"]["type"] != "nullable":
+            json_schema.pop("default", None)
+        return json_schema
+
+
 def _problem(description: str) -> dict:
     return {"description": description,
             "content": {"application/problem+json": {"schema": {"$ref": _REF.format(model="Problem")}}}}
 
 
 def _query_parameters(model: type[BaseModel], schemas: dict) -> list[dict]:
-    schema = model.model_json_schema(ref_template=_REF)
+    schema = model.model_json_schema(ref_template=_REF, schema_generator=_OpenApiSchema)
     required = set(schema.get("required", []))
     return [{"name": name, "in": "query", "required": name in required, "schema": prop}
             for name, prop in schema.get("properties", {}).items()]
@@ -64,7 +75,7 @@ def openapi_document() -> dict:
         if route.response is not None:
             wanted.add((route.response, "serialization"))
     refs, definitions = models_json_schema(sorted(wanted, key=lambda pair: (pair[0].__name__, pair[1])),
-                                           ref_template=_REF)
+                                           ref_template=_REF, schema_generator=_OpenApiSchema)
     schemas = definitions.get("$defs", {})
     paths: dict = {}
     for route in ROUTE_DOCS:

@@ -8,9 +8,10 @@ from __future__ import annotations
 from pynamodb.models import Model
 
 from chalicelib.models.audit import AuditEvent
+from chalicelib.models.contacts import Contact
 from chalicelib.models.catalog import Venue
 
-MODELS: tuple[type[Model], ...] = (AuditEvent, Venue)
+MODELS: tuple[type[Model], ...] = (AuditEvent, Contact, Venue)
 
 
 def create_missing_tables() -> list[str]:

@@ -1,0 +1,66 @@
+"""Contacts: the people who buy, attend, subscribe, and receive mail.
+
+A contact holds what staff edit (names, language, emails with newsletter consent, phones,
+addresses, free criteria such as "Stop automatic renewal") and what the system fills
+(``system_fields`` such as a subscriber number; per-address delivery facts such as
+``undeliverable``), which staff edits never erase.
+
+``search_name`` (accent- and case-folded "last first") feeds the ``by_name`` index so the
+customer record can find people by name prefix with a Query.
+"""
+from __future__ import annotations
+
+from pynamodb.attributes import (BooleanAttribute, ListAttribute, MapAttribute, UnicodeAttribute,
+                                 UTCDateTimeAttribute)
+from pynamodb.indexes import GlobalSecondaryIndex
+
+from chalicelib.models.base import TenantEntity, index_meta, table_meta
+
+
+class EmailEntry(MapAttribute):
+    address = UnicodeAttribute()
+    newsletter_consent = BooleanAttribute(default=False)
+    # Filled by the mail pipeline, never by staff edits:
+    undeliverable = BooleanAttribute(default=False)
+    complained = BooleanAttribute(default=False)
+    delivery_note = UnicodeAttribute(null=True)
+    delivery_noted_at = UTCDateTimeAttribute(null=True)
+
+
+class PhoneEntry(MapAttribute):
+    number = UnicodeAttribute()
+    kind = UnicodeAttribute(default="mobile")
+
+
+class AddressEntry(MapAttribute):
+    kind = UnicodeAttribute(default="home")
+    line1 = UnicodeAttribute()
+    line2 = UnicodeAttribute(null=True)
+    postcode = UnicodeAttribute(null=True)
+    city = UnicodeAttribute()
+    country = UnicodeAttribute(default="FR")
+
+
+class ContactsByName(GlobalSecondaryIndex):
+    Meta = index_meta("by_name")
+
+    tenant_id = UnicodeAttribute(hash_key=True)
+    search_name = UnicodeAttribute(range_key=True)
+
+
+class Contact(TenantEntity):
+    entity_type = "contact"
+    Meta = table_meta("contacts")
+
+    title = UnicodeAttribute(null=True)
+    first_name = UnicodeAttribute(null=True)
+    last_name = UnicodeAttribute()
+    language = UnicodeAttribute(default="fr")
+    emails = ListAttribute(of=EmailEntry, default=list)
+    phones = ListAttribute(of=PhoneEntry, default=list)
+    addresses = ListAttribute(of=AddressEntry, default=list)
+    criteria = MapAttribute(default=dict)
+    system_fields = MapAttribute(default=dict)
+    search_name = UnicodeAttribute()
+
+    by_name = ContactsByName()

@@ -1,0 +1,111 @@
+"""Contact requests and responses. System-filled fields appear in responses only."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import Field, StringConstraints, field_validator
+
+from chalicelib.schemas.common import EmailAddress, InputModel, Language, Name, OutputModel, ShortText
+
+Title = Literal["M.", "Mme", "Mx", "Dr", "Me"]
+CriterionName = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+CriterionValue = Annotated[str, StringConstraints(max_length=200)]
+Phone = Annotated[str, StringConstraints(min_length=3, max_length=30, pattern=r"^\+?[0-9 ().-]+$")]
+Country = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
+
+
+class EmailIn(InputModel):
+    address: EmailAddress
+    newsletter_consent: bool = False
+
+
+class PhoneIn(InputModel):
+    number: Phone
+    kind: Literal["mobile", "home", "work"] = "mobile"
+
+
+class AddressIn(InputModel):
+    kind: Literal["home", "billing", "work", "delivery"] = "home"
+    line1: Name
+    line2: ShortText | None = None
+    postcode: Annotated[str, StringConstraints(max_length=16)] | None = None
+    city: Name
+    country: Country = "FR"
+
+
+class ContactIn(InputModel):
+    title: Title | None = None
+    first_name: ShortText | None = None
+    last_name: Name
+    language: Language = "fr"
+    emails: list[EmailIn] = Field(default_factory=list, max_length=10)
+    phones: list[PhoneIn] = Field(default_factory=list, max_length=10)
+    addresses: list[AddressIn] = Field(default_factory=list, max_length=10)
+    criteria: dict[CriterionName, CriterionValue] = Field(default_factory=dict, max_length=100)
+
+
+class ContactPatch(InputModel):
+    """Lists replace the contact's list (delivery facts of kept addresses survive);
+    ``criteria`` is merged, a ``null`` value removes that criterion."""
+
+    title: Title | None = None
+    first_name: ShortText | None = None
+    last_name: Name = None
+    language: Language = None
+    emails: list[EmailIn] = Field(default=None, max_length=10)
+    phones: list[PhoneIn] = Field(default=None, max_length=10)
+    addresses: list[AddressIn] = Field(default=None, max_length=10)
+    criteria: dict[CriterionName, CriterionValue | None] = Field(default=None, max_length=100)
+
+
+class EmailOut(OutputModel):
+    address: str
+    newsletter_consent: bool
+    undeliverable: bool
+    complained: bool
+    delivery_note: str | None = None
+    delivery_noted_at: datetime | None = None
+
+
+class PhoneOut(OutputModel):
+    number: str
+    kind: str
+
+
+class AddressOut(OutputModel):
+    kind: str
+    line1: str
+    line2: str | None = None
+    postcode: str | None = None
+    city: str
+    country: str
+
+
+class ContactOut(OutputModel):
+    id: str
+    title: str | None
+    first_name: str | None
+    last_name: str
+    language: str
+    emails: list[EmailOut]
+    phones: list[PhoneOut]
+    addresses: list[AddressOut]
+    criteria: dict[str, str]
+    system_fields: dict[str, str] = Field(description="Filled by the system; staff edits never change them")
+    version: int | None
+    created_at: datetime
+    updated_at: datetime
+
+    @field_validator("criteria", "system_fields", mode="before")
+    @classmethod
+    def _plain_map(cls, value):
+        return value.as_dict() if hasattr(value, "as_dict") else value
+
+
+class ContactSearch(InputModel):
+    model_config = {"extra": "forbid", "strict": False, "defer_build": True}
+
+    name: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = None
+    limit: int = Field(default=50, ge=1, le=200)
+    cursor: Annotated[str, StringConstraints(max_length=2000)] | None = None

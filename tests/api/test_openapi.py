@@ -1,0 +1,41 @@
+"""The OpenAPI document is valid 3.1 and documents every route the app registers."""
+from __future__ import annotations
+
+import json
+
+from openapi_spec_validator import validate
+
+
+def test_openapi_document_is_valid_and_complete(client, app):
+    response = client.get("/openapi.json")
+    assert response.status_code == 200
+    document = json.loads(response.body)
+    validate(document)
+    assert document["openapi"].startswith("3.1")
+    documented = {(path, method) for path, operations in document["paths"].items() for method in operations}
+    registered = {(path, method.lower()) for path, methods in app.routes.items() for method in methods}
+    assert registered - documented == set(), "routes missing from /openapi.json"
+    assert documented - registered == set(), "documented routes that do not exist"
+
+
+def test_staff_routes_declare_auth_and_problem_answers(client):
+    document = json.loads(client.get("/openapi.json").body)
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            if path == "/openapi.json":
+                assert "security" not in operation
+                continue
+            assert operation["security"] == [{"staffToken": []}], (method, path)
+            for status in ("401", "403", "422"):
+                assert "application/problem+json" in operation["responses"][status]["content"], (method, path, status)
+
+
+def test_write_bodies_reference_their_schemas(client, app):
+    document = json.loads(client.get("/openapi.json").body)
+    schemas = document["components"]["schemas"]
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            if method in ("post", "patch", "put"):
+                ref = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+                name = ref.rsplit("/", 1)[1]
+                assert name in schemas and schemas[name].get("additionalProperties") is False, (method, path)

@@ -1,0 +1,48 @@
+"""``chalice package`` builds a Lambda bundle that holds the app, chalicelib and the templates,
+within Lambda's size limits, with the DynamoDB tables generated from the models merged in."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+ZIPPED_LIMIT = 50 * 1024 * 1024
+UNZIPPED_LIMIT = 250 * 1024 * 1024
+
+
+@pytest.mark.slow
+def test_chalice_package_contains_the_app_and_templates_within_limits(tmp_path):
+    env = {**os.environ, "TABLE_PREFIX": "ticketing-prod-", "AWS_DEFAULT_REGION": "eu-west-3"}
+    tables = tmp_path / "tables.json"
+    tables.write_text(subprocess.run([sys.executable, "-m", "infra.tables"], cwd=ROOT, env=env, check=True,
+                                     capture_output=True, text=True).stdout)
+    out = tmp_path / "out"
+    chalice = Path(sys.executable).with_name("chalice")
+    result = subprocess.run([str(chalice), "package", "--stage", "prod", "--merge-template", str(tables), str(out)],
+                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stderr[-2000:]
+
+    bundle = out / "deployment.zip"
+    with zipfile.ZipFile(bundle) as archive:
+        names = set(archive.namelist())
+        unzipped = sum(info.file_size for info in archive.infolist())
+    assert "app.py" in names
+    assert {"chalicelib/config.py", "chalicelib/handlers/http.py"} <= names
+    for template in (ROOT / "templates").rglob("*"):
+        if template.is_file():
+            assert f"templates/{template.relative_to(ROOT / 'templates')}" in names
+    assert not any(name.startswith(("tests/", "devtools/", "bench/", "node_modules/")) for name in names)
+    assert bundle.stat().st_size < ZIPPED_LIMIT
+    assert unzipped < UNZIPPED_LIMIT
+
+    sam = json.loads((out / "sam.json").read_text())
+    contacts = sam["Resources"]["TableTicketingProdContacts"]["Properties"]
+    assert contacts["TableName"] == "ticketing-prod-contacts"
+    assert [k["KeyType"] for k in contacts["KeySchema"]] == ["HASH", "RANGE"]
+    assert contacts["KeySchema"][0]["AttributeName"] == "tenant_id"

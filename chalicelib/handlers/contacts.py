@@ -3,33 +3,30 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
-from chalicelib.handlers.http import page_out, staff_route
-from chalicelib.schemas.common import PageOut
-from chalicelib.schemas.contacts import ContactIn, ContactOut, ContactPatch, ContactSearch
+from chalicelib.handlers.http import staff_route
 from chalicelib.services import contacts
 
 bp = Blueprint(__name__)
 
 
-@staff_route(bp, "/contacts", method="POST", body=ContactIn, response=ContactOut, status=201,
-             summary="Create a contact", tag="contacts")
+@staff_route(bp, "/contacts", method="POST", body="contacts:ContactIn", response="contacts:ContactOut",
+             status=201, summary="Create a contact", tag="contacts")
 def create_contact(actor, body):
-    return ContactOut.model_validate(contacts.create_contact(actor, body.model_dump()))
+    return contacts.create_contact(actor, body.model_dump())
 
 
-@staff_route(bp, "/contacts", query=ContactSearch, response=PageOut[ContactOut],
+@staff_route(bp, "/contacts", query="contacts:ContactSearch", response="contacts:ContactOut", many=True,
              summary="List contacts, or find them by name prefix (accents and case ignored)", tag="contacts")
 def list_contacts(actor, query):
-    return page_out(ContactOut, contacts.list_contacts(actor, name_prefix=query.name, limit=query.limit,
-                                                       cursor=query.cursor))
+    return contacts.list_contacts(actor, name_prefix=query.name, limit=query.limit, cursor=query.cursor)
 
 
-@staff_route(bp, "/contacts/{contact_id}", response=ContactOut, summary="Read a contact", tag="contacts")
+@staff_route(bp, "/contacts/{contact_id}", response="contacts:ContactOut", summary="Read a contact", tag="contacts")
 def get_contact(actor, contact_id):
-    return ContactOut.model_validate(contacts.get_contact(actor, contact_id))
+    return contacts.get_contact(actor, contact_id)
 
 
-@staff_route(bp, "/contacts/{contact_id}", method="PATCH", body=ContactPatch, response=ContactOut,
-             summary="Edit a contact (system-filled fields are kept)", tag="contacts")
+@staff_route(bp, "/contacts/{contact_id}", method="PATCH", body="contacts:ContactPatch",
+             response="contacts:ContactOut", summary="Edit a contact (system-filled fields are kept)", tag="contacts")
 def update_contact(actor, contact_id, body):
-    return ContactOut.model_validate(contacts.update_contact(actor, contact_id, body.model_dump(exclude_unset=True)))
+    return contacts.update_contact(actor, contact_id, body.model_dump(exclude_unset=True))

@@ -1,50 +1,80 @@
-"""Plumbing shared by every staff route: authentication, input parsing, problem+json answers,
-and the registry of routes the OpenAPI document is generated from.
+"""Plumbing shared by every staff route: authentication, input parsing, response shaping,
+problem+json answers, and the registry of routes the OpenAPI document is generated from.
 
-A staff route is declared once with :func:`staff_route`, which says its role, body, query
-and response models. The view itself receives the verified :class:`Actor` and parsed,
-validated inputs and returns a response model; it never sees raw JSON nor builds errors.
+A staff route is declared once with :func:`staff_route`, which says its role and its body,
+query and response schemas. The view receives the verified :class:`Actor` and the parsed,
+validated inputs, and returns what the service returned (an entity, a
+:class:`~chalicelib.services.paging.Page` when ``many=True``, or ``None`` for 204); the
+decorator shapes it through the response schema. Views never see raw JSON nor build errors.
+
+Schemas are named ``"module:Class"`` (under ``chalicelib.schemas``) and imported on the
+first request that needs them: importing the app then costs neither pydantic nor any
+schema, and a cold start pays only for the schemas of the route it serves.
 
 Example::
 
-    @staff_route(bp, "/venues", method="POST", body=VenueIn, response=VenueOut, status=201,
-                 summary="Create a venue", tag="catalog")
+    @staff_route(bp, "/venues", method="POST", body="catalog:VenueIn", response="catalog:VenueOut",
+                 status=201, summary="Create a venue", tag="catalog")
     def create_venue(actor, body):
-        return VenueOut.model_validate(catalog.create_venue(actor, body))
+        return catalog.create_venue(actor, body.model_dump())
 """
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import lru_cache
+from importlib import import_module
 from typing import Any, Callable
 
 from chalice import Blueprint, Response
-from pydantic import BaseModel, ValidationError
 
 from chalicelib.adapters import tokens
+from chalicelib.config import settings
 from chalicelib.errors import (DomainError, FieldError, Forbidden, InvalidInput, MalformedRequest,
                                PayloadTooLarge, Unauthenticated, Unexpected)
-from chalicelib.config import settings
 from chalicelib.observability import logger
 from chalicelib.services.actors import Actor
 
 PROBLEM_BASE = "/problems/"
 ROLES = ("staff", "admin")
+SchemaName = "str | type"
+
+
+@lru_cache(maxsize=None)
+def schema(name: SchemaName) -> Any:
+    """The pydantic model ``"module:Class"`` of ``chalicelib.schemas`` (a class is returned as is)."""
+    if not isinstance(name, str):
+        return name
+    module, _, attribute = name.partition(":")
+    return getattr(import_module(f"chalicelib.schemas.{module}"), attribute)
+
+
+@lru_cache(maxsize=None)
+def page_schema(item: SchemaName) -> Any:
+    from chalicelib.schemas.common import PageOut
+
+    return PageOut[schema(item)]
 
 
 @dataclass(frozen=True)
 class RouteDoc:
-    """What the OpenAPI generator needs to know about one route."""
+    """What the OpenAPI generator needs to know about one route (schemas by name)."""
 
     method: str
     path: str
     summary: str
     tag: str
     role: str | None
-    body: type[BaseModel] | None
-    query: type[BaseModel] | None
-    response: type[BaseModel] | None
+    body: SchemaName | None
+    query: SchemaName | None
+    response: SchemaName | None
+    many: bool
     status: int
+
+    def response_schema(self) -> Any:
+        if self.response is None:
+            return None
+        return page_schema(self.response) if self.many else schema(self.response)
 
 
 ROUTE_DOCS: list[RouteDoc] = []
@@ -63,17 +93,28 @@ def problem_response(error: DomainError, instance: str | None = None) -> Respons
                     headers={"Content-Type": "application/problem+json"})
 
 
-def json_response(payload: BaseModel | None, status: int) -> Response:
+def shaped(route: RouteDoc, result: Any) -> Any:
+    """The view's result as the route's response model (``None`` stays ``None``)."""
+    out = route.response_schema()
+    if result is None or out is None or isinstance(result, out):
+        return result
+    if route.many:
+        item = schema(route.response)
+        return out(items=[item.model_validate(entry) for entry in result.items], next_cursor=result.next_cursor)
+    return out.model_validate(result)
+
+
+def json_response(payload: Any, status: int) -> Response:
     body = "" if payload is None else payload.model_dump_json(by_alias=True)
-    return Response(body=body, status_code=status, headers={"Content-Type": "application/json"})
+    return Response(body=body, status_code=204 if payload is None and status == 200 else status,
+                    headers={"Content-Type": "application/json"})
 
 
-def page_out(item_model: type[BaseModel], page: Any) -> BaseModel:
+def page_out(item_model: SchemaName, page: Any) -> Any:
     """A service :class:`~chalicelib.services.paging.Page` as the ``PageOut`` of ``item_model``."""
-    from chalicelib.schemas.common import PageOut
-
-    return PageOut[item_model](items=[item_model.model_validate(item) for item in page.items],
-                               next_cursor=page.next_cursor)
+    item = schema(item_model)
+    return page_schema(item_model)(items=[item.model_validate(entry) for entry in page.items],
+                                   next_cursor=page.next_cursor)
 
 
 def authenticate(authorization: str | None, role: str) -> Actor:
@@ -91,14 +132,16 @@ def _has_role(granted: frozenset[str], required: str) -> bool:
     return required in granted or (required == "staff" and "admin" in granted)
 
 
-def _field_errors(error: ValidationError) -> list[FieldError]:
+def _field_errors(error: Any) -> list[FieldError]:
     return [
         FieldError(".".join(str(part) for part in item["loc"]) or "(body)", item["msg"])
         for item in error.errors(include_url=False)
     ]
 
 
-def parse_body(raw_body: bytes | None, model: type[BaseModel]) -> BaseModel:
+def parse_body(raw_body: bytes | None, model: SchemaName) -> Any:
+    from pydantic import ValidationError
+
     raw = raw_body or b""
     if len(raw) > settings.max_body_bytes:
         raise PayloadTooLarge(f"The body exceeds {settings.max_body_bytes} bytes.")
@@ -107,28 +150,31 @@ def parse_body(raw_body: bytes | None, model: type[BaseModel]) -> BaseModel:
     except ValueError:
         raise MalformedRequest("The body must be a JSON document.") from None
     try:
-        return model.model_validate_json(raw or b"null")
+        return schema(model).model_validate_json(raw or b"null")
     except ValidationError as error:
         raise InvalidInput("Some fields are invalid.", errors=_field_errors(error)) from None
 
 
-def parse_query(params: dict[str, str] | None, model: type[BaseModel]) -> BaseModel:
+def parse_query(params: dict[str, str] | None, model: SchemaName) -> Any:
+    from pydantic import ValidationError
+
     try:
-        return model.model_validate(dict(params or {}))
+        return schema(model).model_validate(dict(params or {}))
     except ValidationError as error:
         raise InvalidInput("Some query parameters are invalid.", errors=_field_errors(error)) from None
 
 
 def staff_route(bp: Blueprint, path: str, *, method: str = "GET", role: str = "staff",
-                body: type[BaseModel] | None = None, query: type[BaseModel] | None = None,
-                response: type[BaseModel] | None = None, status: int = 200,
+                body: SchemaName | None = None, query: SchemaName | None = None,
+                response: SchemaName | None = None, many: bool = False, status: int = 200,
                 summary: str, tag: str) -> Callable:
     """Register an authenticated JSON route on ``bp``; the view gets ``(actor, **path, body=, query=)``."""
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}")
 
     def register(view: Callable) -> Callable:
-        ROUTE_DOCS.append(RouteDoc(method, path, summary, tag, role, body, query, response, status))
+        route = RouteDoc(method, path, summary, tag, role, body, query, response, many, status)
+        ROUTE_DOCS.append(route)
 
         def endpoint(**path_params: str) -> Response:
             request = bp.current_request
@@ -140,7 +186,7 @@ def staff_route(bp: Blueprint, path: str, *, method: str = "GET", role: str = "s
                     inputs["body"] = parse_body(request.raw_body, body)
                 if query is not None:
                     inputs["query"] = parse_query(request.query_params, query)
-                return json_response(view(actor, **inputs), status)
+                return json_response(shaped(route, view(actor, **inputs)), status)
             except DomainError as error:
                 return problem_response(error, instance=request.context.get("path"))
             except Exception:  # a bug: log it whole, answer a problem without internals
@@ -155,12 +201,11 @@ def staff_route(bp: Blueprint, path: str, *, method: str = "GET", role: str = "s
     return register
 
 
-def public_route(bp: Blueprint, path: str, *, method: str = "GET", response: type[BaseModel] | None = None,
-                 summary: str, tag: str) -> Callable:
-    """Register an unauthenticated route; it is documented, and answers problems like the others."""
+def public_route(bp: Blueprint, path: str, *, method: str = "GET", summary: str, tag: str) -> Callable:
+    """Register an unauthenticated route returning a Chalice ``Response``; documented like the others."""
 
     def register(view: Callable) -> Callable:
-        ROUTE_DOCS.append(RouteDoc(method, path, summary, tag, None, None, None, response, 200))
+        ROUTE_DOCS.append(RouteDoc(method, path, summary, tag, None, None, None, None, False, 200))
 
         def endpoint(**path_params: str) -> Response:
             try:

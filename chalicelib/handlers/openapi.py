@@ -1,5 +1,8 @@
 """``GET /openapi.json``: the OpenAPI 3.1 document, generated from the route registry and the
-pydantic schemas, so it cannot drift from what the routes accept and answer."""
+pydantic schemas, so it cannot drift from what the routes accept and answer.
+
+Built on the first request for it (pydantic's JSON Schema generation is not cold-start work).
+"""
 from __future__ import annotations
 
 import json
@@ -7,26 +10,29 @@ import re
 from functools import lru_cache
 
 from chalice import Blueprint, Response
-from pydantic import BaseModel
-from pydantic.json_schema import GenerateJsonSchema, models_json_schema
 
-from chalicelib.handlers.http import ROUTE_DOCS, RouteDoc, public_route
-from chalicelib.schemas.common import Problem
+from chalicelib.handlers.http import ROUTE_DOCS, RouteDoc, public_route, schema
 
 bp = Blueprint(__name__)
 _PATH_PARAM = re.compile(r"{([^}]+)}")
 _REF = "#/components/schemas/{model}"
 
 
-class _OpenApiSchema(GenerateJsonSchema):
-    """Patch models use ``field: T = None`` for "may be omitted, never null"; their schema
-    must not advertise a ``null`` default that the type itself refuses."""
+@lru_cache(maxsize=1)
+def _generator() -> type:
+    from pydantic.json_schema import GenerateJsonSchema
 
-    def default_schema(self, schema):
-        json_schema = super().default_schema(schema)
-        if schema.get("default", ...) is None and schema["schema"]["type"] != "nullable":
-            json_schema.pop("default", None)
-        return json_schema
+    class OpenApiSchema(GenerateJsonSchema):
+        """Patch models use ``field: T = None`` for "may be omitted, never null"; their schema
+        must not advertise a ``null`` default that the type itself refuses."""
+
+        def default_schema(self, core_schema):
+            json_schema = super().default_schema(core_schema)
+            if core_schema.get("default", ...) is None and core_schema["schema"]["type"] != "nullable":
+                json_schema.pop("default", None)
+            return json_schema
+
+    return OpenApiSchema
 
 
 def _problem(description: str) -> dict:
@@ -34,14 +40,14 @@ def _problem(description: str) -> dict:
             "content": {"application/problem+json": {"schema": {"$ref": _REF.format(model="Problem")}}}}
 
 
-def _query_parameters(model: type[BaseModel], schemas: dict) -> list[dict]:
-    schema = model.model_json_schema(ref_template=_REF, schema_generator=_OpenApiSchema)
-    required = set(schema.get("required", []))
+def _query_parameters(query_name: str) -> list[dict]:
+    query_schema = schema(query_name).model_json_schema(ref_template=_REF, schema_generator=_generator())
+    required = set(query_schema.get("required", []))
     return [{"name": name, "in": "query", "required": name in required, "schema": prop}
-            for name, prop in schema.get("properties", {}).items()]
+            for name, prop in query_schema.get("properties", {}).items()]
 
 
-def _operation(route: RouteDoc, refs: dict, schemas: dict) -> dict:
+def _operation(route: RouteDoc, refs: dict) -> dict:
     operation: dict = {
         "summary": route.summary,
         "tags": [route.tag],
@@ -51,13 +57,13 @@ def _operation(route: RouteDoc, refs: dict, schemas: dict) -> dict:
         "responses": {"400": _problem("Malformed request"), "422": _problem("Invalid fields")},
     }
     if route.query is not None:
-        operation["parameters"] += _query_parameters(route.query, schemas)
+        operation["parameters"] += _query_parameters(route.query)
     if route.body is not None:
         operation["requestBody"] = {"required": True, "content": {"application/json": {
-            "schema": refs[(route.body, "validation")]}}}
+            "schema": refs[(schema(route.body), "validation")]}}}
     success: dict = {"description": "Success"}
     if route.response is not None:
-        success["content"] = {"application/json": {"schema": refs[(route.response, "serialization")]}}
+        success["content"] = {"application/json": {"schema": refs[(route.response_schema(), "serialization")]}}
     operation["responses"][str(route.status)] = success
     if route.role is not None:
         operation["security"] = [{"staffToken": []}]
@@ -68,25 +74,26 @@ def _operation(route: RouteDoc, refs: dict, schemas: dict) -> dict:
 
 @lru_cache(maxsize=1)
 def openapi_document() -> dict:
-    wanted = {(Problem, "serialization")}
+    from pydantic.json_schema import models_json_schema
+
+    wanted = {(schema("common:Problem"), "serialization")}
     for route in ROUTE_DOCS:
         if route.body is not None:
-            wanted.add((route.body, "validation"))
+            wanted.add((schema(route.body), "validation"))
         if route.response is not None:
-            wanted.add((route.response, "serialization"))
+            wanted.add((route.response_schema(), "serialization"))
     refs, definitions = models_json_schema(sorted(wanted, key=lambda pair: (pair[0].__name__, pair[1])),
-                                           ref_template=_REF, schema_generator=_OpenApiSchema)
-    schemas = definitions.get("$defs", {})
+                                           ref_template=_REF, schema_generator=_generator())
     paths: dict = {}
     for route in ROUTE_DOCS:
-        paths.setdefault(route.path, {})[route.method.lower()] = _operation(route, refs, schemas)
+        paths.setdefault(route.path, {})[route.method.lower()] = _operation(route, refs)
     return {
         "openapi": "3.1.0",
         "info": {"title": "Ticketing back office API", "version": "1.0.0",
                  "description": "Staff API. Errors are RFC 9457 problem+json documents."},
         "paths": paths,
         "components": {
-            "schemas": schemas,
+            "schemas": definitions.get("$defs", {}),
             "securitySchemes": {"staffToken": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
         },
     }

@@ -106,7 +106,7 @@ def start_dynamodb(log_dir: Path, data_dir: Path | None = None) -> Engine:
     if data_dir is not None:
         data_dir.mkdir(parents=True, exist_ok=True)
     command = [java, "-Xmx1g", f"-Djava.library.path={home / 'DynamoDBLocal_lib'}", "-jar",
-               str(home / "DynamoDBLocal.jar"), "-sharedDb", "-port", str(port), *storage]
+               str(home / "DynamoDBLocal.jar"), "-sharedDb", "-disableTelemetry", "-port", str(port), *storage]
     return spawn("dynamodb-local", command, port, log_dir, cwd=home)
 
 

@@ -34,14 +34,27 @@ class Settings:
     public_base_url: str
     default_timezone: str
     max_body_bytes: int
+    mail_transport: str
+    mail_from_address: str
+    smtp_host: str
+    smtp_port: int
+    ses_configuration_set: str | None
+    mail_send_rate: float
+    mail_events_topic: str
+    local_mail_events: bool
 
     @property
     def is_local(self) -> bool:
         return self.dynamodb_endpoint is not None
 
 
+DEV_SIGNING_SECRET = "dev-only-signing-secret-change-me"
+
+
 def load_settings() -> Settings:
     stage = _env("STAGE", "dev")
+    if stage == "prod" and _env("SIGNING_SECRET", DEV_SIGNING_SECRET) == DEV_SIGNING_SECRET:
+        raise RuntimeError("SIGNING_SECRET must be set in prod: links and cursors would be forgeable")
     return Settings(
         stage=stage,
         aws_region=_env("AWS_REGION", _env("AWS_DEFAULT_REGION", "eu-west-3")),
@@ -51,10 +64,18 @@ def load_settings() -> Settings:
         jwks_url=_env("JWKS_URL"),
         jwt_issuer=_env("JWT_ISSUER", "https://ticketing.local/dev"),
         jwt_audience=_env("JWT_AUDIENCE") or None,
-        signing_secret=_env("SIGNING_SECRET", "dev-only-signing-secret-change-me"),
+        signing_secret=_env("SIGNING_SECRET", DEV_SIGNING_SECRET),
         public_base_url=_env("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
         default_timezone=_env("DEFAULT_TIMEZONE", "Europe/Paris"),
         max_body_bytes=int(_env("MAX_BODY_BYTES", "262144")),
+        mail_transport=_env("MAIL_TRANSPORT", "ses"),
+        mail_from_address=_env("MAIL_FROM_ADDRESS", "billetterie@notices.example.org"),
+        smtp_host=_env("SMTP_HOST", "127.0.0.1"),
+        smtp_port=int(_env("SMTP_PORT", "25")),
+        ses_configuration_set=_env("SES_CONFIGURATION_SET") or None,
+        mail_send_rate=float(_env("MAIL_SEND_RATE", "14")),
+        mail_events_topic=_env("MAIL_EVENTS_TOPIC", f"ticketing-{stage}-mail-events"),
+        local_mail_events=_flag("LOCAL_MAIL_EVENTS"),
     )
 
 

@@ -72,6 +72,11 @@ class ConcurrentChange(Conflict):
     title = "Someone else changed this first; reload and try again"
 
 
+class Duplicate(Conflict):
+    kind = "duplicate"
+    title = "Another record already holds this value"
+
+
 class Unexpected(DomainError):
     status = 500
     kind = "internal"

@@ -33,6 +33,9 @@ def table_resource(model) -> dict:
                 "Projection": index["projection"]} for index in schema["global_secondary_indexes"]]
     if indexes:
         properties["GlobalSecondaryIndexes"] = indexes
+    ttl = model._ttl_attribute()
+    if ttl is not None:
+        properties["TimeToLiveSpecification"] = {"AttributeName": ttl.attr_name, "Enabled": True}
     return {"Type": "AWS::DynamoDB::Table", "DeletionPolicy": "Retain", "Properties": properties}
 
 

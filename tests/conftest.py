@@ -57,11 +57,18 @@ def pytest_configure(config: pytest.Config) -> None:
         "TEST_KEY_DIR": str(RUN_DIR / "keys"),
         "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_LOG_LEVEL": "WARNING",
+        "MAIL_TRANSPORT": "ses",
+        "MAIL_FROM_ADDRESS": "billetterie@notices.example.org",
+        "MAIL_SEND_RATE": "1000",
+        "MAIL_EVENTS_TOPIC": "ticketing-test-mail-events",
     })
     _forbid_scan()
     from chalicelib.models.registry import create_missing_tables
 
     create_missing_tables()
+    from chalicelib.adapters.aws import client
+
+    client("sesv2").create_email_identity(EmailIdentity="notices.example.org")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

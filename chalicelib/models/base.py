@@ -5,13 +5,21 @@ holds several stages or test runs side by side. Every entity of a tenant lives u
 partition key that *is* or *starts with* the tenant id taken from the verified token;
 :func:`tenant_key` is the one place composite keys are built, so the separator rule
 (tenant ids never contain ``#``) is enforced once.
+
+An entity whose indexes are keyed on something derived (``tenant#season_id``) computes
+those keys itself in :meth:`TenantEntity.set_index_keys`; a value that only one entity of a
+tenant may hold (a seat's place in its venue) is declared by
+:meth:`TenantEntity.unique_values` and claimed through the ``unique_keys`` table. The
+records service calls both on every write, so no service builds index keys by hand.
 """
 from __future__ import annotations
 
 import re
+from datetime import date
 from functools import lru_cache
 
-from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute, VersionAttribute
+from pynamodb.attributes import Attribute, UnicodeAttribute, UTCDateTimeAttribute, VersionAttribute
+from pynamodb.constants import STRING
 from pynamodb.connection import Connection
 from pynamodb.models import Model
 
@@ -59,6 +67,18 @@ def connection() -> Connection:
     return Connection(region=settings.aws_region, host=settings.dynamodb_endpoint)
 
 
+class DateAttribute(Attribute[date]):
+    """A calendar date stored as ISO ``YYYY-MM-DD`` (so it sorts as it reads)."""
+
+    attr_type = STRING
+
+    def serialize(self, value: date) -> str:
+        return value.isoformat()
+
+    def deserialize(self, value: str) -> date:
+        return date.fromisoformat(value)
+
+
 class TenantEntity(Model):
     """An entity owned by a tenant: hash key = tenant id, range key = the entity's ULID.
 
@@ -72,3 +92,13 @@ class TenantEntity(Model):
     version = VersionAttribute(null=True)
     created_at = UTCDateTimeAttribute(default_for_new=clock.now)
     updated_at = UTCDateTimeAttribute(default_for_new=clock.now)
+
+    def set_index_keys(self) -> None:
+        """Recompute the index key attributes derived from other fields; models with such indexes override."""
+
+    def unique_values(self) -> dict[str, tuple[str, ...]]:
+        """What no other entity of the tenant may hold: ``{label: parts}`` (none by default).
+
+        The parts must not contain ``#`` (the key separator); the schemas refuse it.
+        """
+        return {}

@@ -9,9 +9,16 @@ from pynamodb.models import Model
 
 from chalicelib.models.audit import AuditEvent
 from chalicelib.models.contacts import Contact
-from chalicelib.models.catalog import Venue
+from chalicelib.models.catalog import (Performance, Product, ProductFamily, Quota, SalesChannel, Seat,
+                                       SeatCategory, Season, Tariff, Venue)
+from chalicelib.models.mail import MailOverride, MailRecipient, Notification, SendWindow
+from chalicelib.models.unique_keys import UniqueKey
 
-MODELS: tuple[type[Model], ...] = (AuditEvent, Contact, Venue)
+MODELS: tuple[type[Model], ...] = (
+    AuditEvent, Contact, UniqueKey,
+    Notification, MailRecipient, MailOverride, SendWindow,
+    Venue, Season, ProductFamily, Product, Performance, Tariff, Quota, SeatCategory, Seat, SalesChannel,
+)
 
 
 def create_missing_tables() -> list[str]:

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from chalicelib.errors import ConcurrentChange, NotFound
 from chalicelib.models.contacts import AddressEntry, Contact, EmailEntry, PhoneEntry
+from chalicelib.services.audit import snapshot, write_audited
 from chalicelib.services.actors import Actor
 from chalicelib.services.paging import Page, paged
 from chalicelib.services.records import create_record, get_record, list_records, update_record
@@ -81,3 +83,30 @@ def list_contacts(actor: Actor, *, name_prefix: str | None, limit: int, cursor: 
         lambda start: Contact.by_name.query(actor.tenant_id, Contact.search_name.startswith(prefix),
                                             limit=limit, last_evaluated_key=start),
     )
+
+
+def note_delivery_fact(tenant_id: str, contact_id: str, address: str, *, undeliverable: bool, complained: bool,
+                       note: str, at) -> Contact | None:
+    """What the mail system learned about one of the contact's addresses (system change, audited).
+
+    Facts only accumulate here: a later good delivery does not clear ``undeliverable``;
+    staff clear it by correcting the address."""
+    actor = Actor.system(tenant_id, "mail-events")
+    for _ in range(5):  # a staff edit may land in between: read again and reapply
+        try:
+            contact = get_contact(actor, contact_id)
+        except NotFound:
+            return None
+        entry = next((email for email in contact.emails if email.address.lower() == address.lower()), None)
+        if entry is None:
+            return contact
+        before = snapshot(contact)
+        entry.undeliverable = entry.undeliverable or undeliverable
+        entry.complained = entry.complained or complained
+        entry.delivery_note, entry.delivery_noted_at = note[:500], at
+        try:
+            write_audited(actor, contact, action="delivery-fact", before=before)
+            return contact
+        except ConcurrentChange:
+            continue
+    raise ConcurrentChange(f"contact {contact_id} kept changing; delivery fact not recorded")

@@ -1,0 +1,157 @@
+"""Tenant isolation over the whole route table.
+
+Tenant A builds one of everything, every text marked with a secret. Then, for **every
+route the app registers** (enumerated from ``app.routes``, so new routes are covered
+automatically), tenant B calls it with A's ids in the path, in id query filters and in
+body references. B must never see A's secret, never succeed on A's ids, and A's data must
+be exactly as before. A route with a path parameter or a write body this test does not
+know how to fill fails the test: teach it below (that is the point).
+"""
+from __future__ import annotations
+
+import json
+import re
+import secrets
+
+from tests.api.helpers import call
+
+SECRET = f"SECRET-{secrets.token_hex(4)}"
+
+# How tenant A creates one of each entity: (id name, POST path, payload from the ids made so far).
+RECIPES = [
+    ("venue_id", "/venues", lambda ids: {"name": f"{SECRET} venue", "city": SECRET}),
+    ("season_id", "/seasons", lambda ids: {"name": SECRET, "starts_on": "2026-09-01", "ends_on": "2027-06-30"}),
+    ("family_id", "/product-families", lambda ids: {"name": SECRET}),
+    ("product_id", "/products", lambda ids: {"kind": "show", "name": SECRET, "family_id": ids["family_id"],
+                                             "season_id": ids["season_id"]}),
+    ("performance_id", "/performances", lambda ids: {"product_id": ids["product_id"], "venue_id": ids["venue_id"],
+                                                     "starts_at": "2026-12-12T20:30:00+01:00", "label": SECRET}),
+    ("tariff_id", "/tariffs", lambda ids: {"product_id": ids["product_id"], "name": SECRET, "price_cents": 2500}),
+    ("quota_id", "/quotas", lambda ids: {"performance_id": ids["performance_id"], "name": SECRET, "capacity": 100}),
+    ("category_id", "/seat-categories", lambda ids: {"venue_id": ids["venue_id"], "name": SECRET}),
+    ("seat_id", "/venues/{venue_id}/seats", lambda ids: {"block": SECRET, "row": "A", "number": "1",
+                                                         "category_id": ids["category_id"]}),
+    ("channel_id", "/sales-channels", lambda ids: {"name": SECRET, "kind": "box_office",
+                                                   "geo_refusal_message": SECRET}),
+    ("contact_id", "/contacts", lambda ids: {"last_name": SECRET, "emails": [{"address": "a@secret.fr"}],
+                                             "criteria": {"note": SECRET}}),
+]
+# Bodies of write routes that are not the creations above (PATCH routes send an empty, valid patch).
+BODIES = {
+    ("POST", "/venues/{venue_id}/seats/batch"): {"seats": [{"block": SECRET, "row": "B", "number": "2"}]},
+    ("POST", "/notifications/{notification_id}/resend"): {},
+    ("POST", "/mail/preview"): {"template": "order_confirmation", "language": "fr"},
+    ("PUT", "/mail/templates/{template}/{language}/override"): {"blocks": {"closing": "Cordialement, la billetterie"}},
+}
+# Path parameters that are not ids of A's entities, and query strings for listings that need one.
+FIXED_PATH_VALUES = {"entity_type": "venue", "template": "order_confirmation", "language": "fr"}
+ID_FOR_PARAM = {"entity_id": "venue_id"}
+QUERIES = {"/notifications": "recipient=a@secret.fr"}
+
+
+def _build_world(client, headers, tenant_id) -> dict:
+    ids = {}
+    for id_name, path, payload in RECIPES:
+        status, created, _ = call(client, "POST", _fill_path(path, ids), headers, payload(ids))
+        assert status == 201, (path, created)
+        ids[id_name] = created["id"]
+    ids["notification_id"] = _mail_sent_to_a(tenant_id, ids["contact_id"])
+    return ids
+
+
+def _mail_sent_to_a(tenant_id: str, contact_id: str) -> str:
+    from chalicelib.services import mail
+    from chalicelib.services.actors import Actor
+    from chalicelib.services.mail_rendering import sample_context
+
+    context = {**sample_context("order_confirmation"), "first_name": SECRET}
+    sent = mail.send_mail(Actor(tenant_id, "a-admin"), mail.MailRequest(
+        template="order_confirmation", language="fr", recipient="a@secret.fr", concerns_type="contact",
+        concerns_id=contact_id, contact_id=contact_id, sender_name=SECRET, context=context,
+        action_url="https://billets.example.org/t/a"))
+    return sent.id
+
+
+def _path_values(path: str, ids: dict) -> dict[str, str]:
+    values = {}
+    for name in re.findall(r"{([^}]+)}", path):
+        if name in FIXED_PATH_VALUES:
+            values[name] = FIXED_PATH_VALUES[name]
+            continue
+        known = ids.get(ID_FOR_PARAM.get(name, name))
+        assert known is not None, f"teach the isolation test how to fill {{{name}}} in {path}"
+        values[name] = known
+    return values
+
+
+def _fill_path(path: str, ids: dict) -> str:
+    values = _path_values(path, ids)
+    return re.sub(r"{([^}]+)}", lambda match: values[match.group(1)], path)
+
+
+def _id_query(path: str, route_doc, ids: dict) -> str:
+    if path in QUERIES:
+        return "?" + QUERIES[path]
+    if route_doc is None or route_doc.query is None:
+        return ""
+    from chalicelib.handlers.http import schema
+
+    fields = [name for name in schema(route_doc.query).model_fields if name.endswith("_id") and name in ids]
+    return "?" + "&".join(f"{name}={ids[name]}" for name in fields) if fields else ""
+
+
+def _body_for(method: str, path: str, ids: dict):
+    if method == "PATCH":
+        return {}
+    if (method, path) in BODIES:
+        return BODIES[(method, path)]
+    recipe = next((payload for (_, recipe_path, payload) in RECIPES if recipe_path == path), None)
+    assert recipe is not None, f"teach the isolation test a body for {method} {path}"
+    return json.loads(json.dumps(recipe(ids)).replace(SECRET, "tenant-b-text"))
+
+
+def _routes():
+    import app as application
+
+    return sorted(application.app.routes.items())
+
+
+def _snapshot(client, headers, ids: dict) -> dict:
+    """Everything tenant A can read, route by route."""
+    return {path: call(client, "GET", _fill_path(path, ids) + ("?" + QUERIES[path] if path in QUERIES else ""),
+                       headers)[1]
+            for path, methods in _routes() if "GET" in methods}
+
+
+def test_tenant_b_can_neither_read_nor_change_tenant_a_data_through_any_route(client, signer):
+    from chalicelib.handlers.http import ROUTE_DOCS
+    from tests.conftest import new_tenant_id
+
+    tenant_a = new_tenant_id()
+    a_headers = {"Authorization": f"Bearer {signer.mint(tenant_a, ['admin'], 'a-admin')}"}
+    b_headers = {"Authorization": f"Bearer {signer.mint(new_tenant_id(), ['admin'], 'b-admin')}"}
+    ids = _build_world(client, a_headers, tenant_a)
+    before = _snapshot(client, a_headers, ids)
+    assert SECRET in json.dumps(before), "tenant A's own data should be visible to tenant A"
+    docs = {(doc.path, doc.method): doc for doc in ROUTE_DOCS}
+    a_ids = set(ids.values())
+
+    for path, methods in _routes():
+        path_targets_a = bool(set(_path_values(path, ids).values()) & a_ids)
+        for method in methods:
+            url = _fill_path(path, ids)
+            if method == "GET":
+                query = _id_query(path, docs.get((path, method)), ids)
+                status, body, _ = call(client, "GET", url + query, b_headers)
+                targets_a = path_targets_a or any(value in query for value in a_ids)
+            else:
+                payload = _body_for(method, path, ids)
+                status, body, _ = call(client, method, url, b_headers, payload)
+                targets_a = path_targets_a or any(value in json.dumps(payload) for value in a_ids)
+            assert SECRET not in json.dumps(body), f"{method} {path} leaked tenant A data to tenant B"
+            if targets_a:
+                assert 400 <= status < 500, f"{method} {path} with tenant A ids answered {status} to tenant B"
+            else:
+                assert status < 500, f"{method} {path} answered {status}"
+
+    assert _snapshot(client, a_headers, ids) == before, "tenant A data changed"

@@ -1,0 +1,35 @@
+"""The demo data of `make dev` (devtools.seed), written through the real services once."""
+from __future__ import annotations
+
+import random
+
+from chalicelib.services import catalog, contacts
+from devtools import seed
+
+
+def test_demo_tenant_is_seeded_once_through_the_services(monkeypatch, actor):
+    monkeypatch.setattr(seed, "DEMO_TENANT", actor.tenant_id)
+    monkeypatch.setattr(seed, "CONTACT_COUNT", 5)  # the shape matters here, not the 200
+
+    assert seed.seed_demo_if_missing() is True
+    assert seed.seed_demo_if_missing() is False  # the venue is the marker: nothing written twice
+
+    venues = catalog.list_venues(actor, limit=10, cursor=None).items
+    assert [venue.city for venue in venues] == ["Lyon", "Lyon"]
+    assert {venue.timezone for venue in venues} == {"Europe/Paris"}
+    shows = [product for product in catalog.list_products(actor, limit=50, cursor=None).items if product.kind == "show"]
+    assert len(shows) == len(seed.SHOWS)
+    performances = catalog.list_performances(actor, limit=200, cursor=None).items
+    assert len(performances) == sum(show[3] for show in seed.SHOWS)
+    assert all(performance.starts_at.astimezone(seed.ZONE).hour == 20 for performance in performances)
+    assert len(catalog.list_quotas(actor, limit=200, cursor=None).items) == 2 * len(performances)
+    assert len(contacts.list_contacts(actor, name_prefix=None, limit=50, cursor=None).items) == 5
+
+
+def test_demo_contacts_are_plausible_and_reproducible():
+    people = [seed.demo_contact(random.Random(7), index) for index in (1, 2)]
+    assert people == [seed.demo_contact(random.Random(7), index) for index in (1, 2)]
+    person = people[0]
+    assert person["first_name"] in seed.FIRST_NAMES and person["last_name"] in seed.LAST_NAMES
+    assert person["emails"][0]["address"].isascii() and person["emails"][0]["address"].endswith("@example.org")
+    assert person["addresses"][0]["city"] == "Lyon" and person["addresses"][0]["postcode"].startswith("6900")

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from email.headerregistry import Address
-from email.message import EmailMessage
-from email.utils import format_datetime, formataddr, make_msgid
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from chalicelib.adapters import clock
 from chalicelib.config import settings
+
+if TYPE_CHECKING:
+    from email.message import EmailMessage
 
 _TAG_VALUE = re.compile(r"[^A-Za-z0-9_-]")
 
@@ -47,6 +47,8 @@ class OutgoingMail:
     @property
     def from_header(self) -> str:
         """``"Théâtre des Célestins" <billetterie@...>`` with the name RFC 2047-encoded when needed."""
+        from email.utils import formataddr
+
         return formataddr((self.sender_name, self.sender_address), charset="utf-8")
 
 
@@ -99,8 +101,12 @@ class SesTransport:
             raise MailDeferred(str(error)) from error
 
 
-def mime_message(mail: OutgoingMail) -> EmailMessage:
+def mime_message(mail: OutgoingMail) -> "EmailMessage":
     """The MIME message SMTP sends: text part, HTML alternative, complete headers."""
+    from email.headerregistry import Address
+    from email.message import EmailMessage
+    from email.utils import format_datetime, make_msgid
+
     message = EmailMessage()
     message["From"] = mail.from_header
     message["To"] = mail.recipient

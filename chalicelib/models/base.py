@@ -42,15 +42,17 @@ def table_meta(name: str) -> type:
     return Meta
 
 
-def index_meta(name: str) -> type:
-    """The ``Meta`` of a global secondary index (all attributes projected)."""
+def index_meta(name: str, projection=None) -> type:
+    """The ``Meta`` of a global secondary index (all attributes projected unless ``projection``
+    says otherwise: a narrower projection spares the index a write when unprojected
+    attributes change)."""
     from pynamodb.indexes import AllProjection
 
     class Meta:
         index_name = name
-        projection = AllProjection()
         billing_mode = "PAY_PER_REQUEST"
 
+    Meta.projection = projection or AllProjection()
     return Meta
 
 

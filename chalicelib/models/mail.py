@@ -6,7 +6,9 @@ how it went: ``status`` is the furthest state reached, ``timeline`` every event 
 time, in arrival order. ``applied_events`` holds the ids of the provider events already
 applied, so an event delivered twice changes nothing the second time.
 
-Indexes answer the staff questions with Queries:
+Indexes answer the staff questions with Queries. They project keys only (the domain index
+also the status), so a status change writes the table and at most one index; listings
+fetch the page's items by key:
 - ``by_entity``: the mails about an order, a campaign customer, a contact;
 - ``by_recipient``: the mails sent to one address; ``by_contact``: to one contact;
 - ``by_scope_domain``: the mails to one recipient domain within a campaign, or within a day
@@ -21,7 +23,7 @@ from __future__ import annotations
 
 from pynamodb.attributes import (BooleanAttribute, JSONAttribute, ListAttribute, MapAttribute, NumberAttribute,
                                  TTLAttribute, UnicodeAttribute, UnicodeSetAttribute, UTCDateTimeAttribute)
-from pynamodb.indexes import GlobalSecondaryIndex
+from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
 from pynamodb.models import Model
 
 from chalicelib.models.base import TenantEntity, index_meta, table_meta
@@ -34,19 +36,19 @@ class StatusEvent(MapAttribute):
 
 
 class NotificationsByEntity(GlobalSecondaryIndex):
-    Meta = index_meta("by_entity")
+    Meta = index_meta("by_entity", KeysOnlyProjection())
     entity_key = UnicodeAttribute(hash_key=True)
     id = UnicodeAttribute(range_key=True)
 
 
 class NotificationsByRecipient(GlobalSecondaryIndex):
-    Meta = index_meta("by_recipient")
+    Meta = index_meta("by_recipient", KeysOnlyProjection())
     recipient_key = UnicodeAttribute(hash_key=True)
     id = UnicodeAttribute(range_key=True)
 
 
 class NotificationsByContact(GlobalSecondaryIndex):
-    Meta = index_meta("by_contact")
+    Meta = index_meta("by_contact", KeysOnlyProjection())
     contact_key = UnicodeAttribute(hash_key=True)
     id = UnicodeAttribute(range_key=True)
 
@@ -55,7 +57,7 @@ class NotificationsByScopeDomain(GlobalSecondaryIndex):
     """Mails to one domain within a campaign (``tenant#campaign#<id>#domain``) or, for mails
     outside any campaign, within a day (``tenant#day#YYYY-MM-DD#domain``)."""
 
-    Meta = index_meta("by_scope_domain")
+    Meta = index_meta("by_scope_domain", IncludeProjection(["status", "recipient", "contact_id", "status_at"]))
     scope_domain_key = UnicodeAttribute(hash_key=True)
     id = UnicodeAttribute(range_key=True)
 

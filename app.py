@@ -4,13 +4,13 @@ request-scoped logging. Everything else lives in ``chalicelib``.
 """
 from chalice import Chalice
 
-from chalicelib.handlers import audit, catalog, contacts, mail, openapi
+from chalicelib.handlers import audit, catalog, contacts, jobs, mail, openapi, orders
 from chalicelib.observability import logger
 
 app = Chalice(app_name="ticketing")
 app.log.setLevel("INFO")
 
-for area in (catalog, contacts, mail, audit, openapi):
+for area in (catalog, contacts, orders, mail, jobs, audit, openapi):
     app.register_blueprint(area.bp)
 
 

@@ -42,6 +42,7 @@ class Settings:
     mail_send_rate: float
     mail_events_topic: str
     local_mail_events: bool
+    jobs_queue: str
 
     @property
     def is_local(self) -> bool:
@@ -76,6 +77,7 @@ def load_settings() -> Settings:
         mail_send_rate=float(_env("MAIL_SEND_RATE", "14")),
         mail_events_topic=_env("MAIL_EVENTS_TOPIC", f"ticketing-{stage}-mail-events"),
         local_mail_events=_flag("LOCAL_MAIL_EVENTS"),
+        jobs_queue=_env("JOBS_QUEUE", f"ticketing-{stage}-jobs"),
     )
 
 

@@ -5,7 +5,8 @@ A staff route is declared once with :func:`staff_route`, which says its role and
 query and response schemas. The view receives the verified :class:`Actor` and the parsed,
 validated inputs, and returns what the service returned (an entity, a
 :class:`~chalicelib.services.paging.Page` when ``many=True``, or ``None`` for 204); the
-decorator shapes it through the response schema. Views never see raw JSON nor build errors.
+decorator shapes it through the response schema. A view that answers a document (HTML,
+CSV) returns a Chalice ``Response`` itself. Views never see raw JSON nor build errors.
 
 Schemas are named ``"module:Class"`` (under ``chalicelib.schemas``) and imported on the
 first request that needs them: importing the app then costs neither pydantic nor any
@@ -186,7 +187,10 @@ def staff_route(bp: Blueprint, path: str, *, method: str = "GET", role: str = "s
                     inputs["body"] = parse_body(request.raw_body, body)
                 if query is not None:
                     inputs["query"] = parse_query(request.query_params, query)
-                return json_response(shaped(route, view(actor, **inputs)), status)
+                result = view(actor, **inputs)
+                if isinstance(result, Response):  # a document (HTML, CSV...) the view shaped itself
+                    return result
+                return json_response(shaped(route, result), status)
             except DomainError as error:
                 return problem_response(error, instance=request.context.get("path"))
             except Exception:  # a bug: log it whole, answer a problem without internals

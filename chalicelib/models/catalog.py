@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import re
 
-from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.attributes import (BooleanAttribute, MapAttribute, NumberAttribute, UnicodeAttribute,
+                                 UTCDateTimeAttribute)
 from pynamodb.indexes import GlobalSecondaryIndex
 
 from chalicelib.models.base import DateAttribute, TenantEntity, index_meta, table_meta, tenant_key
@@ -127,8 +128,17 @@ class TariffsByProduct(GlobalSecondaryIndex):
     id = UnicodeAttribute(range_key=True)
 
 
+class TariffMessages(MapAttribute):
+    """The venue's own words for this ticket type, slotted into the matching mails."""
+
+    payment = UnicodeAttribute(null=True)
+    confirmation = UnicodeAttribute(null=True)
+    cancellation = UnicodeAttribute(null=True)
+    refund = UnicodeAttribute(null=True)
+
+
 class Tariff(TenantEntity):
-    """A price of a product, in minor units of ``currency``."""
+    """A price of a product, in minor units of ``currency``: the ticket type of an order."""
 
     entity_type = "tariff"
     Meta = table_meta("tariffs")
@@ -137,6 +147,7 @@ class Tariff(TenantEntity):
     name = UnicodeAttribute()
     price_cents = NumberAttribute()
     currency = UnicodeAttribute(default="EUR")
+    messages = TariffMessages(default=dict)
     product_key = UnicodeAttribute()
 
     by_product = TariffsByProduct()

@@ -9,14 +9,18 @@ from pynamodb.models import Model
 
 from chalicelib.models.audit import AuditEvent
 from chalicelib.models.contacts import Contact
+from chalicelib.models.jobs import Job
 from chalicelib.models.catalog import (Performance, Product, ProductFamily, Quota, SalesChannel, Seat,
                                        SeatCategory, Season, Tariff, Venue)
 from chalicelib.models.mail import MailOverride, MailRecipient, Notification, SendWindow
+from chalicelib.models.orders import Counter, Order, OrderListing, Ticket
+from chalicelib.models.team import TeamNotificationRule
 from chalicelib.models.unique_keys import UniqueKey
 
 MODELS: tuple[type[Model], ...] = (
-    AuditEvent, Contact, UniqueKey,
+    AuditEvent, Contact, UniqueKey, Job,
     Notification, MailRecipient, MailOverride, SendWindow,
+    Order, Ticket, OrderListing, Counter, TeamNotificationRule,
     Venue, Season, ProductFamily, Product, Performance, Tariff, Quota, SeatCategory, Seat, SalesChannel,
 )
 

@@ -195,19 +195,38 @@ class PerformanceQuery(PageQuery):
 
 # --- tariffs ---------------------------------------------------------------------------------
 
+class TariffMessagesIn(InputModel):
+    """Custom messages of a ticket type, added to its payment, confirmation, cancellation and
+    refund mails (plain text)."""
+
+    payment: LongText | None = None
+    confirmation: LongText | None = None
+    cancellation: LongText | None = None
+    refund: LongText | None = None
+
+
 class TariffIn(InputModel):
     product_id: Id
     name: Name
     price_cents: Cents
     currency: Currency = "EUR"
+    messages: TariffMessagesIn = Field(default_factory=TariffMessagesIn)
 
 
 class TariffPatch(InputModel):
-    """The product of a tariff is fixed at creation."""
+    """The product of a tariff is fixed at creation; ``messages`` replaces them all."""
 
     name: Name = None
     price_cents: Cents = None
     currency: Currency = None
+    messages: TariffMessagesIn = None
+
+
+class TariffMessagesOut(OutputModel):
+    payment: str | None = None
+    confirmation: str | None = None
+    cancellation: str | None = None
+    refund: str | None = None
 
 
 class TariffOut(RecordOut):
@@ -215,6 +234,7 @@ class TariffOut(RecordOut):
     name: str
     price_cents: int
     currency: str
+    messages: TariffMessagesOut
 
 
 class TariffQuery(PageQuery):

@@ -6,8 +6,10 @@ its trace, nor a trace of a change that did not happen.
 """
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any, Sequence
 
+from pynamodb.attributes import MapAttribute
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.expressions.condition import Condition
 from pynamodb.models import Model
@@ -23,8 +25,28 @@ from chalicelib.services.paging import Page, paged
 
 
 def snapshot(entity: Model | None) -> dict[str, Any] | None:
-    """The entity as plain JSON values, as the audit trail stores it."""
-    return None if entity is None else entity.to_simple_dict()
+    """The entity as plain JSON values, as the audit trail stores it (sets as sorted lists,
+    times as ISO strings)."""
+    if entity is None:
+        return None
+    values = {name: _plain(getattr(entity, name)) for name in entity.get_attributes()}
+    return {name: value for name, value in values.items() if value is not None}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, (set, frozenset)):
+        return sorted(_plain(item) for item in value)
+    if isinstance(value, MapAttribute):
+        return {name: _plain(item) for name, item in value.as_dict().items()}
+    if isinstance(value, dict):
+        return {name: _plain(item) for name, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
 
 
 def audit_event(actor: Actor, entity_type: str, entity_id: str, action: str,

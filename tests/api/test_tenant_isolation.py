@@ -13,7 +13,9 @@ import json
 import re
 import secrets
 
+from chalicelib.services.jobs import ChunkResult, job_kind
 from tests.api.helpers import call
+from tests.job_helpers import ensure_jobs_queue
 
 SECRET = f"SECRET-{secrets.token_hex(4)}"
 
@@ -35,11 +37,19 @@ RECIPES = [
                                                    "geo_refusal_message": SECRET}),
     ("contact_id", "/contacts", lambda ids: {"last_name": SECRET, "emails": [{"address": "a@secret.fr"}],
                                              "criteria": {"note": SECRET}}),
+    ("order_id", "/orders", lambda ids: {"payment_type": "cheque", "buyer": {"last_name": SECRET},
+                                         "lines": [{"performance_id": ids["performance_id"],
+                                                    "tariff_id": ids["tariff_id"], "quota_id": ids["quota_id"],
+                                                    "attendee_name": SECRET}]}),
+    ("rule_id", "/team-notifications", lambda ids: {"name": SECRET, "addresses": ["team@secret.fr"],
+                                                    "tariff_ids": [ids["tariff_id"]]}),
 ]
 # Bodies of write routes that are not the creations above (PATCH routes send an empty, valid patch).
 BODIES = {
     ("POST", "/venues/{venue_id}/seats/batch"): {"seats": [{"block": SECRET, "row": "B", "number": "2"}]},
     ("POST", "/notifications/{notification_id}/resend"): {},
+    ("POST", "/jobs/{job_id}/cancel"): {"reason": "tenant-b-text"},
+    ("POST", "/orders/{order_id}/mark-paid"): {},
     ("POST", "/mail/preview"): {"template": "order_confirmation", "language": "fr"},
     ("PUT", "/mail/templates/{template}/{language}/override"): {"blocks": {"closing": "Cordialement, la billetterie"}},
 }
@@ -56,7 +66,24 @@ def _build_world(client, headers, tenant_id) -> dict:
         assert status == 201, (path, created)
         ids[id_name] = created["id"]
     ids["notification_id"] = _mail_sent_to_a(tenant_id, ids["contact_id"])
+    ids["job_id"] = _job_started_by_a(tenant_id, ids["contact_id"])
     return ids
+
+
+@job_kind("test.isolation_noop")
+def _isolation_noop(actor, params, cursor, budget):
+    return ChunkResult(done=1, total=1, cursor=None)
+
+
+def _job_started_by_a(tenant_id: str, contact_id: str) -> str:
+    """A job of tenant A (left queued: no pump runs here), its params marked with the secret."""
+    from chalicelib.services import jobs
+    from chalicelib.services.actors import Actor
+
+    ensure_jobs_queue()
+    started = jobs.start_job(Actor(tenant_id, "a-admin", frozenset({"admin"})), "test.isolation_noop",
+                             {"contact_id": contact_id, "label": SECRET})
+    return started.id
 
 
 def _mail_sent_to_a(tenant_id: str, contact_id: str) -> str:

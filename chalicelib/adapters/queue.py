@@ -1,0 +1,34 @@
+"""SQS queues by name: send a JSON message, or ask for a received message back later.
+
+Queue URLs are resolved once per process (``GetQueueUrl``) and cached: a Lambda container
+serves many messages, and the URL of a queue never changes while it exists. Locally the
+queues are created by the event pump (``devtools/event_pump.py``) from the app's event
+sources; in AWS by the stack.
+"""
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+
+from chalicelib.adapters.aws import client
+
+MAX_VISIBILITY_SECONDS = 12 * 60 * 60  # SQS refuses a longer visibility timeout
+
+
+@lru_cache(maxsize=None)
+def queue_url(name: str) -> str:
+    """The URL of queue ``name`` (failures are not cached: a later call asks again)."""
+    return client("sqs").get_queue_url(QueueName=name)["QueueUrl"]
+
+
+def send(queue: str, payload: dict) -> str:
+    """Send ``payload`` as a JSON message to ``queue``; returns the SQS message id."""
+    answer = client("sqs").send_message(QueueUrl=queue_url(queue), MessageBody=json.dumps(payload, sort_keys=True))
+    return answer["MessageId"]
+
+
+def retry_later(queue: str, receipt_handle: str, seconds: int) -> None:
+    """Make a received message visible again in ``seconds`` (instead of the queue's whole
+    visibility timeout): the handler then raises, and SQS delivers the message again."""
+    client("sqs").change_message_visibility(QueueUrl=queue_url(queue), ReceiptHandle=receipt_handle,
+                                            VisibilityTimeout=max(0, min(seconds, MAX_VISIBILITY_SECONDS)))

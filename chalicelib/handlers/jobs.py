@@ -1,0 +1,43 @@
+"""Background jobs: the staff routes to follow and cancel them, and the SQS handler that runs
+their chunks (see :mod:`chalicelib.services.jobs` for how chunks count exactly once).
+
+Jobs are started by the features that need them (each through its own route), never by a
+generic "start any kind" route: a kind's params are that feature's validated input.
+"""
+from __future__ import annotations
+
+from chalice import Blueprint
+
+from chalicelib.config import settings
+from chalicelib.handlers.http import staff_route
+from chalicelib.observability import logger
+from chalicelib.services import jobs
+
+bp = Blueprint(__name__)
+
+
+@staff_route(bp, "/jobs", query="common:PageQuery", response="jobs:JobOut", many=True,
+             summary="Background jobs, newest first", tag="jobs")
+def list_jobs(actor, query):
+    return jobs.list_jobs(actor, limit=query.limit, cursor=query.cursor)
+
+
+@staff_route(bp, "/jobs/{job_id}", response="jobs:JobOut",
+             summary="One job's progress: status, counters, percentage, last error", tag="jobs")
+def get_job(actor, job_id):
+    return jobs.get_job(actor, job_id)
+
+
+@staff_route(bp, "/jobs/{job_id}/cancel", method="POST", body="jobs:CancelIn", response="jobs:JobOut",
+             summary="Stop a job after its current chunk (audited); an ended job answers 409", tag="jobs")
+def cancel_job(actor, job_id, body):
+    return jobs.cancel_job(actor, job_id, reason=body.reason)
+
+
+@bp.on_sqs_message(queue=settings.jobs_queue, batch_size=1, name="jobs")
+def on_job_chunk(event):
+    """One chunk message per invocation: a raise leaves it to SQS for another delivery."""
+    logger.clear_state()  # a warm Lambda must not carry the previous job's keys
+    logger.append_keys(request_id=getattr(event.context, "aws_request_id", None))
+    for record in event:
+        jobs.run_next_chunk(record.to_dict(), event.context)

@@ -1,0 +1,92 @@
+"""Order routes (staff): place a box-office order, list/search/filter, details, edit buyer, mark paid;
+the team notification rules for new orders."""
+from __future__ import annotations
+
+from chalice import Blueprint
+
+from chalicelib.handlers.http import staff_route
+from chalicelib.services import order_listing, orders, team
+from chalicelib.services.order_status import allowed_actions, status_label
+
+bp = Blueprint(__name__)
+TAG = "orders"
+
+
+def order_details(order, tickets=None) -> dict:
+    """An order as staff read it: fields, totals, tickets and the actions its status allows."""
+    tickets = orders.tickets_of(order) if tickets is None else tickets
+    valid = sum(1 for ticket in tickets if ticket.state == "valid")
+    return {
+        "id": order.id, "number": order.number, "kind": order.kind, "deadline": order.deadline,
+        "status": order.status, "status_label": status_label(order.status, valid, len(tickets)),
+        "buyer": order.buyer.as_dict(), "payment_type": order.payment_type, "paid": order.paid,
+        "paid_at": order.paid_at, "promo_code": order.promo_code, "ticket_count": order.ticket_count,
+        "totals": {"tickets_cents": order.tickets_cents, "discount_cents": order.discount_cents,
+                   "fees_cents": order.fees_cents, "tax_cents": order.tax_cents,
+                   "refunded_cents": order.refunded_cents, "total_cents": order.total_cents,
+                   "currency": order.currency},
+        "tickets": tickets, "actions": allowed_actions(order.status), "created_at": order.created_at,
+        "created_by": order.created_by, "version": order.version,
+    }
+
+
+@staff_route(bp, "/orders", method="POST", body="orders:OrderIn", response="orders:OrderOut", status=201,
+             summary="Place a box-office order, option or reservation (places taken atomically)", tag=TAG)
+def place_order(actor, body):
+    order, tickets = orders.place_order(actor, body.model_dump())
+    return order_details(order, tickets)
+
+
+@staff_route(bp, "/orders", query="orders:OrderQuery", response="orders:OrderRowOut", many=True,
+             summary="List orders newest first: filter by status, ticket type, ticket name, promo code, "
+                     "payment type, performance, dates; or search by number or buyer name", tag=TAG)
+def list_orders(actor, query):
+    if query.q:
+        return order_listing.search_orders(actor, query.q, limit=query.limit, cursor=query.cursor)
+    filters = order_listing.OrderFilters(
+        status=query.status, payment_type=query.payment_type, promo_code=query.promo_code, kind=query.kind,
+        performance_id=query.performance_id, tariff_id=query.tariff_id, product_id=query.product_id,
+        placed_from=query.from_, placed_to=query.to)
+    return order_listing.find_orders(actor, filters, limit=query.limit, cursor=query.cursor)
+
+
+@staff_route(bp, "/orders/{order_id}", response="orders:OrderOut", summary="Order details", tag=TAG)
+def get_order(actor, order_id):
+    return order_details(orders.get_order(actor, order_id))
+
+
+@staff_route(bp, "/orders/{order_id}/buyer", method="PATCH", body="orders:BuyerPatch", response="orders:OrderOut",
+             summary="Edit the buyer: name, email, billing address (audited)", tag=TAG)
+def edit_buyer(actor, order_id, body):
+    return order_details(orders.edit_buyer(actor, order_id, body.model_dump(exclude_unset=True)))
+
+
+@staff_route(bp, "/orders/{order_id}/mark-paid", method="POST", response="orders:OrderOut",
+             summary="Mark a cheque or invoice order as paid (409 unless unpaid)", tag=TAG)
+def mark_paid(actor, order_id):
+    return order_details(orders.mark_paid(actor, order_id))
+
+
+@staff_route(bp, "/team-notifications", method="POST", role="admin", body="team:TeamRuleIn",
+             response="team:TeamRuleOut", status=201,
+             summary="Mail staff addresses on new orders of chosen ticket types", tag=TAG)
+def create_team_rule(actor, body):
+    return team.create_rule(actor, body.model_dump())
+
+
+@staff_route(bp, "/team-notifications", query="common:PageQuery", response="team:TeamRuleOut", many=True,
+             summary="Team notification rules", tag=TAG)
+def list_team_rules(actor, query):
+    return team.list_rules(actor, limit=query.limit, cursor=query.cursor)
+
+
+@staff_route(bp, "/team-notifications/{rule_id}", response="team:TeamRuleOut",
+             summary="A team notification rule", tag=TAG)
+def get_team_rule(actor, rule_id):
+    return team.get_rule(actor, rule_id)
+
+
+@staff_route(bp, "/team-notifications/{rule_id}", method="PATCH", role="admin", body="team:TeamRulePatch",
+             response="team:TeamRuleOut", summary="Change a team notification rule", tag=TAG)
+def update_team_rule(actor, rule_id, body):
+    return team.update_rule(actor, rule_id, body.model_dump(exclude_unset=True))

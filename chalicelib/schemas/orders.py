@@ -1,0 +1,169 @@
+"""Order requests and responses: a box-office order, the staff list, order details, buyer edits."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import Field, StringConstraints, model_validator
+
+from chalicelib.schemas.catalog import UTCDatetime
+from chalicelib.schemas.common import (Cents, Code, EmailAddress, Id, InputModel, Language, Name, OutputModel,
+                                       PageQuery, ShortText)
+
+OrderKind = Literal["sale", "option", "reservation"]
+BoxOfficePayment = Literal["cash", "cheque", "invoice"]
+OrderStatus = Literal["unpaid", "complete", "partially_complete", "refunded", "cancelled", "refunded_cancelled"]
+Title = Literal["M.", "Mme", "Mx", "Dr", "Me"]
+Postcode = Annotated[str, StringConstraints(max_length=16)]
+Country = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
+
+
+class BuyerIn(InputModel):
+    contact_id: Id | None = None
+    title: Title | None = None
+    first_name: ShortText | None = None
+    last_name: Name
+    email: EmailAddress | None = None
+    language: Language = "fr"
+    address_line1: ShortText | None = None
+    address_line2: ShortText | None = None
+    postcode: Postcode | None = None
+    city: ShortText | None = None
+    country: Country | None = None
+
+
+class BuyerPatch(InputModel):
+    title: Title | None = None
+    first_name: ShortText | None = None
+    last_name: Name = None
+    email: EmailAddress | None = None
+    language: Language = None
+    address_line1: ShortText | None = None
+    address_line2: ShortText | None = None
+    postcode: Postcode | None = None
+    city: ShortText | None = None
+    country: Country | None = None
+
+
+class OrderLineIn(InputModel):
+    performance_id: Id
+    tariff_id: Id
+    quota_id: Id
+    seat_id: Id | None = None
+    attendee_name: ShortText | None = None
+    attendee_email: EmailAddress | None = None
+
+
+class OrderIn(InputModel):
+    """A box-office order. Cash is paid on the spot; cheque and invoice start unpaid;
+    options and reservations are held unpaid until their deadline."""
+
+    kind: OrderKind = "sale"
+    payment_type: BoxOfficePayment
+    deadline: UTCDatetime | None = None
+    buyer: BuyerIn
+    lines: list[OrderLineIn] = Field(min_length=1, max_length=40)
+    promo_code: Code | None = None
+    discount_cents: Cents = 0
+    channel_id: Id | None = None
+
+
+class BuyerOut(OutputModel):
+    contact_id: str | None = None
+    title: str | None = None
+    first_name: str | None = None
+    last_name: str
+    email: str | None = None
+    language: str
+    address_line1: str | None = None
+    address_line2: str | None = None
+    postcode: str | None = None
+    city: str | None = None
+    country: str | None = None
+
+
+class TicketOut(OutputModel):
+    position: int
+    performance_id: str
+    product_id: str
+    tariff_id: str
+    tariff_name: str
+    quota_id: str | None
+    seat_id: str | None
+    seat_label: str | None
+    price_cents: int
+    attendee_name: str | None
+    attendee_email: str | None
+    state: str
+
+
+class TotalsOut(OutputModel):
+    tickets_cents: int
+    discount_cents: int
+    fees_cents: int
+    tax_cents: int
+    refunded_cents: int
+    total_cents: int
+    currency: str
+
+
+class OrderOut(OutputModel):
+    id: str
+    number: int
+    kind: str
+    deadline: datetime | None
+    status: str
+    status_label: str
+    buyer: BuyerOut
+    payment_type: str
+    paid: bool
+    paid_at: datetime | None
+    promo_code: str | None
+    totals: TotalsOut
+    ticket_count: int
+    tickets: list[TicketOut]
+    actions: list[str] = Field(description="What staff may do with this order in its status")
+    created_at: datetime
+    created_by: str
+    version: int | None
+
+
+class OrderRowOut(OutputModel):
+    id: str = Field(validation_alias="order_id")
+    number: int
+    created_at: datetime
+    kind: str
+    status: str
+    buyer_name: str
+    buyer_email: str | None
+    payment_type: str
+    promo_code: str | None
+    total_cents: int
+    currency: str
+    ticket_count: int
+    deadline: datetime | None
+
+
+class OrderQuery(PageQuery):
+    """Filters combine; ``q`` (a number, or the start of a buyer's name) searches instead."""
+
+    q: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = None
+    status: OrderStatus | None = None
+    payment_type: Literal["card", "cheque", "invoice", "cash", "sepa"] | None = None
+    promo_code: Code | None = None
+    kind: OrderKind | None = None
+    performance_id: Id | None = None
+    tariff_id: Id | None = Field(default=None, description="Ticket type")
+    product_id: Id | None = Field(default=None, description="Ticket name: the show, package or subscription")
+    from_: UTCDatetime | None = Field(default=None, alias="from", description="Placed at or after")
+    to: UTCDatetime | None = Field(default=None, description="Placed at or before")
+
+    @model_validator(mode="after")
+    def _search_or_filter(self):
+        filtered = any(getattr(self, name) is not None for name in (
+            "status", "payment_type", "promo_code", "kind", "performance_id", "tariff_id", "product_id", "from_", "to"))
+        if self.q is not None and filtered:
+            raise ValueError("search with q, or filter, not both")
+        if self.from_ and self.to and self.to < self.from_:
+            raise ValueError("'to' must not be before 'from'")
+        return self

@@ -1,0 +1,20 @@
+"""Money arithmetic in integer cents: sharing an amount fairly, and VAT included in a price."""
+from __future__ import annotations
+
+
+def allocate(amount: int, weights: list[int]) -> list[int]:
+    """``amount`` split in proportion to ``weights``, to the cent, summing exactly to ``amount``
+    (largest remainders get the leftover cents; ties go to the earlier weight)."""
+    total = sum(weights)
+    if total <= 0:
+        return [0] * len(weights)
+    shares = [amount * weight // total for weight in weights]
+    remainders = sorted(range(len(weights)), key=lambda i: (-(amount * weights[i] % total), i))
+    for index in remainders[: amount - sum(shares)]:
+        shares[index] += 1
+    return shares
+
+
+def vat_included(price_cents: int, rate_bp: int) -> int:
+    """The VAT inside a price that includes it, at ``rate_bp`` basis points, rounded half up."""
+    return (price_cents * rate_bp * 2 + (10_000 + rate_bp)) // (2 * (10_000 + rate_bp))

@@ -1,0 +1,25 @@
+"""Sharing amounts to the cent, and VAT included in prices."""
+from __future__ import annotations
+
+from hypothesis import given, strategies as st
+
+from chalicelib.services.money import allocate, vat_included
+
+
+@given(st.integers(0, 10**7), st.lists(st.integers(0, 10**6), min_size=1, max_size=40))
+def test_allocation_sums_exactly_and_stays_proportional(amount, weights):
+    shares = allocate(amount, weights)
+    if sum(weights) == 0:
+        assert shares == [0] * len(weights)
+        return
+    assert sum(shares) == amount
+    for share, weight in zip(shares, weights):
+        exact = amount * weight / sum(weights)
+        assert abs(share - exact) < 1
+
+
+def test_vat_included_in_french_show_prices():
+    assert vat_included(5000, 550) == 261  # 5000 * 5.5 / 105.5 = 260.66
+    assert vat_included(1055, 550) == 55
+    assert vat_included(12000, 2000) == 2000
+    assert vat_included(0, 550) == 0

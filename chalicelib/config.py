@@ -43,6 +43,9 @@ class Settings:
     mail_events_topic: str
     local_mail_events: bool
     jobs_queue: str
+    stripe_api_base: str | None
+    stripe_secret_key: str
+    stripe_webhook_secret: str
 
     @property
     def is_local(self) -> bool:
@@ -78,6 +81,9 @@ def load_settings() -> Settings:
         mail_events_topic=_env("MAIL_EVENTS_TOPIC", f"ticketing-{stage}-mail-events"),
         local_mail_events=_flag("LOCAL_MAIL_EVENTS"),
         jobs_queue=_env("JOBS_QUEUE", f"ticketing-{stage}-jobs"),
+        stripe_api_base=_env("STRIPE_API_BASE") or None,
+        stripe_secret_key=_env("STRIPE_SECRET_KEY", "sk_test_local"),
+        stripe_webhook_secret=_env("STRIPE_WEBHOOK_SECRET", "whsec_local"),
     )
 
 

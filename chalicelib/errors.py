@@ -81,3 +81,9 @@ class Unexpected(DomainError):
     status = 500
     kind = "internal"
     title = "Something went wrong on our side; it was logged"
+
+
+class InvalidSignature(DomainError):
+    status = 400
+    kind = "invalid-signature"
+    title = "The request is not signed as it must be"

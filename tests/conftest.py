@@ -1,7 +1,7 @@
 """The test harness: real engines, started once per run on free 127.0.0.1 ports, stopped after.
 
-Before any product module is imported, this starts DynamoDB Local (in memory) and moto
-server, points the settings at them with a table prefix unique to this run, generates a
+Before any product module is imported, this starts DynamoDB Local (in memory), moto
+server and localstripe, points the settings at them with a table prefix unique to this run, generates a
 signing key pair for staff tokens, and creates the tables. Tests are isolated by tenant:
 each test gets a fresh tenant id, and every key starts with the tenant id.
 
@@ -44,6 +44,7 @@ def pytest_configure(config: pytest.Config) -> None:
     log_dir = engines.LOCAL / "test-logs"
     dynamodb = _stack.add(engines.start_dynamodb(log_dir))
     moto = _stack.add(engines.start_moto(log_dir))
+    stripe = _stack.add(engines.start_localstripe(log_dir))
     from devtools.tokens import LocalSigner
 
     signer = LocalSigner(RUN_DIR / "keys", issuer="https://ticketing.local/test")
@@ -61,6 +62,9 @@ def pytest_configure(config: pytest.Config) -> None:
         "MAIL_FROM_ADDRESS": "billetterie@notices.example.org",
         "MAIL_SEND_RATE": "1000",
         "MAIL_EVENTS_TOPIC": "ticketing-test-mail-events",
+        "STRIPE_API_BASE": stripe.url,
+        "STRIPE_SECRET_KEY": "sk_test_harness",
+        "STRIPE_WEBHOOK_SECRET": f"whsec_{secrets.token_hex(12)}",
     })
     _forbid_scan()
     from chalicelib.models.registry import create_missing_tables

@@ -172,53 +172,52 @@ def staff_route(bp: Blueprint, path: str, *, method: str = "GET", role: str = "s
     """Register an authenticated JSON route on ``bp``; the view gets ``(actor, **path, body=, query=)``."""
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}")
+    return _route(bp, RouteDoc(method, path, summary, tag, role, body, query, response, many, status))
+
+
+def public_route(bp: Blueprint, path: str, *, method: str = "GET", body: SchemaName | None = None,
+                 query: SchemaName | None = None, response: SchemaName | None = None, status: int = 200,
+                 raw_body: bool = False, summary: str, tag: str) -> Callable:
+    """Register a route without staff token (the shop, webhooks, spectators' pages, this API's
+    document); the view gets ``(**path, body=, query=)``, plus ``request`` when ``raw_body``
+    (a webhook verifies the exact bytes it was sent)."""
+    return _route(bp, RouteDoc(method, path, summary, tag, None, body, query, response, False, status),
+                  pass_request=raw_body)
+
+
+def _route(bp: Blueprint, route: RouteDoc, *, pass_request: bool = False) -> Callable:
+    """The endpoint around a view: auth (staff routes), inputs, shaping, problem answers."""
 
     def register(view: Callable) -> Callable:
-        route = RouteDoc(method, path, summary, tag, role, body, query, response, many, status)
         ROUTE_DOCS.append(route)
 
         def endpoint(**path_params: str) -> Response:
             request = bp.current_request
             try:
-                actor = authenticate(request.headers.get("authorization"), role)
-                logger.append_keys(tenant=actor.tenant_id)
                 inputs: dict[str, Any] = dict(path_params)
-                if body is not None:
-                    inputs["body"] = parse_body(request.raw_body, body)
-                if query is not None:
-                    inputs["query"] = parse_query(request.query_params, query)
-                result = view(actor, **inputs)
+                if route.role is not None:
+                    actor = authenticate(request.headers.get("authorization"), route.role)
+                    logger.append_keys(tenant=actor.tenant_id)
+                    inputs["actor"] = actor
+                if route.body is not None:
+                    inputs["body"] = parse_body(request.raw_body, route.body)
+                if route.query is not None:
+                    inputs["query"] = parse_query(request.query_params, route.query)
+                if pass_request:
+                    inputs["request"] = request
+                result = view(**inputs)
                 if isinstance(result, Response):  # a document (HTML, CSV...) the view shaped itself
                     return result
-                return json_response(shaped(route, result), status)
+                return json_response(shaped(route, result), route.status)
             except DomainError as error:
                 return problem_response(error, instance=request.context.get("path"))
             except Exception:  # a bug: log it whole, answer a problem without internals
-                logger.exception("unhandled error in %s %s", method, path)
+                logger.exception("unhandled error in %s %s", route.method, route.path)
                 return problem_response(Unexpected("Please retry; if it persists, tell us the time."))
 
         endpoint.__name__ = view.__name__
         endpoint.__doc__ = view.__doc__
-        bp.route(path, methods=[method])(endpoint)
-        return view
-
-    return register
-
-
-def public_route(bp: Blueprint, path: str, *, method: str = "GET", summary: str, tag: str) -> Callable:
-    """Register an unauthenticated route returning a Chalice ``Response``; documented like the others."""
-
-    def register(view: Callable) -> Callable:
-        ROUTE_DOCS.append(RouteDoc(method, path, summary, tag, None, None, None, None, False, 200))
-
-        def endpoint(**path_params: str) -> Response:
-            try:
-                return view(**path_params)
-            except DomainError as error:
-                return problem_response(error)
-
-        endpoint.__name__ = view.__name__
-        bp.route(path, methods=[method])(endpoint)
+        bp.route(route.path, methods=[route.method])(endpoint)
         return view
 
     return register

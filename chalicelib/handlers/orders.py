@@ -90,3 +90,14 @@ def get_team_rule(actor, rule_id):
              response="team:TeamRuleOut", summary="Change a team notification rule", tag=TAG)
 def update_team_rule(actor, rule_id, body):
     return team.update_rule(actor, rule_id, body.model_dump(exclude_unset=True))
+
+
+@staff_route(bp, "/orders/resend-confirmations", method="POST", body="orders:ResendConfirmationsIn",
+             response="jobs:JobOut", status=202,
+             summary="Resend confirmations to selected orders or to all matching the filters (background job; "
+                     "complete orders only)", tag=TAG)
+def resend_confirmations(actor, body):
+    from chalicelib.services import order_bulk
+
+    filters = body.filters.model_dump() if body.filters is not None else None
+    return order_bulk.start_resend_confirmations(actor, order_ids=body.order_ids, filters=filters)

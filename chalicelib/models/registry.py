@@ -13,14 +13,16 @@ from chalicelib.models.jobs import Job
 from chalicelib.models.catalog import (Performance, Product, ProductFamily, Quota, SalesChannel, Seat,
                                        SeatCategory, Season, Tariff, Venue)
 from chalicelib.models.mail import MailOverride, MailRecipient, Notification, SendWindow
+from chalicelib.models.invoices import Invoice
 from chalicelib.models.orders import Counter, Order, OrderListing, Ticket
+from chalicelib.models.organisation import Organisation
 from chalicelib.models.team import TeamNotificationRule
 from chalicelib.models.unique_keys import UniqueKey
 
 MODELS: tuple[type[Model], ...] = (
     AuditEvent, Contact, UniqueKey, Job,
     Notification, MailRecipient, MailOverride, SendWindow,
-    Order, Ticket, OrderListing, Counter, TeamNotificationRule,
+    Order, Ticket, OrderListing, Counter, Invoice, Organisation, TeamNotificationRule,
     Venue, Season, ProductFamily, Product, Performance, Tariff, Quota, SeatCategory, Seat, SalesChannel,
 )
 

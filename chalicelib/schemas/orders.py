@@ -167,3 +167,51 @@ class OrderQuery(PageQuery):
         if self.from_ and self.to and self.to < self.from_:
             raise ValueError("'to' must not be before 'from'")
         return self
+
+
+class ShopBuyerIn(BuyerIn):
+    """Shop buyers give an address: it is where their tickets go."""
+
+    email: EmailAddress
+
+
+class CheckoutIn(InputModel):
+    buyer: ShopBuyerIn
+    lines: list[OrderLineIn] = Field(min_length=1, max_length=40)
+
+
+class CheckoutOut(OutputModel):
+    order_id: str
+    number: int
+    total_cents: int
+    currency: str
+    payment_intent_id: str
+    client_secret: str = Field(description="For Stripe.js to confirm the card payment in the browser")
+    hold_until: datetime = Field(description="The places are held for the buyer until then")
+
+
+class OrderFiltersIn(InputModel):
+    """The list's filters, for "all matching orders" in bulk actions."""
+
+    status: OrderStatus | None = None
+    payment_type: Literal["card", "cheque", "invoice", "cash", "sepa"] | None = None
+    promo_code: Code | None = None
+    kind: OrderKind | None = None
+    performance_id: Id | None = None
+    tariff_id: Id | None = None
+    product_id: Id | None = None
+    placed_from: UTCDatetime | None = None
+    placed_to: UTCDatetime | None = None
+
+
+class ResendConfirmationsIn(InputModel):
+    """Either the selected orders, or ``filters`` for every order matching them (no limit)."""
+
+    order_ids: list[Id] | None = Field(default=None, min_length=1, max_length=10_000)
+    filters: OrderFiltersIn | None = None
+
+    @model_validator(mode="after")
+    def _one_selection(self):
+        if (self.order_ids is None) == (self.filters is None):
+            raise ValueError("give order_ids or filters, not both")
+        return self

@@ -72,8 +72,8 @@ note) conditioned on ``chunk_seq == seq``, makes its message visible again after
 delay (:data:`RETRY_DELAYS_SECONDS`) and raises; SQS delivers it again and the chunk runs
 again from the same cursor. After :data:`MAX_CHUNK_ATTEMPTS` failed attempts the job ends
 ``failed`` with the error. A Lambda that dies without reaching the except clause (time limit,
-memory) is caught by the message's ``ApproximateReceiveCount``. The queue's redrive policy,
-if any, must allow more receives than :data:`MAX_CHUNK_ATTEMPTS`, or SQS gives up first.
+memory) is caught by the message's ``ApproximateReceiveCount`` (above :data:`MAX_DELIVERIES`).
+The queue's redrive policy, if any, must allow more receives than that, or SQS gives up first.
 
 Malformed messages, unknown jobs and unknown kinds are logged and acknowledged (a raise
 would only bring them back).
@@ -107,9 +107,12 @@ from chalicelib.services.records import get_record
 
 # The modules that define job kinds, imported on first need (a chunk to run, a job to start)
 # so that importing the app stays cheap. Add a feature's module here.
-KIND_MODULES: tuple[str, ...] = ()
+KIND_MODULES: tuple[str, ...] = ("chalicelib.services.order_bulk",)
 
 MAX_CHUNK_ATTEMPTS = 5
+# Backstop for deliveries that die before recording anything (time limit, memory). Higher than
+# the attempts: Lambda throttling also returns messages to the queue, raising their receive count.
+MAX_DELIVERIES = 10
 RETRY_DELAYS_SECONDS = (10, 60, 300, 900)  # before the 2nd, 3rd, 4th... attempt of a chunk
 SAFETY_MARGIN_SECONDS = 60
 DEFAULT_MAX_ITEMS = 500
@@ -400,10 +403,9 @@ def _run_current(job: Job, chunk: ChunkMessage, context: Any) -> str:
     kind = kind_named(job.kind)
     if kind is None:
         return _end_failed(job, chunk, f"unknown job kind {job.kind!r} (is its module in KIND_MODULES?)")
-    attempts_before = max(int(job.attempts), chunk.receive_count - 1)
-    if attempts_before >= MAX_CHUNK_ATTEMPTS:  # earlier deliveries died without recording (time limit?)
-        return _end_failed(job, chunk, job.last_error or f"chunk {chunk.seq} never completed "
-                                                          f"in {attempts_before} deliveries (time limit or crash)")
+    if chunk.receive_count > MAX_DELIVERIES:  # its deliveries died without recording (time limit, memory)
+        return _end_failed(job, chunk, f"chunk {chunk.seq} never completed in {chunk.receive_count - 1} "
+                                       f"deliveries (time limit or crash); last error: {job.last_error}")
     started_at = clock.now()
     budget = ChunkBudget.for_lambda(context, job_id=job.id, seq=chunk.seq, max_items=kind.max_items)
     try:
@@ -413,7 +415,7 @@ def _run_current(job: Job, chunk: ChunkMessage, context: Any) -> str:
         return _end_failed(job, chunk, str(error) or "the job kind gave up")
     except Exception as error:
         logger.exception("jobs: chunk %s of job %s (%s) raised", chunk.seq, job.id, job.kind)
-        outcome = _record_attempt(job, chunk, error, attempts_before + 1, started_at)
+        outcome = _record_attempt(job, chunk, error, int(job.attempts) + 1, started_at)
         if outcome == "retry":
             raise
         return outcome

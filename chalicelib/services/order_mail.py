@@ -49,21 +49,29 @@ def custom_messages(actor: Actor, tickets: Iterable[Ticket], *kinds: str) -> str
     return "\n\n".join(texts) or None
 
 
-def send_confirmation(actor: Actor, order: Order, tickets: list[Ticket], *, reason: str = "placed") -> None:
-    """The buyer's confirmation with tickets; once per order and ``reason`` (placed, paid, resend:<n>)."""
+def confirmation_request(actor: Actor, order: Order, tickets: list[Ticket], *, reason: str) -> mail.MailRequest | None:
+    """The buyer's confirmation with tickets, keyed once per order and ``reason`` (placed, paid,
+    resend:<job>); ``None`` when the buyer left no address."""
     if not order.buyer.email:
-        return
+        return None
     language = order.buyer.language or "fr"
+    context, venue = _order_context(actor, order, tickets, language)
+    kinds = ("payment", "confirmation") if reason == "paid" else ("confirmation",)
+    return mail.MailRequest(
+        template="order_confirmation", language=language, recipient=order.buyer.email, concerns_type="order",
+        concerns_id=order.id, sender_name=venue.name, contact_id=order.buyer.contact_id,
+        context={**context, "first_name": order.buyer.first_name or ""},
+        custom_message=custom_messages(actor, tickets, *kinds), idempotency_key=f"order:{order.id}:confirmation:{reason}")
+
+
+def send_confirmation(actor: Actor, order: Order, tickets: list[Ticket], *, reason: str = "placed") -> None:
+    """Send the confirmation after a sale or a payment; a problem is logged, never raised into
+    the money path (the notification shows it, staff can resend)."""
     try:
-        context, venue = _order_context(actor, order, tickets, language)
-        mail.send_mail(actor, mail.MailRequest(
-            template="order_confirmation", language=language, recipient=order.buyer.email,
-            concerns_type="order", concerns_id=order.id, sender_name=venue.name, contact_id=order.buyer.contact_id,
-            context={**context, "first_name": order.buyer.first_name or ""},
-            custom_message=custom_messages(actor, tickets, *(("payment", "confirmation") if reason == "paid"
-                                                             else ("confirmation",))),
-            idempotency_key=f"order:{order.id}:confirmation:{reason}"))
-    except Exception:  # never into the money path: the notification (or this log) shows it
+        request = confirmation_request(actor, order, tickets, reason=reason)
+        if request is not None:
+            mail.send_mail(actor, request)
+    except Exception:
         logger.exception("order confirmation not sent", extra={"order_id": order.id})
 
 

@@ -256,6 +256,13 @@ def mark_paid(actor: Actor, order_id: str) -> Order:
     return order
 
 
+def attach_payment_intent(actor: Actor, order_id: str, intent_id: str) -> Order:
+    order = get_order(actor, order_id)
+    before = _copy(order)
+    order.payment_intent_id = intent_id
+    return save_change(actor, order, before, action="payment-intent")
+
+
 def order_by_number(actor: Actor, number: int) -> Order:
     found = order_listing.search_orders(actor, str(number), limit=1, cursor=None).items
     if not found:

@@ -7,7 +7,12 @@ import json
 def call(client, method: str, path: str, headers: dict, payload=None):
     body = b"" if payload is None else (payload if isinstance(payload, bytes) else json.dumps(payload).encode())
     response = client.request(method, path, headers=headers, body=body)
-    decoded = json.loads(response.body) if response.body else None
+    if not response.body:
+        decoded = None
+    elif response.headers.get("Content-Type", "").startswith("text/"):  # a document (HTML, CSV): its text
+        decoded = response.body.decode("utf-8") if isinstance(response.body, bytes) else response.body
+    else:
+        decoded = json.loads(response.body)
     return response.status_code, decoded, response.headers
 
 

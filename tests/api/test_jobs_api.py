@@ -18,7 +18,8 @@ def steps(actor, params, cursor, budget):
     while position + taken < params["items"] and budget.take():
         taken += 1
     position += taken
-    return ChunkResult(done=taken, total=params["items"], cursor=None if position >= params["items"] else {"next": position})
+    finished = position >= params["items"]
+    return ChunkResult(done=taken, total=params["items"], cursor=None if finished else {"next": position})
 
 
 @pytest.fixture(autouse=True)

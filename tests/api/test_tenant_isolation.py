@@ -50,11 +50,16 @@ BODIES = {
     ("POST", "/notifications/{notification_id}/resend"): {},
     ("POST", "/jobs/{job_id}/cancel"): {"reason": "tenant-b-text"},
     ("POST", "/orders/{order_id}/mark-paid"): {},
+    ("POST", "/orders/resend-confirmations"): {"filters": {"product_id": "PRODUCT_ID"}},
+    ("POST", "/webhooks/stripe"): {"type": "payment_intent.succeeded", "data": {"object": {"metadata": {}}}},
     ("POST", "/mail/preview"): {"template": "order_confirmation", "language": "fr"},
     ("PUT", "/mail/templates/{template}/{language}/override"): {"blocks": {"closing": "Cordialement, la billetterie"}},
+    ("PUT", "/organisation"): {"legal_name": "Tenant B SAS", "address_line1": "1 rue B", "postcode": "69001",
+                               "city": "Lyon", "siret": "73282932000074", "vat_number": "FR44732829320"},
 }
 # Path parameters that are not ids of A's entities, and query strings for listings that need one.
-FIXED_PATH_VALUES = {"entity_type": "venue", "template": "order_confirmation", "language": "fr"}
+FIXED_PATH_VALUES = {"entity_type": "venue", "template": "order_confirmation", "language": "fr", "position": "1",
+                     "tenant_id": "tenant-b-shop"}
 ID_FOR_PARAM = {"entity_id": "venue_id"}
 QUERIES = {"/notifications": "recipient=a@secret.fr"}
 
@@ -131,7 +136,10 @@ def _body_for(method: str, path: str, ids: dict):
     if method == "PATCH":
         return {}
     if (method, path) in BODIES:
-        return BODIES[(method, path)]
+        return json.loads(json.dumps(BODIES[(method, path)]).replace("PRODUCT_ID", ids["product_id"]))
+    if path == "/shop/{tenant_id}/checkout":  # another tenant's shop, with tenant A's catalog ids
+        order = next(payload for (_, recipe_path, payload) in RECIPES if recipe_path == "/orders")(ids)
+        return {"buyer": {"last_name": "B", "email": "b@b.fr"}, "lines": order["lines"]}
     recipe = next((payload for (_, recipe_path, payload) in RECIPES if recipe_path == path), None)
     assert recipe is not None, f"teach the isolation test a body for {method} {path}"
     return json.loads(json.dumps(recipe(ids)).replace(SECRET, "tenant-b-text"))

@@ -21,7 +21,7 @@ from chalicelib.models.jobs import CANCELLED, FAILED, RUNNING, SUCCEEDED
 from chalicelib.models.unique_keys import UniqueKey
 from chalicelib.services import audit, jobs
 from chalicelib.services.jobs import ChunkResult, JobFailed, JobNotQueued, job_kind
-from tests.job_helpers import drain, drive, run_round, run_until, stored
+from tests.job_helpers import drain, drive, run_until, stored
 
 ITEM = "test_job_item"
 ACTED: list[tuple[str, int]] = []
@@ -178,7 +178,7 @@ def test_a_kind_that_gives_up_fails_the_job_at_once_without_retries(actor, pump)
 def test_deliveries_that_die_without_recording_fail_the_job(actor, pump):
     job = jobs.start_job(actor, "test.claim_items", {"items": 3})
     record = {"messageId": "m-1", "body": json.dumps(jobs.chunk_message(job, 0)),
-              "attributes": {"ApproximateReceiveCount": str(jobs.MAX_CHUNK_ATTEMPTS + 1)}}
+              "attributes": {"ApproximateReceiveCount": str(jobs.MAX_DELIVERIES + 1)}}
 
     assert jobs.run_next_chunk(record) == "failed"
 

@@ -1,0 +1,47 @@
+"""Printable order documents (staff): a ticket per attendee, the receipt, the invoice.
+
+Each answers a self-contained HTML page (``text/html; charset=utf-8``) under a Content
+Security Policy that allows nothing but inline styles and ``data:`` images: the page cannot
+load or send anything, whatever a buyer typed into a name.
+"""
+from __future__ import annotations
+
+from chalice import Blueprint, Response
+
+from chalicelib.handlers.http import staff_route
+from chalicelib.services import documents
+
+bp = Blueprint(__name__)
+TAG = "documents"
+
+DOCUMENT_HEADERS = {
+    "Content-Type": "text/html; charset=utf-8",
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store, private",
+}
+
+
+def html_document(body: str) -> Response:
+    return Response(body=body, status_code=200, headers=dict(DOCUMENT_HEADERS))
+
+
+@staff_route(bp, "/orders/{order_id}/tickets/{position}", query="documents:DocumentQuery",
+             summary="Printable ticket (HTML) of the attendee at this position (1, 2...), with its check-in "
+                     "QR code; 409 if the order's status does not allow viewing tickets", tag=TAG)
+def ticket_document(actor, order_id, position, query):
+    return html_document(documents.ticket_html(actor, order_id, position, query.lang))
+
+
+@staff_route(bp, "/orders/{order_id}/receipt", query="documents:DocumentQuery",
+             summary="Printable receipt (HTML); 409 if the order's status does not allow it (e.g. unpaid)", tag=TAG)
+def receipt_document(actor, order_id, query):
+    return html_document(documents.receipt_html(actor, order_id, query.lang))
+
+
+@staff_route(bp, "/orders/{order_id}/invoice", query="documents:DocumentQuery",
+             summary="Printable invoice (HTML), numbered in the tenant's gapless sequence on first issue; "
+                     "409 without an organisation profile or if the status does not allow it", tag=TAG)
+def invoice_document(actor, order_id, query):
+    return html_document(documents.invoice_html(actor, order_id, query.lang))

@@ -1,0 +1,95 @@
+"""Bulk actions on orders, run as background jobs: resend confirmations to any number of
+selected orders, or to every order matching the list's filters.
+
+Only complete orders (``complete``, ``partially_complete``) get their confirmation again; the
+others are counted as skipped. Each mail is keyed ``order:{id}:confirmation:resend:{job}``,
+so a chunk run twice after a crash never mails anyone twice.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from chalicelib.errors import FieldError, InvalidInput, NotFound
+from chalicelib.services import mail, order_listing, order_mail, orders
+from chalicelib.services.actors import Actor
+from chalicelib.services.jobs import ChunkBudget, ChunkResult, job_kind, start_job
+
+RESEND_CONFIRMATIONS = "orders.resend_confirmations"
+CONFIRMABLE = {"complete", "partially_complete"}
+PAGE = 50
+FILTER_FIELDS = ("status", "payment_type", "promo_code", "kind", "performance_id", "tariff_id", "product_id",
+                 "placed_from", "placed_to")
+
+
+def start_resend_confirmations(actor: Actor, *, order_ids: list[str] | None, filters: dict | None):
+    """A job resending confirmations to ``order_ids``, or to all orders matching ``filters``."""
+    if bool(order_ids) == (filters is not None):
+        raise InvalidInput("Give either the selected orders or the filters of 'all matching'.",
+                           errors=[FieldError("order_ids", "either order_ids or filters")])
+    if filters is not None:
+        order_listing.find_orders(actor, _filters(filters), limit=1, cursor=None)  # 422 on unknown references
+        params = {"filters": {name: value.isoformat() if isinstance(value, datetime) else value
+                              for name, value in filters.items() if value is not None}}
+    else:
+        params = {"order_ids": list(dict.fromkeys(order_ids))}
+    return start_job(actor, RESEND_CONFIRMATIONS, params)
+
+
+def _filters(raw: dict) -> order_listing.OrderFilters:
+    values = {name: raw.get(name) for name in FILTER_FIELDS}
+    for name in ("placed_from", "placed_to"):
+        if isinstance(values[name], str):
+            values[name] = datetime.fromisoformat(values[name])
+    return order_listing.OrderFilters(**values)
+
+
+def _resend(actor: Actor, order_id: str, job_id: str) -> str:
+    """``done``, ``skipped`` (not complete, no address, gone) for one order."""
+    try:
+        order = orders.get_order(actor, order_id)
+    except NotFound:
+        return "skipped"
+    if order.status not in CONFIRMABLE:
+        return "skipped"
+    request = order_mail.confirmation_request(actor, order, orders.tickets_of(order), reason=f"resend:{job_id}")
+    if request is None:
+        return "skipped"
+    sent = mail.send_mail(actor, request)  # MailNotSentYet raises: the chunk is retried, keys keep it once
+    return "failed" if sent.status in ("failed", "rejected") else "done"
+
+
+@job_kind(RESEND_CONFIRMATIONS, max_items=300)
+def resend_confirmations(actor: Actor, params: dict, cursor: dict | None, budget: ChunkBudget) -> ChunkResult:
+    if "order_ids" in params:
+        return _resend_selected(actor, params["order_ids"], cursor, budget)
+    return _resend_matching(actor, _filters(params["filters"]), cursor, budget)
+
+
+def _tally(outcomes: list[str]) -> dict:
+    return {"done": outcomes.count("done"), "skipped": outcomes.count("skipped"), "failed": outcomes.count("failed")}
+
+
+def _resend_selected(actor: Actor, order_ids: list[str], cursor: dict | None, budget: ChunkBudget) -> ChunkResult:
+    start = (cursor or {}).get("next", 0)
+    outcomes, position = [], start
+    while position < len(order_ids) and budget.take():
+        outcomes.append(_resend(actor, order_ids[position], budget.job_id))
+        position += 1
+    following = {"next": position} if position < len(order_ids) else None
+    return ChunkResult(cursor=following, total=len(order_ids), **_tally(outcomes))
+
+
+def _resend_matching(actor: Actor, filters: order_listing.OrderFilters, cursor: dict | None,
+                     budget: ChunkBudget) -> ChunkResult:
+    """Pages of the filtered list; the cursor is the page's start and how far into it we got."""
+    page_start, offset = (cursor or {}).get("page"), (cursor or {}).get("offset", 0)
+    outcomes: list[str] = []
+    while True:
+        page = order_listing.find_orders(actor, filters, limit=PAGE, cursor=page_start)
+        for index in range(offset, len(page.items)):
+            if not budget.take():
+                return ChunkResult(cursor={"page": page_start, "offset": index}, **_tally(outcomes))
+            outcomes.append(_resend(actor, page.items[index].order_id, budget.job_id))
+        if not page.next_cursor:
+            return ChunkResult(cursor=None, **_tally(outcomes))
+        page_start, offset = page.next_cursor, 0

@@ -34,5 +34,13 @@ token: deps
 bench: deps
 	$(PY) bench/cold_import.py
 
+# The prod stage's CloudFormation (SAM) in dist/: Lambdas from Chalice, plus the tables, jobs
+# queue and mail-events topic from infra/template.py. SIGNING_SECRET comes from the deploy's environment.
+package: deps
+	mkdir -p .local/infra
+	STAGE=prod $(PY) -m infra.template > .local/infra/prod.json
+	STAGE=prod AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-eu-west-3} $(VENV)/bin/chalice package --stage prod \
+		--merge-template .local/infra/prod.json dist/
+
 clean:
 	rm -rf $(VENV) node_modules .local

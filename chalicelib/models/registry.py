@@ -1,7 +1,7 @@
 """Every model with a table, and the table creation used by the local stack and the tests.
 
 In AWS the tables are created by the CloudFormation in ``infra/`` (generated from these
-same models by ``infra/tables.py``), never by the app.
+same models by ``infra/template.py``), never by the app.
 """
 from __future__ import annotations
 

@@ -105,17 +105,6 @@ def _datetime_text(moment: datetime | str | None, zone: str, language: str = "fr
     return "" if moment is None else formatting.datetime_text(moment, zone, language)
 
 
-def _short_date(moment: datetime | date | str | None, zone: str, language: str = "fr") -> str:
-    """``12/12/2026`` (fr) or ``12 Dec 2026`` (en): for tables and invoice headers."""
-    moment = _parse_time(moment)
-    if moment is None:
-        return ""
-    day = _on_clock(moment, zone)
-    if language == "en":
-        return f"{day.day} {formatting.ENGLISH_MONTHS[day.month - 1][:3]} {day.year}"
-    return f"{day.day:02d}/{day.month:02d}/{day.year}"
-
-
 def person_name(person: Any) -> str:
     """``Mme Élodie Lefèvre`` from a buyer (attribute or dict)."""
     values = person.as_dict() if hasattr(person, "as_dict") else dict(person or {})
@@ -144,7 +133,6 @@ def _environment() -> Any:
         "money": formatting.money,
         "datetime_text": _datetime_text,
         "date_text": _date_text,
-        "short_date": _short_date,
         "rate": rate_text,
     })
     return environment

@@ -13,6 +13,7 @@ from chalicelib.models.base import tenant_key
 from chalicelib.models.invoices import Invoice
 from chalicelib.models.orders import Counter, Order, Ticket
 from chalicelib.services.checkin import read_checkin_value
+from chalicelib.services.formatting import money
 from tests.api.helpers import assert_problem, call
 from tests.orders_world import build_world, draft, line
 
@@ -99,8 +100,8 @@ def test_the_profile_is_filled_by_an_admin_checked_normalised_and_audited(client
 def test_a_ticket_shows_its_facts_and_a_verifiable_check_in_code(client, staff_headers, admin_headers, world,
                                                                  tenant):
     fill_profile(client, admin_headers)
-    order = place(client, staff_headers, draft(world, line(world, seat_id=world.seats[0].id, attendee_name="Léa Martin"),
-                                               line(world, world.reduced)))
+    seated = line(world, seat_id=world.seats[0].id, attendee_name="Léa Martin")
+    order = place(client, staff_headers, draft(world, seated, line(world, world.reduced)))
     page = document(client, staff_headers, f"/orders/{order['id']}/tickets/1")
     text = text_of(page)
     for fact in ("Cyrano", f"samedi 12 décembre 2026 à 20{NBSP}h{NBSP}30", "Théâtre des Célestins", "Lyon",
@@ -163,9 +164,9 @@ def test_a_receipt_itemises_the_order_and_its_payment(client, staff_headers, wor
     order = place(client, staff_headers, draft(world, line(world), line(world, world.reduced),
                                                discount_cents=300, promo_code="NOEL"))
     text = text_of(document(client, staff_headers, f"/orders/{order['id']}/receipt"))
-    for fact in ("Reçu", f"Commande n° {order['number']}", "Élodie Lefèvre", "Cyrano", "Plein tarif", "Tarif réduit",
-                 f"53,00{NBSP}€", f"-3,00{NBSP}€", "NOEL", f"50,00{NBSP}€", f"dont TVA 2,61{NBSP}€", "espèces",
-                 "n'est pas une facture"):
+    for fact in ("Reçu", f"Commande n° {order['number']}", "Élodie Lefèvre", "Cyrano", "Plein tarif",
+                 "Tarif réduit", f"53,00{NBSP}€", f"-3,00{NBSP}€", "NOEL", f"50,00{NBSP}€",
+                 f"dont TVA 2,61{NBSP}€", "espèces", "n'est pas une facture"):
         assert fact in text, fact
     english = text_of(document(client, staff_headers, f"/orders/{order['id']}/receipt?lang=en"))
     assert "Receipt" in english and "€50.00" in english and "Paid on" in english
@@ -193,7 +194,7 @@ def test_an_unpaid_order_has_no_receipt(client, staff_headers, world):
 
 
 def test_an_invoice_needs_the_organisation_profile_first_and_consumes_no_number(client, staff_headers,
-                                                                                admin_headers, world, actor):
+                                                                                admin_headers, world):
     order = place(client, staff_headers, draft(world))
     refused = assert_problem(call(client, "GET", f"/orders/{order['id']}/invoice", staff_headers), 409)
     assert refused["type"] == "/problems/organisation-profile-missing" and "PUT /organisation" in refused["detail"]
@@ -225,11 +226,12 @@ def test_an_invoice_carries_the_french_mentions_and_adds_up(client, staff_header
         buyer={"first_name": "Marc", "last_name": "Durand", "address_line1": "12 rue de la République",
                "postcode": "69001", "city": "Lyon", "email": "marc@exemple.fr"}))
     text = text_of(document(client, staff_headers, f"/orders/{order['id']}/invoice"))
-    for fact in ("Facture n° F-000001", "Date d'émission", "Société des Célestins SAS", "SAS au capital de 10 000 €",
-                 "4 rue Charles Dullin", "69002 Lyon", "SIRET 732 829 320 00074", "RCS Lyon B 732 829 320",
+    for fact in ("Facture n° F-000001", "Date d'émission", "Société des Célestins SAS",
+                 "SAS au capital de 10 000 €", "4 rue Charles Dullin", "69002 Lyon", "SIRET 732 829 320 00074",
+                 "RCS Lyon B 732 829 320",
                  "N° TVA intracommunautaire FR44732829320", "Marc Durand", "12 rue de la République", "69001 Lyon",
                  "Cyrano — Plein tarif", "Tartuffe — Plein tarif", f"5,5{NBSP}%", "Remise (code GROUPE)",
-                 "Total HT", "Total TVA", f"Total TTC {order['totals']['total_cents'] // 100},00{NBSP}€",
+                 "Total HT", "Total TVA", f"Total TTC {money(order['totals']['total_cents'])}",
                  "À régler au plus tard le", "pénalités de retard", f"40{NBSP}€",
                  "frais de recouvrement", "Pas d'escompte", "prestation de services"):
         assert fact in text, fact
@@ -275,7 +277,8 @@ def test_an_issued_invoice_is_frozen_against_later_edits(client, staff_headers, 
     ("cancelled", {"tickets/1", "receipt", "invoice"}),
     ("unpaid", {"tickets/1", "invoice"}),
 ])
-def test_each_document_follows_the_order_status(client, staff_headers, admin_headers, world, actor, status, allowed):
+def test_each_document_follows_the_order_status(client, staff_headers, admin_headers, world, actor, status,
+                                                 allowed):
     fill_profile(client, admin_headers)
     order = place(client, staff_headers, draft(world))
     Order.get(actor.tenant_id, order["id"]).update(actions=[Order.status.set(status)])

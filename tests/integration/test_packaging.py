@@ -1,5 +1,5 @@
 """``chalice package`` builds a Lambda bundle that holds the app, chalicelib and the templates,
-within Lambda's size limits, with the DynamoDB tables generated from the models merged in."""
+within Lambda's size limits, with the tables, jobs queue and mail-events topic merged in."""
 from __future__ import annotations
 
 import json
@@ -18,9 +18,11 @@ UNZIPPED_LIMIT = 250 * 1024 * 1024
 
 @pytest.mark.slow
 def test_chalice_package_contains_the_app_and_templates_within_limits(tmp_path):
-    env = {**os.environ, "TABLE_PREFIX": "ticketing-prod-", "AWS_DEFAULT_REGION": "eu-west-3"}
+    env = {name: value for name, value in os.environ.items()
+           if name not in {"TABLE_PREFIX", "JOBS_QUEUE", "MAIL_EVENTS_TOPIC", "SES_CONFIGURATION_SET"}}
+    env.update({"STAGE": "prod", "SIGNING_SECRET": "packaging-test-secret", "AWS_DEFAULT_REGION": "eu-west-3"})
     tables = tmp_path / "tables.json"
-    tables.write_text(subprocess.run([sys.executable, "-m", "infra.tables"], cwd=ROOT, env=env, check=True,
+    tables.write_text(subprocess.run([sys.executable, "-m", "infra.template"], cwd=ROOT, env=env, check=True,
                                      capture_output=True, text=True).stdout)
     out = tmp_path / "out"
     chalice = Path(sys.executable).with_name("chalice")
@@ -46,3 +48,9 @@ def test_chalice_package_contains_the_app_and_templates_within_limits(tmp_path):
     assert contacts["TableName"] == "ticketing-prod-contacts"
     assert [k["KeyType"] for k in contacts["KeySchema"]] == ["HASH", "RANGE"]
     assert contacts["KeySchema"][0]["AttributeName"] == "tenant_id"
+    # The event sources are the prod stage's own queue and topic, and the template creates them.
+    sources = json.dumps({name: resource for name, resource in sam["Resources"].items()
+                          if resource["Type"] == "AWS::Serverless::Function"})
+    assert "ticketing-prod-jobs" in sources and "ticketing-prod-mail-events" in sources
+    assert sam["Resources"]["JobsQueue"]["Properties"]["QueueName"] == "ticketing-prod-jobs"
+    assert sam["Resources"]["MailEventsTopic"]["Properties"]["TopicName"] == "ticketing-prod-mail-events"

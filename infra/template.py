@@ -1,0 +1,89 @@
+"""CloudFormation for what the app uses besides its Lambdas, merged into ``chalice package``.
+
+- The DynamoDB tables, generated from the PynamoDB models: the models are the single
+  description of tables and indexes, so the tables deployed are exactly the ones the code
+  queries (and the ones created locally).
+- The jobs queue, with a dead-letter queue that gives up only after the jobs framework
+  itself has (``MAX_DELIVERIES``), and a visibility timeout six times the jobs Lambda's.
+- The mail-events topic, and the SES configuration set publishing every delivery event to it.
+
+Names come from the settings of the stage being packaged (``STAGE=prod``):
+
+    STAGE=prod python -m infra.template > .local/infra/prod.json
+    STAGE=prod chalice package --stage prod --merge-template .local/infra/prod.json out/
+"""
+from __future__ import annotations
+
+import json
+import re
+import sys
+
+
+def _key_schema(keys: list[dict]) -> list[dict]:
+    # DynamoDB wants HASH before RANGE.
+    return sorted(({"AttributeName": k["AttributeName"], "KeyType": k["KeyType"]} for k in keys),
+                  key=lambda k: k["KeyType"] != "HASH")
+
+
+def table_resource(model) -> dict:
+    schema = model._get_schema()
+    properties: dict = {
+        "TableName": model.Meta.table_name,
+        "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": schema["attribute_definitions"],
+        "KeySchema": _key_schema(schema["key_schema"]),
+        "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+        "SSESpecification": {"SSEEnabled": True},
+    }
+    indexes = [{"IndexName": index["index_name"], "KeySchema": _key_schema(index["key_schema"]),
+                "Projection": index["projection"]} for index in schema["global_secondary_indexes"]]
+    if indexes:
+        properties["GlobalSecondaryIndexes"] = indexes
+    ttl = model._ttl_attribute()
+    if ttl is not None:
+        properties["TimeToLiveSpecification"] = {"AttributeName": ttl.attr_name, "Enabled": True}
+    return {"Type": "AWS::DynamoDB::Table", "DeletionPolicy": "Retain", "Properties": properties}
+
+
+def logical_name(kind: str, name: str) -> str:
+    return kind + "".join(part.title() for part in re.split(r"[^A-Za-z0-9]+", name))
+
+
+JOBS_LAMBDA_TIMEOUT_SECONDS = 300
+
+
+def messaging_resources() -> dict:
+    from chalicelib.config import settings
+    from chalicelib.services.jobs import MAX_DELIVERIES
+
+    dead_letters = f"{settings.jobs_queue}-dead-letters"
+    return {
+        "JobsDeadLetterQueue": {"Type": "AWS::SQS::Queue", "Properties": {
+            "QueueName": dead_letters, "MessageRetentionPeriod": 1_209_600}},
+        "JobsQueue": {"Type": "AWS::SQS::Queue", "Properties": {
+            "QueueName": settings.jobs_queue, "VisibilityTimeout": 6 * JOBS_LAMBDA_TIMEOUT_SECONDS,
+            "RedrivePolicy": {"deadLetterTargetArn": {"Fn::GetAtt": ["JobsDeadLetterQueue", "Arn"]},
+                              "maxReceiveCount": MAX_DELIVERIES + 5}}},
+        "MailEventsTopic": {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": settings.mail_events_topic}},
+        "MailConfigurationSet": {"Type": "AWS::SES::ConfigurationSet", "Properties": {
+            "Name": settings.ses_configuration_set or f"ticketing-{settings.stage}"}},
+        "MailEventsDestination": {"Type": "AWS::SES::ConfigurationSetEventDestination", "Properties": {
+            "ConfigurationSetName": {"Ref": "MailConfigurationSet"},
+            "EventDestination": {
+                "Name": "delivery-events", "Enabled": True,
+                "MatchingEventTypes": ["send", "delivery", "bounce", "complaint", "reject", "deliveryDelay",
+                                       "renderingFailure", "subscription"],
+                "SnsDestination": {"TopicARN": {"Ref": "MailEventsTopic"}}}}},
+    }
+
+
+def template() -> dict:
+    from chalicelib.models.registry import MODELS
+
+    resources = {logical_name("Table", model.Meta.table_name): table_resource(model) for model in MODELS}
+    resources.update(messaging_resources())
+    return {"Resources": resources}
+
+
+if __name__ == "__main__":
+    json.dump(template(), sys.stdout, indent=2)

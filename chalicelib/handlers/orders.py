@@ -26,14 +26,20 @@ def order_details(order, tickets=None) -> dict:
                    "refunded_cents": order.refunded_cents, "total_cents": order.total_cents,
                    "currency": order.currency},
         "tickets": tickets, "actions": allowed_actions(order.status), "created_at": order.created_at,
-        "created_by": order.created_by, "version": order.version,
+        "created_by": order.created_by, "version": order.version, "payment_intent_id": order.payment_intent_id,
     }
 
 
 @staff_route(bp, "/orders", method="POST", body="orders:OrderIn", response="orders:OrderOut", status=201,
              summary="Place a box-office order, option or reservation (places taken atomically)", tag=TAG)
 def place_order(actor, body):
-    order, tickets = orders.place_order(actor, body.model_dump())
+    draft = body.model_dump()
+    if draft["payment_type"] == "card" and draft["kind"] == "sale":
+        from chalicelib.services import checkout
+
+        order, tickets, intent = checkout.start_checkout(actor, draft)
+        return {**order_details(order, tickets), "client_secret": intent.client_secret}
+    order, tickets = orders.place_order(actor, draft)
     return order_details(order, tickets)
 
 

@@ -11,7 +11,7 @@ from chalicelib.schemas.common import (Cents, Code, EmailAddress, Id, InputModel
                                        PageQuery, ShortText)
 
 OrderKind = Literal["sale", "option", "reservation"]
-BoxOfficePayment = Literal["cash", "cheque", "invoice"]
+BoxOfficePayment = Literal["cash", "card", "cheque", "invoice"]
 OrderStatus = Literal["unpaid", "complete", "partially_complete", "refunded", "cancelled", "refunded_cancelled"]
 Title = Literal["M.", "Mme", "Mx", "Dr", "Me"]
 Postcode = Annotated[str, StringConstraints(max_length=16)]
@@ -55,8 +55,9 @@ class OrderLineIn(InputModel):
 
 
 class OrderIn(InputModel):
-    """A box-office order. Cash is paid on the spot; cheque and invoice start unpaid;
-    options and reservations are held unpaid until their deadline."""
+    """A box-office order. Cash is paid on the spot; card is paid when the card reader confirms
+    the returned PaymentIntent (``client_secret``); cheque and invoice start unpaid; options and
+    reservations are held unpaid until their deadline."""
 
     kind: OrderKind = "sale"
     payment_type: BoxOfficePayment
@@ -126,6 +127,8 @@ class OrderOut(OutputModel):
     created_at: datetime
     created_by: str
     version: int | None
+    payment_intent_id: str | None = None
+    client_secret: str | None = Field(default=None, description="Card sales only, in the answer to their creation")
 
 
 class OrderRowOut(OutputModel):

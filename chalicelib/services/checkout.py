@@ -1,4 +1,5 @@
-"""The public shop's checkout: a cart paid by card through a Stripe PaymentIntent.
+"""Card payment of an order through a Stripe PaymentIntent: the public shop's checkout, and
+the box office's card sales (the card reader confirms the intent).
 
 :func:`start_checkout` places the order (places taken at once, so nobody else can buy them
 while the buyer types their card), unpaid, then creates its PaymentIntent with the
@@ -32,8 +33,9 @@ class PaymentUnavailable(DomainError):
     title = "Card payment is not available right now; please try again in a moment"
 
 
-def start_checkout(tenant_id: str, draft: dict) -> tuple[Order, list[Ticket], payments.Intent]:
-    actor = Actor.system(tenant_id, "shop")
+def start_checkout(actor: Actor, draft: dict) -> tuple[Order, list[Ticket], payments.Intent]:
+    """Place a card order (the shop's, or the box office's with a card reader) and its intent."""
+    tenant_id = actor.tenant_id
     order, tickets = orders.place_order(actor, {**draft, "kind": "sale", "payment_type": "card",
                                                 "deadline": clock.now() + CHECKOUT_HOLD})
     try:
@@ -44,7 +46,7 @@ def start_checkout(tenant_id: str, draft: dict) -> tuple[Order, list[Ticket], pa
     except payments.PaymentError as error:
         logger.warning("payment intent not created; the hold expires at its deadline", extra={"order_id": order.id})
         raise PaymentUnavailable(str(error)) from error
-    orders.attach_payment_intent(actor, order.id, intent.id)
+    order = orders.attach_payment_intent(actor, order.id, intent.id)
     return order, tickets, intent
 
 

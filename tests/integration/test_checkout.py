@@ -121,3 +121,15 @@ def test_checkout_refuses_bad_carts(client, tenant, actor):
     assert_problem(call(client, "POST", "/shop/other-tenant/checkout", headers,
                         {"buyer": {"last_name": "X", "email": "x@y.fr"}, "lines": [line(world)]}),
                    422, "lines.0.performance_id")
+
+
+def test_a_box_office_card_sale_is_paid_when_the_reader_confirms(client, staff_headers, actor, stripe_webhooks):
+    world = build_world(actor)
+    status, order, _ = call(client, "POST", "/orders", staff_headers,
+                            {"payment_type": "card", "buyer": {"last_name": "Guichet", "email": "g@exemple.fr"},
+                             "lines": [line(world)]})
+    assert status == 201 and order["status"] == "unpaid" and order["client_secret"], order
+    confirm_card_as_the_browser_does(order["payment_intent_id"])
+    body, signature = next_event_for(stripe_webhooks, order["payment_intent_id"])
+    assert deliver(client, body, signature).status_code == 204
+    assert orders.get_order(actor, order["id"]).status == "complete"

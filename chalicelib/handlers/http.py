@@ -221,3 +221,57 @@ def _route(bp: Blueprint, route: RouteDoc, *, pass_request: bool = False) -> Cal
         return view
 
     return register
+
+
+@dataclass(frozen=True)
+class RecordRoutes:
+    """The four routes of a plain record, served by a service's ``create_<noun>``,
+    ``list_<plural>``, ``get_<noun>`` and ``update_<noun>`` functions.
+
+    ``schemas`` prefixes the record's schemas (``"catalog:Tariff"`` -> ``TariffIn``,
+    ``TariffPatch``, ``TariffOut``, and ``TariffQuery`` when the list takes ``filters``);
+    ``notes`` adds what a summary should say (e.g. which fields are fixed at creation).
+    """
+
+    path: str
+    id_param: str
+    noun: str
+    plural: str
+    label: str
+    schemas: str
+    filters: tuple[str, ...] = ()
+    notes: str = ""
+    role: str = "staff"
+
+    def register(self, bp: Blueprint, service: Any, tag: str) -> None:
+        item_path = f"{self.path}/{{{self.id_param}}}"
+        create, listing = getattr(service, f"create_{self.noun}"), getattr(service, f"list_{self.plural}")
+        read, change = getattr(service, f"get_{self.noun}"), getattr(service, f"update_{self.noun}")
+        filters, id_param = self.filters, self.id_param
+        query = f"{self.schemas}Query" if filters else "common:PageQuery"
+        out = f"{self.schemas}Out"
+        suffix = f" ({self.notes})" if self.notes else ""
+
+        def create_view(actor, body):
+            return create(actor, body.model_dump())
+
+        def list_view(actor, query):
+            chosen = {name: getattr(query, name) for name in filters}
+            return listing(actor, **chosen, limit=query.limit, cursor=query.cursor)
+
+        def read_view(actor, **path):
+            return read(actor, path[id_param])
+
+        def change_view(actor, body, **path):
+            return change(actor, path[id_param], body.model_dump(exclude_unset=True))
+
+        for view, name in ((create_view, "create"), (list_view, "list"), (read_view, "get"), (change_view, "update")):
+            view.__name__ = f"{name}_{self.plural if name == 'list' else self.noun}"
+        staff_route(bp, self.path, method="POST", role=self.role, body=f"{self.schemas}In", response=out, status=201,
+                    summary=f"Create a {self.label}", tag=tag)(create_view)
+        staff_route(bp, self.path, query=query, response=out, many=True,
+                    summary=f"List {self.label}s" + (f", filtered by {', '.join(filters)}" if filters else ""),
+                    tag=tag)(list_view)
+        staff_route(bp, item_path, response=out, summary=f"Read a {self.label}", tag=tag)(read_view)
+        staff_route(bp, item_path, method="PATCH", role=self.role, body=f"{self.schemas}Patch", response=out,
+                    summary=f"Change a {self.label}{suffix}", tag=tag)(change_view)

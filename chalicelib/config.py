@@ -43,6 +43,7 @@ class Settings:
     mail_events_topic: str
     local_mail_events: bool
     jobs_queue: str
+    exports_bucket: str
     stripe_api_base: str | None
     stripe_secret_key: str
     stripe_webhook_secret: str
@@ -81,6 +82,7 @@ def load_settings() -> Settings:
         mail_events_topic=_env("MAIL_EVENTS_TOPIC", f"ticketing-{stage}-mail-events"),
         local_mail_events=_flag("LOCAL_MAIL_EVENTS"),
         jobs_queue=_env("JOBS_QUEUE", f"ticketing-{stage}-jobs"),
+        exports_bucket=_env("EXPORTS_BUCKET", f"ticketing-{stage}-exports"),
         stripe_api_base=_env("STRIPE_API_BASE") or None,
         stripe_secret_key=_env("STRIPE_SECRET_KEY", "sk_test_local"),
         stripe_webhook_secret=_env("STRIPE_WEBHOOK_SECRET", "whsec_local"),

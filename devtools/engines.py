@@ -143,9 +143,13 @@ def _loopback_launcher(engine_classpath: str) -> Path | None:
     return classes
 
 
-def start_moto(log_dir: Path) -> Engine:
+def start_moto(log_dir: Path, *, s3_part_min_size: int | None = None) -> Engine:
+    """moto server; ``s3_part_min_size`` lowers the 5 MiB S3 refuses under for every part of a
+    multipart upload but the last (tests, to make several parts out of a few rows)."""
     port = free_port()
-    return spawn("moto", [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)], port, log_dir)
+    env = {} if s3_part_min_size is None else {"S3_UPLOAD_PART_MIN_SIZE": str(s3_part_min_size)}
+    return spawn("moto", [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)], port, log_dir,
+                 env=env)
 
 
 def start_localstripe(log_dir: Path) -> Engine:

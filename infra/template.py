@@ -6,6 +6,10 @@
 - The jobs queue, with a dead-letter queue that gives up only after the jobs framework
   itself has (``MAX_DELIVERIES``), and a visibility timeout six times the jobs Lambda's.
 - The mail-events topic, and the SES configuration set publishing every delivery event to it.
+- The exports bucket (``EXPORTS_BUCKET``, CSV exports of the orders list): private (public
+  access blocked, bucket-owner objects, TLS only), encrypted with SSE-S3 (so part ETags are
+  MD5s, which the export relies on), files expired after 7 days and unfinished multipart
+  uploads aborted after 1 day.
 
 Names come from the settings of the stage being packaged (``STAGE=prod``):
 
@@ -77,11 +81,42 @@ def messaging_resources() -> dict:
     }
 
 
+EXPORTS_EXPIRE_DAYS = 7
+UNFINISHED_UPLOADS_ABORT_DAYS = 1
+
+
+def storage_resources() -> dict:
+    from chalicelib.config import settings
+
+    bucket = settings.exports_bucket
+    return {
+        # Retained like the tables: a stack deletion must not fail on a bucket holding files
+        # (which expire by themselves anyway).
+        "ExportsBucket": {"Type": "AWS::S3::Bucket", "DeletionPolicy": "Retain", "Properties": {
+            "BucketName": bucket,
+            "BucketEncryption": {"ServerSideEncryptionConfiguration": [
+                {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]},
+            "PublicAccessBlockConfiguration": {"BlockPublicAcls": True, "BlockPublicPolicy": True,
+                                               "IgnorePublicAcls": True, "RestrictPublicBuckets": True},
+            "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+            "LifecycleConfiguration": {"Rules": [{
+                "Id": "expire-exports", "Status": "Enabled", "ExpirationInDays": EXPORTS_EXPIRE_DAYS,
+                "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": UNFINISHED_UPLOADS_ABORT_DAYS}}]}}},
+        "ExportsBucketPolicy": {"Type": "AWS::S3::BucketPolicy", "Properties": {
+            "Bucket": {"Ref": "ExportsBucket"},
+            "PolicyDocument": {"Version": "2012-10-17", "Statement": [{
+                "Sid": "TlsOnly", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+                "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"],
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]}}},
+    }
+
+
 def template() -> dict:
     from chalicelib.models.registry import MODELS
 
     resources = {logical_name("Table", model.Meta.table_name): table_resource(model) for model in MODELS}
     resources.update(messaging_resources())
+    resources.update(storage_resources())
     return {"Resources": resources}
 
 

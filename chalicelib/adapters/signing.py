@@ -28,7 +28,12 @@ def _b64(raw: bytes) -> str:
 
 
 def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    """Strict decoding: only the one canonical spelling of the bytes is accepted, so a token's
+    unused padding bits cannot be flipped into a second valid token."""
+    raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    if _b64(raw) != text:
+        raise ValueError("non-canonical base64")
+    return raw
 
 
 def _mac(purpose: str, body: bytes) -> bytes:

@@ -1,15 +1,22 @@
 """Order routes (staff): place a box-office order, list/search/filter, details, edit buyer, mark paid;
-the team notification rules for new orders."""
+the team notification rules for new orders; bulk jobs over orders (resend confirmations, export
+as CSV, and the export's download)."""
 from __future__ import annotations
 
 from chalice import Blueprint
 
 from chalicelib.handlers.http import staff_route
 from chalicelib.services import order_listing, orders, team
-from chalicelib.services.order_status import allowed_actions, status_label
+from chalicelib.services.order_status import allowed_actions, status_label, ticket_actions
 
 bp = Blueprint(__name__)
 TAG = "orders"
+
+
+def _ticket_fields(ticket) -> dict:
+    return {name: getattr(ticket, name) for name in (
+        "position", "performance_id", "product_id", "tariff_id", "tariff_name", "quota_id", "seat_id", "seat_label",
+        "price_cents", "attendee_name", "attendee_email", "state")}
 
 
 def order_details(order, tickets=None) -> dict:
@@ -25,7 +32,9 @@ def order_details(order, tickets=None) -> dict:
                    "fees_cents": order.fees_cents, "tax_cents": order.tax_cents,
                    "refunded_cents": order.refunded_cents, "total_cents": order.total_cents,
                    "currency": order.currency},
-        "tickets": tickets, "actions": allowed_actions(order.status), "created_at": order.created_at,
+        "tickets": [{**_ticket_fields(ticket),
+                     "actions": ticket_actions(order.status, bool(order.paid), ticket.state)} for ticket in tickets],
+        "actions": allowed_actions(order.status), "created_at": order.created_at,
         "created_by": order.created_by, "version": order.version, "payment_intent_id": order.payment_intent_id,
     }
 
@@ -107,3 +116,22 @@ def resend_confirmations(actor, body):
 
     filters = body.filters.model_dump() if body.filters is not None else None
     return order_bulk.start_resend_confirmations(actor, order_ids=body.order_ids, filters=filters)
+
+
+@staff_route(bp, "/orders/export", method="POST", body="orders:ExportOrdersIn", response="jobs:JobOut", status=202,
+             summary="Export selected orders, or all matching the filters (no limit), as CSV for Excel in French "
+                     "(background job; download with GET /jobs/{job_id}/download)", tag=TAG)
+def export_orders(actor, body):
+    from chalicelib.services import order_export
+
+    filters = body.filters.model_dump() if body.filters is not None else None
+    return order_export.start_export(actor, order_ids=body.order_ids, filters=filters)
+
+
+@staff_route(bp, "/jobs/{job_id}/download", response="orders:ExportDownloadOut",
+             summary="The file of a finished export: a presigned URL valid 15 minutes (409 while the job runs, "
+                     "410 once expired)", tag=TAG)
+def download_export(actor, job_id):
+    from chalicelib.services import order_export
+
+    return order_export.download(actor, job_id)

@@ -96,6 +96,7 @@ class TicketOut(OutputModel):
     attendee_name: str | None
     attendee_email: str | None
     state: str
+    actions: list[str] = Field(default_factory=list, description="What staff may do with this attendee's ticket")
 
 
 class TotalsOut(OutputModel):
@@ -210,7 +211,9 @@ class OrderFiltersIn(InputModel):
 class ResendConfirmationsIn(InputModel):
     """Either the selected orders, or ``filters`` for every order matching them (no limit)."""
 
-    order_ids: list[Id] | None = Field(default=None, min_length=1, max_length=10_000)
+    # The selected ids are kept in the job's params (16 000 characters of JSON at most):
+    # services/order_selection.MAX_SELECTED. More orders are selected with the filters.
+    order_ids: list[Id] | None = Field(default=None, min_length=1, max_length=500)
     filters: OrderFiltersIn | None = None
 
     @model_validator(mode="after")
@@ -218,3 +221,16 @@ class ResendConfirmationsIn(InputModel):
         if (self.order_ids is None) == (self.filters is None):
             raise ValueError("give order_ids or filters, not both")
         return self
+
+
+class ExportOrdersIn(ResendConfirmationsIn):
+    """The orders to export as CSV: the selected ones, or ``filters`` for every order matching
+    them (no limit)."""
+
+
+class ExportDownloadOut(OutputModel):
+    url: str = Field(description="Presigned GET URL of the CSV file (UTF-8 with BOM, ';' separated), "
+                                 "valid 15 minutes")
+    expires_at: datetime = Field(description="When the URL stops working; ask again for a new one")
+    rows: int = Field(description="Orders in the file")
+    file_name: str

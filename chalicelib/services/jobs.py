@@ -29,6 +29,10 @@ kind learns it. An item that cannot be done counts in ``failed`` (the job still 
 staff see the count); raise :class:`JobFailed` to end the whole job at once (its params
 name something that is gone). Any other exception is a crash: the chunk is retried.
 
+A kind whose chunks hold something across the job (an S3 multipart upload under way) gives
+``on_end=``: it is called with the job when it ends unfinished (failed, whatever the cause,
+or cancelled), best effort, to release it.
+
 **Each item must be idempotent**, keyed by the job and the item (``job:{job_id}:{item}``:
 a mail idempotency key, a conditional write, a Stripe idempotency key). A chunk may run
 again after a crash, or twice at once from a duplicated message; only one run is *counted*
@@ -107,7 +111,7 @@ from chalicelib.services.records import get_record
 
 # The modules that define job kinds, imported on first need (a chunk to run, a job to start)
 # so that importing the app stays cheap. Add a feature's module here.
-KIND_MODULES: tuple[str, ...] = ("chalicelib.services.order_bulk",)
+KIND_MODULES: tuple[str, ...] = ("chalicelib.services.order_bulk", "chalicelib.services.order_export")
 
 MAX_CHUNK_ATTEMPTS = 5
 # Backstop for deliveries that die before recording anything (time limit, memory). Higher than
@@ -210,6 +214,7 @@ class ChunkResult:
 
 
 RunChunk = Callable[[Actor, dict, "dict | None", ChunkBudget], ChunkResult]
+OnEnd = Callable[[Job], None]
 
 
 @dataclass(frozen=True)
@@ -217,14 +222,21 @@ class JobKind:
     name: str
     run_chunk: RunChunk
     max_items: int
+    on_end: OnEnd | None = None
 
 
 KINDS: dict[str, JobKind] = {}
 
 
-def job_kind(name: str, *, max_items: int = DEFAULT_MAX_ITEMS) -> Callable[[RunChunk], RunChunk]:
+def job_kind(name: str, *, max_items: int = DEFAULT_MAX_ITEMS,
+             on_end: OnEnd | None = None) -> Callable[[RunChunk], RunChunk]:
     """Register ``run_chunk(actor, params, cursor, budget) -> ChunkResult`` as the kind ``name``
-    (dotted, e.g. ``"mail.resend_confirmations"``); a chunk takes at most ``max_items`` items."""
+    (dotted, e.g. ``"mail.resend_confirmations"``); a chunk takes at most ``max_items`` items.
+
+    ``on_end(job)``, if given, is called when a job of this kind ends unfinished (failed or
+    cancelled), with the job as recorded then (its last cursor): it releases what the chunks
+    hold (an unfinished upload). Best effort: it must tolerate running twice or too late, and
+    its errors are only logged."""
     if not _KIND_NAME.match(name) or len(name) > 80:
         raise ValueError(f"a job kind is named like 'area.action': {name!r}")
     if max_items < 1:
@@ -234,7 +246,7 @@ def job_kind(name: str, *, max_items: int = DEFAULT_MAX_ITEMS) -> Callable[[RunC
         known = KINDS.get(name)
         if known is not None and _origin(known.run_chunk) != _origin(run_chunk):
             raise ValueError(f"job kind {name!r} is already defined by {_origin(known.run_chunk)}")
-        KINDS[name] = JobKind(name, run_chunk, max_items)
+        KINDS[name] = JobKind(name, run_chunk, max_items, on_end)
         return run_chunk
 
     return register
@@ -311,7 +323,8 @@ def list_jobs(actor: Actor, *, limit: int, cursor: str | None) -> Page[Job]:
 
 def cancel_job(actor: Actor, job_id: str, *, reason: str | None = None) -> Job:
     """Stop a job (audited): its next chunk sees ``cancelled`` and does nothing. A chunk running
-    now still records what it did. An ended job answers 409."""
+    now still records what it did. The kind's ``on_end`` then releases what the job holds.
+    An ended job answers 409."""
     for _ in range(CANCEL_ATTEMPTS):
         job = get_job(actor, job_id)
         if job.ended:
@@ -323,9 +336,10 @@ def cancel_job(actor: Actor, job_id: str, *, reason: str | None = None) -> Job:
             job.notes = _with_note(job.notes, f"cancelled by {actor.subject}: {reason}", now)
         try:
             write_audited(actor, job, action="cancel", before=before)
-            return job
         except ConcurrentChange:
             continue  # a chunk was recorded meanwhile: read the job again
+        _ended_unfinished(job)
+        return job
     raise ConcurrentChange(f"Job {job_id} kept changing; try again.")
 
 
@@ -490,9 +504,13 @@ def _record_attempt(job: Job, chunk: ChunkMessage, error: Exception, attempts: i
             changes += [Job.status.set(FAILED), Job.finished_at.set(now)]
         return changes
 
-    if _apply(job, chunk, actions, while_running=True) is None:
+    recorded = _apply(job, chunk, actions, while_running=True)
+    if recorded is None:
         return "stale"
-    return "failed" if giving_up else "retry"
+    if giving_up:
+        _ended_unfinished(recorded)
+        return "failed"
+    return "retry"
 
 
 def _end_failed(job: Job, chunk: ChunkMessage, reason: str) -> str:
@@ -503,7 +521,22 @@ def _end_failed(job: Job, chunk: ChunkMessage, reason: str) -> str:
                 Job.notes.set(_with_note(current.notes, f"chunk {chunk.seq}: {reason}", now))]
 
     logger.error("jobs: job %s failed: %s", job.id, reason)
-    return "failed" if _apply(job, chunk, actions, while_running=True) is not None else "stale"
+    recorded = _apply(job, chunk, actions, while_running=True)
+    if recorded is None:
+        return "stale"
+    _ended_unfinished(recorded)
+    return "failed"
+
+
+def _ended_unfinished(job: Job) -> None:
+    """Let the kind release what an unfinished job holds (best effort: errors are logged)."""
+    kind = kind_named(job.kind)
+    if kind is None or kind.on_end is None:
+        return
+    try:
+        kind.on_end(job)
+    except Exception:  # noqa: BLE001 - the job has ended either way
+        logger.warning("jobs: on_end of job %s (%s) failed", job.id, job.kind, exc_info=True)
 
 
 def _apply(job: Job, chunk: ChunkMessage, build: Callable[[Job], list], *, while_running: bool) -> Job | None:

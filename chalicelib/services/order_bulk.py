@@ -7,40 +7,20 @@ so a chunk run twice after a crash never mails anyone twice.
 """
 from __future__ import annotations
 
-from datetime import datetime
-
-from chalicelib.errors import FieldError, InvalidInput, NotFound
+from chalicelib.errors import NotFound
 from chalicelib.services import mail, order_listing, order_mail, orders
 from chalicelib.services.actors import Actor
 from chalicelib.services.jobs import ChunkBudget, ChunkResult, job_kind, start_job
+from chalicelib.services.order_selection import filters_of, selection_params
 
 RESEND_CONFIRMATIONS = "orders.resend_confirmations"
 CONFIRMABLE = {"complete", "partially_complete"}
 PAGE = 50
-FILTER_FIELDS = ("status", "payment_type", "promo_code", "kind", "performance_id", "tariff_id", "product_id",
-                 "placed_from", "placed_to")
 
 
 def start_resend_confirmations(actor: Actor, *, order_ids: list[str] | None, filters: dict | None):
     """A job resending confirmations to ``order_ids``, or to all orders matching ``filters``."""
-    if bool(order_ids) == (filters is not None):
-        raise InvalidInput("Give either the selected orders or the filters of 'all matching'.",
-                           errors=[FieldError("order_ids", "either order_ids or filters")])
-    if filters is not None:
-        order_listing.find_orders(actor, _filters(filters), limit=1, cursor=None)  # 422 on unknown references
-        params = {"filters": {name: value.isoformat() if isinstance(value, datetime) else value
-                              for name, value in filters.items() if value is not None}}
-    else:
-        params = {"order_ids": list(dict.fromkeys(order_ids))}
-    return start_job(actor, RESEND_CONFIRMATIONS, params)
-
-
-def _filters(raw: dict) -> order_listing.OrderFilters:
-    values = {name: raw.get(name) for name in FILTER_FIELDS}
-    for name in ("placed_from", "placed_to"):
-        if isinstance(values[name], str):
-            values[name] = datetime.fromisoformat(values[name])
-    return order_listing.OrderFilters(**values)
+    return start_job(actor, RESEND_CONFIRMATIONS, selection_params(actor, order_ids=order_ids, filters=filters))
 
 
 def _resend(actor: Actor, order_id: str, job_id: str) -> str:
@@ -62,7 +42,7 @@ def _resend(actor: Actor, order_id: str, job_id: str) -> str:
 def resend_confirmations(actor: Actor, params: dict, cursor: dict | None, budget: ChunkBudget) -> ChunkResult:
     if "order_ids" in params:
         return _resend_selected(actor, params["order_ids"], cursor, budget)
-    return _resend_matching(actor, _filters(params["filters"]), cursor, budget)
+    return _resend_matching(actor, filters_of(params["filters"]), cursor, budget)
 
 
 def _tally(outcomes: list[str]) -> dict:

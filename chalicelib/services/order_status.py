@@ -57,6 +57,18 @@ def allowed_actions(status: str) -> list[str]:
     return [action for action, statuses in ACTIONS.items() if status in statuses]
 
 
+def ticket_actions(status: str, paid: bool, ticket_state: str) -> list[str]:
+    """What staff may do with one attendee's ticket, within what the order's status allows."""
+    allowed = set(allowed_actions(status))
+    per_ticket = {
+        "view_ticket": ticket_state == "valid",
+        "cancel": ticket_state == "valid",
+        "refund": paid and ticket_state != "refunded",
+        "resend_confirmation": ticket_state == "valid",
+    }
+    return [action for action, possible in per_ticket.items() if possible and action in allowed]
+
+
 def require_action(status: str, action: str) -> None:
     """409 (and nothing changed) unless ``action`` is allowed in ``status``."""
     if status not in ACTIONS[action]:

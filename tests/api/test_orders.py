@@ -46,6 +46,7 @@ def test_a_cash_sale_is_complete_priced_from_the_catalog_and_takes_its_places(cl
     assert order["totals"] == {"tickets_cents": 5300, "discount_cents": 300, "fees_cents": 0, "tax_cents": 261,
                                "refunded_cents": 0, "total_cents": 5000, "currency": "EUR"}
     assert [t["tariff_name"] for t in order["tickets"]] == ["Plein tarif", "Tarif réduit"]
+    assert order["tickets"][0]["actions"] == ["view_ticket", "cancel", "refund", "resend_confirmation"]
     assert set(order["actions"]) == {"resend_confirmation", "view_ticket", "view_receipt", "view_invoice",
                                      "refund", "cancel"}
     assert remaining(actor, world.evening_quota) == 98
@@ -57,6 +58,7 @@ def test_a_cheque_order_is_unpaid_until_marked_paid_and_only_once(client, staff_
     order = place(client, staff_headers, draft(world, payment_type="cheque"))
     assert order["status"] == "unpaid" and order["status_label"] == "Non payée"
     assert "mark_paid" in order["actions"] and "refund" not in order["actions"]
+    assert order["tickets"][0]["actions"] == ["view_ticket", "cancel"]
     status, paid, _ = call(client, "POST", f"/orders/{order['id']}/mark-paid", staff_headers)
     assert status == 200 and paid["status"] == "complete" and paid["paid_at"]
     again = assert_problem(call(client, "POST", f"/orders/{order['id']}/mark-paid", staff_headers), 409)

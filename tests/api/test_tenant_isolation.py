@@ -51,6 +51,7 @@ BODIES = {
     ("POST", "/jobs/{job_id}/cancel"): {"reason": "tenant-b-text"},
     ("POST", "/orders/{order_id}/mark-paid"): {},
     ("POST", "/orders/resend-confirmations"): {"filters": {"product_id": "PRODUCT_ID"}},
+    ("POST", "/orders/export"): {"filters": {"product_id": "PRODUCT_ID"}},
     ("POST", "/webhooks/stripe"): {"type": "payment_intent.succeeded", "data": {"object": {"metadata": {}}}},
     ("POST", "/mail/preview"): {"template": "order_confirmation", "language": "fr"},
     ("PUT", "/mail/templates/{template}/{language}/override"): {"blocks": {"closing": "Cordialement, la billetterie"}},

@@ -55,3 +55,13 @@ def test_partially_complete_acts_as_complete_and_every_status_is_covered():
     assert {a for a in ACTIONS if "partially_complete" in ACTIONS[a]} == \
         {a for a in ACTIONS if "complete" in ACTIONS[a]}
     assert all(status in STATUSES for statuses in ACTIONS.values() for status in statuses)
+
+
+def test_ticket_actions_follow_the_ticket_and_the_order():
+    from chalicelib.services.order_status import ticket_actions
+
+    assert ticket_actions("complete", True, "valid") == ["view_ticket", "cancel", "refund", "resend_confirmation"]
+    assert ticket_actions("partially_complete", True, "cancelled") == ["refund"]
+    assert ticket_actions("partially_complete", True, "refunded") == []
+    assert ticket_actions("unpaid", False, "valid") == ["view_ticket", "cancel"]
+    assert ticket_actions("cancelled", False, "cancelled") == []

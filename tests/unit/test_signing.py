@@ -34,3 +34,13 @@ def test_expiry_is_enforced():
     assert signing.verify("refund-link", token, now=999) == {"order": "A1"}
     with pytest.raises(signing.Expired):
         signing.verify("refund-link", token, now=1_000)
+
+
+def test_flipping_unused_padding_bits_does_not_make_a_second_valid_token():
+    token = signing.sign("refund-link", {"order": "A1"})
+    body, mac = token.split(".")
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    last = alphabet.index(mac[-1])
+    twin = alphabet[last ^ 1]  # a 43-character MAC leaves the last character's 2 low bits unused
+    with pytest.raises(signing.BadSignature):
+        signing.verify("refund-link", f"{body}.{mac[:-1]}{twin}")

@@ -48,10 +48,6 @@ class Settings:
     stripe_secret_key: str
     stripe_webhook_secret: str
 
-    @property
-    def is_local(self) -> bool:
-        return self.dynamodb_endpoint is not None
-
 
 DEV_SIGNING_SECRET = "dev-only-signing-secret-change-me"
 

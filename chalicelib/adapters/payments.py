@@ -72,10 +72,6 @@ def create_intent(*, amount_cents: int, currency: str, metadata: dict[str, str],
         params=params, options={"idempotency_key": idempotency_key})))
 
 
-def retrieve_intent(intent_id: str) -> Intent:
-    return _intent(_translated(lambda: _client().v1.payment_intents.retrieve(intent_id)))
-
-
 def verified_event(payload: bytes, signature_header: str | None) -> dict:
     """The Stripe event in ``payload`` if ``signature_header`` signs it with our secret."""
     import stripe

@@ -111,13 +111,6 @@ def json_response(payload: Any, status: int) -> Response:
                     headers={"Content-Type": "application/json"})
 
 
-def page_out(item_model: SchemaName, page: Any) -> Any:
-    """A service :class:`~chalicelib.services.paging.Page` as the ``PageOut`` of ``item_model``."""
-    item = schema(item_model)
-    return page_schema(item_model)(items=[item.model_validate(entry) for entry in page.items],
-                                   next_cursor=page.next_cursor)
-
-
 def authenticate(authorization: str | None, role: str) -> Actor:
     try:
         claims = tokens.verify_bearer(authorization)

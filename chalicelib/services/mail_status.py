@@ -25,8 +25,6 @@ RANK = {
     "suppressed": 6,
     "failed": 6,
 }
-PROBLEM_STATUSES = frozenset({"bounced_transient", "bounced_permanent", "complained", "rejected",
-                              "suppressed", "failed"})
 SUPPRESSION_SUBTYPES = frozenset({"Suppressed", "OnAccountSuppressionList"})
 
 

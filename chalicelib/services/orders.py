@@ -261,11 +261,3 @@ def attach_payment_intent(actor: Actor, order_id: str, intent_id: str) -> Order:
     before = _copy(order)
     order.payment_intent_id = intent_id
     return save_change(actor, order, before, action="payment-intent")
-
-
-def order_by_number(actor: Actor, number: int) -> Order:
-    found = order_listing.search_orders(actor, str(number), limit=1, cursor=None).items
-    if not found:
-        raise NotFound(f"No order number {number}.")
-    return get_order(actor, found[0].order_id)
-

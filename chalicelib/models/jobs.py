@@ -77,4 +77,4 @@ class Job(TenantEntity):
             return None
         if self.total <= 0:
             return 0.0
-        return min(100.0, round(100.0 * self.processed / float(self.total), 1))
+        return min(100.0, round(100 * self.processed / self.total, 1))

@@ -134,6 +134,7 @@ def _loopback_launcher(engine_classpath: str) -> Path | None:
     classes = LOCAL / "java-classes"
     compiled = classes / f"{LOOPBACK_LAUNCHER.stem}.class"
     if not compiled.exists() or compiled.stat().st_mtime < LOOPBACK_LAUNCHER.stat().st_mtime:
+        LOCAL.mkdir(parents=True, exist_ok=True)  # a fresh clone has no .local yet
         staging = Path(tempfile.mkdtemp(prefix="launcher-", dir=LOCAL))
         subprocess.run([javac, "-cp", engine_classpath, "-d", str(staging), str(LOOPBACK_LAUNCHER)],
                        check=True, capture_output=True, timeout=120)

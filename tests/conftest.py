@@ -44,7 +44,14 @@ def _forbid_scan() -> None:
 def pytest_configure(config: pytest.Config) -> None:
     if hasattr(config, "workerinput"):
         return  # xdist workers inherit the controller's environment
-    log_dir = engines.LOCAL / "test-logs"
+    try:
+        _start_engines(engines.LOCAL / "test-logs")
+    except BaseException:
+        _stack.stop()  # pytest does not unconfigure after a failed configure: leave nothing running
+        raise
+
+
+def _start_engines(log_dir: Path) -> None:
     dynamodb = _stack.add(engines.start_dynamodb(log_dir))
     moto = _stack.add(engines.start_moto(log_dir, s3_part_min_size=S3_PART_MIN_SIZE))
     stripe = _stack.add(engines.start_localstripe(log_dir))

@@ -13,3 +13,7 @@ class DocumentQuery(InputModel):
 
     lang: Literal["fr", "en"] | None = Field(default=None, description="Language of the document; "
                                                                       "the buyer's language by default")
+
+
+class TicketPageQuery(DocumentQuery):
+    n: int = Field(default=1, ge=1, le=100, description="Which ticket of the order (1, 2, ...)")

@@ -263,7 +263,8 @@ def _ticket(order: Order, position: str | int) -> Ticket:
         raise NotFound(f"No ticket {text} in this order.") from None
 
 
-def ticket_html(actor: Actor, order_id: str, position: str | int, language: str | None = None) -> str:
+def ticket_html(actor: Actor, order_id: str, position: str | int, language: str | None = None,
+                nav: list[dict] | None = None) -> str:
     """The ticket of the attendee at ``position`` (1, 2, ...) of the order, with its QR code.
 
     The QR code (the signed check-in value) is printed only on a ticket that admits entry:
@@ -285,6 +286,7 @@ def ticket_html(actor: Actor, order_id: str, position: str | int, language: str 
             "attendee": ticket.attendee_name or person_name(order.buyer), "state": ticket.state,
         },
         "admits": admits, "checkin_value": value, "qr": qr_svg(value, title) if value else None,
+        "nav": nav or [],
     }
     return render_document("ticket", language, context)
 

@@ -18,6 +18,7 @@ from chalicelib.services.actors import Actor
 from chalicelib.services.formatting import datetime_text, money
 from chalicelib.services.order_listing import buyer_name
 from chalicelib.services.records import get_record
+from chalicelib.services.ticket_links import tickets_link
 
 
 def _order_context(actor: Actor, order: Order, tickets: list[Ticket], language: str) -> tuple[dict, Venue]:
@@ -61,7 +62,8 @@ def confirmation_request(actor: Actor, order: Order, tickets: list[Ticket], *, r
         template="order_confirmation", language=language, recipient=order.buyer.email, concerns_type="order",
         concerns_id=order.id, sender_name=venue.name, contact_id=order.buyer.contact_id,
         context={**context, "first_name": order.buyer.first_name or ""},
-        custom_message=custom_messages(actor, tickets, *kinds), idempotency_key=f"order:{order.id}:confirmation:{reason}")
+        custom_message=custom_messages(actor, tickets, *kinds), action_url=tickets_link(order),
+        idempotency_key=f"order:{order.id}:confirmation:{reason}")
 
 
 def send_confirmation(actor: Actor, order: Order, tickets: list[Ticket], *, reason: str = "placed") -> None:

@@ -33,7 +33,8 @@ from chalicelib.services.money import allocate, vat_included
 from chalicelib.services.order_status import derive_status, require_action
 from chalicelib.services.records import get_record
 
-MAX_TICKETS = 40  # one transaction holds the order, its tickets, listing entries and places (100 items)
+MAX_TICKETS = 40  # one transaction holds the order, its tickets, listing entries and places
+TRANSACTION_ITEMS = 100  # DynamoDB's limit for one TransactWriteItems
 PAID_ON_THE_SPOT = {"cash"}
 DEFAULT_VAT_BP = 550
 
@@ -167,6 +168,10 @@ def place_order(actor: Actor, draft: dict) -> tuple[Order, list[Ticket]]:
     order, tickets = _build(actor, draft, lines)
     places = Tally(ticket.quota_id for ticket in tickets)
     entries, _ = order_listing.listing_changes(None, order)
+    items = 2 + len(tickets) + len(entries) + len(places) + sum(1 for ticket in tickets if ticket.seat_id)
+    if items > TRANSACTION_ITEMS:
+        raise InvalidInput("This order spans too many performances, quotas and seats to be written at once; "
+                           "split it in two.", errors=[FieldError("lines", "split the order")])
     try:
         with TransactWrite(connection=connection()) as transaction:
             transaction.save(order, condition=Order.id.does_not_exist())

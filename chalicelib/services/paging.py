@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Callable, Generic, Iterable, TypeVar
+from typing import Any, Callable, Generic, Iterable, TypeVar
 
 from chalicelib.adapters import signing
 from chalicelib.errors import FieldError, InvalidInput
@@ -46,5 +46,21 @@ def paged(scope: str, cursor: str | None, run_query: Callable[[dict | None], Ite
     results = run_query(start_key(scope, cursor))
     items = list(results)
     last_key = getattr(results, "last_evaluated_key", None)
+    next_cursor = signing.sign(_purpose(scope), {"k": json.dumps(last_key, sort_keys=True)}) if last_key else None
+    return Page(items=items, next_cursor=next_cursor)
+
+
+def paged_by_reads(scope: str, cursor: str | None, run_query: Callable[[dict | None], Any], model: Any) -> Page:
+    """Like :func:`paged`, but exactly one DynamoDB Query per call, reading at most its ``Limit``.
+
+    For a Query narrowed by a filter expression: DynamoDB applies the filter after reading, so
+    a page may hold fewer rows than asked (even none) and still have a next cursor. That keeps
+    every request's cost to one page's reads, however rare the matches; :func:`paged` would
+    keep querying until the page is full.
+    """
+    results = run_query(start_key(scope, cursor))
+    page = next(results.page_iter, None) or {}
+    items = [model.from_raw_data(raw) for raw in page.get("Items", [])]
+    last_key = results.page_iter.last_evaluated_key
     next_cursor = signing.sign(_purpose(scope), {"k": json.dumps(last_key, sort_keys=True)}) if last_key else None
     return Page(items=items, next_cursor=next_cursor)

@@ -157,3 +157,21 @@ def test_sold_out_is_a_clear_409(client, staff_headers, actor):
     place(client, staff_headers, draft(small))
     refused = assert_problem(call(client, "POST", "/orders", staff_headers, draft(small)), 409)
     assert refused["type"] == "/problems/sold-out"
+
+
+def test_a_rare_combination_reads_one_page_per_request_and_still_finds_everything(client, staff_headers, world, actor):
+    from chalicelib.services import orders as order_service
+
+    for n in range(12):
+        order_service.place_order(actor, draft(world, buyer={"last_name": f"Client {n}"}))
+    unpaid, _ = order_service.place_order(actor, draft(world, payment_type="cheque"))
+    query = f"/orders?product_id={world.show.id}&status=unpaid&limit=5"
+    status, first, _ = call(client, "GET", query, staff_headers)
+    assert status == 200 and len(first["items"]) <= 5 and first["next_cursor"]
+    found = listing(client, staff_headers, product_id=world.show.id, status="unpaid")
+    assert [row["id"] for row in found] == [unpaid.id]
+
+
+def test_a_buyer_matched_by_both_names_is_listed_once(client, staff_headers, world):
+    order = place(client, staff_headers, draft(world, buyer={"first_name": "Marie", "last_name": "Martin"}))
+    assert [row["id"] for row in listing(client, staff_headers, q="mar")] == [order["id"]]

@@ -36,6 +36,7 @@ def order_details(order, tickets=None) -> dict:
                      "actions": ticket_actions(order.status, bool(order.paid), ticket.state)} for ticket in tickets],
         "actions": allowed_actions(order.status), "created_at": order.created_at,
         "created_by": order.created_by, "version": order.version, "payment_intent_id": order.payment_intent_id,
+        "payments": orders.payments_of(order),
     }
 
 

@@ -7,6 +7,7 @@
 - :class:`Ticket` (table ``tickets``; hash ``tenant#order``, range the ticket's position):
   one per attendee, with its performance, tariff, quota or seat, price, state and check-in
   code. An order and its tickets are written in one transaction.
+- :class:`Payment` (table ``payments``; hash ``tenant#order``): money received for the order.
 - :class:`OrderListing` (table ``order_listings``): for every order, one entry per *facet*
   it can be found by (all orders, its status, payment type, promo code, kind, and each of
   its performances, tariffs and products), keyed ``tenant#facet#value`` and sorted by
@@ -101,6 +102,24 @@ class Ticket(Model):
     state = UnicodeAttribute(default="valid")
     checkin_code = UnicodeAttribute()
     state_changed_at = UTCDateTimeAttribute(null=True)
+
+
+class Payment(Model):
+    """Money received for an order: how much, by what means, with what reference (a Stripe
+    PaymentIntent, a cheque number), when, and recorded by whom. Refunds come back against these."""
+
+    Meta = table_meta("payments")
+
+    order_key = UnicodeAttribute(hash_key=True)
+    payment_id = UnicodeAttribute(range_key=True)
+    tenant_id = UnicodeAttribute()
+    order_id = UnicodeAttribute()
+    amount_cents = NumberAttribute()
+    currency = UnicodeAttribute()
+    means = UnicodeAttribute()
+    reference = UnicodeAttribute(null=True)
+    received_at = UTCDateTimeAttribute()
+    recorded_by = UnicodeAttribute()
 
 
 class OrderListing(Model):

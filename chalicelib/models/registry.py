@@ -14,7 +14,7 @@ from chalicelib.models.catalog import (Performance, Product, ProductFamily, Quot
                                        SeatCategory, Season, Tariff, Venue)
 from chalicelib.models.mail import MailOverride, MailRecipient, Notification, SendWindow
 from chalicelib.models.invoices import Invoice
-from chalicelib.models.orders import Counter, Order, OrderListing, Ticket
+from chalicelib.models.orders import Counter, Order, OrderListing, Payment, Ticket
 from chalicelib.models.organisation import Organisation
 from chalicelib.models.team import TeamNotificationRule
 from chalicelib.models.unique_keys import UniqueKey
@@ -22,7 +22,7 @@ from chalicelib.models.unique_keys import UniqueKey
 MODELS: tuple[type[Model], ...] = (
     AuditEvent, Contact, UniqueKey, Job,
     Notification, MailRecipient, MailOverride, SendWindow,
-    Order, Ticket, OrderListing, Counter, Invoice, Organisation, TeamNotificationRule,
+    Order, Ticket, Payment, OrderListing, Counter, Invoice, Organisation, TeamNotificationRule,
     Venue, Season, ProductFamily, Product, Performance, Tariff, Quota, SeatCategory, Seat, SalesChannel,
 )
 

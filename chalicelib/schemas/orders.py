@@ -99,6 +99,16 @@ class TicketOut(OutputModel):
     actions: list[str] = Field(default_factory=list, description="What staff may do with this attendee's ticket")
 
 
+class PaymentOut(OutputModel):
+    payment_id: str
+    amount_cents: int
+    currency: str
+    means: str
+    reference: str | None
+    received_at: datetime
+    recorded_by: str
+
+
 class TotalsOut(OutputModel):
     tickets_cents: int
     discount_cents: int
@@ -130,6 +140,7 @@ class OrderOut(OutputModel):
     version: int | None
     payment_intent_id: str | None = None
     client_secret: str | None = Field(default=None, description="Card sales only, in the answer to their creation")
+    payments: list[PaymentOut] = Field(default_factory=list, description="Money received for this order")
 
 
 class OrderRowOut(OutputModel):

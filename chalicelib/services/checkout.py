@@ -66,5 +66,5 @@ def payment_succeeded(intent: dict) -> str:
         return "amount mismatch"
     if order.paid:
         return "already paid"
-    orders.mark_paid(actor, order_id)
+    orders.mark_paid(actor, order_id, reference=intent.get("id"))
     return "paid"

@@ -24,7 +24,7 @@ from chalicelib.adapters import clock, ids
 from chalicelib.errors import ConcurrentChange, Conflict, FieldError, InvalidInput, NotFound
 from chalicelib.models.base import connection, tenant_key
 from chalicelib.models.catalog import Performance, Quota, Seat, Tariff
-from chalicelib.models.orders import Buyer, Counter, Order, Ticket
+from chalicelib.models.orders import Buyer, Counter, Order, Payment, Ticket
 from chalicelib.models.unique_keys import UniqueKey
 from chalicelib.services import order_listing
 from chalicelib.services.actors import Actor
@@ -187,6 +187,8 @@ def place_order(actor: Actor, draft: dict) -> tuple[Order, list[Ticket]]:
                                      condition=UniqueKey.key.does_not_exist())
             for entry in entries:
                 transaction.save(entry)
+            if order.paid:
+                transaction.save(payment_of(actor, order, means=order.payment_type))
             transaction.save(audit_event(actor, "order", order.id, "create", None, snapshot(order)))
     except TransactWriteError as error:
         raise SoldOut("Some of these places were just sold; nothing was charged or kept. "
@@ -211,9 +213,21 @@ def tickets_of(order: Order) -> list[Ticket]:
     return list(Ticket.query(tenant_key(order.tenant_id, order.id), consistent_read=True))
 
 
+def payment_of(actor: Actor, order: Order, *, means: str, reference: str | None = None) -> Payment:
+    """The payment of the order's whole total, received now."""
+    return Payment(order_key=tenant_key(order.tenant_id, order.id), payment_id=ids.new_id(), tenant_id=order.tenant_id,
+                   order_id=order.id, amount_cents=order.total_cents, currency=order.currency, means=means,
+                   reference=reference, received_at=clock.now(), recorded_by=actor.subject)
+
+
+def payments_of(order: Order) -> list[Payment]:
+    return list(Payment.query(tenant_key(order.tenant_id, order.id), consistent_read=True))
+
+
 def save_change(actor: Actor, order: Order, before: Order, *, action: str, tickets: Iterable[Ticket] = (),
-                details: dict[str, Any] | None = None) -> Order:
-    """Write a change of ``order`` (and of ``tickets``), its listing entries and audit, atomically."""
+                also: Iterable[Any] = (), details: dict[str, Any] | None = None) -> Order:
+    """Write a change of ``order`` (and of ``tickets``, and the new ``also`` items such as a
+    payment), its listing entries and audit, atomically."""
     order.updated_at = clock.now()
     to_write, to_delete = order_listing.listing_changes(before, order)
     after = {**(snapshot(order) or {}), **(details or {})}
@@ -222,6 +236,8 @@ def save_change(actor: Actor, order: Order, before: Order, *, action: str, ticke
             transaction.save(order)
             for ticket in tickets:
                 transaction.save(ticket)
+            for item in also:
+                transaction.save(item)
             for entry in to_delete:
                 transaction.delete(entry)
             for entry in to_write:
@@ -246,15 +262,19 @@ def edit_buyer(actor: Actor, order_id: str, buyer: dict) -> Order:
     return save_change(actor, order, before, action="edit-buyer")
 
 
-def mark_paid(actor: Actor, order_id: str) -> Order:
-    """A cheque or invoice order is paid: its tickets are valid, the buyer gets them by mail."""
+def mark_paid(actor: Actor, order_id: str, *, reference: str | None = None) -> Order:
+    """The order is paid in full (a cheque, an invoice, a card payment Stripe confirmed): the
+    payment is recorded, its tickets are valid, the buyer gets them by mail."""
     order = get_order(actor, order_id)
     require_action(order.status, "mark_paid")
     before = _copy(order)
     order.paid, order.paid_at = True, clock.now()
     tickets = tickets_of(order)
     order.status = derive_status(True, (ticket.state for ticket in tickets))
-    save_change(actor, order, before, action="mark-paid")
+    payment = payment_of(actor, order, means=order.payment_type, reference=reference)
+    save_change(actor, order, before, action="mark-paid", also=[payment],
+                details={"payment": {"amount_cents": payment.amount_cents, "means": payment.means,
+                                     "reference": reference}})
     from chalicelib.services import order_mail
 
     order_mail.send_confirmation(actor, order, tickets, reason="paid")

@@ -52,6 +52,8 @@ def test_a_cash_sale_is_complete_priced_from_the_catalog_and_takes_its_places(cl
     assert remaining(actor, world.evening_quota) == 98
     status, read, _ = call(client, "GET", f"/orders/{order['id']}", staff_headers)
     assert status == 200 and read["buyer"]["last_name"] == "Lefèvre" and read["promo_code"] == "noel"
+    [payment] = read["payments"]
+    assert (payment["amount_cents"], payment["means"], payment["recorded_by"]) == (5000, "cash", "staff-1")
 
 
 def test_a_cheque_order_is_unpaid_until_marked_paid_and_only_once(client, staff_headers, world):
@@ -59,8 +61,10 @@ def test_a_cheque_order_is_unpaid_until_marked_paid_and_only_once(client, staff_
     assert order["status"] == "unpaid" and order["status_label"] == "Non payée"
     assert "mark_paid" in order["actions"] and "refund" not in order["actions"]
     assert order["tickets"][0]["actions"] == ["view_ticket", "cancel"]
+    assert order["payments"] == []
     status, paid, _ = call(client, "POST", f"/orders/{order['id']}/mark-paid", staff_headers)
     assert status == 200 and paid["status"] == "complete" and paid["paid_at"]
+    assert [(p["amount_cents"], p["means"]) for p in paid["payments"]] == [(3200, "cheque")]
     again = assert_problem(call(client, "POST", f"/orders/{order['id']}/mark-paid", staff_headers), 409)
     assert again["type"] == "/problems/action-not-allowed"
     _, unchanged, _ = call(client, "GET", f"/orders/{order['id']}", staff_headers)

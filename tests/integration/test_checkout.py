@@ -91,8 +91,11 @@ def test_a_card_checkout_completes_on_the_signed_webhook_once(client, tenant, ac
     assert deliver(client, body, signature).status_code == 204
     paid = orders.get_order(actor, started["order_id"])
     assert paid.paid and paid.status == "complete"
+    [payment] = orders.payments_of(paid)
+    assert (payment.amount_cents, payment.means, payment.reference) == (5300, "card", started["payment_intent_id"])
 
     assert deliver(client, body, signature).status_code == 204  # Stripe delivers at least once
+    assert len(orders.payments_of(paid)) == 1
     mails = notifications.of_entity(actor, "order", started["order_id"], limit=10, cursor=None).items
     assert [mail.template for mail in mails] == ["order_confirmation"]
 

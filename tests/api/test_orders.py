@@ -179,3 +179,14 @@ def test_a_rare_combination_reads_one_page_per_request_and_still_finds_everythin
 def test_a_buyer_matched_by_both_names_is_listed_once(client, staff_headers, world):
     order = place(client, staff_headers, draft(world, buyer={"first_name": "Marie", "last_name": "Martin"}))
     assert [row["id"] for row in listing(client, staff_headers, q="mar")] == [order["id"]]
+
+
+@pytest.mark.parametrize("patch,field", [
+    ({"email": "pas-une-adresse"}, "email"), ({"last_name": None}, "last_name"), ({"last_name": ""}, "last_name"),
+    ({"nickname": "x"}, "nickname"), ({"country": "France"}, "country"), ({"postcode": "6" * 17}, "postcode"),
+])
+def test_bad_buyer_edits_are_refused_and_change_nothing(client, staff_headers, world, patch, field):
+    order = place(client, staff_headers, draft(world))
+    assert_problem(call(client, "PATCH", f"/orders/{order['id']}/buyer", staff_headers, patch), 422, field)
+    _, unchanged, _ = call(client, "GET", f"/orders/{order['id']}", staff_headers)
+    assert unchanged["buyer"] == order["buyer"] and unchanged["version"] == order["version"]

@@ -7,7 +7,7 @@ from chalice import Blueprint
 
 from chalicelib.handlers.http import staff_route
 from chalicelib.services import order_listing, orders, team
-from chalicelib.services.order_status import allowed_actions, status_label, ticket_actions
+from chalicelib.services.order_status import order_actions, status_label, ticket_actions
 
 bp = Blueprint(__name__)
 TAG = "orders"
@@ -34,7 +34,7 @@ def order_details(order, tickets=None) -> dict:
                    "currency": order.currency},
         "tickets": [{**_ticket_fields(ticket),
                      "actions": ticket_actions(order.status, bool(order.paid), ticket.state)} for ticket in tickets],
-        "actions": allowed_actions(order.status), "created_at": order.created_at,
+        "actions": order_actions(order.status, bool(order.paid)), "created_at": order.created_at,
         "created_by": order.created_by, "version": order.version, "payment_intent_id": order.payment_intent_id,
         "payments": orders.payments_of(order),
     }
@@ -136,3 +136,14 @@ def download_export(actor, job_id):
     from chalicelib.services import order_export
 
     return order_export.download(actor, job_id)
+
+
+@staff_route(bp, "/orders/{order_id}/cancel", method="POST", body="orders:CancelTicketsIn",
+             response="orders:OrderOut",
+             summary="Cancel tickets of an order: final; places and seats go back on sale, check-in stops, "
+                     "the buyer is told (409 if a ticket is no longer valid or the status forbids it)", tag=TAG)
+def cancel_tickets(actor, order_id, body):
+    from chalicelib.services import cancellations
+
+    order, tickets = cancellations.cancel_tickets(actor, order_id, body.positions)
+    return order_details(order, tickets)

@@ -245,3 +245,8 @@ class ExportDownloadOut(OutputModel):
     expires_at: datetime = Field(description="When the URL stops working; ask again for a new one")
     rows: int = Field(description="Orders in the file")
     file_name: str
+
+
+class CancelTicketsIn(InputModel):
+    positions: list[Annotated[int, Field(ge=1, le=40)]] = Field(
+        min_length=1, max_length=40, description="The tickets to cancel, by their position in the order (1, 2...)")

@@ -21,7 +21,7 @@ from chalicelib.services.records import get_record
 from chalicelib.services.ticket_links import tickets_link
 
 
-def _order_context(actor: Actor, order: Order, tickets: list[Ticket], language: str) -> tuple[dict, Venue]:
+def order_context(actor: Actor, order: Order, tickets: list[Ticket], language: str) -> tuple[dict, Venue]:
     """What every order mail says about the order, in ``language``: its first performance
     names the show, the date and the venue (multi-performance orders add "and more")."""
     first = tickets[0]
@@ -56,7 +56,7 @@ def confirmation_request(actor: Actor, order: Order, tickets: list[Ticket], *, r
     if not order.buyer.email:
         return None
     language = order.buyer.language or "fr"
-    context, venue = _order_context(actor, order, tickets, language)
+    context, venue = order_context(actor, order, tickets, language)
     kinds = ("payment", "confirmation") if reason == "paid" else ("confirmation",)
     return mail.MailRequest(
         template="order_confirmation", language=language, recipient=order.buyer.email, concerns_type="order",
@@ -85,7 +85,7 @@ def notify_team(actor: Actor, order: Order, tickets: list[Ticket]) -> None:
     if not rules:
         return
     try:
-        context, venue = _order_context(actor, order, tickets, "fr")
+        context, venue = order_context(actor, order, tickets, "fr")
         names = ", ".join(dict.fromkeys(ticket.tariff_name for ticket in tickets))
         context.update(buyer_name=buyer_name(order), ticket_types=names,
                        ordered_at=datetime_text(order.created_at, venue.timezone, "fr"))

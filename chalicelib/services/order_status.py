@@ -57,6 +57,11 @@ def allowed_actions(status: str) -> list[str]:
     return [action for action, statuses in ACTIONS.items() if status in statuses]
 
 
+def order_actions(status: str, paid: bool) -> list[str]:
+    """The order's allowed actions, less a refund when no money was ever received."""
+    return [action for action in allowed_actions(status) if paid or action != "refund"]
+
+
 def ticket_actions(status: str, paid: bool, ticket_state: str) -> list[str]:
     """What staff may do with one attendee's ticket, within what the order's status allows."""
     allowed = set(allowed_actions(status))

@@ -101,7 +101,7 @@ def _vat(tickets: list[Ticket], discount: int) -> int:
     return sum(vat_included(net, rate) for rate, net in net_by_rate.items())
 
 
-def _seat_claim(tenant_id: str, order_id: str, performance_id: str, seat_id: str) -> UniqueKey:
+def seat_claim(tenant_id: str, order_id: str, performance_id: str, seat_id: str) -> UniqueKey:
     return UniqueKey(key=tenant_key(tenant_id, "seat_sold", performance_id, seat_id),
                      entity_type="order", entity_id=order_id, label="seat_id")
 
@@ -183,7 +183,7 @@ def place_order(actor: Actor, draft: dict) -> tuple[Order, list[Ticket]]:
                                    condition=Quota.remaining >= count, add_version_condition=False)
             for ticket in tickets:
                 if ticket.seat_id:
-                    transaction.save(_seat_claim(actor.tenant_id, order.id, ticket.performance_id, ticket.seat_id),
+                    transaction.save(seat_claim(actor.tenant_id, order.id, ticket.performance_id, ticket.seat_id),
                                      condition=UniqueKey.key.does_not_exist())
             for entry in entries:
                 transaction.save(entry)
@@ -248,7 +248,7 @@ def save_change(actor: Actor, order: Order, before: Order, *, action: str, ticke
     return order
 
 
-def _copy(order: Order) -> Order:
+def copy_of(order: Order) -> Order:
     """The order as read, kept to compute what a change replaces."""
     copy = Order()
     copy.deserialize(order.serialize())
@@ -257,7 +257,7 @@ def _copy(order: Order) -> Order:
 
 def edit_buyer(actor: Actor, order_id: str, buyer: dict) -> Order:
     order = get_order(actor, order_id)
-    before = _copy(order)
+    before = copy_of(order)
     order.buyer = Buyer(**{**order.buyer.as_dict(), **buyer})
     return save_change(actor, order, before, action="edit-buyer")
 
@@ -267,7 +267,7 @@ def mark_paid(actor: Actor, order_id: str, *, reference: str | None = None) -> O
     payment is recorded, its tickets are valid, the buyer gets them by mail."""
     order = get_order(actor, order_id)
     require_action(order.status, "mark_paid")
-    before = _copy(order)
+    before = copy_of(order)
     order.paid, order.paid_at = True, clock.now()
     tickets = tickets_of(order)
     order.status = derive_status(True, (ticket.state for ticket in tickets))
@@ -283,6 +283,6 @@ def mark_paid(actor: Actor, order_id: str, *, reference: str | None = None) -> O
 
 def attach_payment_intent(actor: Actor, order_id: str, intent_id: str) -> Order:
     order = get_order(actor, order_id)
-    before = _copy(order)
+    before = copy_of(order)
     order.payment_intent_id = intent_id
     return save_change(actor, order, before, action="payment-intent")

@@ -50,6 +50,7 @@ BODIES = {
     ("POST", "/notifications/{notification_id}/resend"): {},
     ("POST", "/jobs/{job_id}/cancel"): {"reason": "tenant-b-text"},
     ("POST", "/orders/{order_id}/mark-paid"): {},
+    ("POST", "/orders/{order_id}/cancel"): {"positions": [1]},
     ("POST", "/orders/resend-confirmations"): {"filters": {"product_id": "PRODUCT_ID"}},
     ("POST", "/orders/export"): {"filters": {"product_id": "PRODUCT_ID"}},
     ("POST", "/webhooks/stripe"): {"type": "payment_intent.succeeded", "data": {"object": {"metadata": {}}}},

@@ -65,3 +65,10 @@ def test_ticket_actions_follow_the_ticket_and_the_order():
     assert ticket_actions("partially_complete", True, "refunded") == []
     assert ticket_actions("unpaid", False, "valid") == ["view_ticket", "cancel"]
     assert ticket_actions("cancelled", False, "cancelled") == []
+
+
+def test_an_order_never_paid_offers_no_refund():
+    from chalicelib.services.order_status import order_actions
+
+    assert "refund" not in order_actions("cancelled", False)
+    assert "refund" in order_actions("cancelled", True)

@@ -10,7 +10,6 @@ DynamoDB Local and SMTP sink on free 127.0.0.1 ports and stops them after.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import secrets
 import sys

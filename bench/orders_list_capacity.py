@@ -97,18 +97,18 @@ def make_catalog(actor) -> Catalog:
 
     from chalicelib.services import catalog
 
-    celestins = catalog.create_venue(actor, {"name": "Théâtre des Célestins", "city": "Lyon"})
-    croix_rousse = catalog.create_venue(actor, {"name": "Théâtre de la Croix-Rousse", "city": "Lyon"})
-    season = catalog.create_season(actor, {"name": "2025-2026", "starts_on": date(2025, 9, 1),
+    celestins = catalog.venues.create(actor, {"name": "Théâtre des Célestins", "city": "Lyon"})
+    croix_rousse = catalog.venues.create(actor, {"name": "Théâtre de la Croix-Rousse", "city": "Lyon"})
+    season = catalog.seasons.create(actor, {"name": "2025-2026", "starts_on": date(2025, 9, 1),
                                            "ends_on": date(2026, 6, 30)})
-    family = catalog.create_product_family(actor, {"name": "Théâtre"})
+    family = catalog.product_families.create(actor, {"name": "Théâtre"})
     shows = [("Cyrano de Bergerac", celestins, 40), ("Tartuffe", celestins, 25), ("Phèdre", croix_rousse, 15),
              ("Le Misanthrope", croix_rousse, 12), ("En attendant Godot", croix_rousse, 8)]
     tariff_table = [("Plein tarif", 3200, 55), ("Tarif réduit", 2100, 30), ("Moins de 26 ans", 1200, 15)]
     products, performances, tariffs = [], {}, {}
     first_night = datetime(2025, 10, 3, 18, 30, tzinfo=timezone.utc)
     for rank, (name, venue, weight) in enumerate(shows):
-        product = catalog.create_product(actor, {"kind": "show", "name": name, "family_id": family.id,
+        product = catalog.products.create(actor, {"kind": "show", "name": name, "family_id": family.id,
                                                  "season_id": season.id})
         products.append((product, weight))
         performances[product.id] = [
@@ -116,7 +116,7 @@ def make_catalog(actor) -> Catalog:
                 "product_id": product.id, "venue_id": venue.id,
                 "starts_at": first_night + timedelta(days=30 * rank + n, hours=(n % 2) * -4)}), 4 - n)
             for n in range(3)]
-        tariffs[product.id] = [(catalog.create_tariff(actor, {"product_id": product.id, "name": tariff_name,
+        tariffs[product.id] = [(catalog.tariffs.create(actor, {"product_id": product.id, "name": tariff_name,
                                                               "price_cents": price - 100 * rank}), tariff_weight)
                                for tariff_name, price, tariff_weight in tariff_table]
     return Catalog(products, performances, tariffs)

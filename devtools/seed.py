@@ -55,7 +55,7 @@ def seed_demo_if_missing() -> bool:
     from chalicelib.services.actors import Actor
 
     actor = Actor.system(DEMO_TENANT, "demo-seed")
-    if catalog.list_venues(actor, limit=1, cursor=None).items:
+    if catalog.venues.list(actor, limit=1, cursor=None).items:
         return False
     seed_demo(actor)
     return True
@@ -87,9 +87,9 @@ def _venues(actor) -> dict:
 
     common = {"address": "4 montée des Traboules", "city": "Lyon", "country": "FR", "timezone": "Europe/Paris"}
     return {
-        "grande": _create(lambda f: catalog.create_venue(actor, f), VenueIn,
+        "grande": _create(lambda f: catalog.venues.create(actor, f), VenueIn,
                           {"name": "Théâtre des Traboules — Grande salle", **common}),
-        "studio": _create(lambda f: catalog.create_venue(actor, f), VenueIn,
+        "studio": _create(lambda f: catalog.venues.create(actor, f), VenueIn,
                           {"name": "Théâtre des Traboules — Studio", **common}),
     }
 
@@ -99,7 +99,7 @@ def _seat_categories(actor, venue) -> None:
     from chalicelib.services import catalog
 
     for name, color in (("Catégorie 1", "#B22222"), ("Catégorie 2", "#1E6FB2"), ("Strapontins", "#888888")):
-        _create(lambda f: catalog.create_seat_category(actor, f), SeatCategoryIn,
+        _create(lambda f: catalog.seat_categories.create(actor, f), SeatCategoryIn,
                 {"venue_id": venue.id, "name": name, "color": color})
 
 
@@ -109,7 +109,7 @@ def _sales_channels(actor) -> None:
 
     for name, kind in (("Guichet du théâtre", "box_office"), ("Billetterie en ligne", "web"),
                        ("Office de tourisme de Lyon", "partner")):
-        _create(lambda f: catalog.create_sales_channel(actor, f), SalesChannelIn, {"name": name, "kind": kind})
+        _create(lambda f: catalog.sales_channels.create(actor, f), SalesChannelIn, {"name": name, "kind": kind})
 
 
 def _season(actor, today: date):
@@ -121,7 +121,7 @@ def _season(actor, today: date):
     starts_on, ends_on = date(first_year, 9, 1), date(first_year + 1, 6, 30)
     if not starts_on <= today + timedelta(days=60) <= ends_on:  # summer: make room for the shows
         starts_on, ends_on = today, today + timedelta(days=300)
-    return _create(lambda f: catalog.create_season(actor, f), SeasonIn,
+    return _create(lambda f: catalog.seasons.create(actor, f), SeasonIn,
                    {"name": f"Saison {starts_on.year}-{ends_on.year}", "starts_on": starts_on, "ends_on": ends_on})
 
 
@@ -129,7 +129,7 @@ def _families(actor) -> dict:
     from chalicelib.schemas.catalog import ProductFamilyIn
     from chalicelib.services import catalog
 
-    return {name: _create(lambda f: catalog.create_product_family(actor, f), ProductFamilyIn, {"name": name}).id
+    return {name: _create(lambda f: catalog.product_families.create(actor, f), ProductFamilyIn, {"name": name}).id
             for name in ("Théâtre", "Musique", "Danse")}
 
 
@@ -142,11 +142,11 @@ def _show(actor, show: tuple, season_id: str, families: dict, halls: dict, first
     from chalicelib.services import catalog
 
     name, family, hall, performances, full_price = show
-    product = _create(lambda f: catalog.create_product(actor, f), ProductIn,
+    product = _create(lambda f: catalog.products.create(actor, f), ProductIn,
                       {"kind": "show", "name": name, "family_id": families[family], "season_id": season_id})
     for tariff, price in (("Plein tarif", full_price), ("Tarif réduit", full_price * 7 // 10),
                           ("Moins de 26 ans", 1200)):
-        _create(lambda f: catalog.create_tariff(actor, f), TariffIn,
+        _create(lambda f: catalog.tariffs.create(actor, f), TariffIn,
                 {"product_id": product.id, "name": tariff, "price_cents": price, "currency": "EUR"})
     venue = halls[hall]
     for number in range(performances):
@@ -155,7 +155,7 @@ def _show(actor, show: tuple, season_id: str, families: dict, halls: dict, first
                                "starts_at": _evening(first_day + timedelta(days=number))})
         invitations = 20
         for quota, capacity in (("Vente", HALL_CAPACITY[hall] - invitations), ("Invitations", invitations)):
-            _create(lambda f: catalog.create_quota(actor, f), QuotaIn,
+            _create(lambda f: catalog.quotas.create(actor, f), QuotaIn,
                     {"performance_id": performance.id, "name": quota, "capacity": capacity})
 
 
@@ -163,12 +163,12 @@ def _subscription(actor, season_id: str, family_id: str) -> None:
     from chalicelib.schemas.catalog import ProductIn, TariffIn
     from chalicelib.services import catalog
 
-    product = _create(lambda f: catalog.create_product(actor, f), ProductIn,
+    product = _create(lambda f: catalog.products.create(actor, f), ProductIn,
                       {"kind": "subscription", "name": "Abonnement 4 spectacles", "family_id": family_id,
                        "season_id": season_id, "tacit_renewal": True,
                        "description": "Quatre spectacles au choix dans la saison, renouvelé chaque année."})
     for tariff, price in (("Abonnement plein", 10800), ("Abonnement réduit", 7600)):
-        _create(lambda f: catalog.create_tariff(actor, f), TariffIn,
+        _create(lambda f: catalog.tariffs.create(actor, f), TariffIn,
                 {"product_id": product.id, "name": tariff, "price_cents": price, "currency": "EUR"})
 
 

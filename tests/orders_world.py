@@ -26,13 +26,13 @@ class World:
 
 
 def build_world(actor, *, capacity: int = 100) -> World:
-    venue = catalog.create_venue(actor, {"name": "Théâtre des Célestins", "city": "Lyon"})
-    season = catalog.create_season(actor, {"name": "2026-2027", "starts_on": date(2026, 9, 1),
+    venue = catalog.venues.create(actor, {"name": "Théâtre des Célestins", "city": "Lyon"})
+    season = catalog.seasons.create(actor, {"name": "2026-2027", "starts_on": date(2026, 9, 1),
                                            "ends_on": date(2027, 6, 30)})
-    family = catalog.create_product_family(actor, {"name": "Théâtre"})
-    show = catalog.create_product(actor, {"kind": "show", "name": "Cyrano", "family_id": family.id,
+    family = catalog.product_families.create(actor, {"name": "Théâtre"})
+    show = catalog.products.create(actor, {"kind": "show", "name": "Cyrano", "family_id": family.id,
                                           "season_id": season.id})
-    other_show = catalog.create_product(actor, {"kind": "show", "name": "Tartuffe", "family_id": family.id,
+    other_show = catalog.products.create(actor, {"kind": "show", "name": "Tartuffe", "family_id": family.id,
                                                 "season_id": season.id})
     evening = catalog.create_performance(actor, {"product_id": show.id, "venue_id": venue.id,
                                                  "starts_at": datetime(2026, 12, 12, 19, 30, tzinfo=timezone.utc)})
@@ -40,11 +40,11 @@ def build_world(actor, *, capacity: int = 100) -> World:
                                                  "starts_at": datetime(2026, 12, 13, 14, 0, tzinfo=timezone.utc)})
     other_performance = catalog.create_performance(actor, {"product_id": other_show.id, "venue_id": venue.id,
                                                            "starts_at": datetime(2027, 1, 9, 19, 0, tzinfo=timezone.utc)})
-    full_price = catalog.create_tariff(actor, {"product_id": show.id, "name": "Plein tarif", "price_cents": 3200})
-    reduced = catalog.create_tariff(actor, {"product_id": show.id, "name": "Tarif réduit", "price_cents": 2100})
-    other_tariff = catalog.create_tariff(actor, {"product_id": other_show.id, "name": "Plein tarif",
+    full_price = catalog.tariffs.create(actor, {"product_id": show.id, "name": "Plein tarif", "price_cents": 3200})
+    reduced = catalog.tariffs.create(actor, {"product_id": show.id, "name": "Tarif réduit", "price_cents": 2100})
+    other_tariff = catalog.tariffs.create(actor, {"product_id": other_show.id, "name": "Plein tarif",
                                                  "price_cents": 2800})
-    quotas = [catalog.create_quota(actor, {"performance_id": performance.id, "name": "Tout public",
+    quotas = [catalog.quotas.create(actor, {"performance_id": performance.id, "name": "Tout public",
                                            "capacity": capacity})
               for performance in (evening, matinee, other_performance)]
     seats = [catalog.create_seat(actor, {"venue_id": venue.id, "block": "Orchestre", "row": "A", "number": str(n)})

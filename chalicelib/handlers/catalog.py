@@ -20,24 +20,23 @@ TAG = "catalog"
 PAGE = "common:PageQuery"
 
 PLAIN_RECORDS = (
-    RecordRoutes("/venues", "venue_id", "venue", "venues", "venue", "catalog:Venue"),
-    RecordRoutes("/seasons", "season_id", "season", "seasons", "season", "catalog:Season"),
-    RecordRoutes("/product-families", "family_id", "product_family", "product_families", "product family",
+    RecordRoutes("/venues", "venue_id", catalog.venues, "venue", "catalog:Venue"),
+    RecordRoutes("/seasons", "season_id", catalog.seasons, "season", "catalog:Season"),
+    RecordRoutes("/product-families", "family_id", catalog.product_families, "product family",
                  "catalog:ProductFamily"),
-    RecordRoutes("/products", "product_id", "product", "products", "product (show, package or subscription)",
-                 "catalog:Product", filters=("season_id",), notes="its kind is fixed"),
-    RecordRoutes("/tariffs", "tariff_id", "tariff", "tariffs", "tariff (ticket type)", "catalog:Tariff",
-                 filters=("product_id",), notes="its product is fixed"),
-    RecordRoutes("/quotas", "quota_id", "quota", "quotas", "quota (contingent)", "catalog:Quota",
-                 filters=("performance_id",),
+    RecordRoutes("/products", "product_id", catalog.products, "product (show, package or subscription)",
+                 "catalog:Product", notes="its kind is fixed"),
+    RecordRoutes("/tariffs", "tariff_id", catalog.tariffs, "tariff (ticket type)", "catalog:Tariff",
+                 notes="its product is fixed"),
+    RecordRoutes("/quotas", "quota_id", catalog.quotas, "quota (contingent)", "catalog:Quota",
                  notes="a capacity change moves what remains; 409 below what is sold"),
-    RecordRoutes("/seat-categories", "category_id", "seat_category", "seat_categories", "seat category",
-                 "catalog:SeatCategory", filters=("venue_id",), notes="its venue is fixed"),
-    RecordRoutes("/sales-channels", "channel_id", "sales_channel", "sales_channels",
-                 "sales channel or point of sale", "catalog:SalesChannel"),
+    RecordRoutes("/seat-categories", "category_id", catalog.seat_categories, "seat category",
+                 "catalog:SeatCategory", notes="its venue is fixed"),
+    RecordRoutes("/sales-channels", "channel_id", catalog.sales_channels, "sales channel or point of sale",
+                 "catalog:SalesChannel"),
 )
 for record in PLAIN_RECORDS:
-    record.register(bp, catalog, TAG)
+    record.register(bp, TAG)
 
 
 # --- performances ----------------------------------------------------------------------------
@@ -74,7 +73,7 @@ def update_performance(actor, performance_id, body):
 @staff_route(bp, "/venues/{venue_id}/seats", method="POST", body="catalog:SeatIn", response="catalog:SeatOut",
              status=201, summary="Create a seat of a venue (409 if its block/row/number exists)", tag=TAG)
 def create_seat(actor, venue_id, body):
-    catalog.get_venue(actor, venue_id)
+    catalog.venues.get(actor, venue_id)
     return catalog.create_seat(actor, {**body.model_dump(), "venue_id": venue_id})
 
 

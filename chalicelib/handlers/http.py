@@ -17,7 +17,7 @@ Example::
     @staff_route(bp, "/venues", method="POST", body="catalog:VenueIn", response="catalog:VenueOut",
                  status=201, summary="Create a venue", tag="catalog")
     def create_venue(actor, body):
-        return catalog.create_venue(actor, body.model_dump())
+        return catalog.venues.create(actor, body.model_dump())
 """
 from __future__ import annotations
 
@@ -218,53 +218,49 @@ def _route(bp: Blueprint, route: RouteDoc, *, pass_request: bool = False) -> Cal
 
 @dataclass(frozen=True)
 class RecordRoutes:
-    """The four routes of a plain record, served by a service's ``create_<noun>``,
-    ``list_<plural>``, ``get_<noun>`` and ``update_<noun>`` functions.
+    """The four routes of a plain record (create, list, read, change), served by its
+    :class:`~chalicelib.services.records.RecordKind`.
 
     ``schemas`` prefixes the record's schemas (``"catalog:Tariff"`` -> ``TariffIn``,
-    ``TariffPatch``, ``TariffOut``, and ``TariffQuery`` when the list takes ``filters``);
+    ``TariffPatch``, ``TariffOut``, and ``TariffQuery`` when its list takes parent filters);
     ``notes`` adds what a summary should say (e.g. which fields are fixed at creation).
     """
 
     path: str
     id_param: str
-    noun: str
-    plural: str
+    records: Any
     label: str
     schemas: str
-    filters: tuple[str, ...] = ()
     notes: str = ""
-    role: str = "staff"
 
-    def register(self, bp: Blueprint, service: Any, tag: str) -> None:
+    def register(self, bp: Blueprint, tag: str) -> None:
         item_path = f"{self.path}/{{{self.id_param}}}"
-        create, listing = getattr(service, f"create_{self.noun}"), getattr(service, f"list_{self.plural}")
-        read, change = getattr(service, f"get_{self.noun}"), getattr(service, f"update_{self.noun}")
-        filters, id_param = self.filters, self.id_param
+        records, id_param, filters = self.records, self.id_param, tuple(self.records.filters)
         query = f"{self.schemas}Query" if filters else "common:PageQuery"
         out = f"{self.schemas}Out"
         suffix = f" ({self.notes})" if self.notes else ""
+        noun = records.model.entity_type
 
         def create_view(actor, body):
-            return create(actor, body.model_dump())
+            return records.create(actor, body.model_dump())
 
         def list_view(actor, query):
-            chosen = {name: getattr(query, name) for name in filters}
-            return listing(actor, **chosen, limit=query.limit, cursor=query.cursor)
+            return records.list(actor, limit=query.limit, cursor=query.cursor,
+                                **{name: getattr(query, name) for name in filters})
 
         def read_view(actor, **path):
-            return read(actor, path[id_param])
+            return records.get(actor, path[id_param])
 
         def change_view(actor, body, **path):
-            return change(actor, path[id_param], body.model_dump(exclude_unset=True))
+            return records.update(actor, path[id_param], body.model_dump(exclude_unset=True))
 
-        for view, name in ((create_view, "create"), (list_view, "list"), (read_view, "get"), (change_view, "update")):
-            view.__name__ = f"{name}_{self.plural if name == 'list' else self.noun}"
-        staff_route(bp, self.path, method="POST", role=self.role, body=f"{self.schemas}In", response=out, status=201,
+        for view, verb in ((create_view, "create"), (list_view, "list"), (read_view, "get"), (change_view, "update")):
+            view.__name__ = f"{verb}_{noun}"
+        staff_route(bp, self.path, method="POST", body=f"{self.schemas}In", response=out, status=201,
                     summary=f"Create a {self.label}", tag=tag)(create_view)
         staff_route(bp, self.path, query=query, response=out, many=True,
                     summary=f"List {self.label}s" + (f", filtered by {', '.join(filters)}" if filters else ""),
                     tag=tag)(list_view)
         staff_route(bp, item_path, response=out, summary=f"Read a {self.label}", tag=tag)(read_view)
-        staff_route(bp, item_path, method="PATCH", role=self.role, body=f"{self.schemas}Patch", response=out,
+        staff_route(bp, item_path, method="PATCH", body=f"{self.schemas}Patch", response=out,
                     summary=f"Change a {self.label}{suffix}", tag=tag)(change_view)

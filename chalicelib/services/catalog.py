@@ -34,26 +34,18 @@ from chalicelib.models.catalog import (Performance, Product, ProductFamily, Quot
                                        SeatCategory, Season, Tariff, Venue)
 from chalicelib.services.actors import Actor
 from chalicelib.services.paging import Page
-from chalicelib.services.records import (check_reference, create_record, get_record, list_by_index, list_records,
+from chalicelib.services.records import (RecordKind, check_reference, create_record, get_record, list_by_index,
                                          require_reference, update_record)
 
 # --- venues ----------------------------------------------------------------------------------
 
 
-def create_venue(actor: Actor, fields: dict) -> Venue:
-    return create_record(actor, Venue, fields)
 
 
-def update_venue(actor: Actor, venue_id: str, changes: dict) -> Venue:
-    return update_record(actor, Venue, venue_id, changes)
 
 
-def get_venue(actor: Actor, venue_id: str) -> Venue:
-    return get_record(actor, Venue, venue_id)
 
 
-def list_venues(actor: Actor, *, limit: int, cursor: str | None) -> Page[Venue]:
-    return list_records(actor, Venue, limit=limit, cursor=cursor)
 
 
 def venue_zones(actor: Actor, venue_ids: Iterable[str]) -> dict[str, str]:
@@ -73,39 +65,20 @@ def _season_rules(actor: Actor, season: Season, before: dict | None) -> None:
                            errors=[FieldError("ends_on", "must be after starts_on")])
 
 
-def create_season(actor: Actor, fields: dict) -> Season:
-    return create_record(actor, Season, fields, rules=_season_rules)
 
 
-def update_season(actor: Actor, season_id: str, changes: dict) -> Season:
-    return update_record(actor, Season, season_id, changes, rules=_season_rules)
 
 
-def get_season(actor: Actor, season_id: str) -> Season:
-    return get_record(actor, Season, season_id)
 
 
-def list_seasons(actor: Actor, *, limit: int, cursor: str | None) -> Page[Season]:
-    return list_records(actor, Season, limit=limit, cursor=cursor)
 
 
-# --- product families ------------------------------------------------------------------------
 
 
-def create_product_family(actor: Actor, fields: dict) -> ProductFamily:
-    return create_record(actor, ProductFamily, fields)
 
 
-def update_product_family(actor: Actor, family_id: str, changes: dict) -> ProductFamily:
-    return update_record(actor, ProductFamily, family_id, changes)
 
 
-def get_product_family(actor: Actor, family_id: str) -> ProductFamily:
-    return get_record(actor, ProductFamily, family_id)
-
-
-def list_product_families(actor: Actor, *, limit: int, cursor: str | None) -> Page[ProductFamily]:
-    return list_records(actor, ProductFamily, limit=limit, cursor=cursor)
 
 
 # --- products --------------------------------------------------------------------------------
@@ -119,24 +92,12 @@ def _product_rules(actor: Actor, product: Product, before: dict | None) -> None:
                            errors=[FieldError("tacit_renewal", "only for a subscription")])
 
 
-def create_product(actor: Actor, fields: dict) -> Product:
-    return create_record(actor, Product, fields, rules=_product_rules)
 
 
-def update_product(actor: Actor, product_id: str, changes: dict) -> Product:
-    return update_record(actor, Product, product_id, changes, rules=_product_rules)
 
 
-def get_product(actor: Actor, product_id: str) -> Product:
-    return get_record(actor, Product, product_id)
 
 
-def list_products(actor: Actor, *, season_id: str | None = None, limit: int, cursor: str | None) -> Page[Product]:
-    """Every product in creation order, or a season's (422 if the season is not the tenant's)."""
-    if season_id is None:
-        return list_records(actor, Product, limit=limit, cursor=cursor)
-    require_reference(actor, Season, season_id, "season_id")
-    return list_by_index(actor, Product.by_season, season_id, limit=limit, cursor=cursor)
 
 
 # --- performances ----------------------------------------------------------------------------
@@ -219,23 +180,12 @@ def _tariff_rules(actor: Actor, tariff: Tariff, before: dict | None) -> None:
     check_reference(actor, tariff, before, "product_id", Product)
 
 
-def create_tariff(actor: Actor, fields: dict) -> Tariff:
-    return create_record(actor, Tariff, fields, rules=_tariff_rules)
 
 
-def update_tariff(actor: Actor, tariff_id: str, changes: dict) -> Tariff:
-    return update_record(actor, Tariff, tariff_id, changes, rules=_tariff_rules)
 
 
-def get_tariff(actor: Actor, tariff_id: str) -> Tariff:
-    return get_record(actor, Tariff, tariff_id)
 
 
-def list_tariffs(actor: Actor, *, product_id: str | None = None, limit: int, cursor: str | None) -> Page[Tariff]:
-    if product_id is None:
-        return list_records(actor, Tariff, limit=limit, cursor=cursor)
-    require_reference(actor, Product, product_id, "product_id")
-    return list_by_index(actor, Tariff.by_product, product_id, limit=limit, cursor=cursor)
 
 
 # --- quotas ----------------------------------------------------------------------------------
@@ -250,25 +200,12 @@ def _quota_rules(actor: Actor, quota: Quota, before: dict | None) -> None:
     quota.remaining = quota.capacity - sold
 
 
-def create_quota(actor: Actor, fields: dict) -> Quota:
-    """``remaining`` starts equal to ``capacity``."""
-    return create_record(actor, Quota, fields, rules=_quota_rules)
 
 
-def update_quota(actor: Actor, quota_id: str, changes: dict) -> Quota:
-    """A capacity change moves ``remaining`` by the same amount (409 if it would go below zero)."""
-    return update_record(actor, Quota, quota_id, changes, rules=_quota_rules)
 
 
-def get_quota(actor: Actor, quota_id: str) -> Quota:
-    return get_record(actor, Quota, quota_id)
 
 
-def list_quotas(actor: Actor, *, performance_id: str | None = None, limit: int, cursor: str | None) -> Page[Quota]:
-    if performance_id is None:
-        return list_records(actor, Quota, limit=limit, cursor=cursor)
-    require_reference(actor, Performance, performance_id, "performance_id")
-    return list_by_index(actor, Quota.by_performance, performance_id, limit=limit, cursor=cursor)
 
 
 def take_places(actor: Actor, quota_id: str, count: int) -> Quota:
@@ -311,24 +248,12 @@ def _seat_category_rules(actor: Actor, category: SeatCategory, before: dict | No
     check_reference(actor, category, before, "venue_id", Venue)
 
 
-def create_seat_category(actor: Actor, fields: dict) -> SeatCategory:
-    return create_record(actor, SeatCategory, fields, rules=_seat_category_rules)
 
 
-def update_seat_category(actor: Actor, category_id: str, changes: dict) -> SeatCategory:
-    return update_record(actor, SeatCategory, category_id, changes, rules=_seat_category_rules)
 
 
-def get_seat_category(actor: Actor, category_id: str) -> SeatCategory:
-    return get_record(actor, SeatCategory, category_id)
 
 
-def list_seat_categories(actor: Actor, *, venue_id: str | None = None, limit: int,
-                         cursor: str | None) -> Page[SeatCategory]:
-    if venue_id is None:
-        return list_records(actor, SeatCategory, limit=limit, cursor=cursor)
-    require_reference(actor, Venue, venue_id, "venue_id")
-    return list_by_index(actor, SeatCategory.by_venue, venue_id, limit=limit, cursor=cursor)
 
 
 # --- seats -----------------------------------------------------------------------------------
@@ -358,7 +283,7 @@ def get_seat(actor: Actor, seat_id: str) -> Seat:
 
 def list_seats(actor: Actor, *, venue_id: str, limit: int, cursor: str | None) -> Page[Seat]:
     """A venue's seats in natural block, row, number order (404 if the venue is not the tenant's)."""
-    get_venue(actor, venue_id)
+    venues.get(actor, venue_id)
     return list_by_index(actor, Seat.by_venue, venue_id, limit=limit, cursor=cursor)
 
 
@@ -384,7 +309,7 @@ def create_seats(actor: Actor, venue_id: str, seats: list[dict]) -> SeatBatch:
     """Create many seats of a venue (404 if unknown), each on its own and by the same rules as
     :func:`create_seat`; not all-or-nothing: a duplicate or invalid seat is reported with its
     index and the others are still created."""
-    get_venue(actor, venue_id)
+    venues.get(actor, venue_id)
     batch = SeatBatch()
     for index, fields in enumerate(seats):
         try:
@@ -395,20 +320,14 @@ def create_seats(actor: Actor, venue_id: str, seats: list[dict]) -> SeatBatch:
     return batch
 
 
-# --- sales channels --------------------------------------------------------------------------
+# --- the plain records: create, read, update, list (filtered by a parent) ----------------------
 
-
-def create_sales_channel(actor: Actor, fields: dict) -> SalesChannel:
-    return create_record(actor, SalesChannel, fields)
-
-
-def update_sales_channel(actor: Actor, channel_id: str, changes: dict) -> SalesChannel:
-    return update_record(actor, SalesChannel, channel_id, changes)
-
-
-def get_sales_channel(actor: Actor, channel_id: str) -> SalesChannel:
-    return get_record(actor, SalesChannel, channel_id)
-
-
-def list_sales_channels(actor: Actor, *, limit: int, cursor: str | None) -> Page[SalesChannel]:
-    return list_records(actor, SalesChannel, limit=limit, cursor=cursor)
+venues = RecordKind(Venue)
+seasons = RecordKind(Season, rules=_season_rules)
+product_families = RecordKind(ProductFamily)
+products = RecordKind(Product, rules=_product_rules, filters={"season_id": (Product.by_season, Season)})
+tariffs = RecordKind(Tariff, rules=_tariff_rules, filters={"product_id": (Tariff.by_product, Product)})
+quotas = RecordKind(Quota, rules=_quota_rules, filters={"performance_id": (Quota.by_performance, Performance)})
+seat_categories = RecordKind(SeatCategory, rules=_seat_category_rules,
+                             filters={"venue_id": (SeatCategory.by_venue, Venue)})
+sales_channels = RecordKind(SalesChannel)

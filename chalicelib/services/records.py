@@ -12,6 +12,7 @@ unique values are then derived from the record by the model itself
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any, Callable, Optional, Type, TypeVar
 
 from pynamodb.exceptions import DoesNotExist
@@ -119,3 +120,36 @@ def list_by_index(actor: Actor, index: GlobalSecondaryIndex, *key_parts: str, li
         cursor,
         lambda start: index.query(hash_key, range_condition, limit=limit, last_evaluated_key=start),
     )
+
+
+@dataclass(frozen=True)
+class RecordKind:
+    """One kind of plain record: its model, its rules, and the parents its list can be
+    filtered by (``{"product_id": (Tariff.by_product, Product)}``). The create, read, update
+    and list of every such record are the functions above, applied once here.
+
+    A list filtered by a parent answers 422 on that parameter when the parent is not the
+    tenant's, rather than an empty page: another tenant's id never "works".
+    """
+
+    model: Any
+    rules: Rules | None = None
+    filters: dict[str, tuple[GlobalSecondaryIndex, Any]] = field(default_factory=dict)
+
+    def create(self, actor: Actor, fields: dict[str, Any]):
+        return create_record(actor, self.model, fields, rules=self.rules)
+
+    def update(self, actor: Actor, record_id: str, changes: dict[str, Any]):
+        return update_record(actor, self.model, record_id, changes, rules=self.rules)
+
+    def get(self, actor: Actor, record_id: str):
+        return get_record(actor, self.model, record_id)
+
+    def list(self, actor: Actor, *, limit: int, cursor: str | None, **parents: str | None) -> Page:
+        chosen = {name: value for name, value in parents.items() if value is not None}
+        if not chosen:
+            return list_records(actor, self.model, limit=limit, cursor=cursor)
+        [(name, value)] = chosen.items()
+        index, parent = self.filters[name]
+        require_reference(actor, parent, value, name)
+        return list_by_index(actor, index, value, limit=limit, cursor=cursor)

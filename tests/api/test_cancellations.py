@@ -21,7 +21,7 @@ def remaining(actor, quota):
 
 def test_cancelling_one_ticket_frees_its_place_and_seat_stops_check_in_and_tells_the_buyer(
         client, staff_headers, world, actor):
-    catalog.update_tariff(actor, world.reduced.id, {"messages": {"cancellation": "Votre place est remise en vente."}})
+    catalog.tariffs.update(actor, world.reduced.id, {"messages": {"cancellation": "Votre place est remise en vente."}})
     seat = world.seats[0]
     order, tickets = orders.place_order(actor, draft(world, line(world), line(world, world.reduced, seat_id=seat.id)))
     value = checkin.checkin_value(tickets[1])

@@ -92,7 +92,7 @@ def test_places_are_taken_and_given_back_atomically_within_bounds(actor, client,
     assert catalog.return_places(actor, quota["id"], 4).remaining == 4
     with pytest.raises(Conflict):
         catalog.return_places(actor, quota["id"], 7)
-    assert catalog.get_quota(actor, quota["id"]).remaining == 4
+    assert catalog.quotas.get(actor, quota["id"]).remaining == 4
 
 
 def test_quotas_are_listed_by_performance_and_refuse_bad_input(client, staff_headers, signer, performance):

@@ -20,7 +20,7 @@ def mails_of(actor, order_id):
 
 
 def test_a_cash_sale_confirms_once_with_the_ticket_types_messages(client, staff_headers, world, actor):
-    catalog.update_tariff(actor, world.full_price.id, {"messages": {
+    catalog.tariffs.update(actor, world.full_price.id, {"messages": {
         "confirmation": "Ouverture des portes 30 minutes avant le début.", "refund": "Remboursé sous 10 jours."}})
     status, order, _ = call(client, "POST", "/orders", staff_headers, draft(world))
     assert status == 201
@@ -33,7 +33,7 @@ def test_a_cash_sale_confirms_once_with_the_ticket_types_messages(client, staff_
 
 
 def test_a_cheque_order_is_confirmed_when_paid_with_the_payment_message(client, staff_headers, world, actor):
-    catalog.update_tariff(actor, world.full_price.id, {"messages": {
+    catalog.tariffs.update(actor, world.full_price.id, {"messages": {
         "payment": "Merci pour votre chèque.", "confirmation": "Placement libre."}})
     _, order, _ = call(client, "POST", "/orders", staff_headers, draft(world, payment_type="cheque"))
     assert mails_of(actor, order["id"]) == []

@@ -10,7 +10,7 @@ from chalicelib.errors import InvalidInput
 from chalicelib.models.mail import Notification
 from chalicelib.services import mail, mail_events, notifications
 from chalicelib.services.mail_rendering import sample_context
-from tests.mail_fixtures import ses_event, sns_lambda_event
+from tests.mail_fixtures import ses_event
 
 
 def order_mail(recipient="elodie@exemple.fr", **overrides) -> mail.MailRequest:

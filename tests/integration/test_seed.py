@@ -14,15 +14,15 @@ def test_demo_tenant_is_seeded_once_through_the_services(monkeypatch, actor):
     assert seed.seed_demo_if_missing() is True
     assert seed.seed_demo_if_missing() is False  # the venue is the marker: nothing written twice
 
-    venues = catalog.list_venues(actor, limit=10, cursor=None).items
+    venues = catalog.venues.list(actor, limit=10, cursor=None).items
     assert [venue.city for venue in venues] == ["Lyon", "Lyon"]
     assert {venue.timezone for venue in venues} == {"Europe/Paris"}
-    shows = [product for product in catalog.list_products(actor, limit=50, cursor=None).items if product.kind == "show"]
+    shows = [product for product in catalog.products.list(actor, limit=50, cursor=None).items if product.kind == "show"]
     assert len(shows) == len(seed.SHOWS)
     performances = catalog.list_performances(actor, limit=200, cursor=None).items
     assert len(performances) == sum(show[3] for show in seed.SHOWS)
     assert all(performance.starts_at.astimezone(seed.ZONE).hour == 20 for performance in performances)
-    assert len(catalog.list_quotas(actor, limit=200, cursor=None).items) == 2 * len(performances)
+    assert len(catalog.quotas.list(actor, limit=200, cursor=None).items) == 2 * len(performances)
     assert len(contacts.list_contacts(actor, name_prefix=None, limit=50, cursor=None).items) == 5
 
 

@@ -144,3 +144,14 @@ def actor(tenant):
     from chalicelib.services.actors import Actor
 
     return Actor(tenant_id=tenant, subject="staff-1", roles=frozenset({"staff"}))
+
+
+@pytest.fixture
+def pump(app):
+    """The event pump over the app's real queues and topics (jobs, mail events), subscribed and
+    ready; tests call ``run_once()`` (or the helpers in ``tests/job_helpers.py``) to feed them."""
+    from devtools.event_pump import EventPump
+
+    feeder = EventPump(app)
+    feeder.prepare()  # creates the jobs queue and subscribes to the mail-events topic
+    return feeder

@@ -11,7 +11,7 @@ import re
 from datetime import datetime
 from typing import Annotated, Generic, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 T = TypeVar("T")
 
@@ -39,6 +39,14 @@ Cents = Annotated[int, Field(ge=0, le=100_000_000, description="Amount in minor 
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$"), Field(description="ISO 4217 code")]
 AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
 Language = Annotated[str, StringConstraints(pattern=r"^(fr|en)$")]
+
+
+def _plain(value):
+    """A PynamoDB MapAttribute read from a model, as the plain dict a response shows."""
+    return value.as_dict() if hasattr(value, "as_dict") else value
+
+
+PlainMap = Annotated[dict[str, str], BeforeValidator(_plain)]
 
 
 class PageQuery(InputModel):

@@ -4,9 +4,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints, field_validator
+from pydantic import Field, StringConstraints
 
-from chalicelib.schemas.common import EmailAddress, InputModel, Language, Name, OutputModel, ShortText
+from chalicelib.schemas.common import EmailAddress, InputModel, Language, Name, OutputModel, PlainMap, ShortText
 
 Title = Literal["M.", "Mme", "Mx", "Dr", "Me"]
 CriterionName = Annotated[str, StringConstraints(min_length=1, max_length=100)]
@@ -91,16 +91,11 @@ class ContactOut(OutputModel):
     emails: list[EmailOut]
     phones: list[PhoneOut]
     addresses: list[AddressOut]
-    criteria: dict[str, str]
-    system_fields: dict[str, str] = Field(description="Filled by the system; staff edits never change them")
+    criteria: PlainMap
+    system_fields: PlainMap = Field(description="Filled by the system; staff edits never change them")
     version: int | None
     created_at: datetime
     updated_at: datetime
-
-    @field_validator("criteria", "system_fields", mode="before")
-    @classmethod
-    def _plain_map(cls, value):
-        return value.as_dict() if hasattr(value, "as_dict") else value
 
 
 class ContactSearch(InputModel):

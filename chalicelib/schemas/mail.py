@@ -4,9 +4,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import Field, StringConstraints, field_validator, model_validator
+from pydantic import Field, StringConstraints, model_validator
 
-from chalicelib.schemas.common import EmailAddress, InputModel, Language, OutputModel
+from chalicelib.schemas.common import EmailAddress, InputModel, Language, OutputModel, PlainMap
 
 TemplateName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{1,60}$")]
 BlockText = Annotated[str, StringConstraints(max_length=4000)]
@@ -86,13 +86,8 @@ class OverrideIn(InputModel):
 class OverrideOut(OutputModel):
     template: str
     language: str
-    blocks: dict[str, str]
+    blocks: PlainMap
     updated_at: datetime
-
-    @field_validator("blocks", mode="before")
-    @classmethod
-    def _plain_map(cls, value):
-        return value.as_dict() if hasattr(value, "as_dict") else value
 
 
 class TemplateListOut(OutputModel):

@@ -27,14 +27,6 @@ def jobs_queue():
     ensure_jobs_queue()
 
 
-@pytest.fixture
-def pump(app):
-    from devtools.event_pump import EventPump
-
-    feeder = EventPump(app)
-    feeder.prepare()
-    return feeder
-
 
 def test_staff_follow_a_job_progress_until_it_succeeds(client, staff_headers, actor, pump):
     job = jobs.start_job(actor, "test.api_steps", {"items": 6})

@@ -3,22 +3,12 @@ of the selection (or of the filters) gets one mail, others are skipped, a re-run
 nobody twice, and there is no 100-order limit."""
 from __future__ import annotations
 
-import pytest
 
 from chalicelib.services import notifications, orders
 from tests.api.helpers import assert_problem, call
-from tests.job_helpers import drive, ensure_jobs_queue
+from tests.job_helpers import drive
 from tests.orders_world import build_world, draft, line
 
-
-@pytest.fixture
-def pump(app):
-    from devtools.event_pump import EventPump
-
-    ensure_jobs_queue()
-    running = EventPump(app)
-    running.prepare()
-    return running
 
 
 def resent(actor, order_id) -> list:

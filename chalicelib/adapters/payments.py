@@ -83,3 +83,64 @@ def verified_event(payload: bytes, signature_header: str | None) -> dict:
     except (ValueError, stripe.SignatureVerificationError) as error:
         raise InvalidWebhook(str(error)) from error
     return event.to_dict() if hasattr(event, "to_dict") else dict(event)
+
+
+@dataclass(frozen=True)
+class StripeRefund:
+    id: str
+    status: str  # "pending", "requires_action", "succeeded", "failed", "canceled"
+    amount: int
+    currency: str
+    payment_intent: str | None
+    failure_reason: str | None
+    metadata: dict
+
+
+def refund_of(raw: dict) -> StripeRefund:
+    """Our view of a Stripe refund object (from an API answer or a webhook)."""
+    return StripeRefund(id=raw["id"], status=raw.get("status") or "pending", amount=int(raw.get("amount") or 0),
+                        currency=(raw.get("currency") or "").upper(), payment_intent=raw.get("payment_intent"),
+                        failure_reason=raw.get("failure_reason"), metadata=dict(raw.get("metadata") or {}))
+
+
+def create_refund(*, payment_intent_id: str, amount_cents: int, metadata: dict[str, str],
+                  idempotency_key: str) -> StripeRefund:
+    """Refund ``amount_cents`` of a PaymentIntent. The key makes a retry within Stripe's 24 h
+    idempotency window return the first answer instead of refunding again."""
+    params = {"payment_intent": payment_intent_id, "amount": amount_cents, "metadata": metadata}
+    return refund_of(_translated(lambda: _client().v1.refunds.create(
+        params=params, options={"idempotency_key": idempotency_key})).to_dict())
+
+
+def refunds_of(payment_intent_id: str) -> list[StripeRefund]:
+    """Every refund Stripe holds for a PaymentIntent (newest first), all pages."""
+    found, params = [], {"payment_intent": payment_intent_id, "limit": 100}
+    while True:
+        page = _translated(lambda: _client().v1.refunds.list(params=params)).to_dict()
+        found += [refund_of(raw) for raw in page.get("data") or []]
+        if not page.get("has_more") or not page.get("data"):
+            return found
+        params = {**params, "starting_after": page["data"][-1]["id"]}
+
+
+def received_cents(payment_intent_id: str) -> int:
+    """What Stripe says it received for a PaymentIntent (``amount_received``; an answer without
+    it, as localstripe gives, counts a succeeded intent's amount)."""
+    raw = _translated(lambda: _client().v1.payment_intents.retrieve(payment_intent_id)).to_dict()
+    if "amount_received" in raw:
+        return int(raw["amount_received"] or 0)
+    return int(raw.get("amount") or 0) if raw.get("status") == "succeeded" else 0
+
+
+def processing_fee(payment_intent_id: str | None) -> int | None:
+    """Stripe's fee on the PaymentIntent's charge, or ``None`` when Stripe does not tell."""
+    if not payment_intent_id:
+        return None
+    try:
+        raw = _translated(lambda: _client().v1.payment_intents.retrieve(
+            payment_intent_id, params={"expand": ["latest_charge.balance_transaction"]})).to_dict()
+    except PaymentError:
+        return None
+    charge = raw.get("latest_charge")
+    transaction = charge.get("balance_transaction") if isinstance(charge, dict) else None
+    return int(transaction["fee"]) if isinstance(transaction, dict) and "fee" in transaction else None

@@ -21,9 +21,11 @@ def queue_url(name: str) -> str:
     return client("sqs").get_queue_url(QueueName=name)["QueueUrl"]
 
 
-def send(queue: str, payload: dict) -> str:
-    """Send ``payload`` as a JSON message to ``queue``; returns the SQS message id."""
-    answer = client("sqs").send_message(QueueUrl=queue_url(queue), MessageBody=json.dumps(payload, sort_keys=True))
+def send(queue: str, payload: dict, *, delay_seconds: int = 0) -> str:
+    """Send ``payload`` as a JSON message to ``queue`` (delivered after ``delay_seconds``, at
+    most 15 minutes); returns the SQS message id."""
+    answer = client("sqs").send_message(QueueUrl=queue_url(queue), MessageBody=json.dumps(payload, sort_keys=True),
+                                        DelaySeconds=max(0, min(delay_seconds, 900)))
     return answer["MessageId"]
 
 

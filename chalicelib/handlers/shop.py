@@ -33,7 +33,8 @@ def checkout(tenant_id, body):
 
 
 @public_route(bp, "/webhooks/stripe", method="POST", raw_body=True, status=204,
-              summary="Stripe events (signature verified on the raw body)", tag="shop")
+              summary="Stripe events (signature verified on the raw body): payment_intent.succeeded, "
+                      "refund.created/updated/failed, charge.refunded", tag="shop")
 def stripe_webhook(request):
     from chalicelib.adapters import payments
     from chalicelib.services import checkout as checkouts
@@ -43,7 +44,16 @@ def stripe_webhook(request):
     except payments.InvalidWebhook as error:
         raise InvalidSignature(f"Not a Stripe event signed for us: {error}") from None
     outcome = "ignored"
-    if event.get("type") == "payment_intent.succeeded":
-        outcome = checkouts.payment_succeeded(event["data"]["object"])
+    kind, subject = event.get("type"), event["data"]["object"]
+    if kind == "payment_intent.succeeded":
+        outcome = checkouts.payment_succeeded(subject)
+    elif kind in ("refund.updated", "refund.failed", "refund.created"):
+        from chalicelib.services import refunds
+
+        outcome = refunds.apply_stripe_refund(subject)
+    elif kind == "charge.refunded":
+        from chalicelib.services import refunds
+
+        outcome = refunds.apply_charge_refunded(subject)
     logger.info("stripe event", extra={"event_id": event.get("id"), "type": event.get("type"), "outcome": outcome})
     return None

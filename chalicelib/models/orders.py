@@ -8,6 +8,7 @@
   one per attendee, with its performance, tariff, quota or seat, price, state and check-in
   code. An order and its tickets are written in one transaction.
 - :class:`Payment` (table ``payments``; hash ``tenant#order``): money received for the order.
+  What goes back (refunds, credit, donations) is in :mod:`chalicelib.models.money`.
 - :class:`OrderListing` (table ``order_listings``): for every order, one entry per *facet*
   it can be found by (all orders, its status, payment type, promo code, kind, and each of
   its performances, tariffs and products), keyed ``tenant#facet#value`` and sorted by
@@ -65,7 +66,10 @@ class Order(TenantEntity):
     fees_cents = NumberAttribute(default=0)
     tax_cents = NumberAttribute(default=0)
     total_cents = NumberAttribute(default=0)
-    refunded_cents = NumberAttribute(default=0)
+    paid_cents = NumberAttribute(default=0)  # money received (the payments' sum)
+    refunded_cents = NumberAttribute(default=0)  # refunds requested and not failed
+    credited_cents = NumberAttribute(default=0)  # turned into credit on the buyer's account
+    donated_cents = NumberAttribute(default=0)  # given up to the organiser
     ticket_count = NumberAttribute(default=0)
     cancelled_count = NumberAttribute(default=0)
     refunded_count = NumberAttribute(default=0)
@@ -102,6 +106,12 @@ class Ticket(Model):
     state = UnicodeAttribute(default="valid")
     checkin_code = UnicodeAttribute()
     state_changed_at = UTCDateTimeAttribute(null=True)
+    # What became of the ticket's money once it stopped being valid (services/settlements.py):
+    # "refund", "credit" or "donation", the record that did it, and how much. Set once; a
+    # failed refund clears it so the refund can be tried again.
+    settlement = UnicodeAttribute(null=True)
+    settlement_id = UnicodeAttribute(null=True)
+    settled_cents = NumberAttribute(null=True)
 
 
 class Payment(Model):

@@ -37,6 +37,13 @@ class Organisation(TenantEntity):
     invoice_phone = UnicodeAttribute(null=True)
     payment_terms_days = NumberAttribute(default=30)
     invoice_footer = UnicodeAttribute(null=True)
+    # The business day (sales per day, the ledger's days) is counted in this zone.
+    timezone = UnicodeAttribute(default="Europe/Paris")
+    # What the organiser keeps when refunding a ticket (services/refund_quotes.py): "none",
+    # "fixed" (refund_fee_fixed_cents per ticket) or "percent" (refund_fee_percent_bp of its price).
+    refund_fee_kind = UnicodeAttribute(default="none")
+    refund_fee_fixed_cents = NumberAttribute(default=0)
+    refund_fee_percent_bp = NumberAttribute(default=0)
 
     @property
     def display_name(self) -> str:

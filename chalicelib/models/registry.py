@@ -14,6 +14,7 @@ from chalicelib.models.catalog import (Performance, Product, ProductFamily, Quot
                                        SeatCategory, Season, Tariff, Venue)
 from chalicelib.models.mail import MailOverride, MailRecipient, Notification, SendWindow
 from chalicelib.models.invoices import Invoice
+from chalicelib.models.money import CreditAccount, CreditEntry, Donation, LedgerEntry, MetricRow, Refund
 from chalicelib.models.orders import Counter, Order, OrderListing, Payment, Ticket
 from chalicelib.models.organisation import Organisation
 from chalicelib.models.team import TeamNotificationRule
@@ -23,6 +24,7 @@ MODELS: tuple[type[Model], ...] = (
     AuditEvent, Contact, UniqueKey, Job,
     Notification, MailRecipient, MailOverride, SendWindow,
     Order, Ticket, Payment, OrderListing, Counter, Invoice, Organisation, TeamNotificationRule,
+    Refund, LedgerEntry, MetricRow, CreditAccount, CreditEntry, Donation,
     Venue, Season, ProductFamily, Product, Performance, Tariff, Quota, SeatCategory, Seat, SalesChannel,
 )
 

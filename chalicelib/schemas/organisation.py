@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field
 
+from chalicelib.schemas.catalog import TimeZone
 from chalicelib.schemas.common import EmailAddress, InputModel, Name, OutputModel, ShortText, StringConstraints
 from chalicelib.services import french_ids
 
@@ -48,6 +49,13 @@ class OrganisationIn(InputModel):
     payment_terms_days: int = Field(default=30, ge=0, le=60, description="Days to pay an unpaid invoice "
                                                                            "(French law: at most 60)")
     invoice_footer: Footer | None = None
+    timezone: TimeZone = Field(default="Europe/Paris", description="The zone business days are counted in "
+                                                                   "(daily sales, the money ledger)")
+    refund_fee_kind: Literal["none", "fixed", "percent"] = Field(
+        default="none", description="What is kept from each refunded ticket: nothing, a fixed amount, or a "
+                                    "percentage of what the ticket was paid")
+    refund_fee_fixed_cents: int = Field(default=0, ge=0, le=100_000)
+    refund_fee_percent_bp: int = Field(default=0, ge=0, le=10_000, description="Basis points: 500 = 5 %")
 
 
 class OrganisationOut(OutputModel):
@@ -68,6 +76,10 @@ class OrganisationOut(OutputModel):
     invoice_phone: str | None
     payment_terms_days: int
     invoice_footer: str | None
+    timezone: str
+    refund_fee_kind: str
+    refund_fee_fixed_cents: int
+    refund_fee_percent_bp: int
     version: int | None
     created_at: datetime
     updated_at: datetime

@@ -11,31 +11,17 @@ concurrent cancellation of the same ticket fails on the order's version.
 """
 from __future__ import annotations
 
-from collections import Counter as Tally
-
-from pynamodb.exceptions import TransactWriteError
-from pynamodb.transactions import TransactWrite
-
-from chalicelib.adapters import clock
-from chalicelib.errors import ConcurrentChange, Conflict, FieldError, InvalidInput
-from chalicelib.models.base import connection
-from chalicelib.models.catalog import Quota
+from chalicelib.errors import Conflict, FieldError
 from chalicelib.models.orders import Order, Ticket
-from chalicelib.models.unique_keys import UniqueKey
 from chalicelib.observability import logger
-from chalicelib.services import order_listing, orders
+from chalicelib.services import ledger, orders
 from chalicelib.services.actors import Actor
-from chalicelib.services.audit import audit_event, snapshot
-from chalicelib.services.order_status import derive_status, require_action
+from chalicelib.services.order_status import require_action
+from chalicelib.services.settlements import TicketChange, chosen_tickets, free_places, restate, write_ticket_change
 
 
 def _chosen(tickets: list[Ticket], positions: list[int]) -> list[Ticket]:
-    by_position = {int(ticket.position): ticket for ticket in tickets}
-    unknown = [position for position in positions if position not in by_position]
-    if unknown:
-        raise InvalidInput("These tickets are not in the order.",
-                           errors=[FieldError("positions", f"no ticket {position}") for position in unknown])
-    chosen = [by_position[position] for position in dict.fromkeys(positions)]
+    chosen = chosen_tickets(tickets, positions)
     gone = [int(ticket.position) for ticket in chosen if ticket.state != "valid"]
     if gone:
         raise Conflict(f"Tickets {', '.join(map(str, gone))} are already cancelled or refunded.",
@@ -49,42 +35,18 @@ def cancel_tickets(actor: Actor, order_id: str, positions: list[int]) -> tuple[O
     tickets = orders.tickets_of(order)
     chosen = _chosen(tickets, positions)
     before = orders.copy_of(order)
-    now = clock.now()
-    for ticket in chosen:
-        ticket.state, ticket.state_changed_at = "cancelled", now
-    order.cancelled_count = int(order.cancelled_count or 0) + len(chosen)
-    order.status = derive_status(bool(order.paid), (ticket.state for ticket in tickets))
-    order.updated_at = now
-    _write(actor, order, before, chosen)
+    freed = free_places(chosen, "cancelled")
+    restate(order, tickets)
+    entry = None
+    if order.paid:  # sold tickets cancelled: the metrics count them (unpaid ones were never sold)
+        entry = ledger.new_entry(actor, order, "cancellation",
+                                 ledger.lines_for(actor.tenant_id, ((t, {"tickets_cancelled": 1}) for t in chosen)))
+    write_ticket_change(actor, TicketChange(
+        action="cancel-tickets", order=order, before=before, tickets=chosen, freed=freed, entry=entry,
+        ticket_condition=Ticket.state == "valid",
+        details={"cancelled_positions": [int(t.position) for t in chosen]}))
     _mail_buyer(actor, order, chosen)
     return order, tickets
-
-
-def _write(actor: Actor, order: Order, before: Order, chosen: list[Ticket]) -> None:
-    to_write, to_delete = order_listing.listing_changes(before, order)
-    places = Tally(ticket.quota_id for ticket in chosen if ticket.quota_id)
-    try:
-        with TransactWrite(connection=connection()) as transaction:
-            transaction.save(order)  # version checked: a concurrent change of the order fails this
-            for ticket in chosen:
-                transaction.save(ticket)
-            for quota_id, count in places.items():
-                transaction.update(Quota(tenant_id=actor.tenant_id, id=quota_id),
-                                   actions=[Quota.remaining.add(count)], add_version_condition=False)
-            for ticket in chosen:
-                if ticket.seat_id:
-                    transaction.delete(orders.seat_claim(actor.tenant_id, order.id, ticket.performance_id,
-                                                         ticket.seat_id),
-                                       condition=UniqueKey.entity_id == order.id)
-            for entry in to_delete:
-                transaction.delete(entry)
-            for entry in to_write:
-                transaction.save(entry)
-            transaction.save(audit_event(actor, "order", order.id, "cancel-tickets", snapshot(before),
-                                         {**(snapshot(order) or {}),
-                                          "cancelled_positions": [int(t.position) for t in chosen]}))
-    except TransactWriteError as error:
-        raise ConcurrentChange("The order changed meanwhile; reload it and try again.") from error
 
 
 def _mail_buyer(actor: Actor, order: Order, chosen: list[Ticket]) -> None:

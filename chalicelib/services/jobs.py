@@ -111,7 +111,8 @@ from chalicelib.services.records import get_record
 
 # The modules that define job kinds, imported on first need (a chunk to run, a job to start)
 # so that importing the app stays cheap. Add a feature's module here.
-KIND_MODULES: tuple[str, ...] = ("chalicelib.services.order_bulk", "chalicelib.services.order_export")
+KIND_MODULES: tuple[str, ...] = ("chalicelib.services.order_bulk", "chalicelib.services.order_export",
+                                  "chalicelib.services.refunds")
 
 MAX_CHUNK_ATTEMPTS = 5
 # Backstop for deliveries that die before recording anything (time limit, memory). Higher than
@@ -270,8 +271,9 @@ def kind_named(name: str) -> JobKind | None:
 # -- staff side: start, read, list, cancel ---------------------------------------------------
 
 
-def start_job(actor: Actor, kind: str, params: dict) -> Job:
-    """Record a queued job (audited, on behalf of ``actor``) and queue its first chunk.
+def start_job(actor: Actor, kind: str, params: dict, *, delay_seconds: int = 0) -> Job:
+    """Record a queued job (audited, on behalf of ``actor``) and queue its first chunk (to run
+    after ``delay_seconds``, e.g. to retry a call a service refused for now).
 
     Unknown kinds and oversized params are programming errors (``ValueError``). If the queue
     refuses the message, the job is marked failed and :class:`JobNotQueued` (503) is raised.
@@ -283,7 +285,7 @@ def start_job(actor: Actor, kind: str, params: dict) -> Job:
               created_by=actor.subject, created_by_roles=set(actor.roles) or None)
     write_audited(actor, job, action="start", before=None, condition=Job.id.does_not_exist())
     try:
-        queue.send(settings.jobs_queue, chunk_message(job, 0))
+        queue.send(settings.jobs_queue, chunk_message(job, 0), delay_seconds=delay_seconds)
     except Exception as error:  # noqa: BLE001 - whatever the cause, the job must not stay "queued"
         _mark_unqueued(job, error)
         raise JobNotQueued(f"Job {job.id} could not be queued: {error}") from error

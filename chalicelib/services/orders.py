@@ -24,9 +24,10 @@ from chalicelib.adapters import clock, ids
 from chalicelib.errors import ConcurrentChange, Conflict, FieldError, InvalidInput, NotFound
 from chalicelib.models.base import connection, tenant_key
 from chalicelib.models.catalog import Performance, Quota, Seat, Tariff
+from chalicelib.models.money import LedgerEntry
 from chalicelib.models.orders import Buyer, Counter, Order, Payment, Ticket
 from chalicelib.models.unique_keys import UniqueKey
-from chalicelib.services import order_listing
+from chalicelib.services import ledger, order_listing
 from chalicelib.services.actors import Actor
 from chalicelib.services.audit import audit_event, snapshot
 from chalicelib.services.money import allocate, vat_included
@@ -167,8 +168,10 @@ def place_order(actor: Actor, draft: dict) -> tuple[Order, list[Ticket]]:
         raise InvalidInput("All tickets of an order are in one currency.", errors=[FieldError("lines", "mixed")])
     order, tickets = _build(actor, draft, lines)
     places = Tally(ticket.quota_id for ticket in tickets)
+    sale = _receive(actor, order, tickets, means=order.payment_type) if order.paid else None
     entries, _ = order_listing.listing_changes(None, order)
-    items = 2 + len(tickets) + len(entries) + len(places) + sum(1 for ticket in tickets if ticket.seat_id)
+    items = (2 + len(tickets) + len(entries) + len(places) + sum(1 for ticket in tickets if ticket.seat_id)
+             + (1 + ledger.items_for(sale[1]) if sale else 0))
     if items > TRANSACTION_ITEMS:
         raise InvalidInput("This order spans too many performances, quotas and seats to be written at once; "
                            "split it in two.", errors=[FieldError("lines", "split the order")])
@@ -187,8 +190,9 @@ def place_order(actor: Actor, draft: dict) -> tuple[Order, list[Ticket]]:
                                      condition=UniqueKey.key.does_not_exist())
             for entry in entries:
                 transaction.save(entry)
-            if order.paid:
-                transaction.save(payment_of(actor, order, means=order.payment_type))
+            if sale is not None:
+                transaction.save(sale[0])
+                ledger.write(transaction, sale[1])
             transaction.save(audit_event(actor, "order", order.id, "create", None, snapshot(order)))
     except TransactWriteError as error:
         raise SoldOut("Some of these places were just sold; nothing was charged or kept. "
@@ -213,11 +217,28 @@ def tickets_of(order: Order) -> list[Ticket]:
     return list(Ticket.query(tenant_key(order.tenant_id, order.id), consistent_read=True))
 
 
-def payment_of(actor: Actor, order: Order, *, means: str, reference: str | None = None) -> Payment:
-    """The payment of the order's whole total, received now."""
-    return Payment(order_key=tenant_key(order.tenant_id, order.id), payment_id=ids.new_id(), tenant_id=order.tenant_id,
-                   order_id=order.id, amount_cents=order.total_cents, currency=order.currency, means=means,
-                   reference=reference, received_at=clock.now(), recorded_by=actor.subject)
+def paid_per_ticket(order: Order, tickets: list[Ticket]) -> dict[int, int]:
+    """What each ticket costs the buyer, by position: its price less its share of the order's
+    discount (shared by price, to the cent, so the shares add up to the order's total)."""
+    ranked = sorted(tickets, key=lambda ticket: int(ticket.position))
+    shares = allocate(int(order.discount_cents or 0), [int(ticket.price_cents) for ticket in ranked])
+    return {int(ticket.position): int(ticket.price_cents) - share for ticket, share in zip(ranked, shares)}
+
+
+def _receive(actor: Actor, order: Order, tickets: list[Ticket], *, means: str,
+             reference: str | None = None) -> tuple[Payment, LedgerEntry]:
+    """The order paid now: its payment and the ledger's sale of its valid tickets."""
+    shares = paid_per_ticket(order, tickets)
+    sold = [ticket for ticket in tickets if ticket.state == "valid"]
+    amount = sum(shares[int(ticket.position)] for ticket in sold)
+    order.paid_cents = amount
+    payment = Payment(order_key=tenant_key(order.tenant_id, order.id), payment_id=ids.new_id(),
+                      tenant_id=order.tenant_id, order_id=order.id, amount_cents=amount, currency=order.currency,
+                      means=means, reference=reference, received_at=clock.now(), recorded_by=actor.subject)
+    effects = ((ticket, {"tickets_sold": 1, "gross_sales_cents": shares[int(ticket.position)]}) for ticket in sold)
+    entry = ledger.new_entry(actor, order, "sale", ledger.lines_for(order.tenant_id, effects), amount_cents=amount,
+                             means=means, reference=reference)
+    return payment, entry
 
 
 def payments_of(order: Order) -> list[Payment]:
@@ -225,9 +246,11 @@ def payments_of(order: Order) -> list[Payment]:
 
 
 def save_change(actor: Actor, order: Order, before: Order, *, action: str, tickets: Iterable[Ticket] = (),
-                also: Iterable[Any] = (), details: dict[str, Any] | None = None) -> Order:
-    """Write a change of ``order`` (and of ``tickets``, and the new ``also`` items such as a
-    payment), its listing entries and audit, atomically."""
+                also: Iterable[Any] = (), entry: LedgerEntry | None = None,
+                details: dict[str, Any] | None = None) -> Order:
+    """Write a change of ``order`` (and of ``tickets``, the new ``also`` items such as a
+    payment, and the ledger ``entry`` with the metrics it moves), its listing entries and
+    audit, atomically."""
     order.updated_at = clock.now()
     to_write, to_delete = order_listing.listing_changes(before, order)
     after = {**(snapshot(order) or {}), **(details or {})}
@@ -238,6 +261,8 @@ def save_change(actor: Actor, order: Order, before: Order, *, action: str, ticke
                 transaction.save(ticket)
             for item in also:
                 transaction.save(item)
+            if entry is not None:
+                ledger.write(transaction, entry)
             for entry in to_delete:
                 transaction.delete(entry)
             for entry in to_write:
@@ -271,8 +296,8 @@ def mark_paid(actor: Actor, order_id: str, *, reference: str | None = None) -> O
     order.paid, order.paid_at = True, clock.now()
     tickets = tickets_of(order)
     order.status = derive_status(True, (ticket.state for ticket in tickets))
-    payment = payment_of(actor, order, means=order.payment_type, reference=reference)
-    save_change(actor, order, before, action="mark-paid", also=[payment],
+    payment, sale = _receive(actor, order, tickets, means=order.payment_type, reference=reference)
+    save_change(actor, order, before, action="mark-paid", also=[payment], entry=sale,
                 details={"payment": {"amount_cents": payment.amount_cents, "means": payment.means,
                                      "reference": reference}})
     from chalicelib.services import order_mail

@@ -17,7 +17,12 @@ from chalicelib.services.audit import snapshot, write_audited
 
 FIELDS = ("legal_name", "trade_name", "legal_form", "address_line1", "address_line2", "postcode", "city", "country",
           "siret", "vat_number", "vat_regime", "rcs", "show_licences", "invoice_email", "invoice_phone",
-          "payment_terms_days", "invoice_footer")
+          "payment_terms_days", "invoice_footer", "timezone", "refund_fee_kind", "refund_fee_fixed_cents",
+          "refund_fee_percent_bp")
+
+# Fields a caller may leave out that still hold a value (the schema's defaults, for service callers).
+DEFAULTS = {"timezone": "Europe/Paris", "refund_fee_kind": "none", "refund_fee_fixed_cents": 0,
+            "refund_fee_percent_bp": 0, "country": "FR", "vat_regime": "normal", "payment_terms_days": 30}
 
 
 class ProfileMissing(Conflict):
@@ -69,7 +74,7 @@ def _check(fields: dict[str, Any]) -> None:
 def save_profile(actor: Actor, fields: dict[str, Any]) -> Organisation:
     """Create or replace the profile with ``fields`` (validated by ``OrganisationIn``); audited."""
     _check(fields)
-    values = {name: fields.get(name) for name in FIELDS}
+    values = {name: DEFAULTS.get(name) if fields.get(name) is None else fields[name] for name in FIELDS}
     current = find_profile(actor.tenant_id)
     if current is None:
         profile = Organisation(tenant_id=actor.tenant_id, id=PROFILE_ID, **values)

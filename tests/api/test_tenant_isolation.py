@@ -51,6 +51,15 @@ BODIES = {
     ("POST", "/jobs/{job_id}/cancel"): {"reason": "tenant-b-text"},
     ("POST", "/orders/{order_id}/mark-paid"): {},
     ("POST", "/orders/{order_id}/cancel"): {"positions": [1]},
+    ("POST", "/orders/{order_id}/refunds/quote"): {"positions": [1]},
+    ("POST", "/orders/{order_id}/refunds"): {"positions": [1]},
+    ("POST", "/orders/{order_id}/refunds/{refund_id}/paid"): {"reference": "tenant-b-text"},
+    ("POST", "/orders/{order_id}/refunds/{refund_id}/cancel"): {"reason": "tenant-b-text"},
+    ("POST", "/orders/{order_id}/refunds/{refund_id}/retry"): {},
+    ("POST", "/orders/{order_id}/credit"): {"positions": [1]},
+    ("POST", "/orders/{order_id}/donation"): {"positions": [1]},
+    ("POST", "/contacts/{contact_id}/credit/use"): {"amount_cents": 100, "origin_id": "tenant-b"},
+    ("POST", "/metrics/reconciliation"): {"since": "2026-11-01", "until": "2026-11-30"},
     ("POST", "/orders/resend-confirmations"): {"filters": {"product_id": "PRODUCT_ID"}},
     ("POST", "/orders/export"): {"filters": {"product_id": "PRODUCT_ID"}},
     ("POST", "/webhooks/stripe"): {"type": "payment_intent.succeeded", "data": {"object": {"metadata": {}}}},
@@ -61,9 +70,9 @@ BODIES = {
 }
 # Path parameters that are not ids of A's entities, and query strings for listings that need one.
 FIXED_PATH_VALUES = {"entity_type": "venue", "template": "order_confirmation", "language": "fr", "position": "1",
-                     "tenant_id": "tenant-b-shop", "token": "not-a-signed-token"}
-ID_FOR_PARAM = {"entity_id": "venue_id"}
-QUERIES = {"/notifications": "recipient=a@secret.fr"}
+                     "tenant_id": "tenant-b-shop", "token": "not-a-signed-token", "scope": "performance"}
+ID_FOR_PARAM = {"entity_id": "venue_id", "scope_id": "performance_id"}
+QUERIES = {"/notifications": "recipient=a@secret.fr", "/refunds": "state=pending"}
 
 
 def _build_world(client, headers, tenant_id) -> dict:
@@ -73,8 +82,18 @@ def _build_world(client, headers, tenant_id) -> dict:
         assert status == 201, (path, created)
         ids[id_name] = created["id"]
     ids["notification_id"] = _mail_sent_to_a(tenant_id, ids["contact_id"])
+    ids["refund_id"] = _offline_refund_by_a(client, headers, ids["order_id"])
     ids["job_id"] = _job_started_by_a(tenant_id, ids["contact_id"])
     return ids
+
+
+def _offline_refund_by_a(client, headers, order_id: str) -> str:
+    """A's cheque order paid, then refunded offline to an IBAN (pending: the venue pays it)."""
+    assert call(client, "POST", f"/orders/{order_id}/mark-paid", headers, {})[0] == 200
+    status, refund, _ = call(client, "POST", f"/orders/{order_id}/refunds", headers, {
+        "positions": [1], "bank_account": {"iban": "FR7630006000011234567890189", "holder": SECRET}})
+    assert status == 201, refund
+    return refund["refund_id"]
 
 
 @job_kind("test.isolation_noop")

@@ -126,11 +126,11 @@ def test_a_continuation_lost_after_the_record_is_sent_again_by_the_redelivered_m
     real_send = queue.send
     refused = []
 
-    def send_refusing_first_continuation(name, payload):
+    def send_refusing_first_continuation(name, payload, **options):
         if payload["seq"] == 1 and not refused:
             refused.append(payload)
             raise ConnectionError("SQS unreachable")
-        return real_send(name, payload)
+        return real_send(name, payload, **options)
 
     monkeypatch.setattr(queue, "send", send_refusing_first_continuation)
     job = jobs.start_job(actor, "test.claim_items", {"items": 6})
@@ -213,7 +213,7 @@ def test_a_cancel_during_a_chunk_keeps_what_the_chunk_did_and_queues_nothing_mor
 
 
 def test_a_job_whose_first_chunk_cannot_be_queued_is_failed_not_left_queued(actor, monkeypatch):
-    def unreachable(name, payload):
+    def unreachable(name, payload, **options):
         raise ConnectionError("SQS unreachable")
 
     monkeypatch.setattr(queue, "send", unreachable)

@@ -6,12 +6,16 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: deps java dev test token bench package clean
+.PHONY: deps java chromium dev test token bench package clean
 
-deps: java $(VENV)/.installed node_modules/.installed
+deps: java chromium $(VENV)/.installed node_modules/.installed
 
 java:
 	@command -v java >/dev/null 2>&1 || { apt-get update && apt-get install -y --no-install-recommends openjdk-17-jre-headless; }
+
+# Debian's Chromium and its ChromeDriver drive the spectators' pages in the browser tests.
+chromium:
+	@{ [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; } || { apt-get update && apt-get install -y --no-install-recommends chromium chromium-driver; }
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)

@@ -4,15 +4,15 @@ request-scoped logging. Everything else lives in ``chalicelib``.
 """
 from chalice import Chalice
 
-from chalicelib.handlers import (audit, catalog, contacts, documents, jobs, mail, metrics, openapi, orders,
-                                 organisation, refunds, shop, spectator)
+from chalicelib.handlers import (audit, campaigns, catalog, contacts, documents, jobs, mail, metrics, openapi, orders,
+                                 organisation, refund_page, refunds, shop, spectator)
 from chalicelib.observability import logger
 
 app = Chalice(app_name="ticketing")
 app.log.setLevel("INFO")
 
-for area in (catalog, contacts, organisation, orders, refunds, metrics, documents, shop, spectator, mail, jobs, audit,
-             openapi):
+for area in (catalog, contacts, organisation, orders, refunds, metrics, campaigns, documents, shop, spectator,
+             refund_page, mail, jobs, audit, openapi):
     app.register_blueprint(area.bp)
 
 

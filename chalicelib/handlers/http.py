@@ -71,6 +71,7 @@ class RouteDoc:
     response: SchemaName | None
     many: bool
     status: int
+    content_types: tuple[str, ...] = ("application/json",)
 
     def response_schema(self) -> Any:
         if self.response is None:
@@ -170,12 +171,13 @@ def staff_route(bp: Blueprint, path: str, *, method: str = "GET", role: str = "s
 
 def public_route(bp: Blueprint, path: str, *, method: str = "GET", body: SchemaName | None = None,
                  query: SchemaName | None = None, response: SchemaName | None = None, status: int = 200,
-                 raw_body: bool = False, summary: str, tag: str) -> Callable:
+                 raw_body: bool = False, content_types: tuple[str, ...] = ("application/json",), summary: str,
+                 tag: str) -> Callable:
     """Register a route without staff token (the shop, webhooks, spectators' pages, this API's
     document); the view gets ``(**path, body=, query=)``, plus ``request`` when ``raw_body``
     (a webhook verifies the exact bytes it was sent)."""
-    return _route(bp, RouteDoc(method, path, summary, tag, None, body, query, response, False, status),
-                  pass_request=raw_body)
+    return _route(bp, RouteDoc(method, path, summary, tag, None, body, query, response, False, status,
+                               content_types), pass_request=raw_body)
 
 
 def _route(bp: Blueprint, route: RouteDoc, *, pass_request: bool = False) -> Callable:
@@ -210,7 +212,7 @@ def _route(bp: Blueprint, route: RouteDoc, *, pass_request: bool = False) -> Cal
 
         endpoint.__name__ = view.__name__
         endpoint.__doc__ = view.__doc__
-        bp.route(route.path, methods=[route.method])(endpoint)
+        bp.route(route.path, methods=[route.method], content_types=list(route.content_types))(endpoint)
         return view
 
     return register

@@ -8,6 +8,7 @@ from __future__ import annotations
 from pynamodb.models import Model
 
 from chalicelib.models.audit import AuditEvent
+from chalicelib.models.campaigns import AffectedCustomer, Campaign
 from chalicelib.models.contacts import Contact
 from chalicelib.models.jobs import Job
 from chalicelib.models.catalog import (Performance, Product, ProductFamily, Quota, SalesChannel, Seat,
@@ -24,7 +25,7 @@ MODELS: tuple[type[Model], ...] = (
     AuditEvent, Contact, UniqueKey, Job,
     Notification, MailRecipient, MailOverride, SendWindow,
     Order, Ticket, Payment, OrderListing, Counter, Invoice, Organisation, TeamNotificationRule,
-    Refund, LedgerEntry, MetricRow, CreditAccount, CreditEntry, Donation,
+    Refund, LedgerEntry, MetricRow, CreditAccount, CreditEntry, Donation, Campaign, AffectedCustomer,
     Venue, Season, ProductFamily, Product, Performance, Tariff, Quota, SeatCategory, Seat, SalesChannel,
 )
 

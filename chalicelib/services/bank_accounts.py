@@ -22,7 +22,11 @@ _SHAPE = re.compile(r"^[A-Z]{2}[0-9]{2}[A-Z0-9]+$")
 
 
 class InvalidIban(ValueError):
-    """What is wrong with the IBAN, in words for the person who typed it."""
+    """What is wrong with the IBAN, in words for the person who typed it (English, and ``french``)."""
+
+    def __init__(self, english: str, french: str) -> None:
+        super().__init__(english)
+        self.french = french
 
 
 def normalise(value: str) -> str:
@@ -40,14 +44,19 @@ def check_iban(value: str) -> str:
     iban = normalise(value)
     if not _SHAPE.match(iban):
         raise InvalidIban("An IBAN starts with two letters (the country) and two digits, e.g. FR76 3000 6000 0112 "
-                          "3456 7890 189.")
+                          "3456 7890 189.", "Un IBAN commence par deux lettres (le pays) et deux chiffres, par "
+                          "exemple FR76 3000 6000 0112 3456 7890 189.")
     country = iban[:2]
     if country not in LENGTHS:
-        raise InvalidIban(f"IBANs of country {country} are not accepted here; give a SEPA-area account.")
+        raise InvalidIban(f"IBANs of country {country} are not accepted here; give a SEPA-area account.",
+                          f"Les IBAN du pays {country} ne sont pas acceptés ici : indiquez un compte de la zone SEPA.")
     if len(iban) != LENGTHS[country]:
-        raise InvalidIban(f"An IBAN from {country} has {LENGTHS[country]} characters; this one has {len(iban)}.")
+        raise InvalidIban(f"An IBAN from {country} has {LENGTHS[country]} characters; this one has {len(iban)}.",
+                          f"Un IBAN {country} compte {LENGTHS[country]} caractères ; celui-ci en a {len(iban)}.")
     if _mod97(iban) != 1:
-        raise InvalidIban("This IBAN's check digits do not match: a character was probably mistyped.")
+        raise InvalidIban("This IBAN's check digits do not match: a character was probably mistyped.",
+                          "Les chiffres de contrôle de cet IBAN ne correspondent pas : un caractère a sans doute été "
+                          "mal recopié.")
     return iban
 
 

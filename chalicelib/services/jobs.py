@@ -112,7 +112,8 @@ from chalicelib.services.records import get_record
 # The modules that define job kinds, imported on first need (a chunk to run, a job to start)
 # so that importing the app stays cheap. Add a feature's module here.
 KIND_MODULES: tuple[str, ...] = ("chalicelib.services.order_bulk", "chalicelib.services.order_export",
-                                  "chalicelib.services.refunds")
+                                  "chalicelib.services.refunds", "chalicelib.services.campaigns",
+                                  "chalicelib.services.affected_customers")
 
 MAX_CHUNK_ATTEMPTS = 5
 # Backstop for deliveries that die before recording anything (time limit, memory). Higher than

@@ -1,0 +1,160 @@
+"""Postponement and cancellation campaigns (staff): create one, follow its customers, notify,
+reset, resend, copy a customer's refund link or act for them, and diagnose delivery."""
+from __future__ import annotations
+
+from chalice import Blueprint
+
+from chalicelib.handlers.http import staff_route
+
+bp = Blueprint(__name__)
+TAG = "campaigns"
+
+
+def _campaign_fields(campaign) -> dict:
+    return {**campaign.attribute_values, "id": campaign.id, "choices": sorted(campaign.choices or [])}
+
+
+def _rows(actor, page):
+    """Customer rows with their campaign's columns and their last notice's delivery facts."""
+    from chalicelib.models.campaigns import STATE_LABELS_FR
+    from chalicelib.services import affected_customers, campaigns
+    from chalicelib.services.paging import Page
+
+    found = {}
+    notices = affected_customers.delivery_of(page.items)
+    rows = []
+    for customer in page.items:
+        campaign = found.get(customer.campaign_id) or campaigns.get_campaign(actor, customer.campaign_id)
+        found[customer.campaign_id] = campaign
+        notice = notices.get(customer.notification_id or "")
+        rows.append({
+            **customer.attribute_values, "state_label": STATE_LABELS_FR[customer.state],
+            "delivery": notice.status if notice else None, "delivery_at": notice.status_at if notice else None,
+            "kind": campaign.kind, "show_id": campaign.product_id, "performance_id": campaign.performance_id,
+            "performance_starts_at": campaign.original_starts_at, "refund_deadline": campaign.refund_deadline,
+            "deadline_passed": campaigns.deadline_passed(campaign),
+            "refund_url": affected_customers.refund_link(campaign, customer)})
+    return Page(items=rows, next_cursor=page.next_cursor)
+
+
+@staff_route(bp, "/campaigns", method="POST", body="campaigns:CampaignIn", response="campaigns:CampaignOut",
+             status=201, summary="Postpone (new date) or cancel a performance: the campaign, and a job gathering "
+                                 "every order holding tickets for it", tag=TAG)
+def create_campaign(actor, body):
+    from chalicelib.services import campaigns
+
+    return _campaign_fields(campaigns.create_campaign(actor, body.model_dump()))
+
+
+@staff_route(bp, "/campaigns", query="common:PageQuery", response="campaigns:CampaignOut", many=True,
+             summary="Campaigns, newest first", tag=TAG)
+def list_campaigns(actor, query):
+    from chalicelib.services import campaigns
+    from chalicelib.services.paging import Page
+
+    page = campaigns.list_campaigns(actor, limit=query.limit, cursor=query.cursor)
+    return Page(items=[_campaign_fields(c) for c in page.items], next_cursor=page.next_cursor)
+
+
+@staff_route(bp, "/campaigns/{campaign_id}", response="campaigns:CampaignOut", summary="One campaign", tag=TAG)
+def get_campaign(actor, campaign_id):
+    from chalicelib.services import campaigns
+
+    return _campaign_fields(campaigns.get_campaign(actor, campaign_id))
+
+
+@staff_route(bp, "/campaigns/{campaign_id}/customers", query="campaigns:CustomerQuery",
+             response="campaigns:CustomerOut", many=True,
+             summary="A campaign's affected customers: filter by state, search by name or order number", tag=TAG)
+def campaign_customers(actor, campaign_id, query):
+    from chalicelib.services import affected_customers
+
+    return _rows(actor, affected_customers.list_customers(actor, campaign_id, state=query.state, search=query.q,
+                                                          limit=query.limit, cursor=query.cursor))
+
+
+@staff_route(bp, "/affected-customers", query="campaigns:TenantCustomerQuery", response="campaigns:CustomerOut",
+             many=True, summary="Affected customers across campaigns: filter by state, show, performance, "
+                                "postponement or cancellation", tag=TAG)
+def tenant_customers(actor, query):
+    from chalicelib.services import affected_customers
+
+    return _rows(actor, affected_customers.tenant_customers(
+        actor, performance_id=query.performance_id, product_id=query.product_id, kind=query.kind, state=query.state,
+        limit=query.limit, cursor=query.cursor))
+
+
+@staff_route(bp, "/campaigns/{campaign_id}/counts", response="campaigns:CountsOut",
+             summary="How many customers are in each state", tag=TAG)
+def campaign_counts(actor, campaign_id):
+    from chalicelib.services import affected_customers, campaigns
+
+    campaigns.get_campaign(actor, campaign_id)
+    return affected_customers.counts(actor, campaign_id)
+
+
+@staff_route(bp, "/campaigns/{campaign_id}/notify", method="POST", body="campaigns:NotifyIn",
+             response="jobs:JobOut", status=202,
+             summary="Notify every not-notified customer (or the selected ones): a rate-limited job", tag=TAG)
+def notify(actor, campaign_id, body):
+    from chalicelib.services import affected_customers
+
+    return affected_customers.start_notify(actor, campaign_id, body.order_ids)
+
+
+@staff_route(bp, "/campaigns/{campaign_id}/reset", method="POST", response="jobs:JobOut", status=202,
+             summary="Every customer still in 'mail sent' back to 'not notified', to be notified again", tag=TAG)
+def reset(actor, campaign_id):
+    from chalicelib.services import affected_customers
+
+    return affected_customers.start_reset(actor, campaign_id)
+
+
+@staff_route(bp, "/campaigns/{campaign_id}/customers/{order_id}/resend", method="POST", body="campaigns:ResendIn",
+             response="campaigns:CustomerOut",
+             summary="The notice again to one customer, optionally to a corrected address (audited)", tag=TAG)
+def resend(actor, campaign_id, order_id, body):
+    from chalicelib.services import affected_customers
+    from chalicelib.services.paging import Page
+
+    customer = affected_customers.resend(actor, campaign_id, order_id, address=body.address)
+    return _rows(actor, Page(items=[customer], next_cursor=None)).items[0]
+
+
+@staff_route(bp, "/campaigns/{campaign_id}/customers/{order_id}/link", response="campaigns:LinkOut",
+             summary="The customer's refund page link, to send by hand", tag=TAG)
+def customer_link(actor, campaign_id, order_id):
+    from chalicelib.services import affected_customers, campaigns
+
+    campaign = campaigns.get_campaign(actor, campaign_id)
+    return {"url": affected_customers.refund_link(campaign, affected_customers.get_customer(actor, campaign_id,
+                                                                                          order_id))}
+
+
+@staff_route(bp, "/campaigns/{campaign_id}/customers/{order_id}/act-for", method="POST",
+             response="campaigns:LinkOut",
+             summary="Open the customer's refund page as staff (valid one hour; the choice is recorded as made by "
+                     "staff; audited)", tag=TAG)
+def act_for(actor, campaign_id, order_id):
+    from chalicelib.services import affected_customers, campaigns, refund_links
+    from chalicelib.services.audit import record_action
+
+    campaign = campaigns.get_campaign(actor, campaign_id)
+    customer = affected_customers.get_customer(actor, campaign_id, order_id)
+    address = refund_links.PageAddress(actor.tenant_id, campaign_id, order_id)
+    record_action(actor, "campaign_customer", f"{campaign_id}.{order_id}", "act-for", {"by": actor.subject})
+    grant = refund_links.staff_grant(address, actor.subject)
+    from chalicelib.adapters import clock
+
+    return {"url": f"{affected_customers.refund_link(campaign, customer)}?staff={grant}",
+            "expires_at": clock.now() + refund_links.STAFF_GRANT}
+
+
+@staff_route(bp, "/campaigns/{campaign_id}/diagnosis", query="campaigns:DiagnosisQuery",
+             response="campaigns:DiagnosisOut",
+             summary="Delivery diagnosis: reaction per recipient domain with an exact test against the rest, the "
+                     "verdict (too early, isolated cases, general problem, a domain suspected) and what to do", tag=TAG)
+def diagnosis(actor, campaign_id, query):
+    from chalicelib.services import delivery_diagnosis
+
+    return delivery_diagnosis.diagnose(actor, campaign_id, override=query.override)

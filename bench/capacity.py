@@ -17,6 +17,7 @@ class CapacityMeter:
     def __init__(self) -> None:
         self.units: Counter = Counter()
         self.calls: Counter = Counter()
+        self.table_writes: Counter = Counter()
         self._lock = threading.Lock()
 
     def record(self, operation: str, response: dict) -> None:
@@ -27,6 +28,9 @@ class CapacityMeter:
         with self._lock:
             self.units[kind] += total
             self.calls[operation] += 1
+            if kind == "write":
+                for entry in entries:
+                    self.table_writes[entry.get("TableName", "?")] += entry.get("CapacityUnits", 0.0)
 
     @property
     def read_units(self) -> float:
@@ -35,6 +39,10 @@ class CapacityMeter:
     @property
     def write_units(self) -> float:
         return self.units["write"]
+
+    def writes_of(self, table: str) -> float:
+        """Write units spent on the tables whose name ends with ``table`` (any stage prefix)."""
+        return sum(units for name, units in self.table_writes.items() if name.endswith(table))
 
 
 @contextmanager

@@ -201,3 +201,33 @@ def _all_rows(client, headers, path) -> list[dict]:
         cursor = page["next_cursor"]
         if not cursor:
             return rows
+
+
+def test_staff_acting_for_a_customer_choose_for_them_without_counting_a_read(client, staff_headers, world, actor,
+                                                                            pump):
+    import re
+    from urllib.parse import urlencode, urlsplit
+
+    order, _ = orders.place_order(actor, draft(world, payment_type="cash",
+                                               buyer={"last_name": "Martin", "email": "martin@exemple.fr"}))
+    deadline = (clock.now() + timedelta(days=10)).isoformat()
+    campaign = call(client, "POST", "/campaigns", staff_headers, {"performance_id": world.evening.id,
+                                                                  "kind": "cancellation",
+                                                                  "refund_deadline": deadline})[1]
+    drive(pump, actor.tenant_id, campaign["build_job_id"])
+    status, link, _ = call(client, "POST", f"/campaigns/{campaign['id']}/customers/{order.id}/act-for", staff_headers)
+    assert status == 200 and "?staff=" in link["url"]
+    address = urlsplit(link["url"])
+    page = client.request("GET", f"{address.path}?{address.query}", headers={"User-Agent": BROWSER})
+    html = page.body.decode()
+    assert "Vous agissez pour ce client" in html
+    form = re.search(r'name="form" value="([^"]+)"', html).group(1)
+    action = re.search(r'<form method="post" action="([^"]+)"', html).group(1).replace("&amp;", "&")
+    answer = client.request("POST", f"{address.path}{action}", body=urlencode({"form": form, "choice": "credit"}).encode(),
+                            headers={"User-Agent": BROWSER, "Content-Type": "application/x-www-form-urlencoded"})
+    assert answer.status_code == 200
+    row = call(client, "GET", f"/campaigns/{campaign['id']}/customers?q={order.number}", staff_headers)[1]["items"][0]
+    assert (row["state"], row["choice"], row["chosen_by"], row["read_at"]) == ("made_choices", "credit",
+                                                                               "staff:staff-1", None)
+    history = call(client, "GET", f"/audit/campaign_customer/{campaign['id']}.{order.id}", staff_headers)[1]["items"]
+    assert [event["action"] for event in history] == ["act-for", "choice"]

@@ -239,3 +239,17 @@ def test_refunds_beyond_what_was_paid_are_refused(client, staff_headers, world, 
                                            "lines": [line(world)]})
     assert_problem(call(client, "POST", f"/orders/{unpaid.id}/refunds", staff_headers, {"positions": [1]}), 409)
     assert orders.get_order(actor, order.id).refunded_cents == 1000
+
+
+def test_charge_refunded_brings_a_refund_left_unknown_up_to_date(client, world, actor, monkeypatch):
+    order = paid_card_order(actor, world)
+    monkeypatch.setattr(refunds, "advance", lambda *args, **kwargs: (_ for _ in ()).throw(RuntimeError("killed")))
+    with pytest.raises(RuntimeError):
+        refunds.request_refund(actor, order.id, [1])
+    monkeypatch.undo()
+    [stuck] = stored_refunds(actor, order.id)
+    assert stuck.state == "requested"
+    charge = {"id": "ch_test", "object": "charge", "payment_intent": order.payment_intent_id, "amount_refunded": 3200}
+    assert deliver(client, "charge.refunded", charge).status_code == 204
+    [settled] = stored_refunds(actor, order.id)
+    assert settled.state == "succeeded" and settled.stripe_refund_id == refunds_at_stripe(order.payment_intent_id)[0].id

@@ -20,6 +20,8 @@ corrected address, at once.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from chalicelib.adapters import clock, ids
 from chalicelib.config import settings
 from chalicelib.errors import Conflict, FieldError, InvalidInput, NotFound
@@ -134,38 +136,51 @@ def refund_link(campaign: Campaign, customer: AffectedCustomer) -> str:
     return f"{settings.public_base_url}/p/refund/{refund_links.customer_token(campaign, customer.order_id)}"
 
 
-def _notice(actor: Actor, campaign: Campaign, customer: AffectedCustomer) -> mail.MailRequest:
-    from chalicelib.models.catalog import Performance, Product, Venue
-    from chalicelib.services import formatting
-    from chalicelib.services.records import get_record
+@dataclass(frozen=True)
+class NoticeSetting:
+    """What every notice of a campaign says about the show, read once per chunk."""
 
-    performance = get_record(actor, Performance, campaign.performance_id)
-    venue = get_record(actor, Venue, performance.venue_id)
-    product = get_record(actor, Product, campaign.product_id)
+    venue_name: str
+    show_name: str
+    zone: str
+
+    @classmethod
+    def of(cls, actor: Actor, campaign: Campaign) -> "NoticeSetting":
+        from chalicelib.models.catalog import Performance, Product, Venue
+        from chalicelib.services.records import get_record
+
+        venue = get_record(actor, Venue, get_record(actor, Performance, campaign.performance_id).venue_id)
+        return cls(venue.name, get_record(actor, Product, campaign.product_id).name, venue.timezone or "Europe/Paris")
+
+
+def _notice(campaign: Campaign, customer: AffectedCustomer, setting: NoticeSetting) -> mail.MailRequest:
+    from chalicelib.services import formatting
+
     language = customer.language or "fr"
-    zone = venue.timezone or "Europe/Paris"
     context = {
-        "first_name": customer.buyer_name.split(" ")[0] if customer.buyer_name else "", "venue_name": venue.name,
-        "show_name": product.name, "order_number": str(customer.order_number), "ticket_count": customer.ticket_count,
-        "performance_date": formatting.datetime_text(campaign.original_starts_at, zone, language),
-        "refund_deadline": formatting.date_text(campaign.refund_deadline, zone, language)}
+        "first_name": customer.buyer_name.split(" ")[0] if customer.buyer_name else "",
+        "venue_name": setting.venue_name, "show_name": setting.show_name, "order_number": str(customer.order_number),
+        "ticket_count": customer.ticket_count,
+        "performance_date": formatting.datetime_text(campaign.original_starts_at, setting.zone, language),
+        "refund_deadline": formatting.date_text(campaign.refund_deadline, setting.zone, language)}
     if campaign.new_starts_at:
-        context["new_performance_date"] = formatting.datetime_text(campaign.new_starts_at, zone, language)
+        context["new_performance_date"] = formatting.datetime_text(campaign.new_starts_at, setting.zone, language)
     return mail.MailRequest(
         template=f"performance_{'cancelled' if campaign.kind == 'cancellation' else 'postponed'}", language=language,
         recipient=customer.email, concerns_type="campaign_customer", concerns_id=f"{campaign.id}.{customer.order_id}",
-        sender_name=venue.name, context=context, contact_id=customer.contact_id, campaign_id=campaign.id,
+        sender_name=setting.venue_name, context=context, contact_id=customer.contact_id, campaign_id=campaign.id,
         action_url=refund_link(campaign, customer), custom_message=campaign.mail_message,
         idempotency_key=f"campaign:{campaign.id}:{customer.order_id}:notify:{int(customer.notify_round or 0)}")
 
 
-def notify_one(actor: Actor, campaign: Campaign, customer: AffectedCustomer) -> str:
+def notify_one(actor: Actor, campaign: Campaign, customer: AffectedCustomer,
+               setting: NoticeSetting | None = None) -> str:
     """Send the notice and move the customer to ``mail_sent``: ``done``, ``skipped`` or ``failed``."""
     if customer.state != "not_notified":
         return "skipped"
     if not customer.email:
         return "failed"
-    sent = mail.send_mail(actor, _notice(actor, campaign, customer))
+    sent = mail.send_mail(actor, _notice(campaign, customer, setting or NoticeSetting.of(actor, campaign)))
     if sent.status in ("failed", "rejected", "suppressed"):
         return "failed"
     now = clock.now()
@@ -214,6 +229,7 @@ def _in_state(actor: Actor, campaign_id: str, state: str, after: dict | None, li
 @job_kind(NOTIFY, max_items=200)
 def notify(actor: Actor, params: dict, cursor: dict | None, budget: ChunkBudget) -> ChunkResult:
     campaign = _campaign_of(actor, params)
+    setting = NoticeSetting.of(actor, campaign)
     outcomes: list[str] = []
     if "order_ids" in params:
         start = (cursor or {}).get("next", 0)
@@ -221,7 +237,7 @@ def notify(actor: Actor, params: dict, cursor: dict | None, budget: ChunkBudget)
         while position < len(params["order_ids"]) and budget.take():
             try:
                 customer = get_customer(actor, campaign.id, params["order_ids"][position])
-                outcomes.append(notify_one(actor, campaign, customer))
+                outcomes.append(notify_one(actor, campaign, customer, setting))
             except NotFound:
                 outcomes.append("skipped")
             position += 1
@@ -234,7 +250,7 @@ def notify(actor: Actor, params: dict, cursor: dict | None, budget: ChunkBudget)
         if not budget.take():
             break
         customer = get_customer(actor, campaign.id, listed.order_id)
-        outcomes.append(notify_one(actor, campaign, customer))
+        outcomes.append(notify_one(actor, campaign, customer, setting))
         after = {"state_key": {"S": listed.state_key}, "order_id": {"S": listed.order_id},
                  "campaign_key": {"S": listed.campaign_key}}
     more = query.last_evaluated_key is not None or budget.items_left == 0

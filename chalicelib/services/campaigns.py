@@ -140,7 +140,7 @@ def build_customers(actor: Actor, params: dict, cursor: dict | None, budget: Chu
     position = (cursor or {}).get("after")
     done = skipped = 0
     key = tenant_key(actor.tenant_id, "performance", campaign.performance_id)
-    query = OrderListing.query(key, limit=BUILD_PAGE, last_evaluated_key=position)
+    query = OrderListing.query(key, limit=budget.items_left, page_size=BUILD_PAGE, last_evaluated_key=position)
     for listing in query:
         if not budget.take():
             return ChunkResult(cursor={"after": position}, done=done, skipped=skipped)

@@ -119,16 +119,38 @@ class Browser:
         return [found[ELEMENT] for found in self._session_call("POST", "/elements",
                                                                {"using": "css selector", "value": css})]
 
-    def click(self, css: str) -> None:
+    def click(self, css: str, *, navigates: bool = False) -> None:
+        """Click ``css``; with ``navigates`` (a submit, a link), return once the next page is there."""
+        before = self.find("body") if navigates else None
         self._session_call("POST", f"/element/{self.find(css)}/click", {})
+        if before:
+            self._wait_for_next_page(before)
+
+    def _wait_for_next_page(self, old_body: str) -> None:
+        """ChromeDriver may answer a click before the form's page replaced the current one: wait
+        until the old page's body is gone and the new one is loaded."""
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            answer = requests.get(f"{self._url}/session/{self._session}/element/{old_body}/text", timeout=10)
+            if answer.status_code >= 400 and answer.json()["value"].get("error") in ("stale element reference",
+                                                                                      "no such element"):
+                state = self._session_call("POST", "/execute/sync", {"script": "return document.readyState",
+                                                                     "args": []})
+                if state == "complete":
+                    return
+            time.sleep(0.05)
+        raise AssertionError("the next page never came")
 
     def type(self, css: str, text: str) -> None:
         element = self.find(css)
         self._session_call("POST", f"/element/{element}/clear", {})
         self._session_call("POST", f"/element/{element}/value", {"text": text})
 
-    def press(self, css: str, key: str) -> None:
+    def press(self, css: str, key: str, *, navigates: bool = False) -> None:
+        before = self.find("body") if navigates else None
         self._session_call("POST", f"/element/{self.find(css)}/value", {"text": KEYS[key]})
+        if before:
+            self._wait_for_next_page(before)
 
     def attribute(self, css: str, name: str) -> str | None:
         return self._session_call("GET", f"/element/{self.find(css)}/attribute/{name}")

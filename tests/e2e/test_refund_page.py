@@ -66,7 +66,7 @@ def test_a_card_buyer_asks_for_a_refund_and_it_reaches_stripe_once(server, brows
     assert browser.attribute("html", "lang") == "fr"
     assert customer(actor, campaign, order.id).state == "mail_read"  # the first real visit
     assert browser.selected("#choice-refund")
-    browser.click("button[type=submit]")
+    browser.click("button[type=submit]", navigates=True)
     assert "Votre choix est enregistré" in browser.text()
     assert "Votre choix" not in browser.source().split("Votre choix est enregistré")[1]  # no form any more
     [at_stripe] = refunds_at_stripe(order.payment_intent_id)
@@ -81,14 +81,14 @@ def test_a_cheque_buyer_is_told_a_wrong_iban_then_gives_the_right_one(server, br
     browser.open(page_url(server, campaign, order.id))
     browser.type("#iban", "FR76 3000 6000 0112 3456 7890 188")
     browser.type("#holder", "Élodie Lefèvre")
-    browser.click("button[type=submit]")
+    browser.click("button[type=submit]", navigates=True)
     assert "mal recopié" in browser.text()
     assert browser.attribute("#iban", "aria-invalid") == "true"
     assert "iban-error" in browser.attribute("#iban", "aria-describedby")
     assert browser.attribute("#iban", "value") == "FR76 3000 6000 0112 3456 7890 188"  # kept to correct
     assert not refunds_of_order(actor, order.id)
     browser.type("#iban", "FR76 3000 6000 0112 3456 7890 189")
-    browser.click("button[type=submit]")
+    browser.click("button[type=submit]", navigates=True)
     assert "par virement sur le compte indiqué" in browser.text()
     [refund] = refunds_of_order(actor, order.id)
     assert (refund.state, refund.iban, refund.account_holder) == ("pending", "FR7630006000011234567890189",
@@ -101,7 +101,7 @@ def test_credit_lands_on_the_customers_account(server, browser, world, actor, pu
     campaign = campaign_for(actor, world, pump)
     browser.open(page_url(server, campaign, order.id))
     browser.click("#choice-credit")
-    browser.click("button[type=submit]")
+    browser.click("button[type=submit]", navigates=True)
     assert "avoir sur votre compte client" in browser.text()
     contact_id = orders.get_order(actor, order.id).buyer.contact_id
     account = customer_money.credit_account(actor, contact_id)
@@ -119,7 +119,7 @@ def test_a_donation_made_with_the_keyboard_only(server, browser, world, actor, p
         assert browser.find_all(f"label[for={radio_id}]"), f"{radio_id} has no label"
     browser.press("#choice-donation", "space")  # a focused radio is chosen with the space bar
     assert browser.selected("#choice-donation")
-    browser.press("button[type=submit]", "enter")
+    browser.press("button[type=submit]", "enter", navigates=True)
     assert "Merci pour votre don" in browser.text()
     [donation] = customer_money.donation_history(actor, orders.get_order(actor, order.id).buyer.contact_id,
                                                  limit=5, cursor=None).items
@@ -132,7 +132,7 @@ def test_keeping_tickets_for_the_new_date_moves_no_money(server, browser, world,
     browser.open(page_url(server, campaign, order.id) + "?lang=en")
     assert "Performance postponed" in browser.text() and "moved to" in browser.text()
     assert browser.selected("#choice-keep")
-    browser.click("button[type=submit]")
+    browser.click("button[type=submit]", navigates=True)
     assert "Your tickets stay valid for the new date" in browser.text()
     assert [t.state for t in orders.tickets_of(orders.get_order(actor, order.id))] == ["valid"]
     assert orders.get_order(actor, order.id).refunded_cents == 0
@@ -180,7 +180,7 @@ def test_a_second_submit_shows_the_choice_made_and_moves_no_money(server, browse
     other_tab = requests.get(url, headers={"User-Agent": "Mozilla/5.0 Firefox/140.0"}, timeout=10).text
     form = re.search(r'name="form" value="([^"]+)"', other_tab).group(1)
     assert requests.post(url, data={"form": form, "choice": "refund"}, timeout=30).status_code == 200  # ...chosen elsewhere
-    browser.click("button[type=submit]")  # then submitted here
+    browser.click("button[type=submit]", navigates=True)  # then submitted here
     assert "Votre choix est enregistré" in browser.text()
     assert len(refunds_at_stripe(order.payment_intent_id)) == 1
     assert orders.get_order(actor, order.id).refunded_cents == 3200
@@ -205,7 +205,7 @@ def test_the_language_switch_and_the_security_headers(server, browser, world, ac
     campaign = campaign_for(actor, world, pump)
     browser.open(page_url(server, campaign, order.id))
     assert browser.attribute("html", "lang") == "en" and "Your order" in browser.text()
-    browser.click("header a[hreflang=fr]")
+    browser.click("header a[hreflang=fr]", navigates=True)
     assert browser.attribute("html", "lang") == "fr" and "Votre commande" in browser.text()
     headers = requests.get(page_url(server, campaign, order.id), timeout=10).headers
     policy = headers["Content-Security-Policy"]

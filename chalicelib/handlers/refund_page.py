@@ -67,8 +67,8 @@ def _show(token: str, page, *, language: str | None, staff_grant: str | None, st
     performance = get_record(actor, Performance, page.campaign.performance_id)
     venue = get_record(actor, Venue, performance.venue_id)
     zone = venue.timezone or "Europe/Paris"
-    shares = orders.paid_per_ticket(page.order, orders.tickets_of(page.order))
-    shown = page.offered or [t for t in orders.tickets_of(page.order) if int(t.position) in set(page.customer.positions)]
+    shares = orders.paid_per_ticket(page.order, page.tickets)
+    shown = page.offered or [t for t in page.tickets if int(t.position) in set(page.customer.positions)]
     keep = {"staff": staff_grant} if staff_grant else {}
     html = render(
         "refund.html.j2", language, page=page, staff=staff, errors=errors or {},

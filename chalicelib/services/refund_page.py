@@ -49,6 +49,7 @@ class RefundPage:
     campaign: Campaign
     customer: AffectedCustomer
     order: Order
+    tickets: list[Ticket]  # all the order's tickets, as read for this page
     offered: list[Ticket]
     amounts: dict[str, int] = field(default_factory=dict)  # what each money choice gives
     refund_means: str = "offline"
@@ -79,7 +80,7 @@ def page_for(address: PageAddress) -> RefundPage:
     tickets = orders.tickets_of(order)
     offered = [t for t in tickets if int(t.position) in set(customer.positions or [])
                and t.state == "valid" and not t.settlement]
-    page = RefundPage(campaign, customer, order, offered, refund_means=means_of(order))
+    page = RefundPage(campaign, customer, order, tickets, offered, refund_means=means_of(order))
     if order.paid and offered:
         shares = orders.paid_per_ticket(order, tickets)
         full = sum(shares[int(t.position)] for t in offered)

@@ -136,6 +136,7 @@ def customer_link(actor, campaign_id, order_id):
              summary="Open the customer's refund page as staff (valid one hour; the choice is recorded as made by "
                      "staff; audited)", tag=TAG)
 def act_for(actor, campaign_id, order_id):
+    from chalicelib.adapters import clock
     from chalicelib.services import affected_customers, campaigns, refund_links
     from chalicelib.services.audit import record_action
 
@@ -144,8 +145,6 @@ def act_for(actor, campaign_id, order_id):
     address = refund_links.PageAddress(actor.tenant_id, campaign_id, order_id)
     record_action(actor, "campaign_customer", f"{campaign_id}.{order_id}", "act-for", {"by": actor.subject})
     grant = refund_links.staff_grant(address, actor.subject)
-    from chalicelib.adapters import clock
-
     return {"url": f"{affected_customers.refund_link(campaign, customer)}?staff={grant}",
             "expires_at": clock.now() + refund_links.STAFF_GRANT}
 

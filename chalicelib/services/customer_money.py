@@ -60,9 +60,10 @@ def customer_of(actor: Actor, order: Order) -> str:
 
 
 def _settle(actor: Actor, order_id: str, positions: list[int], *, settlement: str, policy: FeePolicy | None,
-            build) -> tuple[Order, int]:
-    """The tickets settled as ``settlement``; ``build(order, contact_id, settlement_id, amount)``
-    gives the records, updates and the ledger effect to write with them."""
+            build):
+    """The tickets settled as ``settlement``; ``build(order, contact_id, settlement_id, quote)``
+    gives the records (the first is the settlement's own, returned), updates and the figure
+    the ledger moves, to write with them."""
     order = orders.get_order(actor, order_id)
     tickets = orders.tickets_of(order)
     result = quote(order, tickets, positions, policy=policy or FeePolicy())
@@ -90,7 +91,7 @@ def _settle(actor: Actor, order_id: str, positions: list[int], *, settlement: st
         ticket_condition=Ticket.settlement.does_not_exist(), records=records, updates=updates,
         details={f"{settlement}_id": settlement_id, "amount_cents": result.total_cents,
                  "positions": result.positions}))
-    return order, result.total_cents
+    return records[0][0]
 
 
 def _account_update(tenant_id: str, contact_id: str, currency: str, read_balance: int, *, issued: int = 0,
@@ -123,8 +124,6 @@ def credit_account(actor: Actor, contact_id: str) -> CreditAccount:
 def credit_tickets(actor: Actor, order_id: str, positions: list[int], *, origin_type: str = "order",
                    origin_id: str | None = None, policy: FeePolicy | None = None) -> CreditEntry:
     """Turn the tickets' money into credit on the buyer's account (see the module's docstring)."""
-    made: list[CreditEntry] = []
-
     def build(order, contact_id, entry_id, result):
         read_balance = int(credit_account(actor, contact_id).balance_cents or 0)
         balance = read_balance + result.total_cents
@@ -133,30 +132,24 @@ def credit_tickets(actor: Actor, order_id: str, positions: list[int], *, origin_
             contact_id=contact_id, kind="issued", amount_cents=result.total_cents, currency=order.currency,
             balance_after_cents=balance, origin_type=origin_type, origin_id=origin_id or order.id, order_id=order.id,
             positions=result.positions, recorded_at=clock.now(), recorded_by=actor.subject)
-        made.append(entry)
         update = _account_update(actor.tenant_id, contact_id, order.currency, read_balance, issued=result.total_cents)
         return [(entry, CreditEntry.entry_id.does_not_exist())], [update], "credits_issued_cents"
 
-    _settle(actor, order_id, positions, settlement="credit", policy=policy, build=build)
-    return made[0]
+    return _settle(actor, order_id, positions, settlement="credit", policy=policy, build=build)
 
 
 def donate_tickets(actor: Actor, order_id: str, positions: list[int], *, origin_type: str = "order",
                    origin_id: str | None = None) -> Donation:
     """Record the tickets' money as given up to the organiser (see the module's docstring)."""
-    made: list[Donation] = []
-
     def build(order, contact_id, donation_id, result):
         donation = Donation(
             contact_key=_contact_key(actor.tenant_id, contact_id), donation_id=donation_id, tenant_id=actor.tenant_id,
             contact_id=contact_id, order_id=order.id, positions=result.positions, amount_cents=result.total_cents,
             currency=order.currency, origin_type=origin_type, origin_id=origin_id or order.id,
             recorded_at=clock.now(), recorded_by=actor.subject)
-        made.append(donation)
         return [(donation, Donation.donation_id.does_not_exist())], [], "donations_cents"
 
-    _settle(actor, order_id, positions, settlement="donation", policy=None, build=build)
-    return made[0]
+    return _settle(actor, order_id, positions, settlement="donation", policy=None, build=build)
 
 
 def use_credit(actor: Actor, contact_id: str, amount_cents: int, *, origin_type: str, origin_id: str,

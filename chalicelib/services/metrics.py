@@ -143,12 +143,13 @@ def _compare_with_stripe(tenant_id: str, order_id: str, intent_id: str, report: 
     if sold != received:
         report.differences.append(Difference("stripe-payment", subject, "received_cents", sold, received))
     at_stripe = payments.refunds_of(intent_id)
+    ours_refunds = list(Refund.query(tenant_key(tenant_id, order_id)))
     live = sum(r.amount for r in at_stripe if r.status in STRIPE_LIVE_STATES)
     if refunded != live:
-        states = ", ".join(f"{r.refund_id}: {r.state}" for r in Refund.query(tenant_key(tenant_id, order_id)))
+        states = ", ".join(f"{r.refund_id}: {r.state}" for r in ours_refunds)
         report.differences.append(Difference("stripe-refunds", subject, "refunded_cents", refunded, live,
                                              f"our refunds: {states or 'none'}"))
-    known = {r.refund_id for r in Refund.query(tenant_key(tenant_id, order_id))}
+    known = {r.refund_id for r in ours_refunds}
     for found in at_stripe:
         if found.metadata.get("refund_id") not in known:
             report.differences.append(Difference("stripe-unknown-refund", subject, "refund_cents", 0, found.amount,

@@ -361,7 +361,10 @@ def follow_up(actor: Actor, params: dict, cursor: dict | None, budget: ChunkBudg
 
 def apply_stripe_refund(raw: dict) -> str:
     """A ``refund.*`` event's refund applied to ours (found by its metadata); the outcome."""
-    answer = payments.refund_of(raw)
+    return _apply_stripe_refund(payments.refund_of(raw))
+
+
+def _apply_stripe_refund(answer: payments.StripeRefund) -> str:
     tenant_id, order_id = answer.metadata.get("tenant_id", ""), answer.metadata.get("order_id", "")
     refund_id = answer.metadata.get("refund_id", "")
     if not TENANT_ID_PATTERN.match(tenant_id) or not ids.is_id(order_id) or not ids.is_id(refund_id):
@@ -383,7 +386,7 @@ def apply_charge_refunded(charge: dict) -> str:
     intent = charge.get("payment_intent")
     if not intent:
         return "no payment intent"
-    outcomes = [apply_stripe_refund({**vars(found), "object": "refund"}) for found in payments.refunds_of(intent)]
+    outcomes = [_apply_stripe_refund(found) for found in payments.refunds_of(intent)]
     return ", ".join(outcomes) or "no refunds"
 
 

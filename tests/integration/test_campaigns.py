@@ -231,3 +231,23 @@ def test_staff_acting_for_a_customer_choose_for_them_without_counting_a_read(cli
                                                                                "staff:staff-1", None)
     history = call(client, "GET", f"/audit/campaign_customer/{campaign['id']}.{order.id}", staff_headers)[1]["items"]
     assert [event["action"] for event in history] == ["act-for", "choice"]
+
+
+def test_notifying_selected_customers_tells_only_them_and_once(client, staff_headers, world, actor, pump):
+    placed = [orders.place_order(actor, draft(world, payment_type="cash", buyer={
+        "last_name": f"Choisi{index}", "email": f"choisi{index}@exemple.fr"}))[0] for index in range(3)]
+    deadline = (clock.now() + timedelta(days=10)).isoformat()
+    campaign = call(client, "POST", "/campaigns", staff_headers, {"performance_id": world.evening.id,
+                                                                  "kind": "cancellation",
+                                                                  "refund_deadline": deadline})[1]
+    drive(pump, actor.tenant_id, campaign["build_job_id"])
+    chosen = {"order_ids": [placed[0].id, placed[2].id]}
+    first = drive(pump, actor.tenant_id, call(client, "POST", f"/campaigns/{campaign['id']}/notify", staff_headers,
+                                              chosen)[1]["id"])
+    assert (first.done, first.skipped, first.total) == (2, 0, 2)
+    states = {row["order_id"]: row["state"] for row in call(
+        client, "GET", f"/campaigns/{campaign['id']}/customers", staff_headers)[1]["items"]}
+    assert states == {placed[0].id: "mail_sent", placed[1].id: "not_notified", placed[2].id: "mail_sent"}
+    again = drive(pump, actor.tenant_id, call(client, "POST", f"/campaigns/{campaign['id']}/notify", staff_headers,
+                                              chosen)[1]["id"])
+    assert (again.done, again.skipped) == (0, 2)

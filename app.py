@@ -4,8 +4,23 @@ request-scoped logging. Everything else lives in ``chalicelib``.
 """
 from chalice import Chalice
 
-from chalicelib.handlers import (audit, campaigns, catalog, contacts, documents, jobs, mail, metrics, openapi, orders,
-                                 organisation, refund_page, refunds, shop, spectator)
+from chalicelib.handlers import (
+    audit,
+    campaigns,
+    catalog,
+    contacts,
+    documents,
+    jobs,
+    mail,
+    metrics,
+    openapi,
+    orders,
+    organisation,
+    refund_page,
+    refunds,
+    shop,
+    spectator,
+)
 from chalicelib.observability import logger
 
 app = Chalice(app_name="ticketing")

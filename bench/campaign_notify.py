@@ -51,7 +51,7 @@ def main() -> None:
 
 
 def _sell(actor, world, count: int) -> None:
-    from chalicelib.services import orders
+    from chalicelib.services.orders import orders
     from tests.orders_world import draft, line
 
     def one(index: int) -> None:
@@ -64,7 +64,7 @@ def _sell(actor, world, count: int) -> None:
 
 def _run_job(actor, kind, params: dict) -> list[float]:
     """The job's chunks run one after the other as the framework would; each chunk's seconds."""
-    from chalicelib.services.jobs import ChunkBudget, kind_named
+    from chalicelib.services.jobs.framework import ChunkBudget, kind_named
 
     job_kind, cursor, durations, seq = kind_named(kind), None, [], 0
     while True:
@@ -83,8 +83,9 @@ def run(args, sink) -> None:
     from chalicelib.adapters import clock, ids
     from chalicelib.models.campaigns import AffectedCustomer, Campaign
     from chalicelib.models.registry import create_missing_tables
-    from chalicelib.services import affected_customers, campaigns, catalog
-    from chalicelib.services.actors import Actor
+    from chalicelib.services.campaigns import affected_customers, campaigns
+    from chalicelib.services.catalog import catalog
+    from chalicelib.services.shared.actors import Actor
     from tests.orders_world import build_world
 
     create_missing_tables()

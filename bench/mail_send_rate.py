@@ -70,10 +70,10 @@ def run(args, sink: CountingSink) -> None:
     from bench.capacity import metered
     from chalicelib.adapters.mail import SmtpTransport
     from chalicelib.models.registry import create_missing_tables
-    from chalicelib.services import mail
-    from chalicelib.services.actors import Actor
-    from chalicelib.services.mail_rendering import sample_context
-    from chalicelib.services.send_rate import Pacer
+    from chalicelib.services.mail import sending as mail
+    from chalicelib.services.mail.rendering import sample_context
+    from chalicelib.services.mail.send_rate import Pacer
+    from chalicelib.services.shared.actors import Actor
 
     create_missing_tables()
     actor = Actor("bench-tenant", "bench")

@@ -5,7 +5,7 @@ small and a large number of orders: the cost must follow the page, not the table
                                                    [--threads 3] [--seed 7]
 
 Starts its own DynamoDB Local (in memory, on a free 127.0.0.1 port) and stops it after.
-Makes a small catalog through ``chalicelib.services.catalog`` under one tenant, then loads
+Makes a small catalog through ``chalicelib.services.catalog.catalog`` under one tenant, then loads
 generated orders with a realistic spread (statuses, payment types, promo codes, 1-4 tickets
 over 1-2 performances, French buyer names, a year of order dates). Each :class:`Order` is
 built in memory with the fields ``services.orders._build`` sets, its listing entries come from
@@ -95,7 +95,7 @@ class Catalog:
 def make_catalog(actor) -> Catalog:
     from datetime import date
 
-    from chalicelib.services import catalog
+    from chalicelib.services.catalog import catalog
 
     celestins = catalog.venues.create(actor, {"name": "Théâtre des Célestins", "city": "Lyon"})
     croix_rousse = catalog.venues.create(actor, {"name": "Théâtre de la Croix-Rousse", "city": "Lyon"})
@@ -127,9 +127,9 @@ def make_catalog(actor) -> Catalog:
 def make_order(number: int, rng: random.Random, cat: Catalog):
     """An order as ``services.orders._build`` (and later changes) would have left it."""
     from chalicelib.models.orders import Buyer, Order
-    from chalicelib.services.money import vat_included
-    from chalicelib.services.order_status import derive_status
-    from chalicelib.services.text import fold
+    from chalicelib.services.orders.status import derive_status
+    from chalicelib.values.cents import vat_included
+    from chalicelib.values.text import fold
 
     created_at = YEAR_END - timedelta(seconds=rng.uniform(0, YEAR.total_seconds()))
     kind = weighted(rng, {"sale": 94, "option": 4, "reservation": 2})
@@ -223,7 +223,7 @@ class LoadStats:
 def load(first: int, last: int, threads: int, seed: int, cat: Catalog, stats: LoadStats) -> float:
     """Write orders ``first..last`` (numbers) with their listing entries; returns seconds taken."""
     from chalicelib.models.orders import Order, OrderListing
-    from chalicelib.services.order_listing import entries_for
+    from chalicelib.services.orders.listing import entries_for
 
     work: queue.Queue = queue.Queue()
     for start in range(first, last + 1, CHUNK):
@@ -336,7 +336,7 @@ def build_cases(actor, stats: LoadStats, cat: Catalog, page_size: int) -> list[C
     """The cases, with values picked from the small load: the most used value of each facet (so
     the small page is full when the facet allows), plus a few rare values for information."""
     from chalicelib.models.base import tenant_key
-    from chalicelib.services.order_listing import OrderFilters, find_orders, search_orders
+    from chalicelib.services.orders.listing import OrderFilters, find_orders, search_orders
 
     def most_used(facet: str, rank: int = 0) -> str:
         prefix = tenant_key(TENANT, facet) + "#"
@@ -502,7 +502,7 @@ def cpu_seconds(pid: int) -> float:
 
 def run(args, dynamodb) -> None:
     from chalicelib.models.registry import create_missing_tables
-    from chalicelib.services.actors import Actor
+    from chalicelib.services.shared.actors import Actor
 
     create_missing_tables()
     actor = Actor(TENANT, "bench", frozenset({"admin"}))

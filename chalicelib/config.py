@@ -9,6 +9,11 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from pathlib import Path
+
+# The Jinja templates (mails, pages, documents): beside chalicelib/ in the repository, and at the
+# package's root in the Lambda (packaged through vendor/templates).
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 
 
 def _env(name: str, default: str = "") -> str:

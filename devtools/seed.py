@@ -51,8 +51,8 @@ STREETS = ["rue de la République", "rue Mercière", "quai Saint-Antoine", "mont
 
 def seed_demo_if_missing() -> bool:
     """Seed the demo tenant unless it already has a venue; ``True`` if it seeded now."""
-    from chalicelib.services import catalog
-    from chalicelib.services.actors import Actor
+    from chalicelib.services.catalog import catalog
+    from chalicelib.services.shared.actors import Actor
 
     actor = Actor.system(DEMO_TENANT, "demo-seed")
     if catalog.venues.list(actor, limit=1, cursor=None).items:
@@ -83,7 +83,7 @@ def _create(create, schema, fields: dict):
 
 def _venues(actor) -> dict:
     from chalicelib.schemas.catalog import VenueIn
-    from chalicelib.services import catalog
+    from chalicelib.services.catalog import catalog
 
     common = {"address": "4 montée des Traboules", "city": "Lyon", "country": "FR", "timezone": "Europe/Paris"}
     return {
@@ -96,7 +96,7 @@ def _venues(actor) -> dict:
 
 def _seat_categories(actor, venue) -> None:
     from chalicelib.schemas.catalog import SeatCategoryIn
-    from chalicelib.services import catalog
+    from chalicelib.services.catalog import catalog
 
     for name, color in (("Catégorie 1", "#B22222"), ("Catégorie 2", "#1E6FB2"), ("Strapontins", "#888888")):
         _create(lambda f: catalog.seat_categories.create(actor, f), SeatCategoryIn,
@@ -105,7 +105,7 @@ def _seat_categories(actor, venue) -> None:
 
 def _sales_channels(actor) -> None:
     from chalicelib.schemas.catalog import SalesChannelIn
-    from chalicelib.services import catalog
+    from chalicelib.services.catalog import catalog
 
     for name, kind in (("Guichet du théâtre", "box_office"), ("Billetterie en ligne", "web"),
                        ("Office de tourisme de Lyon", "partner")):
@@ -114,7 +114,7 @@ def _sales_channels(actor) -> None:
 
 def _season(actor, today: date):
     from chalicelib.schemas.catalog import SeasonIn
-    from chalicelib.services import catalog
+    from chalicelib.services.catalog import catalog
 
     # A theatre season runs from September to June; the demo one contains today.
     first_year = today.year if today.month >= 8 else today.year - 1
@@ -127,7 +127,7 @@ def _season(actor, today: date):
 
 def _families(actor) -> dict:
     from chalicelib.schemas.catalog import ProductFamilyIn
-    from chalicelib.services import catalog
+    from chalicelib.services.catalog import catalog
 
     return {name: _create(lambda f: catalog.product_families.create(actor, f), ProductFamilyIn, {"name": name}).id
             for name in ("Théâtre", "Musique", "Danse")}
@@ -139,7 +139,7 @@ def _evening(day: date) -> datetime:
 
 def _show(actor, show: tuple, season_id: str, families: dict, halls: dict, first_day: date) -> None:
     from chalicelib.schemas.catalog import PerformanceIn, ProductIn, QuotaIn, TariffIn
-    from chalicelib.services import catalog
+    from chalicelib.services.catalog import catalog
 
     name, family, hall, performances, full_price = show
     product = _create(lambda f: catalog.products.create(actor, f), ProductIn,
@@ -161,7 +161,7 @@ def _show(actor, show: tuple, season_id: str, families: dict, halls: dict, first
 
 def _subscription(actor, season_id: str, family_id: str) -> None:
     from chalicelib.schemas.catalog import ProductIn, TariffIn
-    from chalicelib.services import catalog
+    from chalicelib.services.catalog import catalog
 
     product = _create(lambda f: catalog.products.create(actor, f), ProductIn,
                       {"kind": "subscription", "name": "Abonnement 4 spectacles", "family_id": family_id,
@@ -197,7 +197,7 @@ def demo_contact(rng: random.Random, index: int) -> dict:
 
 def _contacts(actor, rng: random.Random) -> None:
     from chalicelib.schemas.contacts import ContactIn
-    from chalicelib.services import contacts
+    from chalicelib.services.contacts import contacts
 
     people = [demo_contact(rng, index) for index in range(1, CONTACT_COUNT + 1)]
     # Each contact is its own audited transaction; a few in parallel keep `make dev` start-up short.

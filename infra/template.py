@@ -58,7 +58,7 @@ JOBS_LAMBDA_TIMEOUT_SECONDS = 300
 
 def messaging_resources() -> dict:
     from chalicelib.config import settings
-    from chalicelib.services.jobs import MAX_DELIVERIES
+    from chalicelib.services.jobs.framework import MAX_DELIVERIES
 
     dead_letters = f"{settings.jobs_queue}-dead-letters"
     return {

@@ -141,7 +141,7 @@ def client(app):
 
 @pytest.fixture
 def actor(tenant):
-    from chalicelib.services.actors import Actor
+    from chalicelib.services.shared.actors import Actor
 
     return Actor(tenant_id=tenant, subject="staff-1", roles=frozenset({"staff"}))
 

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from chalicelib.adapters import payments
-from chalicelib.services import checkout, orders
+from chalicelib.services.orders import checkout, orders
 from tests.orders_world import draft, line
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 
-from chalicelib.services import catalog
+from chalicelib.services.catalog import catalog
 
 
 @dataclass

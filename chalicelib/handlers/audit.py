@@ -5,7 +5,7 @@ from chalice import Blueprint
 
 from chalicelib.errors import NotFound
 from chalicelib.handlers.http import staff_route
-from chalicelib.services import audit
+from chalicelib.services.shared import audit
 
 bp = Blueprint(__name__)
 

@@ -17,8 +17,8 @@ def _campaign_fields(campaign) -> dict:
 def _rows(actor, page):
     """Customer rows with their campaign's columns and their last notice's delivery facts."""
     from chalicelib.models.campaigns import STATE_LABELS_FR
-    from chalicelib.services import affected_customers, campaigns
-    from chalicelib.services.paging import Page
+    from chalicelib.services.campaigns import affected_customers, campaigns
+    from chalicelib.services.shared.paging import Page
 
     found = {}
     notices = affected_customers.delivery_of(page.items)
@@ -41,7 +41,7 @@ def _rows(actor, page):
              status=201, summary="Postpone (new date) or cancel a performance: the campaign, and a job gathering "
                                  "every order holding tickets for it", tag=TAG)
 def create_campaign(actor, body):
-    from chalicelib.services import campaigns
+    from chalicelib.services.campaigns import campaigns
 
     return _campaign_fields(campaigns.create_campaign(actor, body.model_dump()))
 
@@ -49,8 +49,8 @@ def create_campaign(actor, body):
 @staff_route(bp, "/campaigns", query="common:PageQuery", response="campaigns:CampaignOut", many=True,
              summary="Campaigns, newest first", tag=TAG)
 def list_campaigns(actor, query):
-    from chalicelib.services import campaigns
-    from chalicelib.services.paging import Page
+    from chalicelib.services.campaigns import campaigns
+    from chalicelib.services.shared.paging import Page
 
     page = campaigns.list_campaigns(actor, limit=query.limit, cursor=query.cursor)
     return Page(items=[_campaign_fields(c) for c in page.items], next_cursor=page.next_cursor)
@@ -58,7 +58,7 @@ def list_campaigns(actor, query):
 
 @staff_route(bp, "/campaigns/{campaign_id}", response="campaigns:CampaignOut", summary="One campaign", tag=TAG)
 def get_campaign(actor, campaign_id):
-    from chalicelib.services import campaigns
+    from chalicelib.services.campaigns import campaigns
 
     return _campaign_fields(campaigns.get_campaign(actor, campaign_id))
 
@@ -67,7 +67,7 @@ def get_campaign(actor, campaign_id):
              response="campaigns:CustomerOut", many=True,
              summary="A campaign's affected customers: filter by state, search by name or order number", tag=TAG)
 def campaign_customers(actor, campaign_id, query):
-    from chalicelib.services import affected_customers
+    from chalicelib.services.campaigns import affected_customers
 
     return _rows(actor, affected_customers.list_customers(actor, campaign_id, state=query.state, search=query.q,
                                                           limit=query.limit, cursor=query.cursor))
@@ -77,7 +77,7 @@ def campaign_customers(actor, campaign_id, query):
              many=True, summary="Affected customers across campaigns: filter by state, show, performance, "
                                 "postponement or cancellation", tag=TAG)
 def tenant_customers(actor, query):
-    from chalicelib.services import affected_customers
+    from chalicelib.services.campaigns import affected_customers
 
     return _rows(actor, affected_customers.tenant_customers(
         actor, performance_id=query.performance_id, product_id=query.product_id, kind=query.kind, state=query.state,
@@ -87,7 +87,7 @@ def tenant_customers(actor, query):
 @staff_route(bp, "/campaigns/{campaign_id}/counts", response="campaigns:CountsOut",
              summary="How many customers are in each state", tag=TAG)
 def campaign_counts(actor, campaign_id):
-    from chalicelib.services import affected_customers, campaigns
+    from chalicelib.services.campaigns import affected_customers, campaigns
 
     campaigns.get_campaign(actor, campaign_id)
     return affected_customers.counts(actor, campaign_id)
@@ -97,7 +97,7 @@ def campaign_counts(actor, campaign_id):
              response="jobs:JobOut", status=202,
              summary="Notify every not-notified customer (or the selected ones): a rate-limited job", tag=TAG)
 def notify(actor, campaign_id, body):
-    from chalicelib.services import affected_customers
+    from chalicelib.services.campaigns import affected_customers
 
     return affected_customers.start_notify(actor, campaign_id, body.order_ids)
 
@@ -105,7 +105,7 @@ def notify(actor, campaign_id, body):
 @staff_route(bp, "/campaigns/{campaign_id}/reset", method="POST", response="jobs:JobOut", status=202,
              summary="Every customer still in 'mail sent' back to 'not notified', to be notified again", tag=TAG)
 def reset(actor, campaign_id):
-    from chalicelib.services import affected_customers
+    from chalicelib.services.campaigns import affected_customers
 
     return affected_customers.start_reset(actor, campaign_id)
 
@@ -114,8 +114,8 @@ def reset(actor, campaign_id):
              response="campaigns:CustomerOut",
              summary="The notice again to one customer, optionally to a corrected address (audited)", tag=TAG)
 def resend(actor, campaign_id, order_id, body):
-    from chalicelib.services import affected_customers
-    from chalicelib.services.paging import Page
+    from chalicelib.services.campaigns import affected_customers
+    from chalicelib.services.shared.paging import Page
 
     customer = affected_customers.resend(actor, campaign_id, order_id, address=body.address)
     return _rows(actor, Page(items=[customer], next_cursor=None)).items[0]
@@ -124,7 +124,7 @@ def resend(actor, campaign_id, order_id, body):
 @staff_route(bp, "/campaigns/{campaign_id}/customers/{order_id}/link", response="campaigns:LinkOut",
              summary="The customer's refund page link, to send by hand", tag=TAG)
 def customer_link(actor, campaign_id, order_id):
-    from chalicelib.services import affected_customers, campaigns
+    from chalicelib.services.campaigns import affected_customers, campaigns
 
     campaign = campaigns.get_campaign(actor, campaign_id)
     return {"url": affected_customers.refund_link(campaign, affected_customers.get_customer(actor, campaign_id,
@@ -137,8 +137,8 @@ def customer_link(actor, campaign_id, order_id):
                      "staff; audited)", tag=TAG)
 def act_for(actor, campaign_id, order_id):
     from chalicelib.adapters import clock
-    from chalicelib.services import affected_customers, campaigns, refund_links
-    from chalicelib.services.audit import record_action
+    from chalicelib.services.campaigns import affected_customers, campaigns, refund_links
+    from chalicelib.services.shared.audit import record_action
 
     campaign = campaigns.get_campaign(actor, campaign_id)
     customer = affected_customers.get_customer(actor, campaign_id, order_id)
@@ -154,6 +154,6 @@ def act_for(actor, campaign_id, order_id):
              summary="Delivery diagnosis: reaction per recipient domain with an exact test against the rest, the "
                      "verdict (too early, isolated cases, general problem, a domain suspected) and what to do", tag=TAG)
 def diagnosis(actor, campaign_id, query):
-    from chalicelib.services import delivery_diagnosis
+    from chalicelib.services.campaigns import delivery_diagnosis
 
     return delivery_diagnosis.diagnose(actor, campaign_id, override=query.override)

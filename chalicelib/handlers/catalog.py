@@ -12,8 +12,8 @@ from __future__ import annotations
 from chalice import Blueprint
 
 from chalicelib.handlers.http import RecordRoutes, staff_route
-from chalicelib.services import catalog
-from chalicelib.services.paging import Page
+from chalicelib.services.catalog import catalog
+from chalicelib.services.shared.paging import Page
 
 bp = Blueprint(__name__)
 TAG = "catalog"

@@ -4,7 +4,7 @@ from __future__ import annotations
 from chalice import Blueprint
 
 from chalicelib.handlers.http import staff_route
-from chalicelib.services import contacts
+from chalicelib.services.contacts import contacts
 
 bp = Blueprint(__name__)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from chalice import Blueprint, Response
 
 from chalicelib.handlers.http import staff_route
-from chalicelib.services import documents
+from chalicelib.services.documents import documents
 
 bp = Blueprint(__name__)
 TAG = "documents"

@@ -31,10 +31,18 @@ from chalice import Blueprint, Response
 
 from chalicelib.adapters import tokens
 from chalicelib.config import settings
-from chalicelib.errors import (DomainError, FieldError, Forbidden, InvalidInput, MalformedRequest,
-                               PayloadTooLarge, Unauthenticated, Unexpected)
+from chalicelib.errors import (
+    DomainError,
+    FieldError,
+    Forbidden,
+    InvalidInput,
+    MalformedRequest,
+    PayloadTooLarge,
+    Unauthenticated,
+    Unexpected,
+)
 from chalicelib.observability import logger
-from chalicelib.services.actors import Actor
+from chalicelib.services.shared.actors import Actor
 
 PROBLEM_BASE = "/problems/"
 ROLES = ("staff", "admin")

@@ -1,5 +1,5 @@
 """Background jobs: the staff routes to follow and cancel them, and the SQS handler that runs
-their chunks (see :mod:`chalicelib.services.jobs` for how chunks count exactly once).
+their chunks (see :mod:`chalicelib.services.jobs.framework` for how chunks count exactly once).
 
 Jobs are started by the features that need them (each through its own route), never by a
 generic "start any kind" route: a kind's params are that feature's validated input.
@@ -11,7 +11,7 @@ from chalice import Blueprint
 from chalicelib.config import settings
 from chalicelib.handlers.http import staff_route
 from chalicelib.observability import logger
-from chalicelib.services import jobs
+from chalicelib.services.jobs import framework as jobs
 
 bp = Blueprint(__name__)
 

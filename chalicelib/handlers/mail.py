@@ -7,8 +7,10 @@ from chalice import Blueprint
 from chalicelib.config import settings
 from chalicelib.errors import NotFound
 from chalicelib.handlers.http import staff_route
-from chalicelib.services import mail, mail_events, notifications
-from chalicelib.services.records import get_record
+from chalicelib.services.mail import events as mail_events
+from chalicelib.services.mail import notifications
+from chalicelib.services.mail import sending as mail
+from chalicelib.services.shared.records import get_record
 
 bp = Blueprint(__name__)
 
@@ -30,7 +32,7 @@ def list_notifications(actor, query):
              response="mail:NotificationOut", many=True, summary="Mails sent to a contact, newest first",
              tag="mail")
 def contact_notifications(actor, contact_id, query):
-    from chalicelib.services.contacts import get_contact
+    from chalicelib.services.contacts.contacts import get_contact
 
     get_contact(actor, contact_id)
     return notifications.of_contact(actor, contact_id, limit=query.limit, cursor=query.cursor)
@@ -53,7 +55,7 @@ def resend_notification(actor, notification_id, body):
 
 @staff_route(bp, "/mail/templates", response="mail:TemplateListOut", summary="The mail templates", tag="mail")
 def list_templates(actor):
-    from chalicelib.services.mail_rendering import template_names
+    from chalicelib.services.mail.rendering import template_names
 
     return {"templates": sorted(template_names())}
 
@@ -61,7 +63,7 @@ def list_templates(actor):
 @staff_route(bp, "/mail/preview", method="POST", body="mail:PreviewIn", response="mail:PreviewOut",
              summary="Render a template for a sample or given context, without sending", tag="mail")
 def preview(actor, body):
-    from chalicelib.services.mail_rendering import template_names
+    from chalicelib.services.mail.rendering import template_names
 
     if body.template not in template_names():
         raise NotFound(f"No mail template {body.template!r}.")
@@ -75,7 +77,7 @@ def preview(actor, body):
              summary="Set the venue's wording of some blocks of a template (checked against the content rules)",
              tag="mail")
 def set_override(actor, template, language, body):
-    from chalicelib.services.mail_rendering import template_names
+    from chalicelib.services.mail.rendering import template_names
 
     if template not in template_names() or language not in ("fr", "en"):
         raise NotFound(f"No mail template {template!r} in {language!r}.")

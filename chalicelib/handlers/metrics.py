@@ -13,7 +13,7 @@ SCOPE_RECORDS = {"performance": "Performance", "show": "Product", "season": "Sea
 
 
 def _figures(actor, scope: str, scope_id: str, query) -> dict:
-    from chalicelib.services import metrics
+    from chalicelib.services.ledger import metrics
 
     return {"scope": scope, "scope_id": scope_id, "since": query.since, "until": query.until,
             **metrics.figures(actor, scope, scope_id, first=query.since, last=query.until)}
@@ -30,7 +30,7 @@ def tenant_figures(actor, query):
              summary="A performance's, show's or season's figures (scope: performance, show, season)", tag=TAG)
 def scope_figures(actor, scope, scope_id, query):
     from chalicelib.models import catalog
-    from chalicelib.services.records import get_record
+    from chalicelib.services.shared.records import get_record
 
     if scope not in SCOPE_RECORDS:
         raise NotFound("Figures are kept per performance, show and season.")
@@ -43,6 +43,6 @@ def scope_figures(actor, scope, scope_id, query):
              summary="Recompute a period's figures from the ledger, compare them with the stored ones and the card "
                      "money with Stripe; lists every difference", tag=TAG)
 def reconciliation(actor, body):
-    from chalicelib.services import metrics
+    from chalicelib.services.ledger import metrics
 
     return metrics.reconcile(actor, body.since, body.until)

@@ -6,8 +6,10 @@ from __future__ import annotations
 from chalice import Blueprint
 
 from chalicelib.handlers.http import staff_route
-from chalicelib.services import order_listing, orders, team
-from chalicelib.services.order_status import order_actions, status_label, ticket_actions
+from chalicelib.services.catalog import team
+from chalicelib.services.orders import listing as order_listing
+from chalicelib.services.orders import orders
+from chalicelib.services.orders.status import order_actions, status_label, ticket_actions
 
 bp = Blueprint(__name__)
 TAG = "orders"
@@ -45,7 +47,7 @@ def order_details(order, tickets=None) -> dict:
 def place_order(actor, body):
     draft = body.model_dump()
     if draft["payment_type"] == "card" and draft["kind"] == "sale":
-        from chalicelib.services import checkout
+        from chalicelib.services.orders import checkout
 
         order, tickets, intent = checkout.start_checkout(actor, draft)
         return {**order_details(order, tickets), "client_secret": intent.client_secret}
@@ -113,7 +115,7 @@ def update_team_rule(actor, rule_id, body):
              summary="Resend confirmations to selected orders or to all matching the filters (background job; "
                      "complete orders only)", tag=TAG)
 def resend_confirmations(actor, body):
-    from chalicelib.services import order_bulk
+    from chalicelib.services.orders import bulk as order_bulk
 
     filters = body.filters.model_dump() if body.filters is not None else None
     return order_bulk.start_resend_confirmations(actor, order_ids=body.order_ids, filters=filters)
@@ -123,7 +125,7 @@ def resend_confirmations(actor, body):
              summary="Export selected orders, or all matching the filters (no limit), as CSV for Excel in French "
                      "(background job; download with GET /jobs/{job_id}/download)", tag=TAG)
 def export_orders(actor, body):
-    from chalicelib.services import order_export
+    from chalicelib.services.orders import export as order_export
 
     filters = body.filters.model_dump() if body.filters is not None else None
     return order_export.start_export(actor, order_ids=body.order_ids, filters=filters)
@@ -133,7 +135,7 @@ def export_orders(actor, body):
              summary="The file of a finished export: a presigned URL valid 15 minutes (409 while the job runs, "
                      "410 once expired)", tag=TAG)
 def download_export(actor, job_id):
-    from chalicelib.services import order_export
+    from chalicelib.services.orders import export as order_export
 
     return order_export.download(actor, job_id)
 
@@ -143,7 +145,7 @@ def download_export(actor, job_id):
              summary="Cancel tickets of an order: final; places and seats go back on sale, check-in stops, "
                      "the buyer is told (409 if a ticket is no longer valid or the status forbids it)", tag=TAG)
 def cancel_tickets(actor, order_id, body):
-    from chalicelib.services import cancellations
+    from chalicelib.services.orders import cancellations
 
     order, tickets = cancellations.cancel_tickets(actor, order_id, body.positions)
     return order_details(order, tickets)

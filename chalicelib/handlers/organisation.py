@@ -4,7 +4,7 @@ from __future__ import annotations
 from chalice import Blueprint
 
 from chalicelib.handlers.http import staff_route
-from chalicelib.services import organisation
+from chalicelib.services.catalog import organisation
 
 bp = Blueprint(__name__)
 TAG = "organisation"

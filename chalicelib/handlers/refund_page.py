@@ -2,7 +2,7 @@
 
 ``GET`` (and ``HEAD``) show the page, in the customer's language unless ``?lang=`` says
 otherwise; ``POST`` takes the choice from the form. Every answer is a page with the security
-headers of :mod:`chalicelib.services.page_rendering`, never JSON: a damaged link gets 403,
+headers of :mod:`chalicelib.services.shared.pages`, never JSON: a damaged link gets 403,
 an expired one 410, a forged or stale form 403, a wrong IBAN the form again with the message
 beside the field (422), a choice after the deadline the page saying so (409).
 """
@@ -21,13 +21,13 @@ MAX_FORM_BYTES = 4096
 
 
 def _page(status: int, html: str) -> Response:
-    from chalicelib.services.page_rendering import security_headers
+    from chalicelib.services.shared.pages import security_headers
 
     return Response(body=html, status_code=status, headers=security_headers())
 
 
 def _notice(status: int, title_fr: str, text_fr: str, title_en: str, text_en: str) -> Response:
-    from chalicelib.services.page_rendering import render
+    from chalicelib.services.shared.pages import render
 
     return _page(status, render("notice.html.j2", "fr", title_fr=title_fr, text_fr=text_fr, title_en=title_en,
                                 text_en=text_en))
@@ -36,7 +36,7 @@ def _notice(status: int, title_fr: str, text_fr: str, title_en: str, text_en: st
 def _open(token: str):
     """The page's address, or the page explaining why the link cannot be used."""
     from chalicelib.adapters import signing
-    from chalicelib.services import refund_links
+    from chalicelib.services.campaigns import refund_links
 
     try:
         return refund_links.open_customer_token(token), None
@@ -57,10 +57,12 @@ def _gone() -> Response:
 def _show(token: str, page, *, language: str | None, staff_grant: str | None, staff: str | None, status: int = 200,
           errors: dict | None = None, typed: dict | None = None) -> Response:
     from chalicelib.models.catalog import Performance, Product, Venue
-    from chalicelib.services import formatting, orders, refund_links
-    from chalicelib.services.actors import Actor
-    from chalicelib.services.page_rendering import render
-    from chalicelib.services.records import get_record
+    from chalicelib.services.campaigns import refund_links
+    from chalicelib.services.orders import orders
+    from chalicelib.services.shared.actors import Actor
+    from chalicelib.services.shared.pages import render
+    from chalicelib.services.shared.records import get_record
+    from chalicelib.values import formatting
 
     actor = Actor.system(page.order.tenant_id, "refund-page")
     language = language or page.customer.language or "fr"
@@ -91,7 +93,7 @@ def _language(values: dict) -> str | None:
 
 
 def _view(token: str, request) -> Response:
-    from chalicelib.services import refund_links, refund_page
+    from chalicelib.services.campaigns import refund_links, refund_page
 
     address, refusal = _open(token)
     if refusal:
@@ -125,7 +127,7 @@ def refund_page_head(token, request):
 @public_route(bp, "/p/refund/{token}", method="POST", raw_body=True,
               content_types=("application/x-www-form-urlencoded",), summary="The spectator's choice from the refund page's form (HTML answer)", tag=TAG)
 def refund_page_choice(token, request):
-    from chalicelib.services import refund_links, refund_page
+    from chalicelib.services.campaigns import refund_links, refund_page
 
     address, refusal = _open(token)
     if refusal:
@@ -160,7 +162,7 @@ def refund_page_choice(token, request):
 
 def _form_errors(error: InvalidInput, typed: dict, language: str) -> dict[str, str]:
     """What to say beside each field, in the page's language."""
-    from chalicelib.services import bank_accounts
+    from chalicelib.values import bank_accounts
 
     english = language == "en"
     errors = {}

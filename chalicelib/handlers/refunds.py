@@ -12,7 +12,7 @@ TAG = "refunds"
 
 
 def _bank(body):
-    from chalicelib.services.refunds import BankAccount
+    from chalicelib.services.money.refunds import BankAccount
 
     return BankAccount(body.bank_account.iban, body.bank_account.holder) if body.bank_account else None
 
@@ -22,7 +22,7 @@ def _bank(body):
              summary="The summary before refunding tickets: per ticket what was paid, kept (fee policy) and "
                      "given back; total; means. Nothing is written", tag=TAG)
 def refund_quote(actor, order_id, body):
-    from chalicelib.services import refunds
+    from chalicelib.services.money import refunds
 
     return refunds.summary(actor, order_id, body.positions, amounts=body.amounts_by_position())
 
@@ -32,7 +32,7 @@ def refund_quote(actor, order_id, body):
              summary="Refund tickets, exactly once: by card through Stripe, or offline (the venue pays, to the IBAN "
                      "given). The tickets are cancelled too; 409 if already refunded or above what was paid", tag=TAG)
 def request_refund(actor, order_id, body):
-    from chalicelib.services import refunds
+    from chalicelib.services.money import refunds
 
     return refunds.request_refund(actor, order_id, body.positions, amounts=body.amounts_by_position(),
                                   bank=_bank(body))
@@ -41,8 +41,8 @@ def request_refund(actor, order_id, body):
 @staff_route(bp, "/orders/{order_id}/refunds", response="money:RefundOut", many=True,
              summary="An order's refunds, with their states and history", tag=TAG)
 def order_refunds(actor, order_id):
-    from chalicelib.services import refunds
-    from chalicelib.services.paging import Page
+    from chalicelib.services.money import refunds
+    from chalicelib.services.shared.paging import Page
 
     return Page(items=refunds.refunds_of_order(actor, order_id), next_cursor=None)
 
@@ -50,7 +50,7 @@ def order_refunds(actor, order_id):
 @staff_route(bp, "/orders/{order_id}/refunds/{refund_id}", response="money:RefundDetailOut",
              summary="One refund, with the full IBAN of an offline refund", tag=TAG)
 def get_refund(actor, order_id, refund_id):
-    from chalicelib.services import refunds
+    from chalicelib.services.money import refunds
 
     return refunds.get_refund(actor, order_id, refund_id)
 
@@ -58,7 +58,7 @@ def get_refund(actor, order_id, refund_id):
 @staff_route(bp, "/orders/{order_id}/refunds/{refund_id}/retry", method="POST", response="money:RefundOut",
              summary="Try a failed card refund again (or finish one left requested); never refunds twice", tag=TAG)
 def retry_refund(actor, order_id, refund_id):
-    from chalicelib.services import refunds
+    from chalicelib.services.money import refunds
 
     return refunds.retry(actor, order_id, refund_id)
 
@@ -66,7 +66,7 @@ def retry_refund(actor, order_id, refund_id):
 @staff_route(bp, "/orders/{order_id}/refunds/{refund_id}/paid", method="POST", body="money:RefundPaidIn",
              response="money:RefundOut", summary="The venue paid this offline refund", tag=TAG)
 def refund_paid(actor, order_id, refund_id, body):
-    from chalicelib.services import refunds
+    from chalicelib.services.money import refunds
 
     return refunds.mark_paid(actor, order_id, refund_id, reference=body.reference)
 
@@ -76,7 +76,7 @@ def refund_paid(actor, order_id, refund_id, body):
              summary="This offline refund will not be paid: undone, the tickets stay cancelled and refundable",
              tag=TAG)
 def refund_cancel(actor, order_id, refund_id, body):
-    from chalicelib.services import refunds
+    from chalicelib.services.money import refunds
 
     return refunds.cancel_offline(actor, order_id, refund_id, reason=body.reason)
 
@@ -84,7 +84,7 @@ def refund_cancel(actor, order_id, refund_id, body):
 @staff_route(bp, "/refunds", query="money:RefundStateQuery", response="money:RefundOut", many=True,
              summary="Refunds in one state across orders: failed ones to look at, offline ones to pay", tag=TAG)
 def refunds_in_state(actor, query):
-    from chalicelib.services import refunds
+    from chalicelib.services.money import refunds
 
     return refunds.refunds_in_state(actor, query.state, limit=query.limit, cursor=query.cursor)
 
@@ -93,7 +93,7 @@ def refunds_in_state(actor, query):
              response="money:CreditEntryOut", status=201,
              summary="Turn tickets into credit (avoir) on the buyer's customer account instead of a refund", tag=TAG)
 def credit_tickets(actor, order_id, body):
-    from chalicelib.services import customer_money
+    from chalicelib.services.money import customer_money
 
     return customer_money.credit_tickets(actor, order_id, body.positions, origin_type="staff")
 
@@ -102,7 +102,7 @@ def credit_tickets(actor, order_id, body):
              response="money:DonationOut", status=201,
              summary="Record tickets' money as given up to the organiser instead of a refund", tag=TAG)
 def donate_tickets(actor, order_id, body):
-    from chalicelib.services import customer_money
+    from chalicelib.services.money import customer_money
 
     return customer_money.donate_tickets(actor, order_id, body.positions, origin_type="staff")
 
@@ -110,7 +110,8 @@ def donate_tickets(actor, order_id, body):
 @staff_route(bp, "/contacts/{contact_id}/credit", response="money:CreditAccountOut",
              summary="A customer's credit: balance, issued and used", tag=TAG)
 def credit_account(actor, contact_id):
-    from chalicelib.services import contacts, customer_money
+    from chalicelib.services.contacts import contacts
+    from chalicelib.services.money import customer_money
 
     contacts.get_contact(actor, contact_id)
     return customer_money.credit_account(actor, contact_id)
@@ -119,7 +120,8 @@ def credit_account(actor, contact_id):
 @staff_route(bp, "/contacts/{contact_id}/credit/entries", query="common:PageQuery", response="money:CreditEntryOut",
              many=True, summary="A customer's credit history, newest first (each entry with its origin)", tag=TAG)
 def credit_entries(actor, contact_id, query):
-    from chalicelib.services import contacts, customer_money
+    from chalicelib.services.contacts import contacts
+    from chalicelib.services.money import customer_money
 
     contacts.get_contact(actor, contact_id)
     return customer_money.credit_history(actor, contact_id, limit=query.limit, cursor=query.cursor)
@@ -129,7 +131,8 @@ def credit_entries(actor, contact_id, query):
              response="money:CreditEntryOut", status=201,
              summary="Use some of a customer's credit (once per origin; never below zero)", tag=TAG)
 def use_credit(actor, contact_id, body):
-    from chalicelib.services import contacts, customer_money
+    from chalicelib.services.contacts import contacts
+    from chalicelib.services.money import customer_money
 
     contacts.get_contact(actor, contact_id)
     return customer_money.use_credit(actor, contact_id, body.amount_cents, origin_type=body.origin_type,
@@ -139,7 +142,8 @@ def use_credit(actor, contact_id, body):
 @staff_route(bp, "/contacts/{contact_id}/donations", query="common:PageQuery", response="money:DonationOut",
              many=True, summary="A customer's donations, newest first", tag=TAG)
 def donations(actor, contact_id, query):
-    from chalicelib.services import contacts, customer_money
+    from chalicelib.services.contacts import contacts
+    from chalicelib.services.money import customer_money
 
     contacts.get_contact(actor, contact_id)
     return customer_money.donation_history(actor, contact_id, limit=query.limit, cursor=query.cursor)

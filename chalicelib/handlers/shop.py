@@ -20,11 +20,11 @@ bp = Blueprint(__name__)
               response="orders:CheckoutOut", status=201,
               summary="Check out a cart: places held, a card PaymentIntent to confirm with Stripe.js", tag="shop")
 def checkout(tenant_id, body):
-    from chalicelib.services import checkout as checkouts
+    from chalicelib.services.orders import checkout as checkouts
 
     if not TENANT_ID_PATTERN.match(tenant_id):
         raise NotFound("No such shop.")
-    from chalicelib.services.actors import Actor
+    from chalicelib.services.shared.actors import Actor
 
     order, _, intent = checkouts.start_checkout(Actor.system(tenant_id, "shop"), body.model_dump())
     return {"order_id": order.id, "number": order.number, "total_cents": order.total_cents,
@@ -37,7 +37,7 @@ def checkout(tenant_id, body):
                       "refund.created/updated/failed, charge.refunded", tag="shop")
 def stripe_webhook(request):
     from chalicelib.adapters import payments
-    from chalicelib.services import checkout as checkouts
+    from chalicelib.services.orders import checkout as checkouts
 
     try:
         event = payments.verified_event(request.raw_body or b"", request.headers.get("stripe-signature"))
@@ -48,11 +48,11 @@ def stripe_webhook(request):
     if kind == "payment_intent.succeeded":
         outcome = checkouts.payment_succeeded(subject)
     elif kind in ("refund.updated", "refund.failed", "refund.created"):
-        from chalicelib.services import refunds
+        from chalicelib.services.money import refunds
 
         outcome = refunds.apply_stripe_refund(subject)
     elif kind == "charge.refunded":
-        from chalicelib.services import refunds
+        from chalicelib.services.money import refunds
 
         outcome = refunds.apply_charge_refunded(subject)
     logger.info("stripe event", extra={"event_id": event.get("id"), "type": event.get("type"), "outcome": outcome})

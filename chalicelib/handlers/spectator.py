@@ -32,8 +32,9 @@ def refused(status: int, fr: str, en: str) -> Response:
               summary="The spectator's tickets, from the signed link in their confirmation mail", tag="spectator")
 def tickets_page(token, query):
     from chalicelib.adapters import signing
-    from chalicelib.services import documents, orders, ticket_links
-    from chalicelib.services.actors import Actor
+    from chalicelib.services.documents import documents
+    from chalicelib.services.orders import orders, ticket_links
+    from chalicelib.services.shared.actors import Actor
 
     try:
         tenant_id, order_id = ticket_links.open_link(token)

@@ -19,8 +19,8 @@ from datetime import date
 from functools import lru_cache
 
 from pynamodb.attributes import Attribute, UnicodeAttribute, UTCDateTimeAttribute, VersionAttribute
-from pynamodb.constants import STRING
 from pynamodb.connection import Connection
+from pynamodb.constants import STRING
 from pynamodb.models import Model
 
 from chalicelib.adapters import clock

@@ -12,8 +12,13 @@
 """
 from __future__ import annotations
 
-from pynamodb.attributes import (ListAttribute, NumberAttribute, UnicodeAttribute, UnicodeSetAttribute,
-                                 UTCDateTimeAttribute)
+from pynamodb.attributes import (
+    ListAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UnicodeSetAttribute,
+    UTCDateTimeAttribute,
+)
 from pynamodb.indexes import GlobalSecondaryIndex
 from pynamodb.models import Model
 

@@ -10,14 +10,13 @@ bound to them.
 A quota's ``remaining`` is a counter: sales take places with an atomic conditional update
 (``remaining >= n``) that also increments ``version``, so a staff edit of the quota read
 before the sale fails its version check instead of writing back a stale ``remaining``.
-Everything that changes ``remaining`` goes through :mod:`chalicelib.services.catalog`.
+Everything that changes ``remaining`` goes through :mod:`chalicelib.services.catalog.catalog`.
 """
 from __future__ import annotations
 
 import re
 
-from pynamodb.attributes import (BooleanAttribute, MapAttribute, NumberAttribute, UnicodeAttribute,
-                                 UTCDateTimeAttribute)
+from pynamodb.attributes import BooleanAttribute, MapAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.indexes import GlobalSecondaryIndex
 
 from chalicelib.models.base import DateAttribute, TenantEntity, index_meta, table_meta, tenant_key

@@ -4,7 +4,7 @@ customers of a cancelled performance, run a release...).
 The item is the job's whole state, read by staff polling the progress and by each chunk:
 what to do (``kind``, ``params``), where it stands (``status``, the counters, the kind's
 opaque ``cursor``), and the bookkeeping that makes chunks count exactly once
-(``chunk_seq``, ``chunk_message_id``, ``attempts``; see :mod:`chalicelib.services.jobs`).
+(``chunk_seq``, ``chunk_message_id``, ``attempts``; see :mod:`chalicelib.services.jobs.framework`).
 Each chunk changes it with one conditional UpdateItem; there is no index, so that write
 touches the table only.
 
@@ -12,8 +12,15 @@ Keys: hash = tenant id, range = ULID, so a tenant's jobs come newest first from 
 """
 from __future__ import annotations
 
-from pynamodb.attributes import (JSONAttribute, ListAttribute, MapAttribute, NumberAttribute, UnicodeAttribute,
-                                 UnicodeSetAttribute, UTCDateTimeAttribute)
+from pynamodb.attributes import (
+    JSONAttribute,
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UnicodeSetAttribute,
+    UTCDateTimeAttribute,
+)
 
 from chalicelib.models.base import TenantEntity, table_meta
 

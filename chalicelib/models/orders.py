@@ -3,7 +3,7 @@
 - :class:`Order` (table ``orders``; hash tenant, range ULID, so creation order): the buyer,
   how it was made (sale, option, reservation) and paid, its money in integer cents, its
   human number, and its status, derived from its tickets and payment
-  (:mod:`chalicelib.services.order_status`) and stored so listings can filter on it.
+  (:mod:`chalicelib.services.orders.status`) and stored so listings can filter on it.
 - :class:`Ticket` (table ``tickets``; hash ``tenant#order``, range the ticket's position):
   one per attendee, with its performance, tariff, quota or seat, price, state and check-in
   code. An order and its tickets are written in one transaction.
@@ -21,8 +21,14 @@
 """
 from __future__ import annotations
 
-from pynamodb.attributes import (BooleanAttribute, MapAttribute, NumberAttribute, UnicodeAttribute,
-                                 UnicodeSetAttribute, UTCDateTimeAttribute)
+from pynamodb.attributes import (
+    BooleanAttribute,
+    MapAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UnicodeSetAttribute,
+    UTCDateTimeAttribute,
+)
 from pynamodb.models import Model
 
 from chalicelib.models.base import TenantEntity, table_meta

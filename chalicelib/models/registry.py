@@ -9,12 +9,22 @@ from pynamodb.models import Model
 
 from chalicelib.models.audit import AuditEvent
 from chalicelib.models.campaigns import AffectedCustomer, Campaign
+from chalicelib.models.catalog import (
+    Performance,
+    Product,
+    ProductFamily,
+    Quota,
+    SalesChannel,
+    Season,
+    Seat,
+    SeatCategory,
+    Tariff,
+    Venue,
+)
 from chalicelib.models.contacts import Contact
-from chalicelib.models.jobs import Job
-from chalicelib.models.catalog import (Performance, Product, ProductFamily, Quota, SalesChannel, Seat,
-                                       SeatCategory, Season, Tariff, Venue)
-from chalicelib.models.mail import MailOverride, MailRecipient, Notification, SendWindow
 from chalicelib.models.invoices import Invoice
+from chalicelib.models.jobs import Job
+from chalicelib.models.mail import MailOverride, MailRecipient, Notification, SendWindow
 from chalicelib.models.money import CreditAccount, CreditEntry, Donation, LedgerEntry, MetricRow, Refund
 from chalicelib.models.orders import Counter, Order, OrderListing, Payment, Ticket
 from chalicelib.models.organisation import Organisation

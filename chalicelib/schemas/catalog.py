@@ -14,8 +14,19 @@ from zoneinfo import available_timezones
 
 from pydantic import AfterValidator, Field, ValidationInfo, field_validator
 
-from chalicelib.schemas.common import (AwareDatetime, Cents, Currency, Id, InputModel, LongText, Name, OutputModel,
-                                       PageQuery, ShortText, StringConstraints)
+from chalicelib.schemas.common import (
+    AwareDatetime,
+    Cents,
+    Currency,
+    Id,
+    InputModel,
+    LongText,
+    Name,
+    OutputModel,
+    PageQuery,
+    ShortText,
+    StringConstraints,
+)
 
 
 def _known_zone(value: str) -> str:

@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 from pydantic import ConfigDict, Field, StringConstraints, computed_field
 
 from chalicelib.schemas.common import Cents, InputModel, OutputModel, PageQuery, ShortText
-from chalicelib.services import bank_accounts
+from chalicelib.values import bank_accounts
 
 Position = Annotated[int, Field(ge=1, le=40)]
 Positions = Annotated[list[Position], Field(min_length=1, max_length=40,

@@ -7,8 +7,18 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints, model_validator
 
 from chalicelib.schemas.catalog import UTCDatetime
-from chalicelib.schemas.common import (Cents, Code, EmailAddress, Id, InputModel, Language, Name, OutputModel,
-                                       PageQuery, ShortText)
+from chalicelib.schemas.common import (
+    Cents,
+    Code,
+    EmailAddress,
+    Id,
+    InputModel,
+    Language,
+    Name,
+    OutputModel,
+    PageQuery,
+    ShortText,
+)
 
 OrderKind = Literal["sale", "option", "reservation"]
 BoxOfficePayment = Literal["cash", "card", "cheque", "invoice"]

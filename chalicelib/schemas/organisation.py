@@ -14,7 +14,7 @@ from pydantic import AfterValidator, Field
 
 from chalicelib.schemas.catalog import TimeZone
 from chalicelib.schemas.common import EmailAddress, InputModel, Name, OutputModel, ShortText, StringConstraints
-from chalicelib.services import french_ids
+from chalicelib.values import french_ids
 
 Siret = Annotated[str, StringConstraints(max_length=40), AfterValidator(french_ids.check_siret),
                   Field(description="14 digits (SIREN + NIC); spaces allowed, stored without")]

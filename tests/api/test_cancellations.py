@@ -5,7 +5,10 @@ from __future__ import annotations
 import pytest
 
 from chalicelib.models.catalog import Quota
-from chalicelib.services import catalog, checkin, notifications, orders
+from chalicelib.services.catalog import catalog
+from chalicelib.services.documents import checkin
+from chalicelib.services.mail import notifications
+from chalicelib.services.orders import orders
 from tests.api.helpers import assert_problem, call
 from tests.orders_world import build_world, draft, line
 

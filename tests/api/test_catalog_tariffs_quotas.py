@@ -57,7 +57,7 @@ def test_tariff_prices_are_non_negative_integer_cents_of_a_known_product(client,
 
 
 def test_a_quota_starts_full_and_capacity_changes_move_what_remains(client, staff_headers, actor, performance):
-    from chalicelib.services import catalog
+    from chalicelib.services.catalog import catalog
 
     w = performance
     quota = create(client, staff_headers, "/quotas", {"performance_id": w["performance"]["id"], "name": "Orchestre",
@@ -81,7 +81,7 @@ def test_a_quota_starts_full_and_capacity_changes_move_what_remains(client, staf
 
 def test_places_are_taken_and_given_back_atomically_within_bounds(actor, client, staff_headers, performance):
     from chalicelib.errors import Conflict
-    from chalicelib.services import catalog
+    from chalicelib.services.catalog import catalog
 
     quota = create(client, staff_headers, "/quotas", {"performance_id": performance["performance"]["id"],
                                                       "name": "Balcon", "capacity": 10})

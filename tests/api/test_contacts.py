@@ -33,7 +33,7 @@ def test_find_by_name_prefix_ignores_accents_and_case(client, staff_headers):
 
 
 def test_edit_keeps_system_filled_facts_and_merges_criteria(client, staff_headers, actor):
-    from chalicelib.services import contacts
+    from chalicelib.services.contacts import contacts
 
     _, created, _ = call(client, "POST", "/contacts", staff_headers, ELODIE)
     # The mail pipeline (not staff) learns the address bounces and a subscriber number is issued.

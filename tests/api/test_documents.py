@@ -12,8 +12,8 @@ import pytest
 from chalicelib.models.base import tenant_key
 from chalicelib.models.invoices import Invoice
 from chalicelib.models.orders import Counter, Order, Ticket
-from chalicelib.services.checkin import read_checkin_value
-from chalicelib.services.formatting import money
+from chalicelib.services.documents.checkin import read_checkin_value
+from chalicelib.values.formatting import money
 from tests.api.helpers import assert_problem, call
 from tests.orders_world import build_world, draft, line
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.services import jobs
-from chalicelib.services.jobs import ChunkResult, job_kind
+from chalicelib.services.jobs import framework as jobs
+from chalicelib.services.jobs.framework import ChunkResult, job_kind
 from tests.api.helpers import assert_problem, call
 from tests.job_helpers import drive, ensure_jobs_queue, run_until
 

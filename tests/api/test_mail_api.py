@@ -2,8 +2,9 @@
 address (audited), template previews, and a venue's own wording."""
 from __future__ import annotations
 
-from chalicelib.services import contacts, mail
-from chalicelib.services.mail_rendering import sample_context
+from chalicelib.services.contacts import contacts
+from chalicelib.services.mail import sending as mail
+from chalicelib.services.mail.rendering import sample_context
 from tests.api.helpers import assert_problem, call
 from tests.integration.test_mail_sending import order_mail
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.services import catalog, notifications
+from chalicelib.services.catalog import catalog
+from chalicelib.services.mail import notifications
 from tests.api.helpers import assert_problem, call
 from tests.orders_world import build_world, draft, line
 

@@ -164,7 +164,7 @@ def test_sold_out_is_a_clear_409(client, staff_headers, actor):
 
 
 def test_a_rare_combination_reads_one_page_per_request_and_still_finds_everything(client, staff_headers, world, actor):
-    from chalicelib.services import orders as order_service
+    from chalicelib.services.orders import orders as order_service
 
     for n in range(12):
         order_service.place_order(actor, draft(world, buyer={"last_name": f"Client {n}"}))

@@ -13,7 +13,7 @@ import json
 import re
 import secrets
 
-from chalicelib.services.jobs import ChunkResult, job_kind
+from chalicelib.services.jobs.framework import ChunkResult, job_kind
 from tests.api.helpers import call
 from tests.job_helpers import ensure_jobs_queue
 
@@ -113,8 +113,8 @@ def _isolation_noop(actor, params, cursor, budget):
 
 def _job_started_by_a(tenant_id: str, contact_id: str) -> str:
     """A job of tenant A (left queued: no pump runs here), its params marked with the secret."""
-    from chalicelib.services import jobs
-    from chalicelib.services.actors import Actor
+    from chalicelib.services.jobs import framework as jobs
+    from chalicelib.services.shared.actors import Actor
 
     ensure_jobs_queue()
     started = jobs.start_job(Actor(tenant_id, "a-admin", frozenset({"admin"})), "test.isolation_noop",
@@ -123,9 +123,9 @@ def _job_started_by_a(tenant_id: str, contact_id: str) -> str:
 
 
 def _mail_sent_to_a(tenant_id: str, contact_id: str) -> str:
-    from chalicelib.services import mail
-    from chalicelib.services.actors import Actor
-    from chalicelib.services.mail_rendering import sample_context
+    from chalicelib.services.mail import sending as mail
+    from chalicelib.services.mail.rendering import sample_context
+    from chalicelib.services.shared.actors import Actor
 
     context = {**sample_context("order_confirmation"), "first_name": SECRET}
     sent = mail.send_mail(Actor(tenant_id, "a-admin"), mail.MailRequest(

@@ -6,7 +6,8 @@ from urllib.parse import urlparse
 
 import pytest
 
-from chalicelib.services import notifications, orders
+from chalicelib.services.mail import notifications
+from chalicelib.services.orders import orders
 from tests.orders_world import build_world, draft, line
 
 

@@ -54,8 +54,9 @@ def test_no_token_is_401_and_wrong_role_is_403(client, signer, tenant):
 
 
 def test_a_token_signed_by_another_key_is_refused(client, tmp_path, tenant):
-    from devtools.tokens import LocalSigner
     import os
+
+    from devtools.tokens import LocalSigner
 
     stranger = LocalSigner(tmp_path / "other-keys", issuer=os.environ["JWT_ISSUER"])
     forged = stranger.mint(tenant, ["admin"])

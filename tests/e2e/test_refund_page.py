@@ -10,12 +10,14 @@ import pytest
 
 from chalicelib.adapters import clock, signing
 from chalicelib.models.campaigns import AffectedCustomer
-from chalicelib.services import affected_customers, campaigns, customer_money, orders, refund_links
-from chalicelib.services.refunds import refunds_of_order
+from chalicelib.services.campaigns import affected_customers, campaigns, refund_links
+from chalicelib.services.money import customer_money
+from chalicelib.services.money.refunds import refunds_of_order
+from chalicelib.services.orders import orders
 from tests.e2e.browser import AppServer, Browser
 from tests.job_helpers import drive, ensure_jobs_queue
 from tests.money_helpers import paid_card_order, paid_cheque_order, refunds_at_stripe
-from tests.orders_world import build_world, line
+from tests.orders_world import build_world
 
 
 @pytest.fixture(scope="module")

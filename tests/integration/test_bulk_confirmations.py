@@ -3,12 +3,11 @@ of the selection (or of the filters) gets one mail, others are skipped, a re-run
 nobody twice, and there is no 100-order limit."""
 from __future__ import annotations
 
-
-from chalicelib.services import notifications, orders
+from chalicelib.services.mail import notifications
+from chalicelib.services.orders import orders
 from tests.api.helpers import assert_problem, call
 from tests.job_helpers import drive
 from tests.orders_world import build_world, draft, line
-
 
 
 def resent(actor, order_id) -> list:

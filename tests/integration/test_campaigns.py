@@ -11,7 +11,8 @@ from datetime import timedelta
 import pytest
 
 from chalicelib.adapters import clock
-from chalicelib.services import cancellations, mail_events, orders
+from chalicelib.services.mail import events as mail_events
+from chalicelib.services.orders import cancellations, orders
 from tests.api.helpers import assert_problem, call
 from tests.job_helpers import drive
 from tests.mail_fixtures import ses_event
@@ -166,7 +167,7 @@ def _ses(actor, row, event):
 
 
 def _notification_of(actor, row) -> str:
-    from chalicelib.services import affected_customers
+    from chalicelib.services.campaigns import affected_customers
 
     return affected_customers.get_customer(actor, row["campaign_id"], row["order_id"]).notification_id
 

@@ -7,9 +7,9 @@ import pytest
 
 from chalicelib.models.base import tenant_key
 from chalicelib.models.orders import Ticket
-from chalicelib.services import orders
-from chalicelib.services.actors import Actor
-from chalicelib.services.checkin import CheckinRefused, check_in, checkin_value
+from chalicelib.services.documents.checkin import CheckinRefused, check_in, checkin_value
+from chalicelib.services.orders import orders
+from chalicelib.services.shared.actors import Actor
 from tests.conftest import new_tenant_id
 from tests.orders_world import build_world, draft, line
 

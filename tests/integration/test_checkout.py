@@ -13,7 +13,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import requests
 
-from chalicelib.services import notifications, orders
+from chalicelib.services.mail import notifications
+from chalicelib.services.orders import orders
 from tests.api.helpers import assert_problem, call
 from tests.orders_world import build_world, line
 

@@ -7,7 +7,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from chalicelib.errors import Conflict
-from chalicelib.services import contacts, customer_money, metrics, orders, refunds
+from chalicelib.services.contacts import contacts
+from chalicelib.services.ledger import metrics
+from chalicelib.services.money import customer_money, refunds
+from chalicelib.services.orders import orders
 from tests.api.helpers import assert_problem, call
 from tests.money_helpers import paid_card_order, paid_cheque_order, refunds_at_stripe
 from tests.orders_world import build_world, line

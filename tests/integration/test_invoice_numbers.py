@@ -9,7 +9,9 @@ from collections import defaultdict
 from chalicelib.models.base import tenant_key
 from chalicelib.models.invoices import Invoice
 from chalicelib.models.orders import Counter
-from chalicelib.services import documents, organisation, orders
+from chalicelib.services.catalog import organisation
+from chalicelib.services.documents import documents
+from chalicelib.services.orders import orders
 from tests.orders_world import build_world, draft
 
 PROFILE = {"legal_name": "Théâtre SAS", "address_line1": "1 place Bellecour", "postcode": "69002", "city": "Lyon",

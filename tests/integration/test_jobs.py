@@ -19,8 +19,9 @@ from chalicelib.errors import Conflict
 from chalicelib.models.base import tenant_key
 from chalicelib.models.jobs import CANCELLED, FAILED, RUNNING, SUCCEEDED
 from chalicelib.models.unique_keys import UniqueKey
-from chalicelib.services import audit, jobs
-from chalicelib.services.jobs import ChunkResult, JobFailed, JobNotQueued, job_kind
+from chalicelib.services.jobs import framework as jobs
+from chalicelib.services.jobs.framework import ChunkResult, JobFailed, JobNotQueued, job_kind
+from chalicelib.services.shared import audit
 from tests.job_helpers import drain, drive, run_until, stored
 
 ITEM = "test_job_item"

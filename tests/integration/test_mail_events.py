@@ -14,7 +14,8 @@ import pytest
 from chalice.test import Client
 
 from chalicelib.models.mail import Notification
-from chalicelib.services import contacts, mail
+from chalicelib.services.contacts import contacts
+from chalicelib.services.mail import sending as mail
 from tests.integration.test_mail_sending import order_mail
 from tests.mail_fixtures import ses_event, sns_lambda_event
 

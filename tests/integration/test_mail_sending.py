@@ -8,8 +8,10 @@ from chalicelib.adapters import mail as transports
 from chalicelib.adapters.aws import client
 from chalicelib.errors import InvalidInput
 from chalicelib.models.mail import Notification
-from chalicelib.services import mail, mail_events, notifications
-from chalicelib.services.mail_rendering import sample_context
+from chalicelib.services.mail import events as mail_events
+from chalicelib.services.mail import notifications
+from chalicelib.services.mail import sending as mail
+from chalicelib.services.mail.rendering import sample_context
 from tests.mail_fixtures import ses_event
 
 

@@ -11,7 +11,7 @@ import time
 import pytest
 
 from chalicelib.adapters.mail import OutgoingMail, SmtpTransport
-from chalicelib.services.send_rate import Pacer, reserve
+from chalicelib.services.mail.send_rate import Pacer, reserve
 
 
 @pytest.fixture

@@ -17,8 +17,10 @@ from chalicelib.adapters import clock
 from chalicelib.adapters.aws import client as aws_client
 from chalicelib.config import settings
 from chalicelib.models.jobs import Job
-from chalicelib.services import jobs, order_export, orders
-from chalicelib.services.jobs import ChunkBudget
+from chalicelib.services.jobs import framework as jobs
+from chalicelib.services.jobs.framework import ChunkBudget
+from chalicelib.services.orders import export as order_export
+from chalicelib.services.orders import orders
 from tests.api.helpers import assert_problem, call
 from tests.conftest import S3_PART_MIN_SIZE
 from tests.job_helpers import drive, run_round, run_until, stored
@@ -190,7 +192,7 @@ def _uncounted_run(actor, job: Job) -> None:
 
 def test_duplicate_chunk_runs_do_not_duplicate_rows(client, staff_headers, actor, pump, small_parts):
     from chalicelib.adapters import queue
-    from chalicelib.services.jobs import chunk_message
+    from chalicelib.services.jobs.framework import chunk_message
 
     world = build_world(actor, capacity=200)
     placed = place(actor, world, 60)

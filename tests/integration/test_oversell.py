@@ -7,7 +7,7 @@ from chalicelib.errors import DomainError
 from chalicelib.models.base import tenant_key
 from chalicelib.models.catalog import Quota
 from chalicelib.models.orders import OrderListing
-from chalicelib.services import orders
+from chalicelib.services.orders import orders
 from tests.orders_world import build_world, draft, line
 
 

@@ -8,13 +8,16 @@ from collections import defaultdict
 from datetime import date
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from chalicelib.adapters import clock, payments
 from chalicelib.models.money import MetricRow
-from chalicelib.services import cancellations, customer_money, ledger, metrics, orders, refunds
-from chalicelib.services.actors import Actor
-from chalicelib.services.refund_quotes import FeePolicy
+from chalicelib.services.ledger import ledger, metrics
+from chalicelib.services.money import customer_money, refunds
+from chalicelib.services.money.quotes import FeePolicy
+from chalicelib.services.orders import cancellations, orders
+from chalicelib.services.shared.actors import Actor
 from tests.api.helpers import call
 from tests.money_helpers import paid_card_order
 from tests.orders_world import build_world, draft, line

@@ -8,8 +8,8 @@ from chalicelib.errors import ConcurrentChange
 from chalicelib.models.audit import AuditEvent
 from chalicelib.models.base import tenant_key
 from chalicelib.models.catalog import Venue
-from chalicelib.services import records
-from chalicelib.services.audit import write_audited
+from chalicelib.services.shared import records
+from chalicelib.services.shared.audit import write_audited
 
 
 def test_a_stale_copy_cannot_overwrite_a_newer_change(actor):

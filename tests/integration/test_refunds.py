@@ -9,10 +9,15 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from chalicelib.errors import Conflict
+from chalicelib.models.base import tenant_key
 from chalicelib.models.catalog import Quota
 from chalicelib.models.money import Refund
-from chalicelib.models.base import tenant_key
-from chalicelib.services import jobs, ledger, metrics, notifications, orders, organisation, refunds
+from chalicelib.services.catalog import organisation
+from chalicelib.services.jobs import framework as jobs
+from chalicelib.services.ledger import ledger, metrics
+from chalicelib.services.mail import notifications
+from chalicelib.services.money import refunds
+from chalicelib.services.orders import orders
 from tests.api.helpers import assert_problem, call
 from tests.money_helpers import deliver, paid_card_order, paid_cheque_order, refunds_at_stripe, stripe_failing
 from tests.orders_world import build_world, line

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import random
 
-from chalicelib.services import catalog, contacts
+from chalicelib.services.catalog import catalog
+from chalicelib.services.contacts import contacts
 from devtools import seed
 
 

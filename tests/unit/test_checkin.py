@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import pytest
 
 from chalicelib.adapters import signing
-from chalicelib.services.checkin import CheckinRefused, checkin_value, read_checkin_value
+from chalicelib.services.documents.checkin import CheckinRefused, checkin_value, read_checkin_value
 
 TICKET = SimpleNamespace(tenant_id="tenant-abc", order_id="01JD3X8Y7ZQ4P2M6N5K9R0T1VW", position=2,
                          checkin_code="Zq3-x_9aBcDeFgHi")

@@ -8,12 +8,22 @@ import random
 from fractions import Fraction
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 from scipy import stats
 
-from chalicelib.services.delivery_statistics import (
-    GENERAL_PROBLEM, GENERAL_PROBLEM_DOMAIN, ISOLATED_CASES, TOO_EARLY, CampaignTotals,
-    DomainCounts, benjamini_hochberg, binomial_cdf, domain_tests, normal_quantile, verdict,
+from chalicelib.services.campaigns.delivery_statistics import (
+    GENERAL_PROBLEM,
+    GENERAL_PROBLEM_DOMAIN,
+    ISOLATED_CASES,
+    TOO_EARLY,
+    CampaignTotals,
+    DomainCounts,
+    benjamini_hochberg,
+    binomial_cdf,
+    domain_tests,
+    normal_quantile,
+    verdict,
     wilson_interval,
 )
 

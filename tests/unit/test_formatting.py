@@ -5,7 +5,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from chalicelib.services.formatting import count_noun, date_text, datetime_text, money, time_text
+from chalicelib.values.formatting import count_noun, date_text, datetime_text, money, time_text
 
 NBSP = "\u00a0"
 PARIS = "Europe/Paris"

@@ -3,9 +3,10 @@ refuses the bad ones naming the field."""
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
-from chalicelib.services import french_ids
+from chalicelib.values import french_ids
 
 # Real, public identifiers: EDF, Engie, Renault (the SIRET of their head offices).
 SIRETS = ["55208131766522", "54210765113030", "73282932000074"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from chalicelib.adapters import clock, ids
-from chalicelib.services.text import fold
+from chalicelib.values.text import fold
 
 
 def test_ids_are_ulids_sorted_by_creation_time():

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.services.jobs import ChunkBudget, ChunkResult
+from chalicelib.services.jobs.framework import ChunkBudget, ChunkResult
 
 
 class FakeContext:

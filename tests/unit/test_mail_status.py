@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from chalicelib.services.mail_status import RANK, UnreadableEvent, furthest, read_ses_event
+from chalicelib.services.mail.status import RANK, UnreadableEvent, furthest, read_ses_event
 from tests.mail_fixtures import ses_event
 
 NOW = datetime(2026, 11, 20, 12, tzinfo=timezone.utc)

@@ -12,11 +12,21 @@ import pytest
 from markupsafe import escape
 
 from chalicelib.errors import InvalidInput, NotFound
-from chalicelib.services import mail_rendering
-from chalicelib.services.mail_content import content_problems
-from chalicelib.services.mail_rendering import (ACTION_REQUIRED, LANGUAGES, MAIL_DIR, MailTemplateError,
-                                                RenderedMail, check_overrides, offers_action, render_mail,
-                                                sample_context, sample_key_facts, template_names)
+from chalicelib.services.mail import rendering as mail_rendering
+from chalicelib.services.mail.content import content_problems
+from chalicelib.services.mail.rendering import (
+    ACTION_REQUIRED,
+    LANGUAGES,
+    MAIL_DIR,
+    MailTemplateError,
+    RenderedMail,
+    check_overrides,
+    offers_action,
+    render_mail,
+    sample_context,
+    sample_key_facts,
+    template_names,
+)
 
 URL = "https://billetterie.example.org/r/01JD3X8Y7ZQ4P2M6N5K9R0T1VW?t=a&u=b"
 MARKUP = re.compile(r"\{\{|\}\}|\{%|%\}|\{#|#\}")
@@ -238,7 +248,7 @@ def test_importing_the_renderer_does_not_import_jinja():
     import subprocess
     import sys
 
-    code = ("import sys; import chalicelib.services.mail_rendering, chalicelib.services.mail_content; "
+    code = ("import sys; import chalicelib.services.mail.rendering, chalicelib.services.mail.content; "
             "print('jinja2' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[2],
                          capture_output=True, text=True, check=True)

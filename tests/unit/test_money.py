@@ -1,9 +1,10 @@
 """Sharing amounts to the cent, and VAT included in prices."""
 from __future__ import annotations
 
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
-from chalicelib.services.money import allocate, vat_included
+from chalicelib.values.cents import allocate, vat_included
 
 
 @given(st.integers(0, 10**7), st.lists(st.integers(0, 10**6), min_size=1, max_size=40))

@@ -4,12 +4,15 @@ ledger entry moves."""
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from chalicelib.models.money import LedgerEntry, LedgerLine
 from chalicelib.models.orders import Order, Ticket
-from chalicelib.services import bank_accounts, ledger, orders
-from chalicelib.services.refund_quotes import FeePolicy
+from chalicelib.services.ledger import ledger
+from chalicelib.services.money.quotes import FeePolicy
+from chalicelib.services.orders import orders
+from chalicelib.values import bank_accounts
 
 
 @pytest.mark.parametrize("typed, stored", [

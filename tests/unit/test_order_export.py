@@ -8,8 +8,8 @@ import json
 from datetime import datetime, timezone
 
 from chalicelib.models.orders import OrderListing
-from chalicelib.services import order_export
-from chalicelib.services.jobs import MAX_STATE_CHARS
+from chalicelib.services.jobs.framework import MAX_STATE_CHARS
+from chalicelib.services.orders import export as order_export
 
 
 def test_amounts_are_french_decimals_that_excel_reads_as_numbers():

@@ -3,8 +3,14 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.services.order_status import (ACTIONS, ActionNotAllowed, STATUSES, allowed_actions, derive_status,
-                                              require_action)
+from chalicelib.services.orders.status import (
+    ACTIONS,
+    STATUSES,
+    ActionNotAllowed,
+    allowed_actions,
+    derive_status,
+    require_action,
+)
 
 
 @pytest.mark.parametrize("paid,states,status", [
@@ -58,7 +64,7 @@ def test_partially_complete_acts_as_complete_and_every_status_is_covered():
 
 
 def test_ticket_actions_follow_the_ticket_and_the_order():
-    from chalicelib.services.order_status import ticket_actions
+    from chalicelib.services.orders.status import ticket_actions
 
     assert ticket_actions("complete", True, "valid") == ["view_ticket", "cancel", "refund", "resend_confirmation"]
     assert ticket_actions("partially_complete", True, "cancelled") == ["refund"]
@@ -68,7 +74,7 @@ def test_ticket_actions_follow_the_ticket_and_the_order():
 
 
 def test_an_order_never_paid_offers_no_refund():
-    from chalicelib.services.order_status import order_actions
+    from chalicelib.services.orders.status import order_actions
 
     assert "refund" not in order_actions("cancelled", False)
     assert "refund" in order_actions("cancelled", True)

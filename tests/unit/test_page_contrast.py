@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from chalicelib.services.page_rendering import stylesheet
+from chalicelib.services.shared.pages import stylesheet
 
 
 def _luminance(colour: str) -> float:

@@ -1,0 +1,309 @@
+"""The customers of a campaign: listing them, telling them, and following what they did.
+
+**Listing** (:func:`list_customers`): a campaign's customers in one state (one Query on the
+``by_state`` index) or all of them (the campaign's partition), by order; a name search reads
+one page of the partition per request and keeps the matches (the cursor goes on), an order
+number is one GetItem. :func:`tenant_customers` lists across the campaigns matching show,
+performance and kind filters, campaign after campaign, under one cursor. Each row carries the
+delivery facts of its last notice (its notification, read by key for the page).
+
+**Telling** (:func:`start_notify`): a job walks the campaign's ``not_notified`` customers (or
+the selected ones) and sends each the notice with their refund link, through the mail
+pipeline (rate-limited by its shared pacer). The mail's idempotency key names the campaign,
+the order and the customer's ``notify_round``, and the move to ``mail_sent`` is conditioned
+on the state, so a chunk run twice neither mails twice nor moves anything twice.
+
+**Reset** (:func:`start_reset`): every customer still in ``mail_sent`` goes back to
+``not_notified`` with ``notify_round`` + 1, so the next notice is a new mail (typically
+reworded). **Resend** (:func:`resend`) does the same for one customer, optionally to a
+corrected address, at once.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from chalicelib.adapters import clock, ids
+from chalicelib.config import settings
+from chalicelib.errors import Conflict, FieldError, InvalidInput, NotFound
+from chalicelib.models.campaigns import CUSTOMER_STATES, AffectedCustomer, Campaign
+from chalicelib.models.mail import Notification
+from chalicelib.observability import logger
+from chalicelib.services.campaigns.campaigns import get_campaign
+from chalicelib.services.jobs.framework import ChunkBudget, ChunkResult, JobFailed, job_kind, start_job
+from chalicelib.services.mail import sending as mail
+from chalicelib.services.shared.actors import Actor
+from chalicelib.services.shared.audit import record_action
+from chalicelib.services.shared.paging import Page, paged, paged_by_reads
+from chalicelib.values.text import fold
+
+NOTIFY, RESET = "campaigns.notify", "campaigns.reset"
+MAX_SELECTED = 500
+
+
+def get_customer(actor: Actor, campaign_id: str, order_id: str) -> AffectedCustomer:
+    if not ids.is_id(campaign_id) or not ids.is_id(order_id):
+        raise NotFound("No such affected customer.")
+    try:
+        return AffectedCustomer.get(AffectedCustomer.key_of(actor.tenant_id, campaign_id), order_id,
+                                    consistent_read=True)
+    except AffectedCustomer.DoesNotExist:
+        raise NotFound("No such affected customer.") from None
+
+
+# -- listing ----------------------------------------------------------------------------------
+
+
+def list_customers(actor: Actor, campaign_id: str, *, state: str | None = None, search: str | None = None,
+                   limit: int, cursor: str | None) -> Page[AffectedCustomer]:
+    get_campaign(actor, campaign_id)
+    key = AffectedCustomer.key_of(actor.tenant_id, campaign_id)
+    if search and search.strip().isdigit():
+        return _by_number(actor, campaign_id, int(search))
+    if search:
+        folded = fold(search)
+        matching = AffectedCustomer.search_name.contains(folded)
+        if state:
+            matching &= AffectedCustomer.state == state
+        return paged_by_reads(f"affected-search:{key}:{folded}:{state}", cursor, lambda start: AffectedCustomer.query(
+            key, filter_condition=matching, limit=limit, last_evaluated_key=start), AffectedCustomer)
+    if state:
+        state_key = AffectedCustomer.state_key_of(actor.tenant_id, campaign_id, state)
+        return paged(f"affected-state:{state_key}", cursor, lambda start: AffectedCustomer.by_state.query(
+            state_key, limit=limit, last_evaluated_key=start))
+    return paged(f"affected:{key}", cursor, lambda start: AffectedCustomer.query(
+        key, limit=limit, last_evaluated_key=start))
+
+
+def _by_number(actor: Actor, campaign_id: str, number: int) -> Page[AffectedCustomer]:
+    from chalicelib.services.orders.listing import search_orders
+
+    found = search_orders(actor, str(number), limit=1, cursor=None).items
+    customers = []
+    if found:
+        try:
+            customers = [get_customer(actor, campaign_id, found[0].order_id)]
+        except NotFound:
+            pass
+    return Page(items=customers, next_cursor=None)
+
+
+def counts(actor: Actor, campaign_id: str) -> dict[str, int]:
+    """How many customers are in each state (a COUNT Query per state on the keys-only index)."""
+    return {state: AffectedCustomer.by_state.count(AffectedCustomer.state_key_of(actor.tenant_id, campaign_id, state))
+            for state in CUSTOMER_STATES}
+
+
+def delivery_of(customers: list[AffectedCustomer]) -> dict[str, Notification]:
+    """The last notice of each customer, by notification id, read by key."""
+    keys = [(customer.tenant_id, customer.notification_id) for customer in customers if customer.notification_id]
+    return {notice.id: notice for notice in Notification.batch_get(keys)} if keys else {}
+
+
+def tenant_customers(actor: Actor, *, performance_id: str | None, product_id: str | None, kind: str | None,
+                     state: str | None, limit: int, cursor: str | None) -> Page[AffectedCustomer]:
+    """Customers across the campaigns matching the filters, campaign after campaign (a filter
+    naming a performance or show the tenant does not have is a 422)."""
+    from chalicelib.adapters import signing
+    from chalicelib.models.catalog import Performance, Product
+    from chalicelib.services.shared.records import require_reference
+
+    if performance_id:
+        require_reference(actor, Performance, performance_id, "performance_id")
+    if product_id:
+        require_reference(actor, Product, product_id, "product_id")
+
+    matching = [campaign.id for campaign in Campaign.query(actor.tenant_id, scan_index_forward=False)
+                if (not performance_id or campaign.performance_id == performance_id)
+                and (not product_id or campaign.product_id == product_id) and (not kind or campaign.kind == kind)]
+    place = signing.verify(f"affected-all:{actor.tenant_id}", cursor) if cursor else {"c": 0, "in": None}
+    index, inner = place["c"], place["in"]
+    items: list[AffectedCustomer] = []
+    while index < len(matching) and len(items) < limit:
+        page = list_customers(actor, matching[index], state=state, limit=limit - len(items), cursor=inner)
+        items += page.items
+        index, inner = (index, page.next_cursor) if page.next_cursor else (index + 1, None)
+    following = (signing.sign(f"affected-all:{actor.tenant_id}", {"c": index, "in": inner})
+                 if index < len(matching) else None)
+    return Page(items=items, next_cursor=following)
+
+
+# -- telling ----------------------------------------------------------------------------------
+
+
+def refund_link(campaign: Campaign, customer: AffectedCustomer) -> str:
+    from chalicelib.services.campaigns import refund_links
+
+    return f"{settings.public_base_url}/p/refund/{refund_links.customer_token(campaign, customer.order_id)}"
+
+
+@dataclass(frozen=True)
+class NoticeSetting:
+    """What every notice of a campaign says about the show, read once per chunk."""
+
+    venue_name: str
+    show_name: str
+    zone: str
+
+    @classmethod
+    def of(cls, actor: Actor, campaign: Campaign) -> "NoticeSetting":
+        from chalicelib.models.catalog import Performance, Product, Venue
+        from chalicelib.services.shared.records import get_record
+
+        venue = get_record(actor, Venue, get_record(actor, Performance, campaign.performance_id).venue_id)
+        return cls(venue.name, get_record(actor, Product, campaign.product_id).name, venue.timezone or "Europe/Paris")
+
+
+def _notice(campaign: Campaign, customer: AffectedCustomer, setting: NoticeSetting) -> mail.MailRequest:
+    from chalicelib.values import formatting
+
+    language = customer.language or "fr"
+    context = {
+        "first_name": customer.buyer_name.split(" ")[0] if customer.buyer_name else "",
+        "venue_name": setting.venue_name, "show_name": setting.show_name, "order_number": str(customer.order_number),
+        "ticket_count": customer.ticket_count,
+        "performance_date": formatting.datetime_text(campaign.original_starts_at, setting.zone, language),
+        "refund_deadline": formatting.date_text(campaign.refund_deadline, setting.zone, language)}
+    if campaign.new_starts_at:
+        context["new_performance_date"] = formatting.datetime_text(campaign.new_starts_at, setting.zone, language)
+    return mail.MailRequest(
+        template=f"performance_{'cancelled' if campaign.kind == 'cancellation' else 'postponed'}", language=language,
+        recipient=customer.email, concerns_type="campaign_customer", concerns_id=f"{campaign.id}.{customer.order_id}",
+        sender_name=setting.venue_name, context=context, contact_id=customer.contact_id, campaign_id=campaign.id,
+        action_url=refund_link(campaign, customer), custom_message=campaign.mail_message,
+        idempotency_key=f"campaign:{campaign.id}:{customer.order_id}:notify:{int(customer.notify_round or 0)}")
+
+
+def notify_one(actor: Actor, campaign: Campaign, customer: AffectedCustomer,
+               setting: NoticeSetting | None = None) -> str:
+    """Send the notice and move the customer to ``mail_sent``: ``done``, ``skipped`` or ``failed``."""
+    if customer.state != "not_notified":
+        return "skipped"
+    if not customer.email:
+        return "failed"
+    sent = mail.send_mail(actor, _notice(campaign, customer, setting or NoticeSetting.of(actor, campaign)))
+    if sent.status in ("failed", "rejected", "suppressed"):
+        return "failed"
+    now = clock.now()
+    customer.move_to("mail_sent")
+    customer.notification_id, customer.notified_at, customer.updated_at = sent.id, now, now
+    save_if_state(customer, "not_notified")
+    return "done"
+
+
+def save_if_state(customer: AffectedCustomer, expected: str) -> bool:
+    """Write the customer if it is still in ``expected`` (another run may have moved it)."""
+    from pynamodb.exceptions import PutError
+
+    try:
+        customer.save(condition=AffectedCustomer.state == expected)
+        return True
+    except PutError as error:
+        if error.cause_response_code != "ConditionalCheckFailedException":
+            raise
+        return False
+
+
+def start_notify(actor: Actor, campaign_id: str, order_ids: list[str] | None = None):
+    campaign = get_campaign(actor, campaign_id)
+    if campaign.status != "ready":
+        raise Conflict("The campaign's customers are still being gathered; notify them when it is ready.")
+    if order_ids is not None and len(order_ids) > MAX_SELECTED:
+        raise InvalidInput(f"At most {MAX_SELECTED} selected customers at once; notify all not notified instead.",
+                           errors=[FieldError("order_ids", f"at most {MAX_SELECTED}")])
+    params = {"campaign_id": campaign_id, **({"order_ids": order_ids} if order_ids is not None else {})}
+    return start_job(actor, NOTIFY, params)
+
+
+def _campaign_of(actor: Actor, params: dict) -> Campaign:
+    try:
+        return get_campaign(actor, params["campaign_id"])
+    except NotFound:
+        raise JobFailed("the campaign is gone") from None
+
+
+def _in_state(actor: Actor, campaign_id: str, state: str, after: dict | None, limit: int):
+    return AffectedCustomer.by_state.query(AffectedCustomer.state_key_of(actor.tenant_id, campaign_id, state),
+                                           limit=limit, last_evaluated_key=after)
+
+
+@job_kind(NOTIFY, max_items=200)
+def notify(actor: Actor, params: dict, cursor: dict | None, budget: ChunkBudget) -> ChunkResult:
+    campaign = _campaign_of(actor, params)
+    setting = NoticeSetting.of(actor, campaign)
+    outcomes: list[str] = []
+    if "order_ids" in params:
+        start = (cursor or {}).get("next", 0)
+        position = start
+        while position < len(params["order_ids"]) and budget.take():
+            try:
+                customer = get_customer(actor, campaign.id, params["order_ids"][position])
+                outcomes.append(notify_one(actor, campaign, customer, setting))
+            except NotFound:
+                outcomes.append("skipped")
+            position += 1
+        following = {"next": position} if position < len(params["order_ids"]) else None
+        return ChunkResult(cursor=following, total=len(params["order_ids"]), **_tally(outcomes))
+    # Those notified leave the index's not_notified partition; the cursor passes over the failed ones.
+    after = (cursor or {}).get("after")
+    query = _in_state(actor, campaign.id, "not_notified", after, budget.items_left)
+    for listed in query:
+        if not budget.take():
+            break
+        customer = get_customer(actor, campaign.id, listed.order_id)
+        outcomes.append(notify_one(actor, campaign, customer, setting))
+        after = {"state_key": {"S": listed.state_key}, "order_id": {"S": listed.order_id},
+                 "campaign_key": {"S": listed.campaign_key}}
+    more = query.last_evaluated_key is not None or budget.items_left == 0
+    return ChunkResult(cursor={"after": after} if more else None, **_tally(outcomes))
+
+
+def _tally(outcomes: list[str]) -> dict:
+    return {"done": outcomes.count("done"), "skipped": outcomes.count("skipped"), "failed": outcomes.count("failed")}
+
+
+def start_reset(actor: Actor, campaign_id: str):
+    get_campaign(actor, campaign_id)
+    return start_job(actor, RESET, {"campaign_id": campaign_id})
+
+
+@job_kind(RESET, max_items=500)
+def reset(actor: Actor, params: dict, cursor: dict | None, budget: ChunkBudget) -> ChunkResult:
+    """Every customer still in ``mail_sent`` back to ``not_notified`` (they leave the partition walked)."""
+    campaign = _campaign_of(actor, params)
+    done = skipped = 0
+    for listed in _in_state(actor, campaign.id, "mail_sent", None, budget.items_left):
+        if not budget.take():
+            break
+        customer = get_customer(actor, campaign.id, listed.order_id)
+        customer.move_to("not_notified")
+        customer.notify_round, customer.updated_at = int(customer.notify_round or 0) + 1, clock.now()
+        if save_if_state(customer, "mail_sent"):
+            done += 1
+        else:
+            skipped += 1
+    left = AffectedCustomer.by_state.count(AffectedCustomer.state_key_of(actor.tenant_id, campaign.id, "mail_sent"),
+                                           limit=1)
+    return ChunkResult(cursor={} if left else None, done=done, skipped=skipped)
+
+
+def resend(actor: Actor, campaign_id: str, order_id: str, *, address: str | None = None) -> AffectedCustomer:
+    """The notice again to one customer, to ``address`` if given (checked, audited)."""
+    campaign = get_campaign(actor, campaign_id)
+    customer = get_customer(actor, campaign_id, order_id)
+    if customer.state == "made_choices":
+        raise Conflict("This customer has already made their choice.")
+    before = {"email": customer.email, "state": customer.state, "notify_round": int(customer.notify_round or 0)}
+    if address:
+        customer.email = mail.checked_address(address, "address")
+        customer.email_domain = customer.email.rsplit("@", 1)[1]
+    previous = customer.state
+    customer.move_to("not_notified")
+    customer.notify_round, customer.updated_at = int(customer.notify_round or 0) + 1, clock.now()
+    if not save_if_state(customer, previous):
+        raise Conflict("The customer changed meanwhile; reload and try again.")
+    record_action(actor, "campaign_customer", f"{campaign_id}.{order_id}", "resend",
+                  {"before": before, "email": customer.email})
+    outcome = notify_one(actor, campaign, customer)
+    if outcome != "done":
+        logger.warning("campaign notice not sent", extra={"campaign_id": campaign_id, "order_id": order_id})
+    return get_customer(actor, campaign_id, order_id)

@@ -1,0 +1,170 @@
+"""Postponing or cancelling a performance: the campaign, and who it affects (DOMAIN §1).
+
+:func:`create_campaign` checks the request, changes the performance (cancelled: off sale;
+postponed: its new date, status ``postponed``) and records the campaign with the audit event,
+then starts the **build job** (:func:`build_customers`) that walks the performance's orders
+(the ``performance`` facet of the order listings, one page per item budget) and writes one
+:class:`~chalicelib.models.campaigns.AffectedCustomer` per order holding valid tickets for it,
+each only if absent (a chunk run twice writes nothing twice). The job's progress is the
+campaign's; the campaign turns ``ready`` when it ends.
+
+**Who is affected, and when** (the rule staff can rely on):
+- an order is affected if, when the build reaches it, it holds valid tickets for the
+  performance; its positions are those tickets;
+- an order placed after the campaign was made is not: a cancelled performance is off sale,
+  and a postponed one is sold for its new date, knowingly;
+- a ticket cancelled or refunded after the build stays listed but is no longer offered on the
+  refund page (only tickets still valid and unsettled are); a customer left with none sees
+  that nothing remains to choose.
+"""
+from __future__ import annotations
+
+from chalicelib.adapters import clock, ids
+from chalicelib.errors import Conflict, FieldError, InvalidInput, NotFound
+from chalicelib.models.base import tenant_key
+from chalicelib.models.campaigns import CHOICES, AffectedCustomer, Campaign
+from chalicelib.models.catalog import Performance
+from chalicelib.models.orders import OrderListing, Ticket
+from chalicelib.services.catalog import catalog
+from chalicelib.services.jobs.framework import ChunkBudget, ChunkResult, JobFailed, job_kind, start_job
+from chalicelib.services.money.quotes import FeePolicy
+from chalicelib.services.shared.actors import Actor
+from chalicelib.services.shared.audit import write_audited
+from chalicelib.services.shared.paging import Page, paged
+from chalicelib.services.shared.records import get_record
+from chalicelib.values.text import fold
+
+BUILD = "campaigns.build_customers"
+BUILD_PAGE = 100
+
+
+def _refuse(field: str, message: str) -> InvalidInput:
+    return InvalidInput(message, errors=[FieldError(field, message)])
+
+
+def _check(request: dict, performance: Performance) -> set[str]:
+    kind, now = request["kind"], clock.now()
+    choices = set(request.get("choices") or (["refund", "credit", "donation"] + (["keep"] if kind == "postponement"
+                                                                                  else [])))
+    if kind == "postponement":
+        if not request.get("new_starts_at"):
+            raise _refuse("new_starts_at", "a postponement needs the new date")
+        if request["new_starts_at"] <= now:
+            raise _refuse("new_starts_at", "the new date must be in the future")
+    elif request.get("new_starts_at") or "keep" in choices:
+        raise _refuse("choices" if "keep" in choices else "new_starts_at",
+                      "a cancelled performance has no new date to keep tickets for")
+    if request["refund_deadline"] <= now:
+        raise _refuse("refund_deadline", "the refund deadline must be in the future")
+    if not choices <= set(CHOICES):
+        raise _refuse("choices", f"choices are among {', '.join(CHOICES)}")
+    if performance.status == "cancelled":
+        raise Conflict("This performance is already cancelled.")
+    return choices
+
+
+def create_campaign(actor: Actor, request: dict) -> Campaign:
+    """Postpone or cancel ``request["performance_id"]`` and start finding its customers."""
+    performance = get_record(actor, Performance, request["performance_id"])
+    choices = _check(request, performance)
+    policy = request.get("fee_policy") or {}
+    campaign = Campaign(
+        tenant_id=actor.tenant_id, id=ids.new_id(), kind=request["kind"], performance_id=performance.id,
+        product_id=performance.product_id, performance_label=performance.label,
+        original_starts_at=performance.starts_at, new_starts_at=request.get("new_starts_at"),
+        refund_deadline=request["refund_deadline"], choices=choices, fee_kind=policy.get("kind", "none"),
+        fee_fixed_cents=policy.get("fixed_cents", 0), fee_percent_bp=policy.get("percent_bp", 0),
+        mail_message=request.get("mail_message"), status="building", created_by=actor.subject)
+    changes = ({"status": "cancelled"} if campaign.kind == "cancellation"
+               else {"status": "postponed", "starts_at": campaign.new_starts_at})
+    catalog.update_performance(actor, performance.id, changes)
+    write_audited(actor, campaign, action="create", before=None, condition=Campaign.id.does_not_exist())
+    job = start_job(actor, BUILD, {"campaign_id": campaign.id})
+    campaign.update(actions=[Campaign.build_job_id.set(job.id)])
+    return campaign
+
+
+def get_campaign(actor: Actor, campaign_id: str) -> Campaign:
+    return get_record(actor, Campaign, campaign_id)
+
+
+def list_campaigns(actor: Actor, *, limit: int, cursor: str | None) -> Page[Campaign]:
+    return paged(f"campaigns:{actor.tenant_id}", cursor, lambda start: Campaign.query(
+        actor.tenant_id, scan_index_forward=False, limit=limit, last_evaluated_key=start))
+
+
+def fee_policy(campaign: Campaign) -> FeePolicy:
+    return FeePolicy(campaign.fee_kind or "none", int(campaign.fee_fixed_cents or 0),
+                     int(campaign.fee_percent_bp or 0))
+
+
+def deadline_passed(campaign: Campaign) -> bool:
+    return clock.now() >= campaign.refund_deadline
+
+
+# -- the build job ----------------------------------------------------------------------------
+
+
+def _customer_for(campaign: Campaign, listing: OrderListing) -> AffectedCustomer | None:
+    from chalicelib.models.orders import Order
+    from chalicelib.services.orders.orders import paid_per_ticket
+
+    order = Order.get(campaign.tenant_id, listing.order_id, consistent_read=True)
+    tickets = list(Ticket.query(tenant_key(campaign.tenant_id, order.id), consistent_read=True))
+    held = [t for t in tickets if t.performance_id == campaign.performance_id and t.state == "valid"]
+    if not held:
+        return None
+    shares = paid_per_ticket(order, tickets)
+    email = order.buyer.email
+    name = " ".join(part for part in (order.buyer.first_name, order.buyer.last_name) if part)
+    customer = AffectedCustomer(
+        campaign_key=AffectedCustomer.key_of(campaign.tenant_id, campaign.id), order_id=order.id,
+        tenant_id=campaign.tenant_id, campaign_id=campaign.id, order_number=int(order.number),
+        contact_id=order.buyer.contact_id, buyer_name=name, search_name=fold(f"{order.buyer.last_name} "
+                                                                             f"{order.buyer.first_name or ''}"),
+        email=email, email_domain=email.rsplit("@", 1)[1].lower() if email else None,
+        language=order.buyer.language or "fr", positions=[int(t.position) for t in held], ticket_count=len(held),
+        amount_cents=sum(shares[int(t.position)] for t in held) if order.paid else 0, paid=1 if order.paid else 0,
+        payment_type=order.payment_type, updated_at=clock.now())
+    customer.move_to("not_notified")
+    return customer
+
+
+@job_kind(BUILD, max_items=400)
+def build_customers(actor: Actor, params: dict, cursor: dict | None, budget: ChunkBudget) -> ChunkResult:
+    """One chunk of the build: the next orders of the performance's listing facet."""
+    try:
+        campaign = get_campaign(actor, params["campaign_id"])
+    except NotFound:
+        raise JobFailed("the campaign is gone") from None
+    position = (cursor or {}).get("after")
+    done = skipped = 0
+    key = tenant_key(actor.tenant_id, "performance", campaign.performance_id)
+    query = OrderListing.query(key, limit=budget.items_left, page_size=BUILD_PAGE, last_evaluated_key=position)
+    for listing in query:
+        if not budget.take():
+            return ChunkResult(cursor={"after": position}, done=done, skipped=skipped)
+        customer = None
+        if listing.created_at < campaign.created_at:  # placed after the campaign: not affected (see above)
+            customer = _customer_for(campaign, listing)
+        if customer is None:
+            skipped += 1
+        else:
+            _save_once(customer)
+            done += 1
+        position = {"facet_key": {"S": listing.facet_key}, "sort_key": {"S": listing.sort_key}}
+    if query.last_evaluated_key:
+        return ChunkResult(cursor={"after": query.last_evaluated_key}, done=done, skipped=skipped)
+    campaign.update(actions=[Campaign.status.set("ready"), Campaign.updated_at.set(clock.now())])
+    return ChunkResult(cursor=None, done=done, skipped=skipped)
+
+
+def _save_once(customer: AffectedCustomer) -> None:
+    from pynamodb.exceptions import PutError
+
+    try:
+        customer.save(condition=AffectedCustomer.order_id.does_not_exist())
+    except PutError as error:
+        if error.cause_response_code != "ConditionalCheckFailedException":
+            raise
+

@@ -1,0 +1,112 @@
+"""Contacts as staff maintain them, and the rule that system-filled facts survive edits.
+
+Staff create and edit names, language, emails, phones, addresses and criteria. The system
+owns ``system_fields`` (subscriber number, ...) and each address's delivery facts
+(``undeliverable``, ``complained``, set by the mail pipeline): an edit that keeps an
+address keeps its facts; nothing a staff request carries can write them.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib.errors import ConcurrentChange, NotFound
+from chalicelib.models.contacts import AddressEntry, Contact, EmailEntry, PhoneEntry
+from chalicelib.services.shared.actors import Actor
+from chalicelib.services.shared.audit import snapshot, write_audited
+from chalicelib.services.shared.paging import Page, paged
+from chalicelib.services.shared.records import create_record, get_record, list_records, update_record
+from chalicelib.values.text import fold
+
+SYSTEM_EMAIL_FACTS = ("undeliverable", "complained", "delivery_note", "delivery_noted_at")
+
+
+def search_name(last_name: str | None, first_name: str | None) -> str:
+    return f"{fold(last_name)} {fold(first_name)}".strip()
+
+
+def _emails(entries: list[dict], kept: list[EmailEntry]) -> list[EmailEntry]:
+    known = {entry.address.lower(): entry for entry in kept}
+    result = []
+    for entry in entries:
+        email = EmailEntry(address=entry["address"], newsletter_consent=entry.get("newsletter_consent", False))
+        previous = known.get(entry["address"].lower())
+        for fact in SYSTEM_EMAIL_FACTS:
+            if previous is not None:
+                setattr(email, fact, getattr(previous, fact))
+        result.append(email)
+    return result
+
+
+def _as_attributes(fields: dict[str, Any], current: Contact | None) -> dict[str, Any]:
+    """Request fields as model attribute values (lists as entries, criteria merged)."""
+    values = dict(fields)
+    if "emails" in values:
+        values["emails"] = _emails(values["emails"], current.emails if current else [])
+    if "phones" in values:
+        values["phones"] = [PhoneEntry(**phone) for phone in values["phones"]]
+    if "addresses" in values:
+        values["addresses"] = [AddressEntry(**address) for address in values["addresses"]]
+    if "criteria" in values:
+        merged = current.criteria.as_dict() if current else {}
+        merged.update(values["criteria"])
+        values["criteria"] = {name: value for name, value in merged.items() if value is not None}
+    return values
+
+
+def create_contact(actor: Actor, fields: dict[str, Any]) -> Contact:
+    values = _as_attributes(fields, None)
+    values["search_name"] = search_name(values.get("last_name"), values.get("first_name"))
+    return create_record(actor, Contact, values)
+
+
+def update_contact(actor: Actor, contact_id: str, changes: dict[str, Any]) -> Contact:
+    current = get_contact(actor, contact_id)
+    values = _as_attributes(changes, current)
+    if {"last_name", "first_name"} & values.keys():
+        values["search_name"] = search_name(values.get("last_name", current.last_name),
+                                            values.get("first_name", current.first_name))
+    return update_record(actor, Contact, contact_id, values)
+
+
+def get_contact(actor: Actor, contact_id: str) -> Contact:
+    return get_record(actor, Contact, contact_id)
+
+
+def list_contacts(actor: Actor, *, name_prefix: str | None, limit: int, cursor: str | None) -> Page[Contact]:
+    """All contacts in creation order, or those whose "last first" name starts with ``name_prefix``."""
+    if not name_prefix:
+        return list_records(actor, Contact, limit=limit, cursor=cursor)
+    prefix = fold(name_prefix)
+    return paged(
+        f"contacts-by-name:{actor.tenant_id}:{prefix}",
+        cursor,
+        lambda start: Contact.by_name.query(actor.tenant_id, Contact.search_name.startswith(prefix),
+                                            limit=limit, last_evaluated_key=start),
+    )
+
+
+def note_delivery_fact(tenant_id: str, contact_id: str, address: str, *, undeliverable: bool, complained: bool,
+                       note: str, at) -> Contact | None:
+    """What the mail system learned about one of the contact's addresses (system change, audited).
+
+    Facts only accumulate here: a later good delivery does not clear ``undeliverable``;
+    staff clear it by correcting the address."""
+    actor = Actor.system(tenant_id, "mail-events")
+    for _ in range(5):  # a staff edit may land in between: read again and reapply
+        try:
+            contact = get_contact(actor, contact_id)
+        except NotFound:
+            return None
+        entry = next((email for email in contact.emails if email.address.lower() == address.lower()), None)
+        if entry is None:
+            return contact
+        before = snapshot(contact)
+        entry.undeliverable = entry.undeliverable or undeliverable
+        entry.complained = entry.complained or complained
+        entry.delivery_note, entry.delivery_noted_at = note[:500], at
+        try:
+            write_audited(actor, contact, action="delivery-fact", before=before)
+            return contact
+        except ConcurrentChange:
+            continue
+    raise ConcurrentChange(f"contact {contact_id} kept changing; delivery fact not recorded")

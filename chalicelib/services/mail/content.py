@@ -1,0 +1,185 @@
+"""Content rules of a transactional notice, checked on a rendered mail before it is sent.
+
+Mail providers drop or bin mails that look like bulk or phishing: several links, links
+other than the one the mail is about, addresses in the body, images instead of text, an
+HTML part without a text part. Every notice we send therefore keeps to these rules
+(:func:`content_problems` lists what a mail breaks; an empty list means it may go):
+
+- a non-empty plain-text part beside the HTML part;
+- at most one link, the action link: no other URL anywhere in the text or the HTML
+  (``http(s)://``, ``www.``, bare domains such as ``example.fr``, ``href`` attributes);
+  when an action link is given it appears exactly once in each part;
+- no mail address in the body (text or HTML, ``mailto:`` included);
+- no image: no ``<img>``, ``<picture>``, ``<svg>``, background image, ``url(...)``;
+- no script, form, frame or embedded object;
+- a well-formed HTML document: ``<html lang>``, ``<head>`` with ``<meta charset>`` and a
+  ``<title>``, ``<body>``, tags balanced;
+- a subject: non-empty, one line, at most 120 characters;
+- no template markup left (``{{``, ``{%``) in the subject or either part.
+"""
+from __future__ import annotations
+
+import html
+import re
+from html.parser import HTMLParser
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from chalicelib.services.mail.rendering import RenderedMail
+
+SUBJECT_MAX = 120
+
+_URL = re.compile(r"(?i)\bhttps?://[^\s<>\"']+|\bwww\.[^\s<>\"']+")
+_BARE_DOMAIN = re.compile(
+    r"(?i)(?<![\w@./-])(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+"
+    r"(?:fr|com|net|org|eu|info|biz|io|co|be|ch|lu|ca|de|uk|es|it|me|tv|ly|gl|link|site|online|shop|app)\b(?![\w@-])"
+)
+_EMAIL = re.compile(r"(?i)[a-z0-9!#$%&'*+/=?^_`{|}~.-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)+|\bmailto:")
+_IMAGES = re.compile(r"(?i)<\s*(?:img|picture|svg|image)\b|\bbackground\s*=|background-image|url\s*\(|data:image/")
+_ACTIVE = re.compile(r"(?i)<\s*(?:script|form|iframe|frame|object|embed|applet)\b")
+_MARKUP = re.compile(r"\{\{|\}\}|\{%|%\}|\{#|#\}")
+_VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+
+
+class _Structure(HTMLParser):
+    """Collects what the HTML rules need: tags seen, unbalanced tags, hrefs, attributes."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.seen: set[str] = set()
+        self.stack: list[str] = []
+        self.unbalanced: list[str] = []
+        self.hrefs: list[str] = []
+        self.html_lang = ""
+        self.charset = False
+        self.title = ""
+        self._in_title = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.seen.add(tag)
+        values = {name: value or "" for name, value in attrs}
+        for name, value in attrs:
+            if name in {"href", "src", "srcset", "action", "background", "poster", "formaction", "xlink:href"}:
+                self.hrefs.append(value or "")
+        if tag == "html":
+            self.html_lang = values.get("lang", "").strip()
+        if tag == "meta" and ("charset" in values or values.get("http-equiv", "").lower() == "content-type"):
+            self.charset = True
+        if tag == "title":
+            self._in_title = True
+        if tag not in _VOID:
+            self.stack.append(tag)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        was = len(self.stack)
+        self.handle_starttag(tag, attrs)
+        del self.stack[was:]
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _VOID:
+            return
+        if tag == "title":
+            self._in_title = False
+        if self.stack and self.stack[-1] == tag:
+            self.stack.pop()
+        else:
+            self.unbalanced.append(f"</{tag}>")
+            if tag in self.stack:
+                del self.stack[len(self.stack) - 1 - self.stack[::-1].index(tag):]
+
+    def handle_data(self, data: str) -> None:
+        if self._in_title:
+            self.title += data
+
+
+def _links(text: str) -> list[str]:
+    found = [match.group(0).rstrip(".,;:!?)]") for match in _URL.finditer(text)]
+    without_urls = _URL.sub(" ", text)
+    without_urls = _EMAIL.sub(" ", without_urls)
+    return found + [match.group(0) for match in _BARE_DOMAIN.finditer(without_urls)]
+
+
+def _link_problems(part: str, text: str, action_url: str | None) -> list[str]:
+    links = _links(text)
+    problems = []
+    foreign = [link for link in links if link != action_url]
+    if foreign:
+        problems.append(f"{part}: a link other than the action link: {foreign[0]!r}")
+    if action_url and links.count(action_url) == 0:
+        problems.append(f"{part}: the action link is missing")
+    if len(links) > 1:
+        problems.append(f"{part}: {len(links)} links where at most one is allowed")
+    return problems
+
+
+def content_problems(rendered: RenderedMail, action_url: str | None) -> list[str]:
+    """What ``rendered`` breaks among the content rules (empty: it may be sent).
+
+    ``action_url`` is the one link the mail may carry (``None``: no link at all).
+    """
+    problems: list[str] = []
+    subject, text, markup = rendered.subject or "", rendered.text or "", rendered.html or ""
+
+    if not subject.strip():
+        problems.append("subject: empty")
+    if "\n" in subject or "\r" in subject:
+        problems.append("subject: more than one line")
+    if len(subject) > SUBJECT_MAX:
+        problems.append(f"subject: {len(subject)} characters, at most {SUBJECT_MAX}")
+    if not text.strip():
+        problems.append("text part: missing or empty (a plain-text part must go beside the HTML)")
+    if not markup.strip():
+        problems.append("html part: missing or empty")
+
+    for part, content in (("subject", subject), ("text part", text), ("html part", markup)):
+        if _MARKUP.search(content):
+            problems.append(f"{part}: template markup left in the mail")
+
+    problems += _link_problems("subject", subject, None)
+    problems += _link_problems("text part", text, action_url)
+    if _EMAIL.search(subject) or _EMAIL.search(text):
+        problems.append("text part: a mail address in the body")
+
+    if markup.strip():
+        problems += _html_problems(markup, action_url)
+    return problems
+
+
+def _html_problems(markup: str, action_url: str | None) -> list[str]:
+    problems: list[str] = []
+    structure = _Structure()
+    try:
+        structure.feed(markup)
+        structure.close()
+    except Exception as error:  # html.parser is lenient; anything it still refuses is malformed
+        return [f"html part: cannot be parsed ({error})"]
+
+    visible = html.unescape(markup)
+    # Each href is one link; its URL is also a URL occurrence in the markup, so count both ways.
+    hrefs = [html.unescape(value).strip() for value in structure.hrefs]
+    if len(hrefs) > 1:
+        problems.append(f"html part: {len(hrefs)} href/src attributes where at most one is allowed")
+    if any(href != action_url for href in hrefs):
+        problems.append(f"html part: a link other than the action link: {next(h for h in hrefs if h != action_url)!r}")
+    problems += _link_problems("html part", visible, action_url)
+    if _EMAIL.search(visible):
+        problems.append("html part: a mail address in the body")
+    # Tags are looked for in the markup itself: escaped text such as "&lt;img&gt;" is harmless.
+    if _IMAGES.search(markup) or structure.seen & {"img", "picture", "svg", "image"}:
+        problems.append("html part: an image (text only: no <img>, background image or url())")
+    if _ACTIVE.search(markup) or structure.seen & {"script", "form", "iframe", "frame", "object", "embed"}:
+        problems.append("html part: a script, form, frame or embedded object")
+
+    for tag in ("html", "head", "body", "title"):
+        if tag not in structure.seen:
+            problems.append(f"html part: no <{tag}>")
+    if not structure.html_lang:
+        problems.append("html part: <html> has no lang attribute")
+    if not structure.charset:
+        problems.append("html part: no <meta charset>")
+    if "title" in structure.seen and not structure.title.strip():
+        problems.append("html part: empty <title>")
+    if structure.unbalanced or structure.stack:
+        left_open = [f"<{tag}>" for tag in structure.stack]
+        problems.append("html part: unbalanced tags " + ", ".join(structure.unbalanced + left_open))
+    return problems

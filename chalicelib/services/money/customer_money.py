@@ -1,0 +1,202 @@
+"""A customer's credit (avoir) and donations: what spectators take instead of a refund.
+
+**Instead of a refund** (:func:`credit_tickets`, :func:`donate_tickets`; the refund page
+calls them, staff may too): the chosen tickets stop being valid, their money is settled
+once (the same per-ticket guarantee as a refund: a ticket refunded, credited or donated
+cannot be settled again), and in one transaction with the order, the ledger entry and the
+metrics, the customer's record gets
+
+- a credit entry (``issued``) and the balance of their :class:`CreditAccount` raised; or
+- a :class:`Donation` record.
+
+Both belong to the buyer's customer record (contact). An order whose buyer has no record
+yet gets one made from the buyer's name and address, and the order is linked to it.
+
+**Using credit** (:func:`use_credit`) takes from the balance, never below zero, once per
+origin (a claim on ``credit-use#{origin}`` in the same transaction: a retried payment with
+credit takes it once). Every change of the balance is conditioned on the balance read, so
+concurrent changes cannot both pass on a stale balance and each entry's
+``balance_after_cents`` is exact.
+"""
+from __future__ import annotations
+
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.adapters import clock, ids
+from chalicelib.errors import Conflict, FieldError, InvalidInput
+from chalicelib.models.base import connection, tenant_key
+from chalicelib.models.money import CreditAccount, CreditEntry, Donation
+from chalicelib.models.orders import Order, Ticket
+from chalicelib.models.unique_keys import UniqueKey
+from chalicelib.services.ledger import ledger
+from chalicelib.services.money.quotes import FeePolicy, quote
+from chalicelib.services.orders import orders
+from chalicelib.services.orders.settlements import (
+    TicketChange,
+    chosen_tickets,
+    free_places,
+    restate,
+    write_ticket_change,
+)
+from chalicelib.services.shared.actors import Actor
+from chalicelib.services.shared.audit import audit_event
+from chalicelib.services.shared.paging import Page, paged
+
+
+class NotEnoughCredit(Conflict):
+    kind = "not-enough-credit"
+    title = "The customer's credit is lower than the amount asked"
+
+
+def _contact_key(tenant_id: str, contact_id: str) -> str:
+    return tenant_key(tenant_id, "contact", contact_id)
+
+
+def customer_of(actor: Actor, order: Order) -> str:
+    """The buyer's contact id, making their customer record from the order if they have none."""
+    if order.buyer.contact_id:
+        return order.buyer.contact_id
+    from chalicelib.services.contacts.contacts import create_contact
+
+    buyer = order.buyer
+    contact = create_contact(actor, {
+        "title": buyer.title, "first_name": buyer.first_name, "last_name": buyer.last_name,
+        "language": buyer.language or "fr", "emails": [{"address": buyer.email}] if buyer.email else []})
+    return contact.id
+
+
+def _settle(actor: Actor, order_id: str, positions: list[int], *, settlement: str, policy: FeePolicy | None,
+            build):
+    """The tickets settled as ``settlement``; ``build(order, contact_id, settlement_id, quote)``
+    gives the records (the first is the settlement's own, returned), updates and the figure
+    the ledger moves, to write with them."""
+    order = orders.get_order(actor, order_id)
+    tickets = orders.tickets_of(order)
+    result = quote(order, tickets, positions, policy=policy or FeePolicy())
+    contact_id = customer_of(actor, order)
+    before = orders.copy_of(order)
+    order.buyer.contact_id = contact_id
+    chosen = chosen_tickets(tickets, result.positions)
+    amounts = {line.position: line.amount_cents for line in result.lines}
+    settlement_id = ids.new_id()
+    records, updates, figure = build(order, contact_id, settlement_id, result)
+    effects = [(ticket, {figure: amounts[int(ticket.position)], "tickets_cancelled": 1 if ticket.state == "valid" else 0})
+               for ticket in chosen]
+    entry = ledger.new_entry(actor, order, settlement, ledger.lines_for(actor.tenant_id, effects),
+                             amount_cents=result.total_cents, reference=settlement_id)
+    entry.contact_id = contact_id
+    freed = free_places(chosen, "cancelled")
+    for ticket in chosen:
+        ticket.settlement, ticket.settlement_id = settlement, settlement_id
+        ticket.settled_cents = amounts[int(ticket.position)]
+    total_attribute = {"credit": "credited_cents", "donation": "donated_cents"}[settlement]
+    setattr(order, total_attribute, int(getattr(order, total_attribute) or 0) + result.total_cents)
+    restate(order, tickets)
+    write_ticket_change(actor, TicketChange(
+        action=settlement, order=order, before=before, tickets=chosen, freed=freed, entry=entry,
+        ticket_condition=Ticket.settlement.does_not_exist(), records=records, updates=updates,
+        details={f"{settlement}_id": settlement_id, "amount_cents": result.total_cents,
+                 "positions": result.positions}))
+    return records[0][0]
+
+
+def _account_update(tenant_id: str, contact_id: str, currency: str, read_balance: int, *, issued: int = 0,
+                    used: int = 0):
+    """The balance moved from what was read (the condition fails if it moved meanwhile, so each
+    entry's ``balance_after_cents`` is exact)."""
+    account = CreditAccount(contact_key=_contact_key(tenant_id, contact_id))
+    actions = [CreditAccount.tenant_id.set(tenant_id), CreditAccount.contact_id.set(contact_id),
+               CreditAccount.currency.set(currency), CreditAccount.updated_at.set(clock.now()),
+               CreditAccount.balance_cents.add(issued - used)]
+    if issued:
+        actions.append(CreditAccount.issued_cents.add(issued))
+    if used:
+        actions.append(CreditAccount.used_cents.add(used))
+    condition = CreditAccount.balance_cents == read_balance
+    if read_balance == 0:
+        condition = condition | CreditAccount.contact_key.does_not_exist()
+    return account, actions, condition
+
+
+def credit_account(actor: Actor, contact_id: str) -> CreditAccount:
+    try:
+        return CreditAccount.get(_contact_key(actor.tenant_id, contact_id), consistent_read=True)
+    except CreditAccount.DoesNotExist:
+        return CreditAccount(contact_key=_contact_key(actor.tenant_id, contact_id), tenant_id=actor.tenant_id,
+                             contact_id=contact_id, balance_cents=0, issued_cents=0, used_cents=0,
+                             updated_at=clock.now())
+
+
+def credit_tickets(actor: Actor, order_id: str, positions: list[int], *, origin_type: str = "order",
+                   origin_id: str | None = None, policy: FeePolicy | None = None) -> CreditEntry:
+    """Turn the tickets' money into credit on the buyer's account (see the module's docstring)."""
+    def build(order, contact_id, entry_id, result):
+        read_balance = int(credit_account(actor, contact_id).balance_cents or 0)
+        balance = read_balance + result.total_cents
+        entry = CreditEntry(
+            contact_key=_contact_key(actor.tenant_id, contact_id), entry_id=entry_id, tenant_id=actor.tenant_id,
+            contact_id=contact_id, kind="issued", amount_cents=result.total_cents, currency=order.currency,
+            balance_after_cents=balance, origin_type=origin_type, origin_id=origin_id or order.id, order_id=order.id,
+            positions=result.positions, recorded_at=clock.now(), recorded_by=actor.subject)
+        update = _account_update(actor.tenant_id, contact_id, order.currency, read_balance, issued=result.total_cents)
+        return [(entry, CreditEntry.entry_id.does_not_exist())], [update], "credits_issued_cents"
+
+    return _settle(actor, order_id, positions, settlement="credit", policy=policy, build=build)
+
+
+def donate_tickets(actor: Actor, order_id: str, positions: list[int], *, origin_type: str = "order",
+                   origin_id: str | None = None) -> Donation:
+    """Record the tickets' money as given up to the organiser (see the module's docstring)."""
+    def build(order, contact_id, donation_id, result):
+        donation = Donation(
+            contact_key=_contact_key(actor.tenant_id, contact_id), donation_id=donation_id, tenant_id=actor.tenant_id,
+            contact_id=contact_id, order_id=order.id, positions=result.positions, amount_cents=result.total_cents,
+            currency=order.currency, origin_type=origin_type, origin_id=origin_id or order.id,
+            recorded_at=clock.now(), recorded_by=actor.subject)
+        return [(donation, Donation.donation_id.does_not_exist())], [], "donations_cents"
+
+    return _settle(actor, order_id, positions, settlement="donation", policy=None, build=build)
+
+
+def use_credit(actor: Actor, contact_id: str, amount_cents: int, *, origin_type: str, origin_id: str,
+               note: str | None = None) -> CreditEntry:
+    """Take ``amount_cents`` of the contact's credit for ``origin`` (once per origin)."""
+    if amount_cents <= 0:
+        raise InvalidInput("An amount of credit to use is positive.", errors=[FieldError("amount_cents", "> 0")])
+    account = credit_account(actor, contact_id)
+    balance = int(account.balance_cents or 0)
+    if balance < amount_cents:
+        raise NotEnoughCredit(f"The customer has {balance} cents of credit; {amount_cents} were asked.")
+    entry = CreditEntry(
+        contact_key=_contact_key(actor.tenant_id, contact_id), entry_id=ids.new_id(), tenant_id=actor.tenant_id,
+        contact_id=contact_id, kind="used", amount_cents=amount_cents, currency=account.currency or "EUR",
+        balance_after_cents=balance - amount_cents, origin_type=origin_type, origin_id=origin_id, note=note,
+        recorded_at=clock.now(), recorded_by=actor.subject)
+    claim = UniqueKey(key=tenant_key(actor.tenant_id, "credit-use", origin_type, origin_id), entity_type="credit",
+                      entity_id=entry.entry_id, label="origin")
+    row, actions, unchanged = _account_update(actor.tenant_id, contact_id, entry.currency, balance, used=amount_cents)
+    try:
+        with TransactWrite(connection=connection()) as transaction:
+            transaction.save(claim, condition=UniqueKey.key.does_not_exist())
+            transaction.update(row, actions=actions, condition=unchanged)
+            transaction.save(entry)
+            transaction.save(audit_event(actor, "contact", contact_id, "credit-used", None,
+                                         {"amount_cents": amount_cents, "origin": f"{origin_type}:{origin_id}"}))
+    except TransactWriteError as error:
+        raise Conflict("The credit was used meanwhile (for this same purpose, or the balance fell below the "
+                       "amount); nothing was taken.") from error
+    return entry
+
+
+def credit_history(actor: Actor, contact_id: str, *, limit: int, cursor: str | None) -> Page[CreditEntry]:
+    key = _contact_key(actor.tenant_id, contact_id)
+    return paged(f"credit:{key}", cursor, lambda start: CreditEntry.query(
+        key, scan_index_forward=False, limit=limit, last_evaluated_key=start))
+
+
+def donation_history(actor: Actor, contact_id: str, *, limit: int, cursor: str | None) -> Page[Donation]:
+    key = _contact_key(actor.tenant_id, contact_id)
+    return paged(f"donations:{key}", cursor, lambda start: Donation.query(
+        key, scan_index_forward=False, limit=limit, last_evaluated_key=start))
+

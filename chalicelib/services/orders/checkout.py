@@ -1,0 +1,70 @@
+"""Card payment of an order through a Stripe PaymentIntent: the public shop's checkout, and
+the box office's card sales (the card reader confirms the intent).
+
+:func:`start_checkout` places the order (places taken at once, so nobody else can buy them
+while the buyer types their card), unpaid, then creates its PaymentIntent with the
+idempotency key ``checkout:{tenant}:{order}`` and the tenant and order in its metadata.
+The buyer's browser confirms the payment with Stripe; the order completes only when
+Stripe's signed ``payment_intent.succeeded`` webhook arrives (:func:`payment_succeeded`),
+which checks the intent is the order's and the amount its total before marking it paid.
+A webhook delivered twice, or after the order was paid, changes nothing.
+
+An abandoned checkout keeps its places until its deadline (``CHECKOUT_HOLD``); releasing
+expired holds is the options-and-reservations follow-up's job.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from chalicelib.adapters import clock, ids, payments
+from chalicelib.errors import DomainError
+from chalicelib.models.base import TENANT_ID_PATTERN
+from chalicelib.models.orders import Order, Ticket
+from chalicelib.observability import logger
+from chalicelib.services.orders import orders
+from chalicelib.services.shared.actors import Actor
+
+CHECKOUT_HOLD = timedelta(minutes=30)
+
+
+class PaymentUnavailable(DomainError):
+    status = 503
+    kind = "payment-unavailable"
+    title = "Card payment is not available right now; please try again in a moment"
+
+
+def start_checkout(actor: Actor, draft: dict) -> tuple[Order, list[Ticket], payments.Intent]:
+    """Place a card order (the shop's, or the box office's with a card reader) and its intent."""
+    tenant_id = actor.tenant_id
+    order, tickets = orders.place_order(actor, {**draft, "kind": "sale", "payment_type": "card",
+                                                "deadline": clock.now() + CHECKOUT_HOLD})
+    try:
+        intent = payments.create_intent(
+            amount_cents=order.total_cents, currency=order.currency,
+            metadata={"tenant_id": tenant_id, "order_id": order.id, "order_number": str(order.number)},
+            idempotency_key=f"checkout:{tenant_id}:{order.id}")
+    except payments.PaymentError as error:
+        logger.warning("payment intent not created; the hold expires at its deadline", extra={"order_id": order.id})
+        raise PaymentUnavailable(str(error)) from error
+    order = orders.attach_payment_intent(actor, order.id, intent.id)
+    return order, tickets, intent
+
+
+def payment_succeeded(intent: dict) -> str:
+    """Apply a ``payment_intent.succeeded`` event; returns what happened (for the log)."""
+    metadata = intent.get("metadata") or {}
+    tenant_id, order_id = metadata.get("tenant_id", ""), metadata.get("order_id", "")
+    if not TENANT_ID_PATTERN.match(tenant_id) or not ids.is_id(order_id):
+        return "not ours"
+    actor = Actor.system(tenant_id, "stripe")
+    order = orders.get_order(actor, order_id)
+    if order.payment_intent_id != intent.get("id"):
+        logger.error("payment for another intent", extra={"order_id": order_id, "intent": intent.get("id")})
+        return "intent mismatch"
+    if int(intent.get("amount_received") or intent.get("amount") or 0) != order.total_cents:
+        logger.error("payment amount differs from the order total", extra={"order_id": order_id})
+        return "amount mismatch"
+    if order.paid:
+        return "already paid"
+    orders.mark_paid(actor, order_id, reference=intent.get("id"))
+    return "paid"

@@ -1,0 +1,314 @@
+"""Orders as the box office makes them: sales, options and reservations; buyer edits; payment.
+
+:func:`place_order` prices each line from the catalog (tariff of the performance's show,
+quota of that performance, seat of its venue), takes the places and seats, numbers the
+order, and writes the order, its tickets, its listing entries and its audit event in **one
+transaction**, whose conditions are the places themselves: ``remaining >= n`` on each
+quota and "not yet sold" on each seat. Concurrent buyers therefore never oversell: the
+transactions that would go below zero fail, and the buyer is told the places are gone.
+
+Every later change goes through :func:`save_change`, which rewrites the order (version
+checked), the tickets that changed, and the listing entries, with the audit event.
+"""
+from __future__ import annotations
+
+import secrets
+from collections import Counter as Tally
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.adapters import clock, ids
+from chalicelib.errors import ConcurrentChange, Conflict, FieldError, InvalidInput, NotFound
+from chalicelib.models.base import connection, tenant_key
+from chalicelib.models.catalog import Performance, Quota, Seat, Tariff
+from chalicelib.models.money import LedgerEntry
+from chalicelib.models.orders import Buyer, Counter, Order, Payment, Ticket
+from chalicelib.models.unique_keys import UniqueKey
+from chalicelib.services.ledger import ledger
+from chalicelib.services.orders import listing as order_listing
+from chalicelib.services.orders.status import derive_status, require_action
+from chalicelib.services.shared.actors import Actor
+from chalicelib.services.shared.audit import audit_event, snapshot
+from chalicelib.services.shared.records import get_record
+from chalicelib.values.cents import allocate, vat_included
+
+MAX_TICKETS = 40  # one transaction holds the order, its tickets, listing entries and places
+TRANSACTION_ITEMS = 100  # DynamoDB's limit for one TransactWriteItems
+PAID_ON_THE_SPOT = {"cash"}
+DEFAULT_VAT_BP = 550
+
+
+class SoldOut(Conflict):
+    kind = "sold-out"
+    title = "The places asked for are no longer available"
+
+
+@dataclass
+class PricedLine:
+    performance: Performance
+    tariff: Tariff
+    quota: Quota
+    seat: Seat | None
+    attendee_name: str | None
+    attendee_email: str | None
+
+
+def _line_error(index: int, field: str, message: str) -> InvalidInput:
+    return InvalidInput(message, errors=[FieldError(f"lines.{index}.{field}", message)])
+
+
+def _reference(actor: Actor, model, record_id: str, index: int, field: str):
+    try:
+        return get_record(actor, model, record_id)
+    except NotFound:
+        raise _line_error(index, field, f"unknown {model.entity_type}") from None
+
+
+def price_line(actor: Actor, index: int, line: dict) -> PricedLine:
+    """A requested line checked against the catalog (422 naming ``lines.<i>.<field>``)."""
+    performance = _reference(actor, Performance, line["performance_id"], index, "performance_id")
+    if performance.status == "cancelled":
+        raise _line_error(index, "performance_id", "this performance is cancelled")
+    tariff = _reference(actor, Tariff, line["tariff_id"], index, "tariff_id")
+    if tariff.product_id != performance.product_id:
+        raise _line_error(index, "tariff_id", "not a tariff of this performance's show")
+    quota = _reference(actor, Quota, line["quota_id"], index, "quota_id")
+    if quota.performance_id != performance.id:
+        raise _line_error(index, "quota_id", "not a quota of this performance")
+    seat = None
+    if line.get("seat_id"):
+        seat = _reference(actor, Seat, line["seat_id"], index, "seat_id")
+        if seat.venue_id != performance.venue_id:
+            raise _line_error(index, "seat_id", "not a seat of this performance's venue")
+    return PricedLine(performance, tariff, quota, seat, line.get("attendee_name"), line.get("attendee_email"))
+
+
+def next_number(tenant_id: str, sequence: str = "orders") -> int:
+    """The next number of a per-tenant sequence (numbers of failed orders are not reused)."""
+    counter = Counter(counter_key=tenant_key(tenant_id, sequence))
+    counter.update(actions=[Counter.value.add(1)])
+    return int(counter.value)
+
+
+def _vat(tickets: list[Ticket], discount: int) -> int:
+    """VAT included in what the buyer pays: the discount shared across tickets by price, then
+    VAT computed per rate on what each rate's tickets cost."""
+    shares = allocate(discount, [ticket.price_cents for ticket in tickets])
+    net_by_rate: dict[int, int] = {}
+    for ticket, share in zip(tickets, shares):
+        net_by_rate[ticket.vat_rate_bp] = net_by_rate.get(ticket.vat_rate_bp, 0) + ticket.price_cents - share
+    return sum(vat_included(net, rate) for rate, net in net_by_rate.items())
+
+
+def seat_claim(tenant_id: str, order_id: str, performance_id: str, seat_id: str) -> UniqueKey:
+    return UniqueKey(key=tenant_key(tenant_id, "seat_sold", performance_id, seat_id),
+                     entity_type="order", entity_id=order_id, label="seat_id")
+
+
+def _build(actor: Actor, draft: dict, lines: list[PricedLine]) -> tuple[Order, list[Ticket]]:
+    order_id, now = ids.new_id(), clock.now()
+    tickets = [Ticket(order_key=tenant_key(actor.tenant_id, order_id), position=position, tenant_id=actor.tenant_id,
+                      order_id=order_id, performance_id=line.performance.id, product_id=line.performance.product_id,
+                      tariff_id=line.tariff.id, tariff_name=line.tariff.name, quota_id=line.quota.id,
+                      seat_id=line.seat.id if line.seat else None,
+                      seat_label=f"{line.seat.block} {line.seat.row} {line.seat.number}" if line.seat else None,
+                      price_cents=line.tariff.price_cents, vat_rate_bp=DEFAULT_VAT_BP,
+                      attendee_name=line.attendee_name, attendee_email=line.attendee_email, state="valid",
+                      checkin_code=secrets.token_urlsafe(12))
+               for position, line in enumerate(lines, start=1)]
+    gross = sum(ticket.price_cents for ticket in tickets)
+    discount = min(draft.get("discount_cents") or 0, gross)
+    paid = draft["payment_type"] in PAID_ON_THE_SPOT and draft.get("kind", "sale") == "sale"
+    order = Order(
+        tenant_id=actor.tenant_id, id=order_id, number=next_number(actor.tenant_id), kind=draft.get("kind", "sale"),
+        deadline=draft.get("deadline"), channel_id=draft.get("channel_id"), buyer=Buyer(**draft["buyer"]),
+        payment_type=draft["payment_type"], paid=paid, paid_at=now if paid else None,
+        promo_code=(draft.get("promo_code") or None), currency=lines[0].tariff.currency,
+        tickets_cents=gross, discount_cents=discount, fees_cents=0,
+        tax_cents=_vat(tickets, discount),
+        total_cents=gross - discount, ticket_count=len(tickets),
+        status=derive_status(paid, (ticket.state for ticket in tickets)),
+        performance_ids={t.performance_id for t in tickets}, tariff_ids={t.tariff_id for t in tickets},
+        product_ids={t.product_id for t in tickets}, created_by=actor.subject, created_at=now, updated_at=now,
+    )
+    return order, tickets
+
+
+def _check_draft(draft: dict) -> None:
+    if not draft["lines"] or len(draft["lines"]) > MAX_TICKETS:
+        raise InvalidInput(f"An order has 1 to {MAX_TICKETS} tickets.",
+                           errors=[FieldError("lines", f"1 to {MAX_TICKETS} lines")])
+    if draft.get("kind", "sale") != "sale" and not draft.get("deadline"):
+        raise InvalidInput("An option or a reservation needs a confirmation deadline.",
+                           errors=[FieldError("deadline", "required for an option or a reservation")])
+    seats = [(line["performance_id"], line.get("seat_id")) for line in draft["lines"] if line.get("seat_id")]
+    if len(seats) != len(set(seats)):
+        raise InvalidInput("The same seat appears twice.", errors=[FieldError("lines", "duplicate seat")])
+
+
+def _check_references(actor: Actor, draft: dict) -> None:
+    from chalicelib.models.catalog import SalesChannel
+    from chalicelib.models.contacts import Contact
+    from chalicelib.services.shared.records import require_reference
+
+    if draft.get("channel_id"):
+        require_reference(actor, SalesChannel, draft["channel_id"], "channel_id")
+    if draft["buyer"].get("contact_id"):
+        require_reference(actor, Contact, draft["buyer"]["contact_id"], "buyer.contact_id")
+
+
+def place_order(actor: Actor, draft: dict) -> tuple[Order, list[Ticket]]:
+    """Make an order from a validated draft (see ``schemas/orders.py: OrderIn``)."""
+    _check_draft(draft)
+    _check_references(actor, draft)
+    lines = [price_line(actor, index, line) for index, line in enumerate(draft["lines"])]
+    if len({line.tariff.currency for line in lines}) > 1:
+        raise InvalidInput("All tickets of an order are in one currency.", errors=[FieldError("lines", "mixed")])
+    order, tickets = _build(actor, draft, lines)
+    places = Tally(ticket.quota_id for ticket in tickets)
+    sale = _receive(actor, order, tickets, means=order.payment_type) if order.paid else None
+    entries, _ = order_listing.listing_changes(None, order)
+    items = (2 + len(tickets) + len(entries) + len(places) + sum(1 for ticket in tickets if ticket.seat_id)
+             + (1 + ledger.items_for(sale[1]) if sale else 0))
+    if items > TRANSACTION_ITEMS:
+        raise InvalidInput("This order spans too many performances, quotas and seats to be written at once; "
+                           "split it in two.", errors=[FieldError("lines", "split the order")])
+    try:
+        with TransactWrite(connection=connection()) as transaction:
+            transaction.save(order, condition=Order.id.does_not_exist())
+            for ticket in tickets:
+                transaction.save(ticket)
+            for quota_id, count in places.items():
+                transaction.update(Quota(tenant_id=actor.tenant_id, id=quota_id),
+                                   actions=[Quota.remaining.add(-count)],
+                                   condition=Quota.remaining >= count, add_version_condition=False)
+            for ticket in tickets:
+                if ticket.seat_id:
+                    transaction.save(seat_claim(actor.tenant_id, order.id, ticket.performance_id, ticket.seat_id),
+                                     condition=UniqueKey.key.does_not_exist())
+            for entry in entries:
+                transaction.save(entry)
+            if sale is not None:
+                transaction.save(sale[0])
+                ledger.write(transaction, sale[1])
+            transaction.save(audit_event(actor, "order", order.id, "create", None, snapshot(order)))
+    except TransactWriteError as error:
+        raise SoldOut("Some of these places were just sold; nothing was charged or kept. "
+                      "Choose again.") from error
+    _announce(actor, order, tickets)
+    return order, tickets
+
+
+def _announce(actor: Actor, order: Order, tickets: list[Ticket]) -> None:
+    from chalicelib.services.orders import mails as order_mail
+
+    if order.paid:
+        order_mail.send_confirmation(actor, order, tickets, reason="placed")
+    order_mail.notify_team(actor, order, tickets)
+
+
+def get_order(actor: Actor, order_id: str) -> Order:
+    return get_record(actor, Order, order_id)
+
+
+def tickets_of(order: Order) -> list[Ticket]:
+    return list(Ticket.query(tenant_key(order.tenant_id, order.id), consistent_read=True))
+
+
+def paid_per_ticket(order: Order, tickets: list[Ticket]) -> dict[int, int]:
+    """What each ticket costs the buyer, by position: its price less its share of the order's
+    discount (shared by price, to the cent, so the shares add up to the order's total)."""
+    ranked = sorted(tickets, key=lambda ticket: int(ticket.position))
+    shares = allocate(int(order.discount_cents or 0), [int(ticket.price_cents) for ticket in ranked])
+    return {int(ticket.position): int(ticket.price_cents) - share for ticket, share in zip(ranked, shares)}
+
+
+def _receive(actor: Actor, order: Order, tickets: list[Ticket], *, means: str,
+             reference: str | None = None) -> tuple[Payment, LedgerEntry]:
+    """The order paid now: its payment and the ledger's sale of its valid tickets."""
+    shares = paid_per_ticket(order, tickets)
+    sold = [ticket for ticket in tickets if ticket.state == "valid"]
+    amount = sum(shares[int(ticket.position)] for ticket in sold)
+    order.paid_cents = amount
+    payment = Payment(order_key=tenant_key(order.tenant_id, order.id), payment_id=ids.new_id(),
+                      tenant_id=order.tenant_id, order_id=order.id, amount_cents=amount, currency=order.currency,
+                      means=means, reference=reference, received_at=clock.now(), recorded_by=actor.subject)
+    effects = ((ticket, {"tickets_sold": 1, "gross_sales_cents": shares[int(ticket.position)]}) for ticket in sold)
+    entry = ledger.new_entry(actor, order, "sale", ledger.lines_for(order.tenant_id, effects), amount_cents=amount,
+                             means=means, reference=reference)
+    return payment, entry
+
+
+def payments_of(order: Order) -> list[Payment]:
+    return list(Payment.query(tenant_key(order.tenant_id, order.id), consistent_read=True))
+
+
+def save_change(actor: Actor, order: Order, before: Order, *, action: str, tickets: Iterable[Ticket] = (),
+                also: Iterable[Any] = (), entry: LedgerEntry | None = None,
+                details: dict[str, Any] | None = None) -> Order:
+    """Write a change of ``order`` (and of ``tickets``, the new ``also`` items such as a
+    payment, and the ledger ``entry`` with the metrics it moves), its listing entries and
+    audit, atomically."""
+    order.updated_at = clock.now()
+    to_write, to_delete = order_listing.listing_changes(before, order)
+    after = {**(snapshot(order) or {}), **(details or {})}
+    try:
+        with TransactWrite(connection=connection()) as transaction:
+            transaction.save(order)
+            for ticket in tickets:
+                transaction.save(ticket)
+            for item in also:
+                transaction.save(item)
+            if entry is not None:
+                ledger.write(transaction, entry)
+            for entry in to_delete:
+                transaction.delete(entry)
+            for entry in to_write:
+                transaction.save(entry)
+            transaction.save(audit_event(actor, "order", order.id, action, snapshot(before), after))
+    except TransactWriteError as error:
+        raise ConcurrentChange("The order changed meanwhile; reload it and try again.") from error
+    return order
+
+
+def copy_of(order: Order) -> Order:
+    """The order as read, kept to compute what a change replaces."""
+    copy = Order()
+    copy.deserialize(order.serialize())
+    return copy
+
+
+def edit_buyer(actor: Actor, order_id: str, buyer: dict) -> Order:
+    order = get_order(actor, order_id)
+    before = copy_of(order)
+    order.buyer = Buyer(**{**order.buyer.as_dict(), **buyer})
+    return save_change(actor, order, before, action="edit-buyer")
+
+
+def mark_paid(actor: Actor, order_id: str, *, reference: str | None = None) -> Order:
+    """The order is paid in full (a cheque, an invoice, a card payment Stripe confirmed): the
+    payment is recorded, its tickets are valid, the buyer gets them by mail."""
+    order = get_order(actor, order_id)
+    require_action(order.status, "mark_paid")
+    before = copy_of(order)
+    order.paid, order.paid_at = True, clock.now()
+    tickets = tickets_of(order)
+    order.status = derive_status(True, (ticket.state for ticket in tickets))
+    payment, sale = _receive(actor, order, tickets, means=order.payment_type, reference=reference)
+    save_change(actor, order, before, action="mark-paid", also=[payment], entry=sale,
+                details={"payment": {"amount_cents": payment.amount_cents, "means": payment.means,
+                                     "reference": reference}})
+    from chalicelib.services.orders import mails as order_mail
+
+    order_mail.send_confirmation(actor, order, tickets, reason="paid")
+    return order
+
+
+def attach_payment_intent(actor: Actor, order_id: str, intent_id: str) -> Order:
+    order = get_order(actor, order_id)
+    before = copy_of(order)
+    order.payment_intent_id = intent_id
+    return save_change(actor, order, before, action="payment-intent")

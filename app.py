@@ -1,6 +1,7 @@
 """The Chalice application: one Lambda for the staff API and the spectators' pages, plus
-event handlers. Kept thin: it creates the app, registers one Blueprint per area, and wires
-request-scoped logging. Everything else lives in ``chalicelib``.
+event handlers. Kept thin: it creates the app, registers one Blueprint per area, names the
+modules that define job kinds, and wires request-scoped logging. Everything else lives in
+``chalicelib``.
 """
 from chalice import Chalice
 
@@ -22,6 +23,7 @@ from chalicelib.handlers import (
     spectator,
 )
 from chalicelib.observability import logger
+from chalicelib.services.jobs.framework import register_kind_modules
 
 app = Chalice(app_name="ticketing")
 app.log.setLevel("INFO")
@@ -29,6 +31,11 @@ app.log.setLevel("INFO")
 for area in (catalog, contacts, organisation, orders, refunds, metrics, campaigns, documents, shop, spectator,
              refund_page, mail, jobs, audit, openapi):
     app.register_blueprint(area.bp)
+
+# The job kinds, by the modules that define them: imported when a job starts or a chunk runs.
+register_kind_modules("chalicelib.services.orders.bulk", "chalicelib.services.orders.export",
+                      "chalicelib.services.money.refunds", "chalicelib.services.campaigns.campaigns",
+                      "chalicelib.services.campaigns.affected_customers")
 
 
 @app.middleware("http")

@@ -64,6 +64,7 @@ def _sell(actor, world, count: int) -> None:
 
 def _run_job(actor, kind, params: dict) -> list[float]:
     """The job's chunks run one after the other as the framework would; each chunk's seconds."""
+    import app  # noqa: F401 - wires the job kinds
     from chalicelib.services.jobs.framework import ChunkBudget, kind_named
 
     job_kind, cursor, durations, seq = kind_named(kind), None, [], 0

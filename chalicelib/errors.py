@@ -10,8 +10,12 @@ from dataclasses import dataclass
 
 @dataclass
 class FieldError:
+    """What is wrong with one field: ``message`` in English (problem+json), and ``french`` when a
+    spectator's page shows it (the page speaks French first)."""
+
     field: str
     message: str
+    french: str | None = None
 
 
 class DomainError(Exception):
@@ -87,3 +91,17 @@ class InvalidSignature(DomainError):
     status = 400
     kind = "invalid-signature"
     title = "The request is not signed as it must be"
+
+
+class LinkInvalid(DomainError):
+    """A signed link (or grant) that was altered, copied incompletely, or made for something else."""
+
+    status = 403
+    kind = "link-invalid"
+    title = "This link is not valid"
+
+
+class LinkExpired(DomainError):
+    status = 410
+    kind = "link-expired"
+    title = "This link has expired"

@@ -83,6 +83,7 @@ def _start_engines(log_dir: Path) -> None:
     from chalicelib.adapters.aws import client
 
     client("sesv2").create_email_identity(EmailIdentity="notices.example.org")
+    import app  # noqa: F401 - wires the job kinds, as the Lambda does when it loads
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

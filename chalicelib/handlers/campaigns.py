@@ -14,29 +14,6 @@ def _campaign_fields(campaign) -> dict:
     return {**campaign.attribute_values, "id": campaign.id, "choices": sorted(campaign.choices or [])}
 
 
-def _rows(actor, page):
-    """Customer rows with their campaign's columns and their last notice's delivery facts."""
-    from chalicelib.models.campaigns import STATE_LABELS_FR
-    from chalicelib.services.campaigns import affected_customers, campaigns
-    from chalicelib.services.shared.paging import Page
-
-    found = {}
-    notices = affected_customers.delivery_of(page.items)
-    rows = []
-    for customer in page.items:
-        campaign = found.get(customer.campaign_id) or campaigns.get_campaign(actor, customer.campaign_id)
-        found[customer.campaign_id] = campaign
-        notice = notices.get(customer.notification_id or "")
-        rows.append({
-            **customer.attribute_values, "state_label": STATE_LABELS_FR[customer.state],
-            "delivery": notice.status if notice else None, "delivery_at": notice.status_at if notice else None,
-            "kind": campaign.kind, "show_id": campaign.product_id, "performance_id": campaign.performance_id,
-            "performance_starts_at": campaign.original_starts_at, "refund_deadline": campaign.refund_deadline,
-            "deadline_passed": campaigns.deadline_passed(campaign),
-            "refund_url": affected_customers.refund_link(campaign, customer)})
-    return Page(items=rows, next_cursor=page.next_cursor)
-
-
 @staff_route(bp, "/campaigns", method="POST", body="campaigns:CampaignIn", response="campaigns:CampaignOut",
              status=201, summary="Postpone (new date) or cancel a performance: the campaign, and a job gathering "
                                  "every order holding tickets for it", tag=TAG)
@@ -69,7 +46,7 @@ def get_campaign(actor, campaign_id):
 def campaign_customers(actor, campaign_id, query):
     from chalicelib.services.campaigns import affected_customers
 
-    return _rows(actor, affected_customers.list_customers(actor, campaign_id, state=query.state, search=query.q,
+    return affected_customers.rows(actor, affected_customers.list_customers(actor, campaign_id, state=query.state, search=query.q,
                                                           limit=query.limit, cursor=query.cursor))
 
 
@@ -79,7 +56,7 @@ def campaign_customers(actor, campaign_id, query):
 def tenant_customers(actor, query):
     from chalicelib.services.campaigns import affected_customers
 
-    return _rows(actor, affected_customers.tenant_customers(
+    return affected_customers.rows(actor, affected_customers.tenant_customers(
         actor, performance_id=query.performance_id, product_id=query.product_id, kind=query.kind, state=query.state,
         limit=query.limit, cursor=query.cursor))
 
@@ -87,9 +64,8 @@ def tenant_customers(actor, query):
 @staff_route(bp, "/campaigns/{campaign_id}/counts", response="campaigns:CountsOut",
              summary="How many customers are in each state", tag=TAG)
 def campaign_counts(actor, campaign_id):
-    from chalicelib.services.campaigns import affected_customers, campaigns
+    from chalicelib.services.campaigns import affected_customers
 
-    campaigns.get_campaign(actor, campaign_id)
     return affected_customers.counts(actor, campaign_id)
 
 
@@ -118,17 +94,15 @@ def resend(actor, campaign_id, order_id, body):
     from chalicelib.services.shared.paging import Page
 
     customer = affected_customers.resend(actor, campaign_id, order_id, address=body.address)
-    return _rows(actor, Page(items=[customer], next_cursor=None)).items[0]
+    return affected_customers.rows(actor, Page(items=[customer], next_cursor=None)).items[0]
 
 
 @staff_route(bp, "/campaigns/{campaign_id}/customers/{order_id}/link", response="campaigns:LinkOut",
              summary="The customer's refund page link, to send by hand", tag=TAG)
 def customer_link(actor, campaign_id, order_id):
-    from chalicelib.services.campaigns import affected_customers, campaigns
+    from chalicelib.services.campaigns import affected_customers
 
-    campaign = campaigns.get_campaign(actor, campaign_id)
-    return {"url": affected_customers.refund_link(campaign, affected_customers.get_customer(actor, campaign_id,
-                                                                                          order_id))}
+    return {"url": affected_customers.link_of(actor, campaign_id, order_id)}
 
 
 @staff_route(bp, "/campaigns/{campaign_id}/customers/{order_id}/act-for", method="POST",
@@ -136,17 +110,9 @@ def customer_link(actor, campaign_id, order_id):
              summary="Open the customer's refund page as staff (valid one hour; the choice is recorded as made by "
                      "staff; audited)", tag=TAG)
 def act_for(actor, campaign_id, order_id):
-    from chalicelib.adapters import clock
-    from chalicelib.services.campaigns import affected_customers, campaigns, refund_links
-    from chalicelib.services.shared.audit import record_action
+    from chalicelib.services.campaigns import affected_customers
 
-    campaign = campaigns.get_campaign(actor, campaign_id)
-    customer = affected_customers.get_customer(actor, campaign_id, order_id)
-    address = refund_links.PageAddress(actor.tenant_id, campaign_id, order_id)
-    record_action(actor, "campaign_customer", f"{campaign_id}.{order_id}", "act-for", {"by": actor.subject})
-    grant = refund_links.staff_grant(address, actor.subject)
-    return {"url": f"{affected_customers.refund_link(campaign, customer)}?staff={grant}",
-            "expires_at": clock.now() + refund_links.STAFF_GRANT}
+    return affected_customers.act_for(actor, campaign_id, order_id)
 
 
 @staff_route(bp, "/campaigns/{campaign_id}/diagnosis", query="campaigns:DiagnosisQuery",

@@ -73,8 +73,7 @@ def update_performance(actor, performance_id, body):
 @staff_route(bp, "/venues/{venue_id}/seats", method="POST", body="catalog:SeatIn", response="catalog:SeatOut",
              status=201, summary="Create a seat of a venue (409 if its block/row/number exists)", tag=TAG)
 def create_seat(actor, venue_id, body):
-    catalog.venues.get(actor, venue_id)
-    return catalog.create_seat(actor, {**body.model_dump(), "venue_id": venue_id})
+    return catalog.create_venue_seat(actor, venue_id, body.model_dump())
 
 
 @staff_route(bp, "/venues/{venue_id}/seats/batch", method="POST", body="catalog:SeatBatchIn",

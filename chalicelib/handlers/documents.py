@@ -14,17 +14,8 @@ from chalicelib.services.documents import documents
 bp = Blueprint(__name__)
 TAG = "documents"
 
-DOCUMENT_HEADERS = {
-    "Content-Type": "text/html; charset=utf-8",
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "Cache-Control": "no-store, private",
-}
-
-
 def html_document(body: str) -> Response:
-    return Response(body=body, status_code=200, headers=dict(DOCUMENT_HEADERS))
+    return Response(body=body, status_code=200, headers=dict(documents.DOCUMENT_HEADERS))
 
 
 @staff_route(bp, "/orders/{order_id}/tickets/{position}", query="documents:DocumentQuery",

@@ -5,12 +5,10 @@ from __future__ import annotations
 from chalice import Blueprint
 
 from chalicelib.config import settings
-from chalicelib.errors import NotFound
 from chalicelib.handlers.http import staff_route
 from chalicelib.services.mail import events as mail_events
 from chalicelib.services.mail import notifications
 from chalicelib.services.mail import sending as mail
-from chalicelib.services.shared.records import get_record
 
 bp = Blueprint(__name__)
 
@@ -32,18 +30,13 @@ def list_notifications(actor, query):
              response="mail:NotificationOut", many=True, summary="Mails sent to a contact, newest first",
              tag="mail")
 def contact_notifications(actor, contact_id, query):
-    from chalicelib.services.contacts.contacts import get_contact
-
-    get_contact(actor, contact_id)
     return notifications.of_contact(actor, contact_id, limit=query.limit, cursor=query.cursor)
 
 
 @staff_route(bp, "/notifications/{notification_id}", response="mail:NotificationOut",
              summary="One mail with its delivery timeline", tag="mail")
 def get_notification(actor, notification_id):
-    from chalicelib.models.mail import Notification
-
-    return get_record(actor, Notification, notification_id)
+    return notifications.get_notification(actor, notification_id)
 
 
 @staff_route(bp, "/notifications/{notification_id}/resend", method="POST", body="mail:ResendIn",
@@ -63,10 +56,6 @@ def list_templates(actor):
 @staff_route(bp, "/mail/preview", method="POST", body="mail:PreviewIn", response="mail:PreviewOut",
              summary="Render a template for a sample or given context, without sending", tag="mail")
 def preview(actor, body):
-    from chalicelib.services.mail.rendering import template_names
-
-    if body.template not in template_names():
-        raise NotFound(f"No mail template {body.template!r}.")
     rendered, problems = mail.preview(actor.tenant_id, body.template, body.language, body.context)
     return {"template": body.template, "language": rendered.language, "subject": rendered.subject,
             "text": rendered.text, "html": rendered.html, "problems": problems}
@@ -77,10 +66,6 @@ def preview(actor, body):
              summary="Set the venue's wording of some blocks of a template (checked against the content rules)",
              tag="mail")
 def set_override(actor, template, language, body):
-    from chalicelib.services.mail.rendering import template_names
-
-    if template not in template_names() or language not in ("fr", "en"):
-        raise NotFound(f"No mail template {template!r} in {language!r}.")
     return mail.set_override(actor, template, language, body.blocks)
 
 

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
-from chalicelib.errors import NotFound
 from chalicelib.handlers.http import staff_route
 
 bp = Blueprint(__name__)
 TAG = "metrics"
-SCOPE_RECORDS = {"performance": "Performance", "show": "Product", "season": "Season"}
 
 
 def _figures(actor, scope: str, scope_id: str, query) -> dict:
@@ -29,12 +27,6 @@ def tenant_figures(actor, query):
 @staff_route(bp, "/metrics/{scope}/{scope_id}", query="money:PeriodQuery", response="money:FiguresOut",
              summary="A performance's, show's or season's figures (scope: performance, show, season)", tag=TAG)
 def scope_figures(actor, scope, scope_id, query):
-    from chalicelib.models import catalog
-    from chalicelib.services.shared.records import get_record
-
-    if scope not in SCOPE_RECORDS:
-        raise NotFound("Figures are kept per performance, show and season.")
-    get_record(actor, getattr(catalog, SCOPE_RECORDS[scope]), scope_id)
     return _figures(actor, scope, scope_id, query)
 
 

@@ -9,37 +9,10 @@ from chalicelib.handlers.http import staff_route
 from chalicelib.services.catalog import team
 from chalicelib.services.orders import listing as order_listing
 from chalicelib.services.orders import orders
-from chalicelib.services.orders.status import order_actions, status_label, ticket_actions
+from chalicelib.services.orders.details import order_details
 
 bp = Blueprint(__name__)
 TAG = "orders"
-
-
-def _ticket_fields(ticket) -> dict:
-    return {name: getattr(ticket, name) for name in (
-        "position", "performance_id", "product_id", "tariff_id", "tariff_name", "quota_id", "seat_id", "seat_label",
-        "price_cents", "attendee_name", "attendee_email", "state")}
-
-
-def order_details(order, tickets=None) -> dict:
-    """An order as staff read it: fields, totals, tickets and the actions its status allows."""
-    tickets = orders.tickets_of(order) if tickets is None else tickets
-    valid = sum(1 for ticket in tickets if ticket.state == "valid")
-    return {
-        "id": order.id, "number": order.number, "kind": order.kind, "deadline": order.deadline,
-        "status": order.status, "status_label": status_label(order.status, valid, len(tickets)),
-        "buyer": order.buyer.as_dict(), "payment_type": order.payment_type, "paid": order.paid,
-        "paid_at": order.paid_at, "promo_code": order.promo_code, "ticket_count": order.ticket_count,
-        "totals": {"tickets_cents": order.tickets_cents, "discount_cents": order.discount_cents,
-                   "fees_cents": order.fees_cents, "tax_cents": order.tax_cents,
-                   "refunded_cents": order.refunded_cents, "total_cents": order.total_cents,
-                   "currency": order.currency},
-        "tickets": [{**_ticket_fields(ticket),
-                     "actions": ticket_actions(order.status, bool(order.paid), ticket.state)} for ticket in tickets],
-        "actions": order_actions(order.status, bool(order.paid)), "created_at": order.created_at,
-        "created_by": order.created_by, "version": order.version, "payment_intent_id": order.payment_intent_id,
-        "payments": orders.payments_of(order),
-    }
 
 
 @staff_route(bp, "/orders", method="POST", body="orders:OrderIn", response="orders:OrderOut", status=201,

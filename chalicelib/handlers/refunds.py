@@ -110,20 +110,16 @@ def donate_tickets(actor, order_id, body):
 @staff_route(bp, "/contacts/{contact_id}/credit", response="money:CreditAccountOut",
              summary="A customer's credit: balance, issued and used", tag=TAG)
 def credit_account(actor, contact_id):
-    from chalicelib.services.contacts import contacts
     from chalicelib.services.money import customer_money
 
-    contacts.get_contact(actor, contact_id)
     return customer_money.credit_account(actor, contact_id)
 
 
 @staff_route(bp, "/contacts/{contact_id}/credit/entries", query="common:PageQuery", response="money:CreditEntryOut",
              many=True, summary="A customer's credit history, newest first (each entry with its origin)", tag=TAG)
 def credit_entries(actor, contact_id, query):
-    from chalicelib.services.contacts import contacts
     from chalicelib.services.money import customer_money
 
-    contacts.get_contact(actor, contact_id)
     return customer_money.credit_history(actor, contact_id, limit=query.limit, cursor=query.cursor)
 
 
@@ -131,10 +127,8 @@ def credit_entries(actor, contact_id, query):
              response="money:CreditEntryOut", status=201,
              summary="Use some of a customer's credit (once per origin; never below zero)", tag=TAG)
 def use_credit(actor, contact_id, body):
-    from chalicelib.services.contacts import contacts
     from chalicelib.services.money import customer_money
 
-    contacts.get_contact(actor, contact_id)
     return customer_money.use_credit(actor, contact_id, body.amount_cents, origin_type=body.origin_type,
                                      origin_id=body.origin_id, note=body.note)
 
@@ -142,8 +136,6 @@ def use_credit(actor, contact_id, body):
 @staff_route(bp, "/contacts/{contact_id}/donations", query="common:PageQuery", response="money:DonationOut",
              many=True, summary="A customer's donations, newest first", tag=TAG)
 def donations(actor, contact_id, query):
-    from chalicelib.services.contacts import contacts
     from chalicelib.services.money import customer_money
 
-    contacts.get_contact(actor, contact_id)
     return customer_money.donation_history(actor, contact_id, limit=query.limit, cursor=query.cursor)

@@ -7,11 +7,12 @@ first time a request needs it.
 """
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Annotated, Generic, TypeVar
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+
+from chalicelib.values.email import normalise_email
 
 T = TypeVar("T")
 
@@ -75,18 +76,6 @@ class Problem(BaseModel):
     detail: str
     instance: str | None = None
     errors: list[FieldProblem] = []
-
-
-_EMAIL = re.compile(r"^[^@\s\"<>()\[\],;:]{1,64}@(?=.{4,253}$)([A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$")
-
-
-def normalise_email(value: str) -> str:
-    """A mail address as we store it (domain in lower case), or ValueError if it cannot be one."""
-    candidate = value.strip()
-    if not _EMAIL.match(candidate) or ".." in candidate:
-        raise ValueError("not a valid e-mail address (expected name@domain.tld)")
-    local, domain = candidate.rsplit("@", 1)
-    return f"{local}@{domain.lower()}"
 
 
 EmailAddress = Annotated[str, StringConstraints(max_length=254), AfterValidator(normalise_email)]

@@ -13,14 +13,13 @@ from markupsafe import escape
 
 from chalicelib.errors import InvalidInput, NotFound
 from chalicelib.services.mail import rendering as mail_rendering
-from chalicelib.services.mail.content import content_problems
+from chalicelib.services.mail.content import check_overrides, content_problems
 from chalicelib.services.mail.rendering import (
     ACTION_REQUIRED,
     LANGUAGES,
     MAIL_DIR,
     MailTemplateError,
     RenderedMail,
-    check_overrides,
     offers_action,
     render_mail,
     sample_context,

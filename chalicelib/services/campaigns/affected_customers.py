@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from chalicelib.adapters import clock, ids
 from chalicelib.config import settings
 from chalicelib.errors import Conflict, FieldError, InvalidInput, NotFound
-from chalicelib.models.campaigns import CUSTOMER_STATES, AffectedCustomer, Campaign
+from chalicelib.models.campaigns import CUSTOMER_STATES, STATE_LABELS_FR, AffectedCustomer, Campaign
 from chalicelib.models.mail import Notification
 from chalicelib.observability import logger
 from chalicelib.services.campaigns.campaigns import get_campaign
@@ -89,6 +89,7 @@ def _by_number(actor: Actor, campaign_id: str, number: int) -> Page[AffectedCust
 
 def counts(actor: Actor, campaign_id: str) -> dict[str, int]:
     """How many customers are in each state (a COUNT Query per state on the keys-only index)."""
+    get_campaign(actor, campaign_id)
     return {state: AffectedCustomer.by_state.count(AffectedCustomer.state_key_of(actor.tenant_id, campaign_id, state))
             for state in CUSTOMER_STATES}
 
@@ -127,6 +128,27 @@ def tenant_customers(actor: Actor, *, performance_id: str | None, product_id: st
     return Page(items=items, next_cursor=following)
 
 
+def rows(actor: Actor, page: Page[AffectedCustomer]) -> Page[dict]:
+    """Customer rows as staff see them: each with its campaign's columns, its refund link and
+    its last notice's delivery facts (each campaign read once per page)."""
+    from chalicelib.services.campaigns.campaigns import deadline_passed
+
+    found: dict[str, Campaign] = {}
+    notices = delivery_of(page.items)
+    shown = []
+    for customer in page.items:
+        campaign = found.get(customer.campaign_id) or get_campaign(actor, customer.campaign_id)
+        found[customer.campaign_id] = campaign
+        notice = notices.get(customer.notification_id or "")
+        shown.append({
+            **customer.attribute_values, "state_label": STATE_LABELS_FR[customer.state],
+            "delivery": notice.status if notice else None, "delivery_at": notice.status_at if notice else None,
+            "kind": campaign.kind, "show_id": campaign.product_id, "performance_id": campaign.performance_id,
+            "performance_starts_at": campaign.original_starts_at, "refund_deadline": campaign.refund_deadline,
+            "deadline_passed": deadline_passed(campaign), "refund_url": refund_link(campaign, customer)})
+    return Page(items=shown, next_cursor=page.next_cursor)
+
+
 # -- telling ----------------------------------------------------------------------------------
 
 
@@ -134,6 +156,23 @@ def refund_link(campaign: Campaign, customer: AffectedCustomer) -> str:
     from chalicelib.services.campaigns import refund_links
 
     return f"{settings.public_base_url}/p/refund/{refund_links.customer_token(campaign, customer.order_id)}"
+
+
+def link_of(actor: Actor, campaign_id: str, order_id: str) -> str:
+    """The customer's refund page link, for staff to send by hand."""
+    return refund_link(get_campaign(actor, campaign_id), get_customer(actor, campaign_id, order_id))
+
+
+def act_for(actor: Actor, campaign_id: str, order_id: str) -> dict:
+    """The customer's refund page opened by staff for them: the link with a one-hour grant naming
+    the staff member (audited), and when it ends."""
+    from chalicelib.services.campaigns import refund_links
+
+    link = link_of(actor, campaign_id, order_id)
+    address = refund_links.PageAddress(actor.tenant_id, campaign_id, order_id)
+    record_action(actor, "campaign_customer", f"{campaign_id}.{order_id}", "act-for", {"by": actor.subject})
+    return {"url": f"{link}?staff={refund_links.staff_grant(address, actor.subject)}",
+            "expires_at": clock.now() + refund_links.STAFF_GRANT}
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from datetime import timedelta
 
 from chalicelib.adapters import clock, signing
 from chalicelib.models.campaigns import Campaign
+from chalicelib.services.shared.links import opened
 
 LINK, STAFF, FORM = "refund-page", "refund-page-staff", "refund-form"
 LINK_GRACE = timedelta(days=60)
@@ -39,8 +40,9 @@ def customer_token(campaign: Campaign, order_id: str) -> str:
 
 
 def open_customer_token(token: str) -> PageAddress:
-    """The page a genuine, unexpired link opens; :class:`signing.BadSignature` (or ``Expired``) otherwise."""
-    payload = signing.verify(LINK, token)
+    """The page a genuine, unexpired link opens; :class:`~chalicelib.errors.LinkInvalid` (or
+    ``LinkExpired``) otherwise."""
+    payload = opened(LINK, token)
     return PageAddress(payload["t"], payload["c"], payload["o"])
 
 

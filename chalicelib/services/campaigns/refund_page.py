@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
+from urllib.parse import urlencode
 
 from chalicelib.adapters import clock
 from chalicelib.errors import Conflict, FieldError, InvalidInput
@@ -116,7 +117,8 @@ def choose(page: RefundPage, choice: str, *, iban: str | None, holder: str | Non
     if page.deadline_passed:
         raise DeadlinePassed("The deadline to choose has passed; nothing was done.")
     if choice not in page.choices:
-        raise InvalidInput("This choice is not offered.", errors=[FieldError("choice", "not offered")])
+        raise InvalidInput("This choice is not offered.", errors=[
+            FieldError("choice", "This choice is not offered.", french="Ce choix n'est pas proposé.")])
     actor = Actor.system(page.order.tenant_id, "refund-page")
     positions = [int(ticket.position) for ticket in page.offered]
     try:
@@ -137,7 +139,8 @@ def _settle(actor: Actor, page: RefundPage, choice: str, positions: list[int], *
         bank = None
         if page.refund_means != "card":
             if not iban:
-                raise InvalidInput("Give the IBAN of the account to refund.", errors=[FieldError("iban", "required")])
+                raise InvalidInput("Give the IBAN of the account to refund.", errors=[FieldError(
+                    "iban", "Give the IBAN of the account to refund.", french="Indiquez l'IBAN du compte à rembourser.")])
             bank = refunds.BankAccount(iban, holder)
         return refunds.request_refund(actor, page.order.id, positions, policy=campaigns.fee_policy(page.campaign),
                                       bank=bank, origin="refund-page").refund_id
@@ -166,3 +169,58 @@ def _record_choice(actor: Actor, page: RefundPage, choice: str, reference: str |
         record_action(actor, "campaign_customer", f"{page.campaign.id}.{page.order.id}", "choice",
                       {"choice": choice, "reference": reference, "chosen_by": customer.chosen_by})
 
+
+@dataclass(frozen=True)
+class PageView:
+    """How the page is shown: its language, the staff grant it keeps in its links (when staff
+    act for the customer), and what the spectator typed, with the reason beside each wrong field."""
+
+    language: str | None = None
+    staff_grant: str | None = None
+    staff: str | None = None
+    errors: dict[str, str] = field(default_factory=dict)
+    typed: dict[str, str] = field(default_factory=dict)
+
+
+def render_page(page: RefundPage, token: str, view: PageView) -> str:
+    """The page's HTML: the show, venue and dates on the venue's clock, the tickets offered with
+    what each was paid, the choices, and the anti-forgery form value bound to ``token``."""
+    from chalicelib.services.campaigns.refund_links import form_value
+    from chalicelib.services.catalog import catalog
+    from chalicelib.services.shared.pages import render
+    from chalicelib.values import formatting
+
+    actor = Actor.system(page.order.tenant_id, "refund-page")
+    language = view.language or page.customer.language or "fr"
+    performance = catalog.get_performance(actor, page.campaign.performance_id)
+    venue = catalog.venues.get(actor, performance.venue_id)
+    zone = venue.timezone or "Europe/Paris"
+    shares = orders.paid_per_ticket(page.order, page.tickets)
+    shown = page.offered or [t for t in page.tickets if int(t.position) in set(page.customer.positions)]
+    keep = {"staff": view.staff_grant} if view.staff_grant else {}
+    campaign = page.campaign
+    return render(
+        "refund.html.j2", language, page=page, staff=view.staff, errors=view.errors,
+        show_name=catalog.products.get(actor, campaign.product_id).name, venue_name=venue.name,
+        performance_date=formatting.datetime_text(campaign.original_starts_at, zone, language),
+        new_performance_date=(formatting.datetime_text(campaign.new_starts_at, zone, language)
+                              if campaign.new_starts_at else None),
+        deadline_text=formatting.datetime_text(campaign.refund_deadline, zone, language),
+        tickets=[{"position": int(t.position), "attendee_name": t.attendee_name, "tariff_name": t.tariff_name,
+                  "paid_cents": shares[int(t.position)]} for t in shown],
+        form_value=form_value(token), action_url=f"?{urlencode({**keep, 'lang': language})}",
+        switch_url=f"?{urlencode({**keep, 'lang': 'en' if language == 'fr' else 'fr'})}",
+        iban=view.typed.get("iban", ""), holder=view.typed.get("holder", ""))
+
+
+def field_reasons(error: InvalidInput, language: str) -> dict[str, str]:
+    """What the page says beside each field a choice was refused for, in the page's language."""
+    english = language == "en"
+    reasons = {}
+    for problem in error.errors or []:
+        name = "iban" if problem.field.endswith("iban") else "choice"
+        if problem.french:
+            reasons[name] = problem.message if english else problem.french
+        else:  # a refusal from deeper down, not worded for spectators
+            reasons[name] = "This choice is not offered." if english else "Ce choix n'est pas proposé."
+    return reasons or {"choice": "Try again." if english else "Réessayez."}

@@ -57,14 +57,6 @@ from chalicelib.services.shared.records import (
 # --- venues ----------------------------------------------------------------------------------
 
 
-
-
-
-
-
-
-
-
 def venue_zones(actor: Actor, venue_ids: Iterable[str]) -> dict[str, str]:
     """The IANA time zone of each venue (one BatchGetItem), to show times on the venue's clock."""
     wanted = set(venue_ids)
@@ -82,22 +74,6 @@ def _season_rules(actor: Actor, season: Season, before: dict | None) -> None:
                            errors=[FieldError("ends_on", "must be after starts_on")])
 
 
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 # --- products --------------------------------------------------------------------------------
 
 
@@ -107,14 +83,6 @@ def _product_rules(actor: Actor, product: Product, before: dict | None) -> None:
     if product.tacit_renewal and product.kind != "subscription":
         raise InvalidInput("Only a subscription is renewed tacitly.",
                            errors=[FieldError("tacit_renewal", "only for a subscription")])
-
-
-
-
-
-
-
-
 
 
 # --- performances ----------------------------------------------------------------------------
@@ -197,14 +165,6 @@ def _tariff_rules(actor: Actor, tariff: Tariff, before: dict | None) -> None:
     check_reference(actor, tariff, before, "product_id", Product)
 
 
-
-
-
-
-
-
-
-
 # --- quotas ----------------------------------------------------------------------------------
 
 
@@ -215,14 +175,6 @@ def _quota_rules(actor: Actor, quota: Quota, before: dict | None) -> None:
         raise Conflict(f"{sold} places of this quota are already sold; its capacity cannot go below that.",
                        errors=[FieldError("capacity", f"must be at least {sold}")])
     quota.remaining = quota.capacity - sold
-
-
-
-
-
-
-
-
 
 
 def take_places(actor: Actor, quota_id: str, count: int) -> Quota:
@@ -265,14 +217,6 @@ def _seat_category_rules(actor: Actor, category: SeatCategory, before: dict | No
     check_reference(actor, category, before, "venue_id", Venue)
 
 
-
-
-
-
-
-
-
-
 # --- seats -----------------------------------------------------------------------------------
 
 
@@ -288,6 +232,12 @@ def create_seat(actor: Actor, fields: dict) -> Seat:
     """``fields``: venue_id, block, row, number, category_id (optional). 409 :class:`Duplicate`
     if the venue already has a seat at this block/row/number."""
     return create_record(actor, Seat, fields, rules=_seat_rules)
+
+
+def create_venue_seat(actor: Actor, venue_id: str, fields: dict) -> Seat:
+    """A seat of the venue the route names (404 if the venue is not the tenant's)."""
+    venues.get(actor, venue_id)
+    return create_seat(actor, {**fields, "venue_id": venue_id})
 
 
 def update_seat(actor: Actor, seat_id: str, changes: dict) -> Seat:

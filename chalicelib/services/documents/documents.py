@@ -42,6 +42,15 @@ from chalicelib.values import formatting
 from chalicelib.values.french_ids import spaced_siret
 
 TEMPLATE_DIR = TEMPLATES_DIR / "documents"
+# A document can load or send nothing, whatever a buyer typed into a name: inline styles and
+# data: images only.
+DOCUMENT_HEADERS = {
+    "Content-Type": "text/html; charset=utf-8",
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store, private",
+}
 LANGUAGES = ("fr", "en")
 INVOICE_PREFIX = "F-"
 MAX_POSITION = 1000
@@ -264,14 +273,35 @@ def _ticket(order: Order, position: str | int) -> Ticket:
         raise NotFound(f"No ticket {text} in this order.") from None
 
 
-def ticket_html(actor: Actor, order_id: str, position: str | int, language: str | None = None,
-                nav: list[dict] | None = None) -> str:
+def ticket_html(actor: Actor, order_id: str, position: str | int, language: str | None = None) -> str:
     """The ticket of the attendee at ``position`` (1, 2, ...) of the order, with its QR code.
 
     The QR code (the signed check-in value) is printed only on a ticket that admits entry:
     valid, of a paid order, for a performance not cancelled; otherwise the ticket says why not.
     """
+    return _ticket_document(actor, get_order(actor, order_id), position, language)
+
+
+def spectator_tickets_html(token: str, position: int, language: str | None) -> str:
+    """The spectator's page of the ticket at ``position`` of the order their signed link names
+    (the nearest existing position), with links to the order's other tickets.
+    :class:`~chalicelib.errors.LinkInvalid` or ``LinkExpired`` for a bad link; ``NotFound`` or
+    ``Conflict`` when the order has no ticket to show."""
+    from chalicelib.services.orders.ticket_links import open_link
+
+    tenant_id, order_id = open_link(token)
+    actor = Actor.system(tenant_id, "spectator")
     order = get_order(actor, order_id)
+    count = int(order.ticket_count)
+    position = min(max(position, 1), count)
+    label = "Billet" if document_language(order, language) == "fr" else "Ticket"
+    nav = [{"url": f"?n={n}" + (f"&lang={language}" if language else ""), "label": f"{label} {n}/{count}",
+            "current": n == position} for n in range(1, count + 1)] if count > 1 else []
+    return _ticket_document(actor, order, position, language, nav=nav)
+
+
+def _ticket_document(actor: Actor, order: Order, position: str | int, language: str | None,
+                     nav: list[dict] | None = None) -> str:
     require_action(order.status, "view_ticket")
     ticket = _ticket(order, position)
     language = document_language(order, language)

@@ -22,8 +22,9 @@ A kind is a function that does one chunk of the work, registered under a name::
             done, after = done + 1, order.id
         return ChunkResult(done=done, cursor=None)
 
-and its module is listed in :data:`KIND_MODULES` (imported when a job starts or a chunk
-runs, never when the app loads). ``cursor`` is what the previous chunk returned (``None`` for
+and its module is named where the app is wired (``app.py`` calls :func:`register_kind_modules`);
+the framework imports those modules when a job starts or a chunk runs, never when the app
+loads, and never names them itself. ``cursor`` is what the previous chunk returned (``None`` for
 the first); returning ``cursor=None`` finishes the job. ``total`` may be given whenever the
 kind learns it. An item that cannot be done counts in ``failed`` (the job still succeeds;
 staff see the count); raise :class:`JobFailed` to end the whole job at once (its params
@@ -92,7 +93,6 @@ import re
 import time
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
 from importlib import import_module
 from typing import Any, Callable
 
@@ -109,11 +109,9 @@ from chalicelib.services.shared.audit import snapshot, write_audited
 from chalicelib.services.shared.paging import Page, paged
 from chalicelib.services.shared.records import get_record
 
-# The modules that define job kinds, imported on first need (a chunk to run, a job to start)
-# so that importing the app stays cheap. Add a feature's module here.
-KIND_MODULES: tuple[str, ...] = ("chalicelib.services.orders.bulk", "chalicelib.services.orders.export",
-                                  "chalicelib.services.money.refunds", "chalicelib.services.campaigns.campaigns",
-                                  "chalicelib.services.campaigns.affected_customers")
+# The modules that define job kinds, given by the app's wiring (register_kind_modules) and
+# imported on first need (a chunk to run, a job to start) so that importing the app stays cheap.
+_kind_modules: list[str] = []
 
 MAX_CHUNK_ATTEMPTS = 5
 # Backstop for deliveries that die before recording anything (time limit, memory). Higher than
@@ -258,9 +256,14 @@ def _origin(function: Callable) -> str:
     return f"{function.__module__}.{function.__qualname__}"
 
 
-@lru_cache(maxsize=1)
+def register_kind_modules(*modules: str) -> None:
+    """Name the modules that define job kinds (dotted paths): imported the first time a kind is
+    looked up, not now. Called once where the app is wired; repeating a module is harmless."""
+    _kind_modules.extend(module for module in modules if module not in _kind_modules)
+
+
 def _import_kind_modules() -> None:
-    for module in KIND_MODULES:
+    for module in _kind_modules:  # already imported: a dictionary lookup in sys.modules
         import_module(module)
 
 
@@ -419,7 +422,7 @@ def _stale(job: Job, chunk: ChunkMessage) -> str:
 def _run_current(job: Job, chunk: ChunkMessage, context: Any) -> str:
     kind = kind_named(job.kind)
     if kind is None:
-        return _end_failed(job, chunk, f"unknown job kind {job.kind!r} (is its module in KIND_MODULES?)")
+        return _end_failed(job, chunk, f"unknown job kind {job.kind!r} (is its module registered in app.py?)")
     if chunk.receive_count > MAX_DELIVERIES:  # its deliveries died without recording (time limit, memory)
         return _end_failed(job, chunk, f"chunk {chunk.seq} never completed in {chunk.receive_count - 1} "
                                        f"deliveries (time limit or crash); last error: {job.last_error}")

@@ -25,7 +25,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from chalicelib.errors import FieldError, InvalidInput
+from chalicelib.errors import FieldError, InvalidInput, NotFound
 from chalicelib.models.base import tenant_key
 from chalicelib.models.money import FIGURES, LedgerEntry, MetricRow, Refund
 from chalicelib.services.ledger import ledger
@@ -52,7 +52,9 @@ def _days(first: date, last: date) -> list[str]:
 
 def figures(actor: Actor, scope: str, scope_id: str, *, first: date | None = None,
             last: date | None = None) -> dict[str, int]:
-    """The scope's figures over the period (all time without one)."""
+    """The scope's figures over the period (all time without one). A scope is the tenant, or one
+    of its performances, shows or seasons (404 otherwise)."""
+    _require_scope(actor, scope, scope_id)
     key = ledger.scope_key(actor.tenant_id, SCOPE_NAMES[scope], scope_id)
     condition = None
     if first or last:
@@ -63,6 +65,17 @@ def figures(actor: Actor, scope: str, scope_id: str, *, first: date | None = Non
     for row in MetricRow.query(key, range_key_condition=condition):
         total.add({name: getattr(row, name) for name in FIGURES})
     return total.as_dict()
+
+
+def _require_scope(actor: Actor, scope: str, scope_id: str) -> None:
+    from chalicelib.services.catalog import catalog
+
+    readers = {"performance": catalog.get_performance, "show": catalog.products.get, "season": catalog.seasons.get}
+    if scope == "tenant" and scope_id == actor.tenant_id:
+        return
+    if scope not in readers:
+        raise NotFound("Figures are kept per performance, show and season.")
+    readers[scope](actor, scope_id)
 
 
 # -- reconciliation ---------------------------------------------------------------------------

@@ -22,10 +22,16 @@ from __future__ import annotations
 import html
 import re
 from html.parser import HTMLParser
-from typing import TYPE_CHECKING
+from typing import Mapping
 
-if TYPE_CHECKING:
-    from chalicelib.services.mail.rendering import RenderedMail
+from chalicelib.errors import FieldError, InvalidInput
+from chalicelib.services.mail.rendering import (
+    SAMPLE_ACTION_URL,
+    RenderedMail,
+    offers_action,
+    render_mail,
+    sample_context,
+)
 
 SUBJECT_MAX = 120
 
@@ -183,3 +189,18 @@ def _html_problems(markup: str, action_url: str | None) -> list[str]:
         left_open = [f"<{tag}>" for tag in structure.stack]
         problems.append("html part: unbalanced tags " + ", ".join(structure.unbalanced + left_open))
     return problems
+
+
+def check_overrides(name: str, overrides: Mapping[str, str], language: str = "fr") -> RenderedMail:
+    """Try a venue's ``overrides`` of mail ``name`` on the sample context: the rendered mail, or
+    :class:`~chalicelib.errors.InvalidInput` naming ``overrides.<block>`` (unknown block, syntax
+    error, unknown value, sandbox refusal) or ``overrides`` (the result breaks a content rule).
+    """
+    sample_url = SAMPLE_ACTION_URL if offers_action(name, language) or overrides.get("action_label") else None
+    rendered = render_mail(name, language, sample_context(name, language), overrides=overrides,
+                           action_url=sample_url)
+    problems = content_problems(rendered, sample_url)
+    if problems:
+        raise InvalidInput("The venue's texts break the mail content rules.",
+                           errors=[FieldError("overrides", problem) for problem in problems])
+    return rendered

@@ -97,7 +97,18 @@ def of_entity(actor: Actor, entity_type: str, entity_id: str, *, limit: int, cur
         key, scan_index_forward=False, limit=limit, last_evaluated_key=start)))
 
 
+def get_notification(actor: Actor, notification_id: str) -> Notification:
+    """One mail with its delivery timeline."""
+    from chalicelib.services.shared.records import get_record
+
+    return get_record(actor, Notification, notification_id)
+
+
 def of_contact(actor: Actor, contact_id: str, *, limit: int, cursor: str | None) -> Page:
+    """Mails sent to a contact, newest first (404 for a contact the tenant does not have)."""
+    from chalicelib.services.contacts.contacts import get_contact
+
+    get_contact(actor, contact_id)
     key = tenant_key(actor.tenant_id, contact_id)
     return _full(paged(f"mails-to-contact:{key}", cursor, lambda start: Notification.by_contact.query(
         key, scan_index_forward=False, limit=limit, last_evaluated_key=start)))

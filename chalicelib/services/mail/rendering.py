@@ -25,7 +25,7 @@ only, no image, no remote resource. Both parts carry exactly the same words.
 paragraph(s) after ``details``. ``overrides`` maps a block name to a venue's template text that
 replaces the default block; it is rendered in an immutable Jinja sandbox (no attribute access
 to Python internals, no mutation, bounded ``*``/``**``), and its mistakes raise
-:class:`~chalicelib.errors.InvalidInput` naming ``overrides.<block>``. :func:`check_overrides`
+:class:`~chalicelib.errors.InvalidInput` naming ``overrides.<block>``. :func:`~chalicelib.services.mail.content.check_overrides`
 runs the same checks on the sample context, for when a venue saves its texts.
 
 Jinja is imported on first use, never when the app is imported.
@@ -91,6 +91,12 @@ def template_languages(name: str) -> tuple[str, ...]:
     """The languages ``name`` is written in (French first)."""
     found = {language for template, language in _template_files() if template == name}
     return tuple(language for language in LANGUAGES if language in found)
+
+
+def require_template(name: str, language: str | None = None) -> None:
+    """:class:`~chalicelib.errors.NotFound` unless ``name`` is a mail template (in ``language``, if given)."""
+    if name not in template_names() or (language is not None and language not in LANGUAGES):
+        raise NotFound(f"No mail template {name!r}" + (f" in {language!r}." if language else "."))
 
 
 def _template_files() -> list[tuple[str, str]]:
@@ -407,20 +413,3 @@ def _html_part(subject: str, greeting: list[str], body: list[str], action_label:
         "</body>\n"
         "</html>\n"
     )
-
-
-def check_overrides(name: str, overrides: Mapping[str, str], language: str = "fr") -> RenderedMail:
-    """Try a venue's ``overrides`` of mail ``name`` on the sample context: the rendered mail, or
-    :class:`~chalicelib.errors.InvalidInput` naming ``overrides.<block>`` (unknown block, syntax
-    error, unknown value, sandbox refusal) or ``overrides`` (the result breaks a content rule).
-    """
-    from chalicelib.services.mail.content import content_problems
-
-    sample_url = SAMPLE_ACTION_URL if offers_action(name, language) or overrides.get("action_label") else None
-    rendered = render_mail(name, language, sample_context(name, language), overrides=overrides,
-                           action_url=sample_url)
-    problems = content_problems(rendered, sample_url)
-    if problems:
-        raise InvalidInput("The venue's texts break the mail content rules.",
-                           errors=[FieldError("overrides", problem) for problem in problems])
-    return rendered

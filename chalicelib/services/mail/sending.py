@@ -34,6 +34,7 @@ from chalicelib.models.unique_keys import UniqueKey
 from chalicelib.services.mail import notifications
 from chalicelib.services.mail.send_rate import Pacer
 from chalicelib.services.shared.actors import Actor
+from chalicelib.values.email import normalise_email
 
 
 class MailNotSentYet(DomainError):
@@ -62,8 +63,6 @@ class MailRequest:
 
 def checked_address(address: str, field_name: str = "recipient") -> str:
     """The address as stored, or a 422 naming ``field_name``: nothing is written for a bad address."""
-    from chalicelib.schemas.common import normalise_email
-
     try:
         return normalise_email(address or "")
     except ValueError as error:
@@ -219,8 +218,9 @@ def resend(actor: Actor, notification_id: str, address: str | None = None) -> No
 
 def preview(tenant_id: str, template: str, language: str, context: dict | None):
     """A template rendered for a sample (or given) context, with the content rules it breaks."""
-    from chalicelib.services.mail.rendering import sample_context
+    from chalicelib.services.mail.rendering import require_template, sample_context
 
+    require_template(template)
     request = MailRequest(template=template, language=language, recipient="preview@example.org",
                           concerns_type="preview", concerns_id="preview", sender_name="preview",
                           context=context if context is not None else sample_context(template, language),
@@ -231,9 +231,11 @@ def preview(tenant_id: str, template: str, language: str, context: dict | None):
 def set_override(actor: Actor, template: str, language: str, blocks: dict[str, str]) -> MailOverride:
     """A venue's own wording for some blocks of a template; refused (422 naming ``blocks.<block>``)
     if it does not render on the template's sample or breaks the content rules."""
-    from chalicelib.services.mail.rendering import check_overrides
+    from chalicelib.services.mail.content import check_overrides
+    from chalicelib.services.mail.rendering import require_template
     from chalicelib.services.shared.audit import snapshot, write_audited
 
+    require_template(template, language)
     try:
         check_overrides(template, blocks, language)
     except InvalidInput as error:

@@ -29,6 +29,7 @@ from chalicelib.models.base import connection, tenant_key
 from chalicelib.models.money import CreditAccount, CreditEntry, Donation
 from chalicelib.models.orders import Order, Ticket
 from chalicelib.models.unique_keys import UniqueKey
+from chalicelib.services.contacts import contacts
 from chalicelib.services.ledger import ledger
 from chalicelib.services.money.quotes import FeePolicy, quote
 from chalicelib.services.orders import orders
@@ -57,10 +58,8 @@ def customer_of(actor: Actor, order: Order) -> str:
     """The buyer's contact id, making their customer record from the order if they have none."""
     if order.buyer.contact_id:
         return order.buyer.contact_id
-    from chalicelib.services.contacts.contacts import create_contact
-
     buyer = order.buyer
-    contact = create_contact(actor, {
+    contact = contacts.create_contact(actor, {
         "title": buyer.title, "first_name": buyer.first_name, "last_name": buyer.last_name,
         "language": buyer.language or "fr", "emails": [{"address": buyer.email}] if buyer.email else []})
     return contact.id
@@ -120,6 +119,12 @@ def _account_update(tenant_id: str, contact_id: str, currency: str, read_balance
 
 
 def credit_account(actor: Actor, contact_id: str) -> CreditAccount:
+    """A customer's credit: balance, issued and used (404 for a contact the tenant does not have)."""
+    contacts.get_contact(actor, contact_id)
+    return _account(actor, contact_id)
+
+
+def _account(actor: Actor, contact_id: str) -> CreditAccount:
     try:
         return CreditAccount.get(_contact_key(actor.tenant_id, contact_id), consistent_read=True)
     except CreditAccount.DoesNotExist:
@@ -132,7 +137,7 @@ def credit_tickets(actor: Actor, order_id: str, positions: list[int], *, origin_
                    origin_id: str | None = None, policy: FeePolicy | None = None) -> CreditEntry:
     """Turn the tickets' money into credit on the buyer's account (see the module's docstring)."""
     def build(order, contact_id, entry_id, result):
-        read_balance = int(credit_account(actor, contact_id).balance_cents or 0)
+        read_balance = int(_account(actor, contact_id).balance_cents or 0)
         balance = read_balance + result.total_cents
         entry = CreditEntry(
             contact_key=_contact_key(actor.tenant_id, contact_id), entry_id=entry_id, tenant_id=actor.tenant_id,
@@ -164,7 +169,7 @@ def use_credit(actor: Actor, contact_id: str, amount_cents: int, *, origin_type:
     """Take ``amount_cents`` of the contact's credit for ``origin`` (once per origin)."""
     if amount_cents <= 0:
         raise InvalidInput("An amount of credit to use is positive.", errors=[FieldError("amount_cents", "> 0")])
-    account = credit_account(actor, contact_id)
+    account = credit_account(actor, contact_id)  # the contact is checked once, before any write
     balance = int(account.balance_cents or 0)
     if balance < amount_cents:
         raise NotEnoughCredit(f"The customer has {balance} cents of credit; {amount_cents} were asked.")
@@ -190,12 +195,14 @@ def use_credit(actor: Actor, contact_id: str, amount_cents: int, *, origin_type:
 
 
 def credit_history(actor: Actor, contact_id: str, *, limit: int, cursor: str | None) -> Page[CreditEntry]:
+    contacts.get_contact(actor, contact_id)
     key = _contact_key(actor.tenant_id, contact_id)
     return paged(f"credit:{key}", cursor, lambda start: CreditEntry.query(
         key, scan_index_forward=False, limit=limit, last_evaluated_key=start))
 
 
 def donation_history(actor: Actor, contact_id: str, *, limit: int, cursor: str | None) -> Page[Donation]:
+    contacts.get_contact(actor, contact_id)
     key = _contact_key(actor.tenant_id, contact_id)
     return paged(f"donations:{key}", cursor, lambda start: Donation.query(
         key, scan_index_forward=False, limit=limit, last_evaluated_key=start))

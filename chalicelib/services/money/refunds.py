@@ -141,7 +141,8 @@ def _bank_account(result: RefundQuote, bank: BankAccount | None) -> BankAccount 
     try:
         return BankAccount(bank_accounts.check_iban(bank.iban), (bank.holder or "").strip() or None)
     except bank_accounts.InvalidIban as error:
-        raise InvalidInput(str(error), errors=[FieldError("bank_account.iban", str(error))]) from None
+        raise InvalidInput(str(error), errors=[FieldError("bank_account.iban", str(error), french=error.french)]) \
+            from None
 
 
 def _refund_effects(tickets: list[Ticket], amounts: dict[int, int], *, undo: bool):

@@ -17,7 +17,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from chalicelib.adapters import clock, ids, payments
-from chalicelib.errors import DomainError
+from chalicelib.errors import DomainError, NotFound
 from chalicelib.models.base import TENANT_ID_PATTERN
 from chalicelib.models.orders import Order, Ticket
 from chalicelib.observability import logger
@@ -31,6 +31,13 @@ class PaymentUnavailable(DomainError):
     status = 503
     kind = "payment-unavailable"
     title = "Card payment is not available right now; please try again in a moment"
+
+
+def shop_checkout(tenant_id: str, draft: dict) -> tuple[Order, list[Ticket], payments.Intent]:
+    """The public shop's checkout for the venue ``tenant_id`` names (its shop's address)."""
+    if not TENANT_ID_PATTERN.match(tenant_id):
+        raise NotFound("No such shop.")
+    return start_checkout(Actor.system(tenant_id, "shop"), draft)
 
 
 def start_checkout(actor: Actor, draft: dict) -> tuple[Order, list[Ticket], payments.Intent]:

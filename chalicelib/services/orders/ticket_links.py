@@ -11,6 +11,7 @@ from datetime import timedelta
 from chalicelib.adapters import clock, signing
 from chalicelib.config import settings
 from chalicelib.models.orders import Order
+from chalicelib.services.shared.links import opened
 
 PURPOSE = "tickets"
 VALID_FOR = timedelta(days=400)  # a season ahead, and then some
@@ -23,6 +24,7 @@ def tickets_link(order: Order) -> str:
 
 
 def open_link(token: str) -> tuple[str, str]:
-    """``(tenant_id, order_id)`` of a genuine, unexpired link; :class:`signing.BadSignature` otherwise."""
-    payload = signing.verify(PURPOSE, token)
+    """``(tenant_id, order_id)`` of a genuine, unexpired link; :class:`~chalicelib.errors.LinkInvalid`
+    (or ``LinkExpired``) otherwise."""
+    payload = opened(PURPOSE, token)
     return payload["t"], payload["o"]

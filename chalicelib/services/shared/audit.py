@@ -121,7 +121,6 @@ def history(actor: Actor, entity_type: str, entity_id: str, *, limit: int, curso
     return page
 
 
-
 def record_action(actor: Actor, entity_type: str, entity_id: str, action: str, details: dict) -> None:
     """Audit an action that changes no stored entity itself (a resend, a preview sent...)."""
     audit_event(actor, entity_type, entity_id, action, None, details).save()

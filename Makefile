@@ -6,7 +6,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: deps java chromium dev test token bench package clean
+.PHONY: deps java chromium dev test lint token bench package clean
 
 deps: java chromium $(VENV)/.installed node_modules/.installed
 
@@ -29,8 +29,12 @@ node_modules/.installed: package.json package-lock.json
 dev: deps
 	$(PY) -m devtools.dev
 
-test: deps
+test: deps lint
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# pyflakes' checks and sorted imports (ruff.toml); the import flow is a test (tests/unit/test_import_graph.py).
+lint: deps
+	$(VENV)/bin/ruff check .
 
 token: deps
 	@$(PY) -m devtools.tokens $(ARGS)

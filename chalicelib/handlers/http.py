@@ -4,7 +4,7 @@ problem+json answers, and the registry of routes the OpenAPI document is generat
 A staff route is declared once with :func:`staff_route`, which says its role and its body,
 query and response schemas. The view receives the verified :class:`Actor` and the parsed,
 validated inputs, and returns what the service returned (an entity, a
-:class:`~chalicelib.services.paging.Page` when ``many=True``, or ``None`` for 204); the
+:class:`~chalicelib.services.shared.paging.Page` when ``many=True``, or ``None`` for 204); the
 decorator shapes it through the response schema. A view that answers a document (HTML,
 CSV) returns a Chalice ``Response`` itself. Views never see raw JSON nor build errors.
 
@@ -229,7 +229,7 @@ def _route(bp: Blueprint, route: RouteDoc, *, pass_request: bool = False) -> Cal
 @dataclass(frozen=True)
 class RecordRoutes:
     """The four routes of a plain record (create, list, read, change), served by its
-    :class:`~chalicelib.services.records.RecordKind`.
+    :class:`~chalicelib.services.shared.records.RecordKind`.
 
     ``schemas`` prefixes the record's schemas (``"catalog:Tariff"`` -> ``TariffIn``,
     ``TariffPatch``, ``TariffOut``, and ``TariffQuery`` when its list takes parent filters);

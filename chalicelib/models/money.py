@@ -9,7 +9,7 @@
 - :class:`LedgerEntry` (table ``ledger``; hash ``tenant#day``, range ULID): one money fact
   (a sale, a cancellation of sold tickets, a refund, its reversal, credit issued, a
   donation), with its effect per performance in ``lines``. Written in the same transaction
-  as the change it records; never updated. Metrics are sums of it (services/ledger.py).
+  as the change it records; never updated. Metrics are sums of it (services/ledger/ledger.py).
 - :class:`MetricRow` (table ``metrics``; hash ``tenant#scope#id``, range ``day#shard``):
   running figures of a performance, show (product), season or the whole tenant for one
   business day, split in a few shards so that concurrent sales do not contend on one item.

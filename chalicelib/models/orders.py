@@ -84,7 +84,7 @@ class Order(TenantEntity):
     tariff_ids = UnicodeSetAttribute(null=True)
     product_ids = UnicodeSetAttribute(null=True)
     created_by = UnicodeAttribute()
-    # Set once, when the invoice is first issued (services/invoices.py: gapless per-tenant sequence).
+    # Set once, when the invoice is first issued (services/documents/invoices.py: gapless per-tenant sequence).
     invoice_number = NumberAttribute(null=True)
     invoice_issued_at = UTCDateTimeAttribute(null=True)
 
@@ -112,7 +112,7 @@ class Ticket(Model):
     state = UnicodeAttribute(default="valid")
     checkin_code = UnicodeAttribute()
     state_changed_at = UTCDateTimeAttribute(null=True)
-    # What became of the ticket's money once it stopped being valid (services/settlements.py):
+    # What became of the ticket's money once it stopped being valid (services/orders/settlements.py):
     # "refund", "credit" or "donation", the record that did it, and how much. Set once; a
     # failed refund clears it so the refund can be tried again.
     settlement = UnicodeAttribute(null=True)

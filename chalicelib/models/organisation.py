@@ -2,7 +2,7 @@
 
 One profile per tenant (table ``organisations``). It is a :class:`TenantEntity` with the
 fixed id ``profile`` (hash tenant, range ``"profile"``), so it is written, versioned and
-audited like every other entity through :func:`~chalicelib.services.audit.write_audited`.
+audited like every other entity through :func:`~chalicelib.services.shared.audit.write_audited`.
 """
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ class Organisation(TenantEntity):
     invoice_footer = UnicodeAttribute(null=True)
     # The business day (sales per day, the ledger's days) is counted in this zone.
     timezone = UnicodeAttribute(default="Europe/Paris")
-    # What the organiser keeps when refunding a ticket (services/refund_quotes.py): "none",
+    # What the organiser keeps when refunding a ticket (services/money/quotes.py): "none",
     # "fixed" (refund_fee_fixed_cents per ticket) or "percent" (refund_fee_percent_bp of its price).
     refund_fee_kind = UnicodeAttribute(default="none")
     refund_fee_fixed_cents = NumberAttribute(default=0)

@@ -5,7 +5,7 @@ DynamoDB enforces uniqueness only on primary keys, so each such value gets an it
 key *is* the value: ``tenant#entity_type#label#part#...``. The item is written, only if
 absent, in the same transaction as the entity that claims it, and deleted in the same
 transaction as the change that gives it up (see
-:func:`chalicelib.services.audit.write_audited`). A taken value makes the whole write fail.
+:func:`chalicelib.services.shared.audit.write_audited`). A taken value makes the whole write fail.
 """
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 Plain records go through :mod:`chalicelib.services.shared.records`; this module adds the rules
 that tie catalog entities together, each stated once as a ``_x_rules`` function used on
-create and on update (see :data:`~chalicelib.services.records.Rules`):
+create and on update (see :data:`~chalicelib.services.shared.records.Rules`):
 
 - a season ends after it starts;
 - a product's family and season exist; only a subscription is renewed tacitly;

@@ -1,4 +1,4 @@
-"""Team notification rules as staff set them (the sending is in :mod:`order_mail`)."""
+"""Team notification rules as staff set them (the sending is in :mod:`~chalicelib.services.orders.mails`)."""
 from __future__ import annotations
 
 from chalicelib.errors import FieldError, InvalidInput

@@ -365,7 +365,7 @@ def invoice_content(order: Order, tickets: list[Ticket], profile: Organisation,
 
 def issue_order_invoice(actor: Actor, order: Order) -> invoices.Invoice:
     """The order's invoice, issued now with the next number if it has none (see
-    :func:`chalicelib.services.invoices.issue_invoice`); 409 without an organisation profile."""
+    :func:`chalicelib.services.documents.invoices.issue_invoice`); 409 without an organisation profile."""
     if order.invoice_number is not None:
         return invoices.get_invoice(actor.tenant_id, int(order.invoice_number))
     profile = organisation.require_profile(actor, "an invoice")

@@ -61,6 +61,26 @@ def invoice_figures(tickets: list[Ticket], *, discount_cents: int, fees_cents: i
     ``rate_bp`` (``None`` under the franchise), ``excl``, ``vat``, ``incl``; ticket lines also
     carry ``performance_id``, ``tariff_id``, ``tariff_name`` and ``unit_incl``.
     """
+    entries = _ticket_lines(tickets)
+    if fees_cents:
+        entries.append(_entry("fees", 1, fees_cents, FEES_VAT_BP, unit_incl=fees_cents))
+    entries += _discount_lines(tickets, discount_cents)
+    rate_totals = _vat_per_rate(entries, franchise)
+    for entry in entries:
+        _complete_line(entry, franchise)
+    if franchise:
+        rate_totals = [{"rate_bp": None, "excl": sum(r["incl"] for r in rate_totals), "vat": 0,
+                        "incl": sum(r["incl"] for r in rate_totals)}]
+    return {
+        "lines": entries,
+        "rates": rate_totals,
+        "totals": {"excl": sum(r["excl"] for r in rate_totals), "vat": sum(r["vat"] for r in rate_totals),
+                   "incl": sum(r["incl"] for r in rate_totals)},
+    }
+
+
+def _ticket_lines(tickets: list[Ticket]) -> list[dict[str, Any]]:
+    """One line per performance, tariff and price (with its VAT rate), in ticket order."""
     groups: dict[tuple, dict[str, Any]] = {}
     for ticket in sorted(tickets, key=lambda t: t.position):
         key = (ticket.performance_id, ticket.tariff_id, ticket.tariff_name, ticket.price_cents, ticket.vat_rate_bp)
@@ -72,23 +92,26 @@ def invoice_figures(tickets: list[Ticket], *, discount_cents: int, fees_cents: i
         else:
             line["quantity"] += 1
             line["incl"] += ticket.price_cents
-    entries = list(groups.values())
-    shares = allocate(discount_cents, [ticket.price_cents for ticket in tickets])
+    return list(groups.values())
+
+
+def _discount_lines(tickets: list[Ticket], discount_cents: int) -> list[dict[str, Any]]:
+    """The discount shared across tickets in proportion to their prices, one line per VAT rate."""
     discount_by_rate: dict[int, int] = {}
-    for ticket, share in zip(tickets, shares):
+    for ticket, share in zip(tickets, allocate(discount_cents, [ticket.price_cents for ticket in tickets])):
         discount_by_rate[ticket.vat_rate_bp] = discount_by_rate.get(ticket.vat_rate_bp, 0) + share
-    if fees_cents:
-        entries.append(_entry("fees", 1, fees_cents, FEES_VAT_BP, unit_incl=fees_cents))
+    return [_entry("discount", 1, -discount, rate_bp, unit_incl=-discount)
+            for rate_bp, discount in sorted(discount_by_rate.items()) if discount]
+
+
+def _vat_per_rate(entries: list[dict[str, Any]], franchise: bool) -> list[dict[str, Any]]:
+    """Each rate's totals, its VAT computed on what its lines cost after discount; sets each
+    line's ``vat`` (the rate's gross VAT shared across its lines, the discount line carrying
+    what the discount takes off)."""
     rates: dict[int, list[dict[str, Any]]] = {}
     for entry in entries:
         rates.setdefault(entry["rate_bp"], []).append(entry)
-    for rate_bp, discount in sorted(discount_by_rate.items()):
-        if discount:
-            discount_entry = _entry("discount", 1, -discount, rate_bp, unit_incl=-discount)
-            entries.append(discount_entry)
-            rates[rate_bp].append(discount_entry)
-
-    rate_totals = []
+    totals = []
     for rate_bp in sorted(rates):
         members = rates[rate_bp]
         positive = [entry for entry in members if entry["incl"] >= 0]
@@ -98,25 +121,20 @@ def invoice_figures(tickets: list[Ticket], *, discount_cents: int, fees_cents: i
         for entry, share in zip(positive, allocate(gross_vat, [entry["incl"] for entry in positive])):
             entry["vat"] = share
         for entry in members:
-            if entry["incl"] < 0:  # the discount line carries what the discount takes off the VAT
+            if entry["incl"] < 0:
                 entry["vat"] = vat - gross_vat
-        rate_totals.append({"rate_bp": None if franchise else rate_bp, "excl": incl - vat, "vat": vat, "incl": incl})
-    for entry in entries:
-        entry["excl"] = entry["incl"] - entry["vat"]
-        unit = entry.pop("unit_incl")
-        entry["unit_excl"] = (entry["excl"] if entry["quantity"] == 1 else
-                              unit if franchise else unit - vat_included(unit, entry["rate_bp"]))
-        if franchise:
-            entry["rate_bp"] = None
+        totals.append({"rate_bp": None if franchise else rate_bp, "excl": incl - vat, "vat": vat, "incl": incl})
+    return totals
+
+
+def _complete_line(entry: dict[str, Any], franchise: bool) -> None:
+    """A line's amount and unit price excluding VAT (a unit's own VAT off its price)."""
+    entry["excl"] = entry["incl"] - entry["vat"]
+    unit = entry.pop("unit_incl")
+    entry["unit_excl"] = (entry["excl"] if entry["quantity"] == 1 else
+                          unit if franchise else unit - vat_included(unit, entry["rate_bp"]))
     if franchise:
-        rate_totals = [{"rate_bp": None, "excl": sum(r["incl"] for r in rate_totals), "vat": 0,
-                        "incl": sum(r["incl"] for r in rate_totals)}]
-    return {
-        "lines": entries,
-        "rates": rate_totals,
-        "totals": {"excl": sum(r["excl"] for r in rate_totals), "vat": sum(r["vat"] for r in rate_totals),
-                   "incl": sum(r["incl"] for r in rate_totals)},
-    }
+        entry["rate_bp"] = None
 
 
 # --- numbers ---------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ donations, for a performance, a show, a season or the whole tenant.
 
 1. **stored metrics against the ledger**: for each day, the rows of that day (one Query on
    the ``by_day`` index) against the same figures recomputed from that day's ledger entries
-   with :func:`chalicelib.services.ledger.scope_figures`, scope by scope, figure by figure;
+   with :func:`chalicelib.services.ledger.ledger.scope_figures`, scope by scope, figure by figure;
 2. **card money against Stripe**: for each card order with a ledger entry in the period,
    what its ledger says was received and refunded (all its entries, whatever their day)
    against what Stripe says the PaymentIntent received and its refunds gave back;

@@ -3,7 +3,8 @@
 Each SNS record is applied at most once (its SNS ``MessageId`` is remembered on the
 notification), in any order (statuses only move forward). A permanent bounce marks the
 address undeliverable, a complaint marks it complained: on the tenant's
-:class:`MailRecipient` record, which senders consult, and on the contact, where staff see it.
+:mod:`~chalicelib.services.mail.recipients` standing, which senders consult, and on the
+contact, where staff see it.
 
 Malformed or foreign messages are logged and acknowledged: raising would only make SNS
 deliver them again. Storage errors do raise, so SNS retries.
@@ -14,10 +15,10 @@ import json
 from datetime import datetime
 
 from chalicelib.adapters import clock, ids
-from chalicelib.models.base import TENANT_ID_PATTERN, tenant_key
-from chalicelib.models.mail import MailRecipient, Notification
+from chalicelib.models.base import TENANT_ID_PATTERN
+from chalicelib.models.mail import Notification
 from chalicelib.observability import logger
-from chalicelib.services.mail import notifications
+from chalicelib.services.mail import notifications, recipients
 from chalicelib.services.mail.status import DeliveryFact, UnreadableEvent, read_ses_event
 
 
@@ -43,7 +44,7 @@ def apply_sns_record(sns_message_id: str, message: str, received_at: datetime | 
     _note_standing(notification, fact)
     _, new = notifications.advance(
         fact.tenant_id, fact.notification_id, fact.status, fact.at, label=fact.event_type.lower(),
-        detail=fact.detail, event_id=sns_message_id, message_id=fact.message_id or None)
+        detail=fact.detail, event_id=sns_message_id, message_id=fact.message_id or None, known=notification)
     return "applied" if new else "duplicate"
 
 
@@ -52,24 +53,17 @@ def _note_standing(notification: Notification, fact: DeliveryFact) -> None:
                                            ("bounced_permanent", "suppressed") else set())
     complained = fact.complained or ({notification.recipient} if fact.status == "complained" else set())
     for address in undeliverable:
-        _mark(notification, address, fact, MailRecipient.undeliverable)
+        _mark(notification, address, fact, recipients.UNDELIVERABLE)
     for address in complained:
-        _mark(notification, address, fact, MailRecipient.complained)
+        _mark(notification, address, fact, recipients.COMPLAINED)
 
 
-def _mark(notification: Notification, address: str, fact: DeliveryFact, flag) -> None:
+def _mark(notification: Notification, address: str, fact: DeliveryFact, flag: str) -> None:
     from chalicelib.services.contacts import contacts
 
-    standing = MailRecipient(recipient_key=tenant_key(notification.tenant_id, address.lower()))
-    standing.update(actions=[
-        flag.set(True),
-        MailRecipient.tenant_id.set(notification.tenant_id),
-        MailRecipient.address.set(address.lower()),
-        MailRecipient.last_event.set(fact.status or fact.event_type),
-        MailRecipient.last_event_at.set(fact.at),
-    ])
+    recipients.mark(notification.tenant_id, address, flag, event=fact.status or fact.event_type, at=fact.at)
     if notification.contact_id:
         contacts.note_delivery_fact(notification.tenant_id, notification.contact_id, address,
-                                    undeliverable=flag is MailRecipient.undeliverable,
-                                    complained=flag is MailRecipient.complained,
+                                    undeliverable=flag == recipients.UNDELIVERABLE,
+                                    complained=flag == recipients.COMPLAINED,
                                     note=f"{fact.status}: {fact.detail or ''}".strip(": "), at=fact.at)

@@ -2,7 +2,7 @@
 
 :func:`advance` is the one place a notification's status and timeline change, whether
 from our own send or from an SES event: it appends the event, moves the status only
-forward (:func:`~chalicelib.services.mail_status.furthest`), applies each provider event
+forward (:func:`~chalicelib.services.mail.status.furthest`), applies each provider event
 at most once (``applied_events``), and retries on a concurrent change (version check).
 """
 from __future__ import annotations

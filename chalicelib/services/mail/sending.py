@@ -29,9 +29,9 @@ from chalicelib.adapters.mail import MailDeferred, MailRefused, MailTransport, O
 from chalicelib.config import settings
 from chalicelib.errors import DomainError, FieldError, InvalidInput
 from chalicelib.models.base import connection, tenant_key
-from chalicelib.models.mail import MailOverride, MailRecipient, Notification
+from chalicelib.models.mail import MailOverride, Notification
 from chalicelib.models.unique_keys import UniqueKey
-from chalicelib.services.mail import notifications
+from chalicelib.services.mail import notifications, recipients
 from chalicelib.services.mail.send_rate import Pacer
 from chalicelib.services.shared.actors import Actor
 from chalicelib.values.email import normalise_email
@@ -138,18 +138,6 @@ def _record_new(notification: Notification) -> Notification:
     return notification
 
 
-def _blocked_by_standing(tenant_id: str, address: str, essential: bool) -> str | None:
-    try:
-        standing = MailRecipient.get(tenant_key(tenant_id, address.lower()))
-    except DoesNotExist:
-        return None
-    if standing.undeliverable:
-        return "address known to bounce; fix it on the contact and resend"
-    if standing.complained and not essential:
-        return "recipient complained; only essential mail goes to this address"
-    return None
-
-
 def send_mail(actor: Actor, request: MailRequest, *, transport: MailTransport | None = None,
               pacer: Pacer | None = None) -> Notification:
     """Send ``request`` once; returns its notification whatever became of the mail."""
@@ -169,7 +157,7 @@ def send_mail(actor: Actor, request: MailRequest, *, transport: MailTransport | 
         return notification
     if problems:
         return _settle(notification, "failed", "content rules: " + "; ".join(problems))
-    blocked = _blocked_by_standing(actor.tenant_id, address, request.essential)
+    blocked = recipients.blocked_reason(actor.tenant_id, address, request.essential)
     if blocked:
         return _settle(notification, "suppressed", blocked)
     mail = OutgoingMail(sender_name=request.sender_name, sender_address=settings.mail_from_address,

@@ -201,8 +201,8 @@ def request_refund(actor: Actor, order_id: str, positions: list[int], *, amounts
     _claim(actor, order, before, tickets, chosen_tickets(tickets, result.positions), refund, action="refund",
            record_condition=Refund.refund_id.does_not_exist())
     if refund.means == CARD_MEANS:
-        return submit(actor, refund)
-    _tell_buyer(actor, order, refund)
+        return submit(actor, refund, known=(order, tickets))
+    _tell_buyer(actor, order, tickets, refund)
     return refund
 
 
@@ -217,12 +217,14 @@ def _found_at_stripe(refund: Refund) -> payments.StripeRefund | None:
     return None
 
 
-def submit(actor: Actor, refund: Refund, *, look_first: bool = False) -> Refund:
-    """Ask Stripe for a ``requested`` card refund (after looking for it there if ``look_first``)."""
+def submit(actor: Actor, refund: Refund, *, look_first: bool = False,
+           known: tuple[Order, list[Ticket]] | None = None) -> Refund:
+    """Ask Stripe for a ``requested`` card refund (after looking for it there if ``look_first``).
+    ``known``: the order and its tickets as the caller just wrote them, for the buyer's mail."""
     if refund.state != "requested":
         return refund
     if int(refund.amount_cents) == 0:  # the fee policy kept everything: nothing to send back
-        return advance(actor, refund, "succeeded", note="nothing to give back after fees")
+        return advance(actor, refund, "succeeded", note="nothing to give back after fees", known=known)
     try:
         answer = _found_at_stripe(refund) if look_first else None
         answer = answer or payments.create_refund(
@@ -234,7 +236,7 @@ def submit(actor: Actor, refund: Refund, *, look_first: bool = False) -> Refund:
         if error.retryable:
             return _follow_up_later(actor, refund, str(error))
         return advance(actor, refund, "failed", note=f"Stripe refused: {error}")
-    return advance(actor, refund, FROM_STRIPE.get(answer.status, "pending"), stripe_refund=answer)
+    return advance(actor, refund, FROM_STRIPE.get(answer.status, "pending"), stripe_refund=answer, known=known)
 
 
 def resume(actor: Actor, order_id: str, refund_id: str) -> Refund:
@@ -257,8 +259,9 @@ def _follow_up_later(actor: Actor, refund: Refund, error: str) -> Refund:
 
 
 def advance(actor: Actor, refund: Refund, state: str, *, stripe_refund: payments.StripeRefund | None = None,
-            note: str | None = None) -> Refund:
-    """Move ``refund`` to ``state`` if that is forward; failed and canceled undo its effects."""
+            note: str | None = None, known: tuple[Order, list[Ticket]] | None = None) -> Refund:
+    """Move ``refund`` to ``state`` if that is forward; failed and canceled undo its effects.
+    ``known``: the order and its tickets if the caller holds them (spares reading them again)."""
     if RANK[state] < RANK[refund.state] or state == refund.state or refund.state in UNDONE:
         return refund
     if stripe_refund is not None:
@@ -272,8 +275,8 @@ def advance(actor: Actor, refund: Refund, state: str, *, stripe_refund: payments
     else:
         _save(actor, refund, f"refund-{state}", {"stripe_refund_id": refund.stripe_refund_id})
     if first_news:
-        order = orders.get_order(actor, refund.order_id)
-        _tell_buyer(actor, order, refund)
+        order = known[0] if known else orders.get_order(actor, refund.order_id)
+        _tell_buyer(actor, order, known[1] if known else orders.tickets_of(order), refund)
     return refund
 
 
@@ -402,7 +405,7 @@ def apply_charge_refunded(charge: dict) -> str:
 # -- the buyer's mail -------------------------------------------------------------------------
 
 
-def _tell_buyer(actor: Actor, order: Order, refund: Refund) -> None:
+def _tell_buyer(actor: Actor, order: Order, tickets: list[Ticket], refund: Refund) -> None:
     """"Your refund was initiated": once per refund; a problem is logged, never raised."""
     from chalicelib.services.mail import sending as mail
     from chalicelib.services.orders import mails as order_mail
@@ -412,7 +415,8 @@ def _tell_buyer(actor: Actor, order: Order, refund: Refund) -> None:
         return
     try:
         language = order.buyer.language or "fr"
-        tickets = [t for t in orders.tickets_of(order) if int(t.position) in {int(li.position) for li in refund.lines}]
+        refunded = {int(line.position) for line in refund.lines}
+        tickets = [ticket for ticket in tickets if int(ticket.position) in refunded]
         context, venue = order_mail.order_context(actor, order, tickets, language)
         mail.send_mail(actor, mail.MailRequest(
             template="refund_initiated", language=language, recipient=order.buyer.email, concerns_type="order",

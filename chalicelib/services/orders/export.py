@@ -21,7 +21,7 @@ in a file Excel in French opens correctly with a double click:
 
 How the file is written
 -----------------------
-The job kind ``orders.export_csv`` (params: the selection as :mod:`order_selection` keeps it,
+The job kind ``orders.export_csv`` (params: the selection as :mod:`~chalicelib.services.orders.selection` keeps it,
 ``{"order_ids": [...]}`` or ``{"filters": {...}}``, plus ``file_name`` and ``timezone``)
 writes ``{tenant}/exports/{job_id}/commandes-{date}.csv`` in ``EXPORTS_BUCKET`` as **one S3
 multipart upload spanning the job's chunks**:
@@ -84,7 +84,7 @@ starts another). What is left anyway (a duplicate first chunk whose run was not 
 aborted by the bucket's lifecycle after a day; finished exports expire after 7 days.
 
 Paging "all matching" keeps the listing's page cursor and an offset in the page, as
-:mod:`order_bulk` does: an order entering or leaving the filtered list between two chunks,
+:mod:`~chalicelib.services.orders.bulk` does: an order entering or leaving the filtered list between two chunks,
 inside the page being read, may shift a row at that chunk's boundary (the export is not a
 snapshot of one instant).
 

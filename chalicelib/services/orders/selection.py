@@ -1,5 +1,5 @@
 """Which orders a bulk action acts on: the orders staff selected, or "all matching" the list's
-filters (no limit). Shared by the jobs over orders (:mod:`order_bulk`, :mod:`order_export`).
+filters (no limit). Shared by the jobs over orders (:mod:`~chalicelib.services.orders.bulk`, :mod:`~chalicelib.services.orders.export`).
 
 A selection is kept in the job's params as JSON: ``{"order_ids": [...]}`` (deduplicated, in the
 order given) or ``{"filters": {...}}`` (the filters given, datetimes as ISO strings).

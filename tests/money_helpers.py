@@ -128,3 +128,79 @@ def stripe_failing(monkeypatch, mode: str):
             yield fake
         finally:
             fake.close()
+
+
+class StripeSucceedingThen500:
+    """A focused fake for what localstripe never does: Stripe carries the refund out, then
+    answers 500 (``api_error``), so the caller cannot know the money moved. It forwards the
+    creation to localstripe once per idempotency key (as Stripe would; localstripe itself
+    ignores keys) and answers 500 to that request and to the SDK's retries of it; reads pass
+    through to localstripe, so a look at Stripe finds the refund made. ``calls`` counts the
+    creations asked for, ``made`` the ones carried out."""
+
+    ERROR = {"error": {"type": "api_error", "message": "An unknown error occurred while processing your request."}}
+
+    def __init__(self) -> None:
+        import requests
+
+        from chalicelib.config import settings
+
+        self.calls, self.made, keys = 0, 0, set()
+        fake, upstream = self, settings.stripe_api_base
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                fake.calls += 1
+                key = self.headers.get("Idempotency-Key")
+                if key not in keys:
+                    keys.add(key)
+                    requests.post(upstream + self.path, data=body, timeout=10, headers={
+                        "Authorization": self.headers.get("Authorization"),
+                        "Content-Type": "application/x-www-form-urlencoded"}).raise_for_status()
+                    fake.made += 1
+                self._send(500, json.dumps(fake.ERROR).encode())
+
+            def do_GET(self):
+                answer = requests.get(upstream + self.path, timeout=10,
+                                      headers={"Authorization": self.headers.get("Authorization")})
+                self._send(answer.status_code, answer.content)
+
+            def _send(self, status, body):
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.send_header("Request-Id", "req_fake")
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def address(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def close(self) -> None:
+        self.server.shutdown()
+
+
+@contextmanager
+def stripe_answering_500_after_success(monkeypatch):
+    """Point the payments adapter at a :class:`StripeSucceedingThen500` for the block."""
+    import stripe
+
+    from chalicelib.config import settings
+
+    fake = StripeSucceedingThen500()
+    failing = stripe.StripeClient(settings.stripe_secret_key, base_addresses={"api": fake.address},
+                                  max_network_retries=2)
+    with monkeypatch.context() as patch:
+        patch.setattr(payments, "_client", lambda: failing)
+        try:
+            yield fake
+        finally:
+            fake.close()

@@ -18,7 +18,10 @@ from chalicelib.config import settings
 
 
 class PaymentError(Exception):
-    """Stripe refused or could not be reached; ``retryable`` says whether trying again may work."""
+    """Stripe refused, or did not say. ``retryable`` is true when Stripe did **not state the
+    outcome** (the connection dropped, a timeout, a 429, a 5xx, an answer we cannot read): the
+    call may have been carried out, so look at Stripe before trying again. False when Stripe
+    stated a refusal (card, request, authentication, idempotency errors): nothing was done."""
 
     def __init__(self, message: str, *, retryable: bool) -> None:
         super().__init__(message)
@@ -56,12 +59,14 @@ def _intent(resource) -> Intent:
 def _translated(call):
     import stripe
 
+    stated = (stripe.CardError, stripe.InvalidRequestError, stripe.AuthenticationError, stripe.PermissionError,
+              stripe.IdempotencyError)
     try:
         return call()
-    except (stripe.APIConnectionError, stripe.RateLimitError) as error:
-        raise PaymentError(str(error), retryable=True) from error
-    except stripe.StripeError as error:
+    except stated as error:
         raise PaymentError(str(error), retryable=False) from error
+    except stripe.StripeError as error:  # connection, 429, 5xx (APIError), anything Stripe did not state
+        raise PaymentError(str(error), retryable=True) from error
 
 
 def create_intent(*, amount_cents: int, currency: str, metadata: dict[str, str], idempotency_key: str) -> Intent:

@@ -128,7 +128,7 @@ def refund_page_choice(token, request):
                                   staff=staff)
     except refund_page.DeadlinePassed:
         return _show(token, page, view, status=409)
-    except InvalidInput as error:
+    except (InvalidInput, refund_page.ChoiceNotMade) as error:
         reasons = refund_page.field_reasons(error, view.language or page.customer.language or "fr")
-        return _show(token, page, replace(view, errors=reasons, typed=typed), status=422)
+        return _show(token, page, replace(view, errors=reasons, typed=typed), status=error.status)
     return _show(token, page, view)

@@ -242,6 +242,32 @@ def save_if_state(customer: AffectedCustomer, expected: str) -> bool:
         return False
 
 
+def record_choice(customer: AffectedCustomer, *, choice: str, reference: str | None, chosen_by: str) -> bool:
+    """Move the customer to ``made_choices`` with the choice, the reference of the money movement
+    that carries it, and who chose: one UpdateItem of those attributes only, conditioned on no
+    choice recorded yet (a visit or a resend landing meanwhile cannot make it lost). ``False``
+    if a choice was already recorded; ``customer`` is refreshed either way."""
+    from pynamodb.exceptions import UpdateError
+
+    now = clock.now()
+    actions = [AffectedCustomer.state.set("made_choices"),
+               AffectedCustomer.state_key.set(AffectedCustomer.state_key_of(customer.tenant_id, customer.campaign_id,
+                                                                            "made_choices")),
+               AffectedCustomer.choice.set(choice), AffectedCustomer.chosen_by.set(chosen_by),
+               AffectedCustomer.chosen_at.set(now), AffectedCustomer.updated_at.set(now)]
+    if reference:
+        actions.append(AffectedCustomer.choice_reference.set(reference))
+    try:
+        customer.update(actions=actions, condition=AffectedCustomer.order_id.exists()
+                        & AffectedCustomer.choice.does_not_exist())
+        return True
+    except UpdateError as error:
+        if error.cause_response_code != "ConditionalCheckFailedException":
+            raise
+        customer.refresh(consistent_read=True)
+        return False
+
+
 def start_notify(actor: Actor, campaign_id: str, order_ids: list[str] | None = None):
     campaign = get_campaign(actor, campaign_id)
     if campaign.status != "ready":

@@ -13,10 +13,26 @@ of the notice being sent, and staff acting for the customer. A visit never moves
 **Choosing** (:func:`choose`), before the deadline, once: a refund goes through the refunds
 service (card: to the card through Stripe; otherwise offline to the IBAN the spectator
 gives, required and checked); credit and donation through the customer's record; keeping
-(a postponement) leaves the tickets valid for the new date. The money services settle each
-ticket once, so a second submit (a double click, a second tab) moves no money: it finds the
-tickets settled and shows the choice already made. The customer then moves to
-``made_choices`` with who chose (the spectator, or the staff member acting for them).
+(a postponement) leaves the tickets valid for the new date. The customer then moves to
+``made_choices`` with who chose (the spectator, or the staff member acting for them) and the
+reference of the money movement that carries the choice.
+
+**The choice and the money always agree.** The money services settle each ticket once (the
+ticket's ``settlement`` and ``settlement_id`` are written in the same transaction as the
+money), so the tickets are the truth and the customer's recorded choice follows them:
+
+- a settlement that loses a race (the order changed meanwhile: a buyer edit, an invoice, a
+  concurrent settlement; or a credit balance that moved) is tried again from fresh reads;
+- tickets already settled *from this page* (a second submit, another tab, a retry after a
+  crash between the money and the record) are not settled again: their movement is recorded
+  as the choice, with its reference and who made it (read from the ledger entry's author);
+- a refusal that moved no money (over-refund, nothing received) records nothing and says so;
+- recording the choice is one conditional update (no choice yet), retried from a fresh read,
+  so a concurrent visit cannot make it lost. Should it still fail after the money moved, the
+  next view of the page (or submit) records it from the tickets.
+
+Tickets settled by staff outside the page are not taken for the customer's choice: the page
+says there is nothing left to choose.
 """
 from __future__ import annotations
 
@@ -25,7 +41,7 @@ from datetime import timedelta
 from urllib.parse import urlencode
 
 from chalicelib.adapters import clock
-from chalicelib.errors import Conflict, FieldError, InvalidInput
+from chalicelib.errors import Conflict, DomainError, FieldError, InvalidInput
 from chalicelib.models.campaigns import AffectedCustomer, Campaign
 from chalicelib.models.orders import Order, Ticket
 from chalicelib.services.campaigns import affected_customers, campaigns
@@ -73,6 +89,17 @@ class RefundPage:
 
 
 def page_for(address: PageAddress) -> RefundPage:
+    """The page as it stands; a choice whose money moved but whose record was lost is recorded."""
+    page = _read_page(address)
+    if not page.customer.choice:
+        made = _movement_from_page(page)
+        if made is not None:
+            _record_choice(page, *made)
+            page = _read_page(address)
+    return page
+
+
+def _read_page(address: PageAddress) -> RefundPage:
     from chalicelib.services.money.quotes import means_of
 
     actor = Actor.system(address.tenant_id, "refund-page")
@@ -110,64 +137,112 @@ def note_visit(page: RefundPage, *, method: str, user_agent: str | None, staff: 
     return affected_customers.save_if_state(customer, previous)
 
 
+class ChoiceNotMade(Conflict):
+    """The choice was refused with nothing moved (say so on the page, in both languages)."""
+
+    kind = "choice-not-made"
+    title = "The choice could not be made; nothing was done"
+
+    def __init__(self, detail: str, french: str) -> None:
+        super().__init__(detail, errors=[FieldError("choice", detail, french=french)])
+
+
+SETTLE_ATTEMPTS = 4
+PAGE_SUBJECT = "refund-page"
+STAFF_SUBJECT = f"{PAGE_SUBJECT}:staff:"
+
+
+def _page_actor(tenant_id: str, staff: str | None) -> Actor:
+    """Who moves the money: the page, acting for the spectator or for the staff member named, so
+    that the ledger, the audit trail and a recovered choice all say who chose."""
+    return Actor.system(tenant_id, f"{STAFF_SUBJECT}{staff}" if staff else PAGE_SUBJECT)
+
+
 def choose(page: RefundPage, choice: str, *, iban: str | None, holder: str | None, staff: str | None) -> RefundPage:
     """Make ``choice`` for the page's tickets (see the module's docstring); the page after it."""
-    if page.customer.choice:
-        return page
-    if page.deadline_passed:
-        raise DeadlinePassed("The deadline to choose has passed; nothing was done.")
-    if choice not in page.choices:
-        raise InvalidInput("This choice is not offered.", errors=[
-            FieldError("choice", "This choice is not offered.", french="Ce choix n'est pas proposé.")])
-    actor = Actor.system(page.order.tenant_id, "refund-page")
-    positions = [int(ticket.position) for ticket in page.offered]
-    try:
-        reference = _settle(actor, page, choice, positions, iban=iban, holder=holder)
-    except Conflict:
-        reference = None  # settled meanwhile (a second submit): record what was made, move nothing
-        choice = _choice_already_made(page, positions) or choice
-    _record_choice(actor, page, choice, reference, staff)
-    return page_for(PageAddress(page.order.tenant_id, page.campaign.id, page.order.id))
+    address = PageAddress(page.order.tenant_id, page.campaign.id, page.order.id)
+    for _ in range(SETTLE_ATTEMPTS):
+        if page.customer.choice:
+            return page
+        if page.deadline_passed:
+            raise DeadlinePassed("The deadline to choose has passed; nothing was done.")
+        if choice not in page.choices:
+            raise InvalidInput("This choice is not offered.", errors=[
+                FieldError("choice", "This choice is not offered.", french="Ce choix n'est pas proposé.")])
+        try:
+            reference = _settle(_page_actor(page.order.tenant_id, staff), page, choice, iban=iban, holder=holder)
+        except ChoiceNotMade:
+            raise
+        except Conflict:  # a concurrent change or settlement: fresh reads record a movement made meanwhile
+            page = page_for(address)
+            if not page.offered:
+                return page
+            continue
+        _record_choice(page, choice, reference, f"staff:{staff}" if staff else "spectator")
+        return _read_page(address)
+    raise ChoiceNotMade("The order kept changing while your choice was made; nothing was done. Please try again.",
+                        "La commande a changé pendant votre choix ; rien n'a été fait. Merci de réessayer.")
 
 
-def _settle(actor: Actor, page: RefundPage, choice: str, positions: list[int], *, iban: str | None,
-            holder: str | None) -> str | None:
+def _settle(actor: Actor, page: RefundPage, choice: str, *, iban: str | None, holder: str | None) -> str | None:
+    """The money movement of ``choice`` for the offered tickets; its reference (``None`` to keep)."""
     from chalicelib.services.money import customer_money, refunds
+    from chalicelib.services.money.quotes import OverRefund
 
+    positions = [int(ticket.position) for ticket in page.offered]
     origin = {"origin_type": "campaign", "origin_id": page.campaign.id}
-    if choice == "refund":
-        bank = None
-        if page.refund_means != "card":
-            if not iban:
-                raise InvalidInput("Give the IBAN of the account to refund.", errors=[FieldError(
-                    "iban", "Give the IBAN of the account to refund.", french="Indiquez l'IBAN du compte à rembourser.")])
-            bank = refunds.BankAccount(iban, holder)
-        return refunds.request_refund(actor, page.order.id, positions, policy=campaigns.fee_policy(page.campaign),
-                                      bank=bank, origin="refund-page").refund_id
-    if choice == "credit":
-        return customer_money.credit_tickets(actor, page.order.id, positions, **origin).entry_id
-    if choice == "donation":
-        return customer_money.donate_tickets(actor, page.order.id, positions, **origin).donation_id
+    try:
+        if choice == "refund":
+            bank = None
+            if page.refund_means != "card":
+                if not iban:
+                    raise InvalidInput("Give the IBAN of the account to refund.", errors=[FieldError(
+                        "iban", "Give the IBAN of the account to refund.",
+                        french="Indiquez l'IBAN du compte à rembourser.")])
+                bank = refunds.BankAccount(iban, holder)
+            return refunds.request_refund(actor, page.order.id, positions, policy=campaigns.fee_policy(page.campaign),
+                                          bank=bank, origin="refund-page").refund_id
+        if choice == "credit":
+            return customer_money.credit_tickets(actor, page.order.id, positions, **origin).entry_id
+        if choice == "donation":
+            return customer_money.donate_tickets(actor, page.order.id, positions, **origin).donation_id
+    except OverRefund as error:
+        raise ChoiceNotMade(str(error), "Ce montant ne peut pas être rendu ; rien n'a été fait. Contactez la "
+                                        "billetterie.") from error
     return None  # keep: the tickets stay valid for the new date
 
 
-def _choice_already_made(page: RefundPage, positions: list[int]) -> str | None:
-    settled = {t.settlement for t in orders.tickets_of(orders.get_order(
-        Actor.system(page.order.tenant_id, "refund-page"), page.order.id)) if int(t.position) in positions}
-    settled.discard(None)
-    return settled.pop() if len(settled) == 1 else None
+def _movement_from_page(page: RefundPage) -> tuple[str, str, str] | None:
+    """``(choice, reference, chosen_by)`` when the customer's tickets were settled from this page
+    and nothing is left to choose, else ``None`` (tickets settled by staff are not a choice)."""
+    from chalicelib.services.ledger.ledger import entries_of_order
+
+    if page.offered:
+        return None
+    settled = {t.settlement_id: t.settlement for t in page.tickets
+               if int(t.position) in set(page.customer.positions or []) and t.settlement}
+    if len(settled) != 1:
+        return None
+    [(reference, choice)] = settled.items()
+    entry = next((e for e in entries_of_order(page.order.tenant_id, page.order.id) if e.reference == reference), None)
+    author = entry.recorded_by if entry else ""
+    if author == f"system:{PAGE_SUBJECT}":
+        return choice, reference, "spectator"
+    if author.startswith(f"system:{STAFF_SUBJECT}"):
+        return choice, reference, f"staff:{author.removeprefix(f'system:{STAFF_SUBJECT}')}"
+    return None
 
 
-def _record_choice(actor: Actor, page: RefundPage, choice: str, reference: str | None, staff: str | None) -> None:
-    customer = page.customer
-    previous = customer.state
-    customer.move_to("made_choices")
-    customer.choice, customer.choice_reference = choice, reference
-    customer.chosen_by = f"staff:{staff}" if staff else "spectator"
-    customer.chosen_at = customer.updated_at = clock.now()
-    if affected_customers.save_if_state(customer, previous):
-        record_action(actor, "campaign_customer", f"{page.campaign.id}.{page.order.id}", "choice",
-                      {"choice": choice, "reference": reference, "chosen_by": customer.chosen_by})
+def _record_choice(page: RefundPage, choice: str, reference: str | None, chosen_by: str) -> bool:
+    """Record the choice on the customer (once: conditioned on no choice yet), audited; ``False``
+    when a choice was already recorded (by a concurrent submit of the same movement)."""
+    recorded = affected_customers.record_choice(page.customer, choice=choice, reference=reference,
+                                                chosen_by=chosen_by)
+    if recorded:
+        record_action(Actor.system(page.order.tenant_id, PAGE_SUBJECT), "campaign_customer",
+                      f"{page.campaign.id}.{page.order.id}", "choice",
+                      {"choice": choice, "reference": reference, "chosen_by": chosen_by})
+    return recorded
 
 
 @dataclass(frozen=True)
@@ -213,7 +288,7 @@ def render_page(page: RefundPage, token: str, view: PageView) -> str:
         iban=view.typed.get("iban", ""), holder=view.typed.get("holder", ""))
 
 
-def field_reasons(error: InvalidInput, language: str) -> dict[str, str]:
+def field_reasons(error: DomainError, language: str) -> dict[str, str]:
     """What the page says beside each field a choice was refused for, in the page's language."""
     english = language == "en"
     reasons = {}

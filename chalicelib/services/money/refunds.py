@@ -209,12 +209,18 @@ def request_refund(actor: Actor, order_id: str, positions: list[int], *, amounts
 # -- Stripe: submit, resume, advance ----------------------------------------------------------
 
 
+LIVE_AT_STRIPE = ("pending", "requires_action", "succeeded")
+
+
 def _found_at_stripe(refund: Refund) -> payments.StripeRefund | None:
+    """What Stripe holds for this refund: this attempt's, or an earlier attempt's still alive
+    (its outcome was never stated to us), so that no new attempt refunds a second time."""
+    mine = [candidate for candidate in payments.refunds_of(refund.payment_intent_id)
+            if candidate.metadata.get("refund_id") == refund.refund_id]
     key = idempotency_key(refund)
-    for candidate in payments.refunds_of(refund.payment_intent_id):
-        if candidate.metadata.get("refund_key") == key:
-            return candidate
-    return None
+    this_attempt = [candidate for candidate in mine if candidate.metadata.get("refund_key") == key]
+    alive = [candidate for candidate in mine if candidate.status in LIVE_AT_STRIPE]
+    return (this_attempt or alive or [None])[0]
 
 
 def submit(actor: Actor, refund: Refund, *, look_first: bool = False,
@@ -330,7 +336,7 @@ def retry(actor: Actor, order_id: str, refund_id: str) -> Refund:
     refund.stripe_refund_id = refund.failure_reason = refund.last_error = None
     _step(refund, "requested", f"attempt {int(refund.attempt)} by {actor.subject}")
     _claim(actor, order, orders.copy_of(order), tickets, chosen, refund, action="refund-retry", record_condition=None)
-    return submit(actor, refund)
+    return submit(actor, refund, look_first=True, known=(order, tickets))
 
 
 def mark_paid(actor: Actor, order_id: str, refund_id: str, *, reference: str | None) -> Refund:
@@ -386,11 +392,67 @@ def _apply_stripe_refund(answer: payments.StripeRefund) -> str:
         refund = get_refund(actor, order_id, refund_id)
     except NotFound:
         return "unknown refund"
+    if refund.state in UNDONE and answer.status in LIVE_AT_STRIPE:
+        return _news_of_an_undone_refund(actor, refund, answer)
     if answer.metadata.get("refund_key") != idempotency_key(refund) and answer.id != refund.stripe_refund_id:
-        return "an earlier attempt"  # a failed attempt's late news: the current attempt is another refund
+        return _earlier_attempt_news(actor, refund, answer)
     before = refund.state
     advance(actor, refund, FROM_STRIPE.get(answer.status, "pending"), stripe_refund=answer)
     return f"{before} -> {refund.state}"
+
+
+def _earlier_attempt_news(actor: Actor, refund: Refund, answer: payments.StripeRefund) -> str:
+    """News of an earlier attempt than the current one. Failed or canceled: nothing to do (the
+    current attempt is the refund). Money really went back (pending or succeeded at Stripe):
+    if our refund stands undone, it is claimed again and follows this Stripe refund; if the
+    current attempt moved money too, the order was refunded twice at Stripe: noted on the
+    refund and logged for staff (reconciliation shows it as well)."""
+    if answer.status not in LIVE_AT_STRIPE:
+        return "an earlier attempt, failed"
+    if refund.stripe_refund_id and refund.stripe_refund_id != answer.id:
+        note = (f"Stripe also refunded an earlier attempt ({answer.id}, {answer.amount} cents): the money went back "
+                f"twice; recover it from the buyer or the Stripe dashboard")
+        if not any(step.note == note[:300] for step in refund.steps or []):
+            refund.steps = [*(refund.steps or []), RefundStep(at=clock.now(), state=refund.state, note=note[:300])]
+            _save(actor, refund, "refund-twice-at-stripe", {"stripe_refund_id": answer.id})
+        logger.error("refund made twice at Stripe", extra={"refund_id": refund.refund_id, "stripe_refund": answer.id})
+        return "an earlier attempt, also refunded"
+    # the current attempt has not reached Stripe yet: this earlier one is the refund
+    refund.stripe_refund_id = answer.id
+    before = refund.state
+    advance(actor, refund, FROM_STRIPE.get(answer.status, "pending"), stripe_refund=answer)
+    return f"{before} -> {refund.state} (an earlier attempt)"
+
+
+def _news_of_an_undone_refund(actor: Actor, refund: Refund, answer: payments.StripeRefund) -> str:
+    """Our refund stands undone, yet this news says Stripe holds it alive. Events can arrive
+    late and out of order (a ``pending`` after the ``failed``), so only Stripe's state read now
+    decides: alive, the refund is revived; otherwise the news is stale."""
+    current = next((found for found in payments.refunds_of(answer.payment_intent or refund.payment_intent_id)
+                    if found.id == answer.id), None)
+    if current is None or current.status not in LIVE_AT_STRIPE:
+        return "stale news of an undone refund"
+    return _revive(actor, refund, current)
+
+
+def _revive(actor: Actor, refund: Refund, answer: payments.StripeRefund) -> str:
+    """An undone refund that Stripe did make after all: its tickets settled by it again (one
+    transaction, as a claim), then its state from Stripe's."""
+    order = orders.get_order(actor, refund.order_id)
+    tickets = orders.tickets_of(order)
+    chosen = chosen_tickets(tickets, [int(line.position) for line in refund.lines])
+    refund.stripe_refund_id, refund.failure_reason = answer.id, None
+    _step(refund, "requested", f"Stripe made refund {answer.id} of an earlier attempt after all")
+    try:
+        _claim(actor, order, orders.copy_of(order), tickets, chosen, refund, action="refund-revived",
+               record_condition=None)
+    except Conflict:
+        logger.error("a refund Stripe made after all could not be claimed again: its tickets were settled otherwise",
+                     extra={"refund_id": refund.refund_id, "stripe_refund": answer.id})
+        return "an earlier attempt, its tickets settled otherwise"
+    advance(actor, refund, FROM_STRIPE.get(answer.status, "pending"), stripe_refund=answer,
+            known=(order, tickets))
+    return f"revived -> {refund.state}"
 
 
 def apply_charge_refunded(charge: dict) -> str:

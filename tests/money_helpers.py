@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from chalicelib.adapters import payments
+from chalicelib.services.money import card_payments
 from chalicelib.services.orders import checkout, orders
 from tests.orders_world import draft, line
 
@@ -17,13 +18,19 @@ def paid_card_order(actor, world, *lines):
     """A card order checked out, the card confirmed at localstripe as Stripe.js would, and the
     succeeded PaymentIntent applied as its webhook would (the webhook path has its own tests)."""
     order, tickets, intent = checkout.start_checkout(actor, draft(world, *(lines or [line(world)])))
+    assert card_payments.payment_succeeded(card_confirmed(intent.id)) == "paid"
+    return orders.get_order(actor, order.id)
+
+
+def card_confirmed(intent_id: str) -> dict:
+    """The buyer's card confirmed at localstripe for this PaymentIntent, as Stripe.js would; the
+    succeeded intent, as its webhook carries it."""
     client = payments._client()
     method = client.v1.payment_methods.create(params={
         "type": "card", "card": {"number": "4242424242424242", "exp_month": 12, "exp_year": 2030, "cvc": "123"}})
-    client.v1.payment_intents.update(intent.id, params={"payment_method": method.id})
-    client.v1.payment_intents.confirm(intent.id)
-    assert checkout.payment_succeeded(client.v1.payment_intents.retrieve(intent.id).to_dict()) == "paid"
-    return orders.get_order(actor, order.id)
+    client.v1.payment_intents.update(intent_id, params={"payment_method": method.id})
+    client.v1.payment_intents.confirm(intent_id)
+    return client.v1.payment_intents.retrieve(intent_id).to_dict()
 
 
 def paid_cheque_order(actor, world, *lines, **fields):

@@ -40,7 +40,10 @@ from chalicelib.services.shared.actors import Actor
 SCOPES = ("performance", "product", "season", "tenant")
 SHARDS = 8
 ZONE_CACHE_SECONDS = 300
-KINDS = ("sale", "cancellation", "refund", "refund_reversed", "credit", "donation")
+# "payment": money received that sold no ticket (captured after the order's tickets were gone);
+# it moves no figure, and the refund giving it back moves none either.
+KINDS = ("sale", "payment", "cancellation", "refund", "refund_reversed", "credit", "donation")
+RECEIVED = ("sale", "payment")
 
 _zones: dict[str, tuple[float, str]] = {}
 

@@ -150,7 +150,7 @@ def _compare_with_stripe(tenant_id: str, order_id: str, intent_id: str, report: 
 
     subject = f"order {order_id} (PaymentIntent {intent_id})"
     ours = ledger.entries_of_order(tenant_id, order_id)
-    sold = sum(int(e.amount_cents) for e in ours if e.kind == "sale")
+    sold = sum(int(e.amount_cents) for e in ours if e.kind in ledger.RECEIVED and e.means == "card")
     refunded = sum(int(e.amount_cents) for e in ours if e.kind in ("refund", "refund_reversed") and e.means == "card")
     received = payments.received_cents(intent_id)
     if sold != received:

@@ -68,6 +68,7 @@ FROM_STRIPE = {"succeeded": "succeeded", "pending": "pending", "requires_action"
 UNDONE = ("failed", "canceled")
 FOLLOW_UP = "refunds.follow_up"
 FOLLOW_UP_DELAY_SECONDS = 30
+UNCLAIMED_ORIGIN = "unclaimed-payment"  # a refund of money captured for no valid ticket
 
 
 @dataclass(frozen=True)
@@ -204,6 +205,29 @@ def request_refund(actor: Actor, order_id: str, positions: list[int], *, amounts
         return submit(actor, refund, known=(order, tickets))
     _tell_buyer(actor, order, tickets, refund)
     return refund
+
+
+def unclaimed_money_refund(actor: Actor, order: Order, amount_cents: int, *, payment_intent_id: str,
+                           note: str) -> Refund:
+    """An unsaved card refund of money Stripe captured for no valid ticket (tickets cancelled
+    before the payment arrived, an order cancelled or released meanwhile): it carries no ticket
+    line, goes back to the PaymentIntent that captured it, and follows every rule of a card
+    refund once claimed (submitted, resumed, undone, retried)."""
+    now = clock.now()
+    refund = Refund(
+        order_key=tenant_key(actor.tenant_id, order.id), refund_id=ids.new_id(), tenant_id=actor.tenant_id,
+        order_id=order.id, order_number=int(order.number), means=CARD_MEANS, payment_type="card", lines=[],
+        amount_cents=amount_cents, fee_kept_cents=0, currency=order.currency, state="requested", state_key="",
+        attempt=1, payment_intent_id=payment_intent_id, origin=UNCLAIMED_ORIGIN, requested_by=actor.subject,
+        requested_at=now, updated_at=now, steps=[])
+    _step(refund, "requested", note)
+    return refund
+
+
+def unclaimed_refunds_to_finish(actor: Actor, order_id: str) -> list[Refund]:
+    """The order's refunds of unclaimed money still waiting for Stripe (a crash after the claim)."""
+    return [refund for refund in Refund.query(tenant_key(actor.tenant_id, order_id), consistent_read=True)
+            if refund.origin == UNCLAIMED_ORIGIN and refund.state == "requested"]
 
 
 # -- Stripe: submit, resume, advance ----------------------------------------------------------
@@ -478,7 +502,8 @@ def _tell_buyer(actor: Actor, order: Order, tickets: list[Ticket], refund: Refun
     try:
         language = order.buyer.language or "fr"
         refunded = {int(line.position) for line in refund.lines}
-        tickets = [ticket for ticket in tickets if int(ticket.position) in refunded]
+        # a refund of money captured for no ticket (see card_payments) speaks of the whole order
+        tickets = [ticket for ticket in tickets if int(ticket.position) in refunded] or tickets
         context, venue = order_mail.order_context(actor, order, tickets, language)
         mail.send_mail(actor, mail.MailRequest(
             template="refund_initiated", language=language, recipient=order.buyer.email, concerns_type="order",

@@ -21,9 +21,9 @@ def handle_webhook(raw_body: bytes, signature: str | None) -> str:
 
 def _apply(kind: str | None, subject: dict) -> str:
     if kind == "payment_intent.succeeded":
-        from chalicelib.services.orders import checkout
+        from chalicelib.services.money import card_payments
 
-        return checkout.payment_succeeded(subject)
+        return card_payments.payment_succeeded(subject)
     if kind in ("refund.updated", "refund.failed", "refund.created"):
         from chalicelib.services.money import refunds
 

@@ -5,9 +5,9 @@ the box office's card sales (the card reader confirms the intent).
 while the buyer types their card), unpaid, then creates its PaymentIntent with the
 idempotency key ``checkout:{tenant}:{order}`` and the tenant and order in its metadata.
 The buyer's browser confirms the payment with Stripe; the order completes only when
-Stripe's signed ``payment_intent.succeeded`` webhook arrives (:func:`payment_succeeded`),
-which checks the intent is the order's and the amount its total before marking it paid.
-A webhook delivered twice, or after the order was paid, changes nothing.
+Stripe's signed ``payment_intent.succeeded`` webhook arrives
+(:func:`chalicelib.services.money.card_payments.payment_succeeded`), which records what was
+captured and gives back what paid for nothing.
 
 An abandoned checkout keeps its places until its deadline (``CHECKOUT_HOLD``); releasing
 expired holds is the options-and-reservations follow-up's job.
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from chalicelib.adapters import clock, ids, payments
+from chalicelib.adapters import clock, payments
 from chalicelib.errors import DomainError, NotFound
 from chalicelib.models.base import TENANT_ID_PATTERN
 from chalicelib.models.orders import Order, Ticket
@@ -55,23 +55,3 @@ def start_checkout(actor: Actor, draft: dict) -> tuple[Order, list[Ticket], paym
         raise PaymentUnavailable(str(error)) from error
     order = orders.attach_payment_intent(actor, order.id, intent.id)
     return order, tickets, intent
-
-
-def payment_succeeded(intent: dict) -> str:
-    """Apply a ``payment_intent.succeeded`` event; returns what happened (for the log)."""
-    metadata = intent.get("metadata") or {}
-    tenant_id, order_id = metadata.get("tenant_id", ""), metadata.get("order_id", "")
-    if not TENANT_ID_PATTERN.match(tenant_id) or not ids.is_id(order_id):
-        return "not ours"
-    actor = Actor.system(tenant_id, "stripe")
-    order = orders.get_order(actor, order_id)
-    if order.payment_intent_id != intent.get("id"):
-        logger.error("payment for another intent", extra={"order_id": order_id, "intent": intent.get("id")})
-        return "intent mismatch"
-    if int(intent.get("amount_received") or intent.get("amount") or 0) != order.total_cents:
-        logger.error("payment amount differs from the order total", extra={"order_id": order_id})
-        return "amount mismatch"
-    if order.paid:
-        return "already paid"
-    orders.mark_paid(actor, order_id, reference=intent.get("id"))
-    return "paid"

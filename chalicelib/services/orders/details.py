@@ -28,7 +28,7 @@ def order_details(order: Order, tickets: list[Ticket] | None = None) -> dict:
                    "currency": order.currency},
         "tickets": [{**_ticket_fields(ticket),
                      "actions": ticket_actions(order.status, bool(order.paid), ticket.state)} for ticket in tickets],
-        "actions": order_actions(order.status, bool(order.paid)), "created_at": order.created_at,
+        "actions": order_actions(order.status, bool(order.paid), order.payment_type), "created_at": order.created_at,
         "created_by": order.created_by, "version": order.version, "payment_intent_id": order.payment_intent_id,
         "payments": payments_of(order),
     }

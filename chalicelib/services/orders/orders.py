@@ -29,7 +29,7 @@ from chalicelib.models.orders import Buyer, Counter, Order, Payment, Ticket
 from chalicelib.models.unique_keys import UniqueKey
 from chalicelib.services.ledger import ledger
 from chalicelib.services.orders import listing as order_listing
-from chalicelib.services.orders.status import derive_status, require_action
+from chalicelib.services.orders.status import derive_status, order_actions, require_action
 from chalicelib.services.shared.actors import Actor
 from chalicelib.services.shared.audit import audit_event, snapshot
 from chalicelib.services.shared.records import get_record
@@ -205,9 +205,9 @@ def place_order(actor: Actor, draft: dict) -> tuple[Order, list[Ticket]]:
 def _announce(actor: Actor, order: Order, tickets: list[Ticket]) -> None:
     from chalicelib.services.orders import mails as order_mail
 
-    if order.paid:
+    if order.paid:  # a hold (option, reservation, card checkout) tells nobody until it is paid
         order_mail.send_confirmation(actor, order, tickets, reason="placed")
-    order_mail.notify_team(actor, order, tickets)
+        order_mail.notify_team(actor, order, tickets)
 
 
 def get_order(actor: Actor, order_id: str) -> Order:
@@ -288,11 +288,20 @@ def edit_buyer(actor: Actor, order_id: str, buyer: dict) -> Order:
     return save_change(actor, order, before, action="edit-buyer")
 
 
+class PaidByCardOnly(Conflict):
+    kind = "paid-by-card-only"
+    title = "A card order is paid only when Stripe confirms its payment"
+
+
 def mark_paid(actor: Actor, order_id: str, *, reference: str | None = None) -> Order:
-    """The order is paid in full (a cheque, an invoice, a card payment Stripe confirmed): the
-    payment is recorded, its tickets are valid, the buyer gets them by mail."""
+    """Staff record the payment of a cheque, invoice or cash order: the payment is recorded, its
+    tickets are valid, the buyer gets them by mail, the team is told. A card order is refused
+    (409): only Stripe's webhook completes it, so no ticket is issued for money never taken."""
     order = get_order(actor, order_id)
     require_action(order.status, "mark_paid")
+    if "mark_paid" not in order_actions(order.status, bool(order.paid), order.payment_type):
+        raise PaidByCardOnly("This order is paid by card: it completes when Stripe confirms the payment. Take "
+                             "another means of payment by changing the order, or send the buyer a card payment link.")
     before = copy_of(order)
     order.paid, order.paid_at = True, clock.now()
     tickets = tickets_of(order)
@@ -304,6 +313,7 @@ def mark_paid(actor: Actor, order_id: str, *, reference: str | None = None) -> O
     from chalicelib.services.orders import mails as order_mail
 
     order_mail.send_confirmation(actor, order, tickets, reason="paid")
+    order_mail.notify_team(actor, order, tickets)
     return order
 
 

@@ -57,9 +57,11 @@ def allowed_actions(status: str) -> list[str]:
     return [action for action, statuses in ACTIONS.items() if status in statuses]
 
 
-def order_actions(status: str, paid: bool) -> list[str]:
-    """The order's allowed actions, less a refund when no money was ever received."""
-    return [action for action in allowed_actions(status) if paid or action != "refund"]
+def order_actions(status: str, paid: bool, payment_type: str | None = None) -> list[str]:
+    """The order's allowed actions, less a refund when no money was ever received, and less
+    "mark as paid" for a card order (only Stripe's confirmation completes it)."""
+    return [action for action in allowed_actions(status) if (paid or action != "refund")
+            and not (action == "mark_paid" and payment_type == "card")]
 
 
 def ticket_actions(status: str, paid: bool, ticket_state: str) -> list[str]:

@@ -53,7 +53,8 @@ def edit_buyer(actor, order_id, body):
 
 
 @staff_route(bp, "/orders/{order_id}/mark-paid", method="POST", response="orders:OrderOut",
-             summary="Mark a cheque, invoice or cash order as paid (409 unless unpaid; 409 paid-by-card-only for a card order, which only Stripe completes)", tag=TAG)
+             summary="Mark a cheque, invoice or cash order as paid (409 unless unpaid; 409 paid-by-card-only for "
+                     "a card order, which only Stripe completes)", tag=TAG)
 def mark_paid(actor, order_id):
     return order_details(orders.mark_paid(actor, order_id))
 

@@ -43,7 +43,8 @@ bench: deps
 	$(PY) bench/cold_import.py
 
 # The prod stage's CloudFormation (SAM) in dist/: Lambdas from Chalice, plus the tables, jobs
-# queue and mail-events topic from infra/template.py. SIGNING_SECRET comes from the deploy's environment.
+# queue and mail-events topic from infra/template.py. The prod secrets (SIGNING_SECRET, STRIPE_SECRET_KEY,
+# STRIPE_WEBHOOK_SECRET) and JWT_AUDIENCE come from the deploy's environment.
 package: deps
 	mkdir -p .local/infra
 	STAGE=prod $(PY) -m infra.template > .local/infra/prod.json

@@ -34,7 +34,8 @@ class Settings:
     aws_endpoint: str | None
     jwks_url: str
     jwt_issuer: str
-    jwt_audience: str | None
+    jwt_audience: str | None  # the app client ids (comma separated) whose tokens are accepted
+    jwt_token_uses: tuple[str, ...]  # Cognito's token_use values accepted ("id", "access"); empty: not checked
     signing_secret: str
     public_base_url: str
     default_timezone: str
@@ -52,15 +53,31 @@ class Settings:
     stripe_api_base: str | None
     stripe_secret_key: str
     stripe_webhook_secret: str
+    checkout_hold_minutes: int
+    shop_holds_per_buyer: int
+    shop_holds_per_client: int
 
 
 DEV_SIGNING_SECRET = "dev-only-signing-secret-change-me"
+DEV_STRIPE_SECRET_KEY = "sk_test_local"
+DEV_STRIPE_WEBHOOK_SECRET = "whsec_local"
+# Secrets and claims prod cannot run without: with a public default, a link, a cursor or a Stripe
+# event could be forged, or a token of another app of the same user pool accepted.
+PROD_REQUIRED = {"SIGNING_SECRET": DEV_SIGNING_SECRET, "STRIPE_SECRET_KEY": DEV_STRIPE_SECRET_KEY,
+                 "STRIPE_WEBHOOK_SECRET": DEV_STRIPE_WEBHOOK_SECRET, "JWT_AUDIENCE": ""}
+
+
+def _check_prod() -> None:
+    missing = [name for name, default in PROD_REQUIRED.items() if _env(name, default) == default]
+    if missing:
+        raise RuntimeError(f"{', '.join(missing)} must be set in prod: links, cursors, Stripe events or staff tokens "
+                           "would be forgeable")
 
 
 def load_settings() -> Settings:
     stage = _env("STAGE", "dev")
-    if stage == "prod" and _env("SIGNING_SECRET", DEV_SIGNING_SECRET) == DEV_SIGNING_SECRET:
-        raise RuntimeError("SIGNING_SECRET must be set in prod: links and cursors would be forgeable")
+    if stage == "prod":
+        _check_prod()
     return Settings(
         stage=stage,
         aws_region=_env("AWS_REGION", _env("AWS_DEFAULT_REGION", "eu-west-3")),
@@ -70,6 +87,8 @@ def load_settings() -> Settings:
         jwks_url=_env("JWKS_URL"),
         jwt_issuer=_env("JWT_ISSUER", "https://ticketing.local/dev"),
         jwt_audience=_env("JWT_AUDIENCE") or None,
+        jwt_token_uses=tuple(use for use in _env("JWT_TOKEN_USES", "id,access" if stage == "prod" else "").split(",")
+                             if use),
         signing_secret=_env("SIGNING_SECRET", DEV_SIGNING_SECRET),
         public_base_url=_env("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
         default_timezone=_env("DEFAULT_TIMEZONE", "Europe/Paris"),
@@ -85,8 +104,11 @@ def load_settings() -> Settings:
         jobs_queue=_env("JOBS_QUEUE", f"ticketing-{stage}-jobs"),
         exports_bucket=_env("EXPORTS_BUCKET", f"ticketing-{stage}-exports"),
         stripe_api_base=_env("STRIPE_API_BASE") or None,
-        stripe_secret_key=_env("STRIPE_SECRET_KEY", "sk_test_local"),
-        stripe_webhook_secret=_env("STRIPE_WEBHOOK_SECRET", "whsec_local"),
+        stripe_secret_key=_env("STRIPE_SECRET_KEY", DEV_STRIPE_SECRET_KEY),
+        stripe_webhook_secret=_env("STRIPE_WEBHOOK_SECRET", DEV_STRIPE_WEBHOOK_SECRET),
+        checkout_hold_minutes=int(_env("CHECKOUT_HOLD_MINUTES", "30")),
+        shop_holds_per_buyer=int(_env("SHOP_HOLDS_PER_BUYER", "3")),
+        shop_holds_per_client=int(_env("SHOP_HOLDS_PER_CLIENT", "10")),
     )
 
 

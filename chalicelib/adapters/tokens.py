@@ -3,7 +3,7 @@
 In AWS the JWKS is the Cognito user pool's ``.../.well-known/jwks.json`` (an https URL,
 fetched and cached by :class:`jwt.PyJWKClient`); in development and tests it is a local
 file written next to a generated key pair (``devtools/tokens.py``). Only where the keys
-come from differs; the signature, expiry, issuer and audience checks are one code path.
+come from differs; the signature, expiry, issuer, audience (app client) and token use checks are one code path.
 
 ``jwt`` (and ``cryptography`` under it) is imported on first verification, not at cold
 start of routes that never see a staff token.
@@ -87,13 +87,29 @@ def verify_bearer(authorization: str | None) -> VerifiedClaims:
             key,
             algorithms=["RS256"],
             issuer=settings.jwt_issuer,
-            audience=settings.jwt_audience,
-            options={"require": ["exp", "iat", "sub", "iss"], "verify_aud": settings.jwt_audience is not None},
+            options={"require": ["exp", "iat", "sub", "iss"], "verify_aud": False},  # checked below, per use
             leeway=30,
         )
     except (jwt.PyJWTError, ValueError) as error:
         raise InvalidToken(str(error)) from error
+    _check_app_client(claims)
     return _claims(claims)
+
+
+def _check_app_client(claims: dict) -> None:
+    """The token was issued for us: its ``token_use`` is one we accept (when configured), and it
+    names one of our app clients: ``aud`` for an ID token, ``client_id`` for a Cognito access
+    token (which has no ``aud``). A token of another app client of the same pool is refused."""
+    use = claims.get("token_use")
+    if settings.jwt_token_uses and use not in settings.jwt_token_uses:
+        raise InvalidToken(f"token_use {use!r} is not accepted")
+    if not settings.jwt_audience:
+        return
+    ours = {client.strip() for client in settings.jwt_audience.split(",") if client.strip()}
+    named = claims.get("client_id") if use == "access" else claims.get("aud")
+    named = {named} if isinstance(named, str) else set(named or [])
+    if not named & ours:
+        raise InvalidToken("token issued for another application")
 
 
 def _claims(claims: dict) -> VerifiedClaims:

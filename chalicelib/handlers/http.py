@@ -124,7 +124,8 @@ def authenticate(authorization: str | None, role: str) -> Actor:
     try:
         claims = tokens.verify_bearer(authorization)
     except tokens.InvalidToken as error:
-        raise Unauthenticated(f"The staff token was refused: {error}.") from None
+        logger.info("staff token refused", extra={"reason": str(error)})  # the reason is ours to read, not the caller's
+        raise Unauthenticated("The staff token is invalid.") from None
     if not _has_role(claims.roles, role):
         raise Forbidden(f"This action needs the {role!r} role.")
     return Actor(tenant_id=claims.tenant_id, subject=claims.subject, roles=claims.roles)

@@ -20,7 +20,8 @@ UNZIPPED_LIMIT = 250 * 1024 * 1024
 def test_chalice_package_contains_the_app_and_templates_within_limits(tmp_path):
     env = {name: value for name, value in os.environ.items()
            if name not in {"TABLE_PREFIX", "JOBS_QUEUE", "MAIL_EVENTS_TOPIC", "SES_CONFIGURATION_SET"}}
-    env.update({"STAGE": "prod", "SIGNING_SECRET": "packaging-test-secret", "AWS_DEFAULT_REGION": "eu-west-3"})
+    env.update({"STAGE": "prod", "SIGNING_SECRET": "packaging-test-secret", "JWT_AUDIENCE": "packaging-test-client",
+                "AWS_DEFAULT_REGION": "eu-west-3"})
     tables = tmp_path / "tables.json"
     tables.write_text(subprocess.run([sys.executable, "-m", "infra.template"], cwd=ROOT, env=env, check=True,
                                      capture_output=True, text=True).stdout)

@@ -10,6 +10,7 @@
   access blocked, bucket-owner objects, TLS only), encrypted with SSE-S3 (so part ETags are
   MD5s, which the export relies on), files expired after 7 days and unfinished multipart
   uploads aborted after 1 day.
+- Throttling of the API's stage and a WAF rate-based rule on the public routes.
 
 Names come from the settings of the stage being packaged (``STAGE=prod``):
 
@@ -111,12 +112,48 @@ def storage_resources() -> dict:
     }
 
 
+API_RATE_PER_SECOND, API_BURST = 50, 100
+CHECKOUT_RATE_PER_SECOND, CHECKOUT_BURST = 5, 10
+PUBLIC_REQUESTS_PER_5_MINUTES = 300  # per client address, on the shop and the spectators' pages
+
+
+def edge_protection_resources() -> dict:
+    """Throttling on the API's stage (merged into Chalice's ``RestAPI``) and a WAF web ACL whose
+    rate-based rule blocks a client address hammering the public routes: they bound what a
+    client can ask, the shop's hold slots bound what it can keep."""
+    public_paths = [{"ByteMatchStatement": {
+        "FieldToMatch": {"UriPath": {}}, "PositionalConstraint": "STARTS_WITH", "SearchString": prefix,
+        "TextTransformations": [{"Priority": 0, "Type": "NONE"}]}} for prefix in ("/shop/", "/p/")]
+    return {
+        "RestAPI": {"Properties": {"MethodSettings": [
+            {"ResourcePath": "/*", "HttpMethod": "*", "ThrottlingRateLimit": API_RATE_PER_SECOND,
+             "ThrottlingBurstLimit": API_BURST},
+            {"ResourcePath": "/~1shop~1{tenant_id}~1checkout", "HttpMethod": "POST",
+             "ThrottlingRateLimit": CHECKOUT_RATE_PER_SECOND, "ThrottlingBurstLimit": CHECKOUT_BURST}]}},
+        "PublicRoutesWebAcl": {"Type": "AWS::WAFv2::WebACL", "Properties": {
+            "Scope": "REGIONAL", "DefaultAction": {"Allow": {}},
+            "VisibilityConfig": {"SampledRequestsEnabled": True, "CloudWatchMetricsEnabled": True,
+                                 "MetricName": "ticketing-public"},
+            "Rules": [{"Name": "public-routes-rate", "Priority": 0, "Action": {"Block": {}},
+                       "VisibilityConfig": {"SampledRequestsEnabled": True, "CloudWatchMetricsEnabled": True,
+                                            "MetricName": "ticketing-public-rate"},
+                       "Statement": {"RateBasedStatement": {
+                           "Limit": PUBLIC_REQUESTS_PER_5_MINUTES, "AggregateKeyType": "IP",
+                           "ScopeDownStatement": {"OrStatement": {"Statements": public_paths}}}}}]}},
+        "PublicRoutesWebAclAssociation": {"Type": "AWS::WAFv2::WebACLAssociation", "Properties": {
+            "WebACLArn": {"Fn::GetAtt": ["PublicRoutesWebAcl", "Arn"]},
+            "ResourceArn": {"Fn::Sub": "arn:aws:apigateway:${AWS::Region}::/restapis/${RestAPI}"
+                                       "/stages/${RestAPI.Stage}"}}},
+    }
+
+
 def template() -> dict:
     from chalicelib.models.registry import MODELS
 
     resources = {logical_name("Table", model.Meta.table_name): table_resource(model) for model in MODELS}
     resources.update(messaging_resources())
     resources.update(storage_resources())
+    resources.update(edge_protection_resources())
     return {"Resources": resources}
 
 

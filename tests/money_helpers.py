@@ -17,7 +17,8 @@ from tests.orders_world import draft, line
 def paid_card_order(actor, world, *lines):
     """A card order checked out, the card confirmed at localstripe as Stripe.js would, and the
     succeeded PaymentIntent applied as its webhook would (the webhook path has its own tests)."""
-    order, tickets, intent = checkout.start_checkout(actor, draft(world, *(lines or [line(world)])))
+    made = checkout.start_checkout(actor, draft(world, *(lines or [line(world)])))
+    order, intent = made.order, made.intent
     assert card_payments.payment_succeeded(card_confirmed(intent.id)) == "paid"
     return orders.get_order(actor, order.id)
 

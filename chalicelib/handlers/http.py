@@ -131,6 +131,12 @@ def authenticate(authorization: str | None, role: str) -> Actor:
     return Actor(tenant_id=claims.tenant_id, subject=claims.subject, roles=claims.roles)
 
 
+def client_address(request) -> str | None:
+    """The address the request came from, as API Gateway saw it (the shop bounds holds by it)."""
+    identity = (request.context or {}).get("identity") or {}
+    return identity.get("sourceIp") or None
+
+
 def _has_role(granted: frozenset[str], required: str) -> bool:
     """``admin`` can do everything ``staff`` can."""
     return required in granted or (required == "staff" and "admin" in granted)

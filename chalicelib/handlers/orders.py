@@ -22,8 +22,9 @@ def place_order(actor, body):
     if draft["payment_type"] == "card" and draft["kind"] == "sale":
         from chalicelib.services.orders import checkout
 
-        order, tickets, intent = checkout.start_checkout(actor, draft)
-        return {**order_details(order, tickets), "client_secret": intent.client_secret}
+        made = checkout.start_checkout(actor, draft)
+        return {**order_details(made.order, made.tickets),
+                "client_secret": made.intent.client_secret if made.intent else None}
     order, tickets = orders.place_order(actor, draft)
     return order_details(order, tickets)
 

@@ -8,21 +8,25 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
-from chalicelib.handlers.http import public_route
+from chalicelib.handlers.http import client_address, public_route
 
 bp = Blueprint(__name__)
 
 
 @public_route(bp, "/shop/{tenant_id}/checkout", method="POST", body="orders:CheckoutIn",
               response="orders:CheckoutOut", status=201,
-              summary="Check out a cart: places held, a card PaymentIntent to confirm with Stripe.js", tag="shop")
+              summary="Check out a cart: places held, a card PaymentIntent to confirm with Stripe.js (an order that "
+                      "costs nothing completes at once); 429 when too many unpaid checkouts are open for a "
+                      "performance from this buyer or connection", tag="shop")
 def checkout(tenant_id, body):
     from chalicelib.services.orders import checkout as checkouts
 
-    order, _, intent = checkouts.shop_checkout(tenant_id, body.model_dump())
-    return {"order_id": order.id, "number": order.number, "total_cents": order.total_cents,
-            "currency": order.currency, "payment_intent_id": intent.id, "client_secret": intent.client_secret,
-            "hold_until": order.deadline}
+    made = checkouts.shop_checkout(tenant_id, body.model_dump(), client_address=client_address(bp.current_request))
+    order, intent = made.order, made.intent
+    return {"order_id": order.id, "number": order.number, "status": order.status, "total_cents": order.total_cents,
+            "currency": order.currency, "payment_intent_id": intent.id if intent else None,
+            "client_secret": intent.client_secret if intent else None,
+            "hold_until": order.deadline if intent else None}
 
 
 @public_route(bp, "/webhooks/stripe", method="POST", raw_body=True, status=204,

@@ -22,6 +22,7 @@ from chalicelib.models.catalog import (
     Venue,
 )
 from chalicelib.models.contacts import Contact
+from chalicelib.models.holds import HoldSlot
 from chalicelib.models.invoices import Invoice
 from chalicelib.models.jobs import Job
 from chalicelib.models.mail import MailOverride, MailRecipient, Notification, SendWindow
@@ -34,7 +35,7 @@ from chalicelib.models.unique_keys import UniqueKey
 MODELS: tuple[type[Model], ...] = (
     AuditEvent, Contact, UniqueKey, Job,
     Notification, MailRecipient, MailOverride, SendWindow,
-    Order, Ticket, Payment, OrderListing, Counter, Invoice, Organisation, TeamNotificationRule,
+    Order, Ticket, Payment, OrderListing, Counter, HoldSlot, Invoice, Organisation, TeamNotificationRule,
     Refund, LedgerEntry, MetricRow, CreditAccount, CreditEntry, Donation, Campaign, AffectedCustomer,
     Venue, Season, ProductFamily, Product, Performance, Tariff, Quota, SeatCategory, Seat, SalesChannel,
 )

@@ -28,8 +28,7 @@ Postcode = Annotated[str, StringConstraints(max_length=16)]
 Country = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
 
 
-class BuyerIn(InputModel):
-    contact_id: Id | None = None
+class BuyerFields(InputModel):
     title: Title | None = None
     first_name: ShortText | None = None
     last_name: Name
@@ -40,6 +39,10 @@ class BuyerIn(InputModel):
     postcode: Postcode | None = None
     city: ShortText | None = None
     country: Country | None = None
+
+
+class BuyerIn(BuyerFields):
+    contact_id: Id | None = None
 
 
 class BuyerPatch(InputModel):
@@ -194,8 +197,9 @@ class OrderQuery(PageQuery):
         return self
 
 
-class ShopBuyerIn(BuyerIn):
-    """Shop buyers give an address: it is where their tickets go."""
+class ShopBuyerIn(BuyerFields):
+    """Shop buyers give an address: it is where their tickets go. Anonymous input never names a
+    customer record (no ``contact_id``): a shop order is not attached to a contact."""
 
     email: EmailAddress
 
@@ -210,9 +214,12 @@ class CheckoutOut(OutputModel):
     number: int
     total_cents: int
     currency: str
-    payment_intent_id: str
-    client_secret: str = Field(description="For Stripe.js to confirm the card payment in the browser")
-    hold_until: datetime = Field(description="The places are held for the buyer until then")
+    status: str = Field(description="'unpaid' until Stripe confirms the payment; 'complete' at once for an order "
+                                    "that costs nothing")
+    payment_intent_id: str | None
+    client_secret: str | None = Field(description="For Stripe.js to confirm the card payment in the browser (null "
+                                                  "when there is nothing to pay)")
+    hold_until: datetime | None = Field(description="The places are held for the buyer until then")
 
 
 class OrderFiltersIn(InputModel):

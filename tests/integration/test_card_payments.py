@@ -27,8 +27,8 @@ def world(actor):
 
 
 def _checkout(actor, world, *lines):
-    order, _, intent = checkout.start_checkout(actor, draft(world, *(lines or [line(world)])))
-    return order, intent
+    made = checkout.start_checkout(actor, draft(world, *(lines or [line(world)])))
+    return made.order, made.intent
 
 
 def _payments(actor, order) -> list[Payment]:

@@ -55,3 +55,10 @@ def test_chalice_package_contains_the_app_and_templates_within_limits(tmp_path):
     assert "ticketing-prod-jobs" in sources and "ticketing-prod-mail-events" in sources
     assert sam["Resources"]["JobsQueue"]["Properties"]["QueueName"] == "ticketing-prod-jobs"
     assert sam["Resources"]["MailEventsTopic"]["Properties"]["TopicName"] == "ticketing-prod-mail-events"
+    # The public routes are throttled and rate limited per client address in front of the app.
+    settings = sam["Resources"]["RestAPI"]["Properties"]["MethodSettings"]
+    assert {(m["ResourcePath"], m["HttpMethod"]) for m in settings} == {("/*", "*"), ("/~1shop~1{tenant_id}~1checkout",
+                                                                                     "POST")}
+    assert sam["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]  # still Chalice's API, merged into
+    rule = sam["Resources"]["PublicRoutesWebAcl"]["Properties"]["Rules"][0]["Statement"]["RateBasedStatement"]
+    assert rule["AggregateKeyType"] == "IP" and rule["Limit"] == 300

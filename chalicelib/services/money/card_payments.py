@@ -164,8 +164,10 @@ def _write(actor: Actor, capture: Capture, intent_id: str) -> None:
 
 def _after(actor: Actor, capture: Capture, tickets: list[Ticket]) -> str:
     """The buyer's tickets and the team's notice for an order now paid; the refund of what is owed back."""
+    from chalicelib.services.orders import holds
     from chalicelib.services.orders import mails as order_mail
 
+    holds.release(capture.order.tenant_id, capture.order.id)  # the checkout's hold ended, one way or the other
     if capture.paid_now:
         order_mail.send_confirmation(actor, capture.order, tickets, reason="paid")
         order_mail.notify_team(actor, capture.order, tickets)

@@ -56,6 +56,24 @@ def cancel_tickets(actor: Actor, order_id: str, positions: list[int]) -> tuple[O
     return order, tickets
 
 
+def release_hold(actor: Actor, order_id: str, *, reason: str) -> Order:
+    """An unpaid hold that will not be paid (its payment could not even start): its valid tickets
+    cancelled at once, places and seats back on sale, audited with ``reason``; no mail (the
+    buyer is told on the page they are on). A paid or already released order is left as is."""
+    order = orders.get_order(actor, order_id)
+    tickets = orders.tickets_of(order)
+    chosen = [ticket for ticket in tickets if ticket.state == "valid"]
+    if order.paid or not chosen:
+        return order
+    before = orders.copy_of(order)
+    freed = free_places(chosen, "cancelled")
+    restate(order, tickets)
+    write_ticket_change(actor, TicketChange(
+        action="release-hold", order=order, before=before, tickets=chosen, freed=freed,
+        ticket_condition=Ticket.state == "valid", details={"reason": reason}))
+    return order
+
+
 def _mail_buyer(actor: Actor, order: Order, chosen: list[Ticket]) -> None:
     """The cancellation mail; a problem is logged, never raised (the cancellation stands)."""
     from chalicelib.services.mail import sending as mail

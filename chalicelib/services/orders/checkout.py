@@ -2,29 +2,36 @@
 the box office's card sales (the card reader confirms the intent).
 
 :func:`start_checkout` places the order (places taken at once, so nobody else can buy them
-while the buyer types their card), unpaid, then creates its PaymentIntent with the
-idempotency key ``checkout:{tenant}:{order}`` and the tenant and order in its metadata.
-The buyer's browser confirms the payment with Stripe; the order completes only when
-Stripe's signed ``payment_intent.succeeded`` webhook arrives
+while the buyer types their card), unpaid, held until ``CHECKOUT_HOLD_MINUTES`` from now,
+then creates its PaymentIntent with the idempotency key ``checkout:{tenant}:{order}`` and the
+tenant and order in its metadata. The buyer's browser confirms the payment with Stripe; the
+order completes only when Stripe's signed ``payment_intent.succeeded`` webhook arrives
 (:func:`chalicelib.services.money.card_payments.payment_succeeded`), which records what was
 captured and gives back what paid for nothing.
 
-An abandoned checkout keeps its places until its deadline (``CHECKOUT_HOLD``); releasing
-expired holds is the options-and-reservations follow-up's job.
+- **An order that costs nothing** (free tariffs, a full discount) completes at once, without
+  Stripe.
+- **When the PaymentIntent cannot be created** (Stripe down, refusing), the hold is released
+  at once: its places go back on sale, and the buyer is told to try again (503), without
+  Stripe's own words.
+- **The public shop is bounded** (:mod:`~chalicelib.services.orders.holds`): at most a few open
+  checkouts per buyer e-mail and per client address on each performance (429 beyond).
+- **An abandoned checkout** keeps its places until its hold ends; the follow-up sweep of
+  expired holds releases them.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
-from chalicelib.adapters import clock, payments
+from chalicelib.adapters import clock, ids, payments
+from chalicelib.config import settings
 from chalicelib.errors import DomainError, NotFound
 from chalicelib.models.base import TENANT_ID_PATTERN
 from chalicelib.models.orders import Order, Ticket
 from chalicelib.observability import logger
-from chalicelib.services.orders import orders
+from chalicelib.services.orders import holds, orders
 from chalicelib.services.shared.actors import Actor
-
-CHECKOUT_HOLD = timedelta(minutes=30)
 
 
 class PaymentUnavailable(DomainError):
@@ -33,25 +40,60 @@ class PaymentUnavailable(DomainError):
     title = "Card payment is not available right now; please try again in a moment"
 
 
-def shop_checkout(tenant_id: str, draft: dict) -> tuple[Order, list[Ticket], payments.Intent]:
-    """The public shop's checkout for the venue ``tenant_id`` names (its shop's address)."""
+@dataclass(frozen=True)
+class Checkout:
+    """A placed card order and how to pay it: the PaymentIntent, or none when it cost nothing."""
+
+    order: Order
+    tickets: list[Ticket]
+    intent: payments.Intent | None
+
+
+def hold_time() -> timedelta:
+    return timedelta(minutes=settings.checkout_hold_minutes)
+
+
+def shop_checkout(tenant_id: str, draft: dict, *, client_address: str | None) -> Checkout:
+    """The public shop's checkout for the venue ``tenant_id`` names (its shop's address), bounded
+    per buyer and per client address."""
     if not TENANT_ID_PATTERN.match(tenant_id):
         raise NotFound("No such shop.")
-    return start_checkout(Actor.system(tenant_id, "shop"), draft)
+    actor = Actor.system(tenant_id, "shop")
+    order_id, until = ids.new_id(), clock.now() + hold_time()
+    performance_ids = {line["performance_id"] for line in draft["lines"]}
+    holds.claim(tenant_id, order_id, performance_ids, draft["buyer"]["email"], client_address, until)
+    try:
+        return start_checkout(actor, draft, order_id=order_id, until=until)
+    except Exception:
+        holds.release(tenant_id, order_id)
+        raise
 
 
-def start_checkout(actor: Actor, draft: dict) -> tuple[Order, list[Ticket], payments.Intent]:
+def start_checkout(actor: Actor, draft: dict, *, order_id: str | None = None, until=None) -> Checkout:
     """Place a card order (the shop's, or the box office's with a card reader) and its intent."""
     tenant_id = actor.tenant_id
     order, tickets = orders.place_order(actor, {**draft, "kind": "sale", "payment_type": "card",
-                                                "deadline": clock.now() + CHECKOUT_HOLD})
+                                                "deadline": until or clock.now() + hold_time()}, order_id=order_id)
+    if int(order.total_cents) == 0:
+        return Checkout(orders.complete_free(actor, order.id), tickets, None)
     try:
         intent = payments.create_intent(
             amount_cents=order.total_cents, currency=order.currency,
             metadata={"tenant_id": tenant_id, "order_id": order.id, "order_number": str(order.number)},
             idempotency_key=f"checkout:{tenant_id}:{order.id}")
     except payments.PaymentError as error:
-        logger.warning("payment intent not created; the hold expires at its deadline", extra={"order_id": order.id})
-        raise PaymentUnavailable(str(error)) from error
-    order = orders.attach_payment_intent(actor, order.id, intent.id)
-    return order, tickets, intent
+        _release_at_once(actor, order, error)
+        raise PaymentUnavailable("Card payment is not available right now; nothing was charged and the places "
+                                 "were not kept. Please try again in a moment.") from error
+    return Checkout(orders.attach_payment_intent(actor, order.id, intent.id), tickets, intent)
+
+
+def _release_at_once(actor: Actor, order: Order, error: Exception) -> None:
+    from chalicelib.services.orders import cancellations
+
+    logger.warning("payment intent not created; the hold is released", extra={"order_id": order.id,
+                                                                              "stripe_error": str(error)})
+    try:
+        cancellations.release_hold(actor, order.id, reason=f"payment intent not created: {error}"[:300])
+    except Exception:  # noqa: BLE001 - the expired-holds sweep releases it at its deadline anyway
+        logger.exception("hold not released after the payment intent failed", extra={"order_id": order.id})

@@ -108,8 +108,8 @@ def seat_claim(tenant_id: str, order_id: str, performance_id: str, seat_id: str)
                      entity_type="order", entity_id=order_id, label="seat_id")
 
 
-def _build(actor: Actor, draft: dict, lines: list[PricedLine]) -> tuple[Order, list[Ticket]]:
-    order_id, now = ids.new_id(), clock.now()
+def _build(actor: Actor, draft: dict, lines: list[PricedLine], order_id: str) -> tuple[Order, list[Ticket]]:
+    now = clock.now()
     tickets = [Ticket(order_key=tenant_key(actor.tenant_id, order_id), position=position, tenant_id=actor.tenant_id,
                       order_id=order_id, performance_id=line.performance.id, product_id=line.performance.product_id,
                       tariff_id=line.tariff.id, tariff_name=line.tariff.name, quota_id=line.quota.id,
@@ -160,14 +160,15 @@ def _check_references(actor: Actor, draft: dict) -> None:
         require_reference(actor, Contact, draft["buyer"]["contact_id"], "buyer.contact_id")
 
 
-def place_order(actor: Actor, draft: dict) -> tuple[Order, list[Ticket]]:
-    """Make an order from a validated draft (see ``schemas/orders.py: OrderIn``)."""
+def place_order(actor: Actor, draft: dict, *, order_id: str | None = None) -> tuple[Order, list[Ticket]]:
+    """Make an order from a validated draft (see ``schemas/orders.py: OrderIn``); ``order_id``
+    when the caller already claimed something in the order's name (the shop's hold slots)."""
     _check_draft(draft)
     _check_references(actor, draft)
     lines = [price_line(actor, index, line) for index, line in enumerate(draft["lines"])]
     if len({line.tariff.currency for line in lines}) > 1:
         raise InvalidInput("All tickets of an order are in one currency.", errors=[FieldError("lines", "mixed")])
-    order, tickets = _build(actor, draft, lines)
+    order, tickets = _build(actor, draft, lines, order_id or ids.new_id())
     places = Tally(ticket.quota_id for ticket in tickets)
     sale = _receive(actor, order, tickets, means=order.payment_type) if order.paid else None
     entries, _ = order_listing.listing_changes(None, order)
@@ -302,11 +303,25 @@ def mark_paid(actor: Actor, order_id: str, *, reference: str | None = None) -> O
     if "mark_paid" not in order_actions(order.status, bool(order.paid), order.payment_type):
         raise PaidByCardOnly("This order is paid by card: it completes when Stripe confirms the payment. Take "
                              "another means of payment by changing the order, or send the buyer a card payment link.")
+    return _complete(actor, order, means=order.payment_type, reference=reference)
+
+
+def complete_free(actor: Actor, order_id: str) -> Order:
+    """A card checkout that costs nothing (free tariffs, a full discount) completes at once:
+    there is nothing for Stripe to take."""
+    order = get_order(actor, order_id)
+    require_action(order.status, "mark_paid")
+    if int(order.total_cents) != 0:
+        raise Conflict("Only an order that costs nothing completes without a payment.")
+    return _complete(actor, order, means="free", reference=None)
+
+
+def _complete(actor: Actor, order: Order, *, means: str, reference: str | None) -> Order:
     before = copy_of(order)
     order.paid, order.paid_at = True, clock.now()
     tickets = tickets_of(order)
     order.status = derive_status(True, (ticket.state for ticket in tickets))
-    payment, sale = _receive(actor, order, tickets, means=order.payment_type, reference=reference)
+    payment, sale = _receive(actor, order, tickets, means=means, reference=reference)
     save_change(actor, order, before, action="mark-paid", also=[payment], entry=sale,
                 details={"payment": {"amount_cents": payment.amount_cents, "means": payment.means,
                                      "reference": reference}})

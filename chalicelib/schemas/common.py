@@ -31,8 +31,16 @@ def _aware(value: datetime) -> datetime:
     return value
 
 
-Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
-ShortText = Annotated[str, StringConstraints(max_length=200)]
+def _one_line(value: str) -> str:
+    """Names and short texts reach mail headers (a venue's name is the sender's), subjects and
+    CSV cells: a line break or another control character there is refused at input."""
+    if any(ord(char) < 32 or ord(char) == 127 for char in value):
+        raise ValueError("must be one line, without control characters (no line break, no tab)")
+    return value
+
+
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(_one_line)]
+ShortText = Annotated[str, StringConstraints(max_length=200), AfterValidator(_one_line)]
 LongText = Annotated[str, StringConstraints(max_length=4000)]
 Code = Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.-]+$")]
 Id = Annotated[str, StringConstraints(min_length=26, max_length=26, pattern=r"^[0-9A-HJKMNP-TV-Z]{26}$")]

@@ -64,10 +64,16 @@ class ResendIn(InputModel):
     address: EmailAddress | None = None
 
 
+ContextKey = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,40}$")]
+ContextText = Annotated[str, StringConstraints(max_length=1000)]
+ContextValue = ContextText | int | bool | None | Annotated[list[ContextText | int], Field(max_length=50)]
+
+
 class PreviewIn(InputModel):
     template: TemplateName
     language: Language = "fr"
-    context: dict | None = None
+    context: Annotated[dict[ContextKey, ContextValue], Field(max_length=60)] | None = Field(
+        default=None, description="The values the template shows; its sample's when omitted (60 keys at most)")
 
 
 class PreviewOut(OutputModel):

@@ -1,4 +1,4 @@
-"""Text folding for search: what staff type matches what is stored, whatever the accents or case."""
+"""Text as staff type it: folded for search (accents and case ignored), and numbers recognised."""
 from __future__ import annotations
 
 import unicodedata
@@ -11,3 +11,14 @@ def fold(text: str | None) -> str:
     decomposed = unicodedata.normalize("NFKD", text)
     bare = "".join(char for char in decomposed if not unicodedata.combining(char))
     return " ".join(bare.casefold().split())
+
+
+def number_in(text: str | None, *, max_digits: int = 18) -> int | None:
+    """The whole number ``text`` spells in ASCII digits (``" 1042 "`` -> 1042), or ``None``.
+
+    Only ``0-9`` count: ``"²"`` or ``"١٢"`` are digits to :meth:`str.isdigit` but not a number
+    anyone types for an order, and ``int()`` refuses some of them."""
+    candidate = (text or "").strip()
+    if not candidate or len(candidate) > max_digits or not candidate.isascii() or not candidate.isdigit():
+        return None
+    return int(candidate)

@@ -34,7 +34,7 @@ from chalicelib.services.mail import sending as mail
 from chalicelib.services.shared.actors import Actor
 from chalicelib.services.shared.audit import record_action
 from chalicelib.services.shared.paging import Page, paged, paged_by_reads
-from chalicelib.values.text import fold
+from chalicelib.values.text import fold, number_in
 
 NOTIFY, RESET = "campaigns.notify", "campaigns.reset"
 MAX_SELECTED = 500
@@ -57,8 +57,8 @@ def list_customers(actor: Actor, campaign_id: str, *, state: str | None = None, 
                    limit: int, cursor: str | None) -> Page[AffectedCustomer]:
     get_campaign(actor, campaign_id)
     key = AffectedCustomer.key_of(actor.tenant_id, campaign_id)
-    if search and search.strip().isdigit():
-        return _by_number(actor, campaign_id, int(search))
+    if number_in(search) is not None:
+        return _by_number(actor, campaign_id, number_in(search))
     if search:
         folded = fold(search)
         matching = AffectedCustomer.search_name.contains(folded)
@@ -104,8 +104,8 @@ def tenant_customers(actor: Actor, *, performance_id: str | None, product_id: st
                      state: str | None, limit: int, cursor: str | None) -> Page[AffectedCustomer]:
     """Customers across the campaigns matching the filters, campaign after campaign (a filter
     naming a performance or show the tenant does not have is a 422)."""
-    from chalicelib.adapters import signing
     from chalicelib.models.catalog import Performance, Product
+    from chalicelib.services.shared.paging import invalid_cursor, open_place, sign_place
     from chalicelib.services.shared.records import require_reference
 
     if performance_id:
@@ -116,15 +116,17 @@ def tenant_customers(actor: Actor, *, performance_id: str | None, product_id: st
     matching = [campaign.id for campaign in Campaign.query(actor.tenant_id, scan_index_forward=False)
                 if (not performance_id or campaign.performance_id == performance_id)
                 and (not product_id or campaign.product_id == product_id) and (not kind or campaign.kind == kind)]
-    place = signing.verify(f"affected-all:{actor.tenant_id}", cursor) if cursor else {"c": 0, "in": None}
-    index, inner = place["c"], place["in"]
+    scope = f"affected-all:{actor.tenant_id}:{performance_id}:{product_id}:{kind}:{state}"
+    place = open_place(scope, cursor) if cursor else {"c": 0, "in": None}
+    index, inner = place.get("c"), place.get("in")
+    if not isinstance(index, int) or index < 0 or not (inner is None or isinstance(inner, str)):
+        raise invalid_cursor()
     items: list[AffectedCustomer] = []
     while index < len(matching) and len(items) < limit:
         page = list_customers(actor, matching[index], state=state, limit=limit - len(items), cursor=inner)
         items += page.items
         index, inner = (index, page.next_cursor) if page.next_cursor else (index + 1, None)
-    following = (signing.sign(f"affected-all:{actor.tenant_id}", {"c": index, "in": inner})
-                 if index < len(matching) else None)
+    following = sign_place(scope, {"c": index, "in": inner}) if index < len(matching) else None
     return Page(items=items, next_cursor=following)
 
 

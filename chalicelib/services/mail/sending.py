@@ -206,14 +206,23 @@ def resend(actor: Actor, notification_id: str, address: str | None = None) -> No
 
 def preview(tenant_id: str, template: str, language: str, context: dict | None):
     """A template rendered for a sample (or given) context, with the content rules it breaks."""
-    from chalicelib.services.mail.rendering import require_template, sample_context
+    from chalicelib.services.mail.rendering import MailTemplateError, require_template, sample_context
 
     require_template(template)
+    sample = sample_context(template, language)
+    missing = sorted(set(sample) - set(context)) if context is not None else []
+    if missing:
+        raise InvalidInput("The context lacks values this template shows.",
+                           errors=[FieldError(f"context.{key}", "required by this template") for key in missing])
     request = MailRequest(template=template, language=language, recipient="preview@example.org",
                           concerns_type="preview", concerns_id="preview", sender_name="preview",
-                          context=context if context is not None else sample_context(template, language),
+                          context=context if context is not None else sample,
                           action_url=f"{settings.public_base_url}/r/preview")
-    return render(tenant_id, request)
+    try:
+        return render(tenant_id, request)
+    except MailTemplateError as error:  # a value of the wrong shape for the template (a text where a number goes)
+        raise InvalidInput("The template cannot be written with this context.",
+                           errors=[FieldError("context", str(error)[:300])]) from None
 
 
 def set_override(actor: Actor, template: str, language: str, blocks: dict[str, str]) -> MailOverride:

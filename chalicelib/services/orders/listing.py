@@ -20,7 +20,7 @@ from chalicelib.models.base import tenant_key
 from chalicelib.models.orders import Order, OrderListing
 from chalicelib.services.shared.actors import Actor
 from chalicelib.services.shared.paging import Page, paged, paged_by_reads
-from chalicelib.values.text import fold
+from chalicelib.values.text import fold, number_in
 
 # Most selective first: the facet queried when several filters are given.
 FACET_PRIORITY = ("performance", "tariff", "product", "promo", "payment", "status", "kind")
@@ -153,8 +153,9 @@ def find_orders(actor: Actor, filters: OrderFilters, *, limit: int, cursor: str 
 def search_orders(actor: Actor, text: str, *, limit: int, cursor: str | None) -> Page[OrderListing]:
     """Orders by number (all digits) or by buyer name prefix (accents and case ignored)."""
     text = text.strip()
-    if text.isdigit():
-        key = tenant_key(actor.tenant_id, "number", str(int(text)))
+    number = number_in(text)
+    if number is not None:
+        key = tenant_key(actor.tenant_id, "number", str(number))
         return paged(f"orders-number:{key}", cursor, lambda start: OrderListing.query(
             key, limit=limit, last_evaluated_key=start))
     prefix = fold(text)

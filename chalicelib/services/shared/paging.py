@@ -28,17 +28,37 @@ def _purpose(scope: str) -> str:
     return f"cursor:{scope}"
 
 
+def sign_place(scope: str, place: dict) -> str:
+    """A cursor standing for ``place`` (a listing's own position, e.g. across several Queries)."""
+    return signing.sign(_purpose(scope), place)
+
+
+def open_place(scope: str, cursor: str) -> dict:
+    """The place a cursor of this listing stands for, or a 422 naming ``cursor``: the one check
+    every cursor goes through (forged, edited, of another listing or tenant)."""
+    try:
+        place = signing.verify(_purpose(scope), cursor)
+    except (signing.BadSignature, ValueError) as error:
+        raise invalid_cursor() from error
+    if not isinstance(place, dict):
+        raise invalid_cursor()
+    return place
+
+
+def invalid_cursor() -> InvalidInput:
+    """The 422 every listing answers to a cursor it did not produce."""
+    return InvalidInput("The cursor is not one this listing produced.",
+                        errors=[FieldError("cursor", "invalid cursor for this listing")])
+
+
 def start_key(scope: str, cursor: str | None) -> dict | None:
     """The ``ExclusiveStartKey`` a cursor stands for, or a 422 naming ``cursor``."""
     if not cursor:
         return None
     try:
-        return json.loads(signing.verify(_purpose(scope), cursor)["k"])
-    except (signing.BadSignature, KeyError, ValueError) as error:
-        raise InvalidInput(
-            "The cursor is not one this listing produced.",
-            errors=[FieldError("cursor", "invalid cursor for this listing")],
-        ) from error
+        return json.loads(open_place(scope, cursor)["k"])
+    except (KeyError, TypeError, ValueError) as error:
+        raise invalid_cursor() from error
 
 
 def paged(scope: str, cursor: str | None, run_query: Callable[[dict | None], Iterable[T]]) -> Page[T]:
@@ -46,7 +66,7 @@ def paged(scope: str, cursor: str | None, run_query: Callable[[dict | None], Ite
     results = run_query(start_key(scope, cursor))
     items = list(results)
     last_key = getattr(results, "last_evaluated_key", None)
-    next_cursor = signing.sign(_purpose(scope), {"k": json.dumps(last_key, sort_keys=True)}) if last_key else None
+    next_cursor = sign_place(scope, {"k": json.dumps(last_key, sort_keys=True)}) if last_key else None
     return Page(items=items, next_cursor=next_cursor)
 
 
@@ -62,5 +82,5 @@ def paged_by_reads(scope: str, cursor: str | None, run_query: Callable[[dict | N
     page = next(results.page_iter, None) or {}
     items = [model.from_raw_data(raw) for raw in page.get("Items", [])]
     last_key = results.page_iter.last_evaluated_key
-    next_cursor = signing.sign(_purpose(scope), {"k": json.dumps(last_key, sort_keys=True)}) if last_key else None
+    next_cursor = sign_place(scope, {"k": json.dumps(last_key, sort_keys=True)}) if last_key else None
     return Page(items=items, next_cursor=next_cursor)

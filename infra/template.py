@@ -5,7 +5,8 @@
   queries (and the ones created locally).
 - The jobs queue, with a dead-letter queue that gives up only after the jobs framework
   itself has (``MAX_DELIVERIES``), and a visibility timeout six times the jobs Lambda's.
-- The mail-events topic, and the SES configuration set publishing every delivery event to it.
+- The mail-events topic, the SES configuration set publishing every delivery event to it, and
+  the queue where an event the mail-events Lambda failed on lands after Lambda's retries.
 - The exports bucket (``EXPORTS_BUCKET``, CSV exports of the orders list): private (public
   access blocked, bucket-owner objects, TLS only), encrypted with SSE-S3 (so part ETags are
   MD5s, which the export relies on), files expired after 7 days and unfinished multipart
@@ -70,6 +71,18 @@ def messaging_resources() -> dict:
             "RedrivePolicy": {"deadLetterTargetArn": {"Fn::GetAtt": ["JobsDeadLetterQueue", "Arn"]},
                               "maxReceiveCount": MAX_DELIVERIES + 5}}},
         "MailEventsTopic": {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": settings.mail_events_topic}},
+        # SNS invokes the mail-events Lambda asynchronously: after Lambda's retries, an event that
+        # still fails lands here (kept 14 days) instead of being lost.
+        "MailEventsDeadLetterQueue": {"Type": "AWS::SQS::Queue", "Properties": {
+            "QueueName": f"{settings.mail_events_topic}-failed", "MessageRetentionPeriod": 1_209_600}},
+        "MailEventsOnFailure": {"Type": "AWS::Lambda::EventInvokeConfig", "Properties": {
+            "FunctionName": {"Ref": "MailEvents"}, "Qualifier": "$LATEST", "MaximumRetryAttempts": 2,
+            "DestinationConfig": {"OnFailure": {"Destination": {"Fn::GetAtt": ["MailEventsDeadLetterQueue", "Arn"]}}}}},
+        "MailEventsOnFailurePolicy": {"Type": "AWS::IAM::Policy", "Properties": {
+            "PolicyName": "mail-events-on-failure", "Roles": [{"Ref": "MailEventsRole"}],
+            "PolicyDocument": {"Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Action": "sqs:SendMessage",
+                "Resource": {"Fn::GetAtt": ["MailEventsDeadLetterQueue", "Arn"]}}]}}},
         "MailConfigurationSet": {"Type": "AWS::SES::ConfigurationSet", "Properties": {
             "Name": settings.ses_configuration_set or f"ticketing-{settings.stage}"}},
         "MailEventsDestination": {"Type": "AWS::SES::ConfigurationSetEventDestination", "Properties": {

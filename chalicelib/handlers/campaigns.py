@@ -40,6 +40,15 @@ def get_campaign(actor, campaign_id):
     return _campaign_fields(campaigns.get_campaign(actor, campaign_id))
 
 
+@staff_route(bp, "/campaigns/{campaign_id}/rebuild", method="POST", response="campaigns:CampaignOut",
+             summary="Gather again the customers of a campaign whose build did not finish (build_stopped); keeps "
+                     "those already gathered; 409 while a build runs or once ready (audited)", tag=TAG)
+def rebuild(actor, campaign_id):
+    from chalicelib.services.campaigns import campaigns
+
+    return _campaign_fields(campaigns.rebuild(actor, campaign_id))
+
+
 @staff_route(bp, "/campaigns/{campaign_id}/customers", query="campaigns:CustomerQuery",
              response="campaigns:CustomerOut", many=True,
              summary="A campaign's affected customers: filter by state, search by name or order number", tag=TAG)

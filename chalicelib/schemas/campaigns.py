@@ -45,7 +45,8 @@ class CampaignOut(OutputModel):
     fee_fixed_cents: int
     fee_percent_bp: int
     mail_message: str | None = None
-    status: str
+    status: str = Field(description="building (customers being gathered), ready, or build_stopped (the build "
+                                    "did not finish: POST .../rebuild)")
     build_job_id: str | None = None
     created_by: str
     created_at: datetime

@@ -122,3 +122,20 @@ def test_the_local_loop_runs_smtp_inbox_simulated_ses_events_and_the_pump(actor,
         assert received >= {"bounce@simulator.amazonses.com", "success@simulator.amazonses.com"}
     finally:
         inbox.stop()
+
+
+def test_an_older_event_arriving_late_adds_its_fact_but_does_not_replace_the_newest(actor, deliver):
+    from chalicelib.models.base import tenant_key
+    from chalicelib.models.mail import MailRecipient
+
+    contact = contacts.create_contact(actor, {"last_name": "Martin", "emails": [{"address": "late@free.fr"}]})
+    first = mail.send_mail(actor, order_mail(recipient="late@free.fr", contact_id=contact.id))
+    second = mail.send_mail(actor, order_mail(recipient="late@free.fr", contact_id=contact.id))
+    deliver(ses_event("complaint", actor.tenant_id, second.id, "late@free.fr"))  # 10:00
+    deliver(ses_event("bounce_permanent", actor.tenant_id, first.id, "late@free.fr"))  # 09:41, delivered after
+
+    standing = MailRecipient.get(tenant_key(actor.tenant_id, "late@free.fr"), consistent_read=True)
+    assert standing.undeliverable and standing.complained  # both facts are known
+    assert standing.last_event == "complained" and standing.last_event_at.isoformat().startswith("2026-11-20T10:00")
+    [email] = contacts.get_contact(actor, contact.id).emails
+    assert email.undeliverable and email.complained and email.delivery_note.startswith("complained")

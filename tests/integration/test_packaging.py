@@ -62,3 +62,7 @@ def test_chalice_package_contains_the_app_and_templates_within_limits(tmp_path):
     assert sam["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]  # still Chalice's API, merged into
     rule = sam["Resources"]["PublicRoutesWebAcl"]["Properties"]["Rules"][0]["Statement"]["RateBasedStatement"]
     assert rule["AggregateKeyType"] == "IP" and rule["Limit"] == 300
+    # An SES event the mail-events Lambda keeps failing on is kept, not lost.
+    on_failure = sam["Resources"]["MailEventsOnFailure"]["Properties"]
+    assert on_failure["FunctionName"] == {"Ref": "MailEvents"} and "MailEvents" in sam["Resources"]
+    assert on_failure["DestinationConfig"]["OnFailure"]["Destination"]["Fn::GetAtt"][0] == "MailEventsDeadLetterQueue"

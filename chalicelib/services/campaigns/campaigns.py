@@ -6,7 +6,9 @@ then starts the **build job** (:func:`build_customers`) that walks the performan
 (the ``performance`` facet of the order listings, one page per item budget) and writes one
 :class:`~chalicelib.models.campaigns.AffectedCustomer` per order holding valid tickets for it,
 each only if absent (a chunk run twice writes nothing twice). The job's progress is the
-campaign's; the campaign turns ``ready`` when it ends.
+campaign's; the campaign turns ``ready`` when it ends. A build that could not be queued, failed or was
+cancelled leaves the campaign ``build_stopped``; :func:`rebuild` starts a new build, which
+keeps what the first one gathered.
 
 **Who is affected, and when** (the rule staff can rely on):
 - an order is affected if, when the build reaches it, it holds valid tickets for the
@@ -25,11 +27,11 @@ from chalicelib.models.base import tenant_key
 from chalicelib.models.campaigns import CHOICES, AffectedCustomer, Campaign
 from chalicelib.models.catalog import Performance
 from chalicelib.models.orders import OrderListing, Ticket
-from chalicelib.services.catalog import catalog
+from chalicelib.observability import logger
 from chalicelib.services.jobs.framework import ChunkBudget, ChunkResult, JobFailed, job_kind, start_job
 from chalicelib.services.money.quotes import FeePolicy
 from chalicelib.services.shared.actors import Actor
-from chalicelib.services.shared.audit import write_audited
+from chalicelib.services.shared.audit import audit_event, snapshot, write_audited
 from chalicelib.services.shared.paging import Page, paged
 from chalicelib.services.shared.records import get_record
 from chalicelib.values.text import fold
@@ -64,7 +66,11 @@ def _check(request: dict, performance: Performance) -> set[str]:
 
 
 def create_campaign(actor: Actor, request: dict) -> Campaign:
-    """Postpone or cancel ``request["performance_id"]`` and start finding its customers."""
+    """Postpone or cancel ``request["performance_id"]`` and start finding its customers.
+
+    The performance's change and the campaign (with the id of its build job, known before the
+    job starts) are written in one transaction, audited; then the build job is queued. If the
+    queue refuses it, the campaign is ``build_stopped`` and staff :func:`rebuild` it."""
     performance = get_record(actor, Performance, request["performance_id"])
     choices = _check(request, performance)
     policy = request.get("fee_policy") or {}
@@ -74,14 +80,72 @@ def create_campaign(actor: Actor, request: dict) -> Campaign:
         original_starts_at=performance.starts_at, new_starts_at=request.get("new_starts_at"),
         refund_deadline=request["refund_deadline"], choices=choices, fee_kind=policy.get("kind", "none"),
         fee_fixed_cents=policy.get("fixed_cents", 0), fee_percent_bp=policy.get("percent_bp", 0),
-        mail_message=request.get("mail_message"), status="building", created_by=actor.subject)
-    changes = ({"status": "cancelled"} if campaign.kind == "cancellation"
-               else {"status": "postponed", "starts_at": campaign.new_starts_at})
-    catalog.update_performance(actor, performance.id, changes)
-    write_audited(actor, campaign, action="create", before=None, condition=Campaign.id.does_not_exist())
-    job = start_job(actor, BUILD, {"campaign_id": campaign.id})
-    campaign.update(actions=[Campaign.build_job_id.set(job.id)])
+        mail_message=request.get("mail_message"), status="building", build_job_id=ids.new_id(),
+        created_by=actor.subject)
+    before = snapshot(performance)
+    performance.status = "cancelled" if campaign.kind == "cancellation" else "postponed"
+    if campaign.kind == "postponement":
+        performance.starts_at = campaign.new_starts_at
+    performance.updated_at = clock.now()
+    performance.set_index_keys()
+    changed = audit_event(actor, "performance", performance.id, campaign.kind, before,
+                          {**(snapshot(performance) or {}), "campaign_id": campaign.id})
+    write_audited(actor, campaign, action="create", before=None, condition=Campaign.id.does_not_exist(),
+                  also=[performance, changed])
+    return _start_build(actor, campaign)
+
+
+def _start_build(actor: Actor, campaign: Campaign) -> Campaign:
+    from chalicelib.services.jobs.framework import JobNotQueued
+
+    try:
+        start_job(actor, BUILD, {"campaign_id": campaign.id}, job_id=campaign.build_job_id)
+    except JobNotQueued:
+        logger.warning("campaign build not queued; staff can rebuild", extra={"campaign_id": campaign.id})
+        _build_stopped(campaign.tenant_id, campaign.id, campaign.build_job_id)
+        campaign.refresh(consistent_read=True)
     return campaign
+
+
+def rebuild(actor: Actor, campaign_id: str) -> Campaign:
+    """Gather the customers of a campaign whose build did not finish (its job failed, was
+    cancelled, or never queued): a new build job, audited. Customers already gathered are kept
+    (each is written only if absent). 409 while a build runs or once the campaign is ready."""
+    from chalicelib.services.jobs.framework import get_job
+
+    campaign = get_campaign(actor, campaign_id)
+    if campaign.status == "ready":
+        raise Conflict("This campaign's customers are all gathered; there is nothing to rebuild.")
+    if campaign.status == "building":
+        try:
+            running = not get_job(actor, campaign.build_job_id).ended
+        except NotFound:
+            running = False
+        if running:
+            raise Conflict("This campaign's customers are being gathered; follow its build job.")
+    previous, before = campaign.build_job_id, snapshot(campaign)
+    campaign.build_job_id, campaign.status, campaign.updated_at = ids.new_id(), "building", clock.now()
+    write_audited(actor, campaign, action="rebuild", before=before, condition=Campaign.build_job_id == previous)
+    return _start_build(actor, campaign)
+
+
+def _build_stopped(tenant_id: str, campaign_id: str, job_id: str) -> None:
+    """The campaign waits for a rebuild (only if this build is still its build)."""
+    from pynamodb.exceptions import UpdateError
+
+    try:
+        Campaign(tenant_id=tenant_id, id=campaign_id).update(
+            actions=[Campaign.status.set("build_stopped"), Campaign.updated_at.set(clock.now())],
+            condition=(Campaign.build_job_id == job_id) & (Campaign.status == "building"),
+            add_version_condition=False)
+    except UpdateError as error:
+        if error.cause_response_code != "ConditionalCheckFailedException":
+            raise
+
+
+def _on_build_end(job) -> None:
+    """The build job ended unfinished (failed or cancelled): the campaign says so."""
+    _build_stopped(job.tenant_id, (job.params or {}).get("campaign_id", ""), job.id)
 
 
 def get_campaign(actor: Actor, campaign_id: str) -> Campaign:
@@ -130,7 +194,7 @@ def _customer_for(campaign: Campaign, listing: OrderListing) -> AffectedCustomer
     return customer
 
 
-@job_kind(BUILD, max_items=400)
+@job_kind(BUILD, max_items=400, on_end=_on_build_end)
 def build_customers(actor: Actor, params: dict, cursor: dict | None, budget: ChunkBudget) -> ChunkResult:
     """One chunk of the build: the next orders of the performance's listing facet."""
     try:
@@ -155,7 +219,9 @@ def build_customers(actor: Actor, params: dict, cursor: dict | None, budget: Chu
         position = {"facet_key": {"S": listing.facet_key}, "sort_key": {"S": listing.sort_key}}
     if query.last_evaluated_key:
         return ChunkResult(cursor={"after": query.last_evaluated_key}, done=done, skipped=skipped)
-    campaign.update(actions=[Campaign.status.set("ready"), Campaign.updated_at.set(clock.now())])
+    # Only this attribute: a concurrent staff edit of the campaign's wording must not fail the build.
+    campaign.update(actions=[Campaign.status.set("ready"), Campaign.updated_at.set(clock.now())],
+                    add_version_condition=False)
     return ChunkResult(cursor=None, done=done, skipped=skipped)
 
 

@@ -90,7 +90,8 @@ def note_delivery_fact(tenant_id: str, contact_id: str, address: str, *, undeliv
     """What the mail system learned about one of the contact's addresses (system change, audited).
 
     Facts only accumulate here: a later good delivery does not clear ``undeliverable``;
-    staff clear it by correcting the address."""
+    staff clear it by correcting the address. The note is the newest event's: an older event
+    arriving late adds its fact but does not replace a newer note."""
     actor = Actor.system(tenant_id, "mail-events")
     for _ in range(5):  # a staff edit may land in between: read again and reapply
         try:
@@ -103,7 +104,8 @@ def note_delivery_fact(tenant_id: str, contact_id: str, address: str, *, undeliv
         before = snapshot(contact)
         entry.undeliverable = entry.undeliverable or undeliverable
         entry.complained = entry.complained or complained
-        entry.delivery_note, entry.delivery_noted_at = note[:500], at
+        if entry.delivery_noted_at is None or at >= entry.delivery_noted_at:  # events arrive out of order
+            entry.delivery_note, entry.delivery_noted_at = note[:500], at
         try:
             write_audited(actor, contact, action="delivery-fact", before=before)
             return contact

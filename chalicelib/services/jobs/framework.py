@@ -189,9 +189,11 @@ def kind_named(name: str) -> JobKind | None:
 # -- staff side: start, read, list, cancel ---------------------------------------------------
 
 
-def start_job(actor: Actor, kind: str, params: dict, *, delay_seconds: int = 0) -> Job:
+def start_job(actor: Actor, kind: str, params: dict, *, delay_seconds: int = 0, job_id: str | None = None) -> Job:
     """Record a queued job (audited, on behalf of ``actor``) and queue its first chunk (to run
-    after ``delay_seconds``, e.g. to retry a call a service refused for now).
+    after ``delay_seconds``, e.g. to retry a call a service refused for now). ``job_id``, when
+    the caller recorded the job's id beforehand (so its own record never changes after the
+    job may have started).
 
     Unknown kinds and oversized params are programming errors (``ValueError``). If the queue
     refuses the message, the job is marked failed and :class:`JobNotQueued` (503) is raised.
@@ -199,7 +201,7 @@ def start_job(actor: Actor, kind: str, params: dict, *, delay_seconds: int = 0) 
     if kind_named(kind) is None:
         raise ValueError(f"unknown job kind {kind!r}")
     _check_state_size("params", params)
-    job = Job(tenant_id=actor.tenant_id, id=ids.new_id(), kind=kind, params=params, status=QUEUED,
+    job = Job(tenant_id=actor.tenant_id, id=job_id or ids.new_id(), kind=kind, params=params, status=QUEUED,
               created_by=actor.subject, created_by_roles=set(actor.roles) or None)
     write_audited(actor, job, action="start", before=None, condition=Job.id.does_not_exist())
     try:

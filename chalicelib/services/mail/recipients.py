@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pynamodb.exceptions import DoesNotExist
+from pynamodb.exceptions import DoesNotExist, UpdateError
 
 from chalicelib.models.base import tenant_key
 from chalicelib.models.mail import MailRecipient
@@ -29,13 +29,15 @@ def blocked_reason(tenant_id: str, address: str, essential: bool) -> str | None:
 
 def mark(tenant_id: str, address: str, flag: str, *, event: str, at: datetime) -> None:
     """Note that ``address`` is ``undeliverable`` or ``complained`` (idempotent), with the event
-    that said so."""
+    that said so. SNS delivers events out of order: the last event shown is the newest by
+    event time, so an older one arriving late adds its flag and nothing else."""
     attribute = MailRecipient.undeliverable if flag == UNDELIVERABLE else MailRecipient.complained
     standing = MailRecipient(recipient_key=tenant_key(tenant_id, address.lower()))
-    standing.update(actions=[
-        attribute.set(True),
-        MailRecipient.tenant_id.set(tenant_id),
-        MailRecipient.address.set(address.lower()),
-        MailRecipient.last_event.set(event),
-        MailRecipient.last_event_at.set(at),
-    ])
+    facts = [attribute.set(True), MailRecipient.tenant_id.set(tenant_id), MailRecipient.address.set(address.lower())]
+    try:
+        standing.update(actions=[*facts, MailRecipient.last_event.set(event), MailRecipient.last_event_at.set(at)],
+                        condition=MailRecipient.last_event_at.does_not_exist() | (MailRecipient.last_event_at <= at))
+    except UpdateError as error:
+        if error.cause_response_code != "ConditionalCheckFailedException":
+            raise
+        standing.update(actions=facts)  # a newer event is already shown

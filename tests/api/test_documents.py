@@ -23,8 +23,9 @@ PROFILE = {"legal_name": "Société des Célestins SAS", "trade_name": "Théâtr
            "rcs": "RCS Lyon B 732 829 320", "show_licences": "PLATESV-R-2021-001234",
            "invoice_email": "compta@celestins.example.fr", "payment_terms_days": 30,
            "invoice_footer": "Merci de rappeler le numéro de facture avec votre virement."}
-SECURITY_HEADERS = {"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:",
-                    "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
+SECURITY_HEADERS = {"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+                                               "frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+                    "X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
 NBSP = "\u00a0"
 
 

@@ -29,6 +29,8 @@ def test_the_confirmation_links_to_every_ticket_of_the_order(client, actor, worl
     page = first.body.decode()
     assert "Cyrano" in page and 'data-checkin="' in page and "Billet 2/2" in page
     assert "default-src 'none'" in first.headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in first.headers["Content-Security-Policy"]  # no site may frame a ticket
+    assert first.headers["X-Frame-Options"] == "DENY"
     second = client.get(path + "?n=2").body.decode()
     assert "Tarif réduit" in second and 'aria-current="page">Billet 2/2' in second
     assert "Ticket 1/2" in client.get(path + "?lang=en").body.decode()

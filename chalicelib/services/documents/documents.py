@@ -42,11 +42,13 @@ from chalicelib.values import formatting
 from chalicelib.values.french_ids import spaced_siret
 
 TEMPLATE_DIR = TEMPLATES_DIR / "documents"
-# A document can load or send nothing, whatever a buyer typed into a name: inline styles and
-# data: images only.
+# A document can load or send nothing, whatever a buyer typed into a name (inline styles and
+# data: images only), and no other site may frame it.
 DOCUMENT_HEADERS = {
     "Content-Type": "text/html; charset=utf-8",
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:",
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; "
+                               "base-uri 'none'; form-action 'none'",
+    "X-Frame-Options": "DENY",  # no other site frames a ticket (clickjacking), for browsers without CSP 3
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store, private",

@@ -132,6 +132,9 @@ def run(args, sink) -> None:
     print(f"notify                : {len(notify_chunks)} chunks, {notify_meter.write_units / customers:.2f} write units "
           f"per customer including the mail pipeline's records ({customer_writes / customers:.2f} for the customer "
           f"rows)")
+    per_table = ", ".join(f"{name.split('-', 1)[-1]} {units / customers:.2f}"
+                          for name, units in notify_meter.table_writes.most_common())
+    print(f"notify writes by table: {per_table} (per customer)")
     print(f"mails per transport call: {sent / max(sends['calls'], 1):.2f} ({sent} mails, {sends['calls']} calls)")
     print(f"longest chunk         : {longest:.1f} s of a {LAMBDA_LIMIT_SECONDS} s Lambda "
           f"({longest / LAMBDA_LIMIT_SECONDS:.2f})")

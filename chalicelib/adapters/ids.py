@@ -23,5 +23,15 @@ def new_id() -> str:
     return "".join(reversed(chars))
 
 
+def made_at(ulid: str):
+    """When the id was made (to the millisecond), from its time part."""
+    from datetime import datetime, timezone
+
+    value = 0
+    for char in ulid[:10]:
+        value = value * 32 + _ALPHABET.index(char)
+    return datetime.fromtimestamp(value / 1000, tz=timezone.utc)
+
+
 def is_id(candidate: str) -> bool:
     return len(candidate) == 26 and all(c in _ALPHABET for c in candidate)

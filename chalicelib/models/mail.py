@@ -38,27 +38,37 @@ from pynamodb.models import Model
 from chalicelib.models.base import TenantEntity, index_meta, table_meta
 
 
+class CompactJSONAttribute(JSONAttribute):
+    """JSON without spaces and with letters as they are (``é``, not ``\\u00e9``): a third smaller
+    for French texts, and the item it sits in stays under a write unit."""
+
+    def serialize(self, value):
+        import json
+
+        return None if value is None else json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
 class StatusEvent(MapAttribute):
-    status = UnicodeAttribute()
-    at = UTCDateTimeAttribute()
-    detail = UnicodeAttribute(null=True)
+    status = UnicodeAttribute(attr_name="s")
+    at = UTCDateTimeAttribute(attr_name="t")
+    detail = UnicodeAttribute(null=True, attr_name="d")
 
 
 class NotificationsByEntity(GlobalSecondaryIndex):
     Meta = index_meta("by_entity", KeysOnlyProjection())
-    entity_key = UnicodeAttribute(hash_key=True)
+    entity_key = UnicodeAttribute(hash_key=True, attr_name="ek")
     id = UnicodeAttribute(range_key=True)
 
 
 class NotificationsByRecipient(GlobalSecondaryIndex):
     Meta = index_meta("by_recipient", KeysOnlyProjection())
-    recipient_key = UnicodeAttribute(hash_key=True)
+    recipient_key = UnicodeAttribute(hash_key=True, attr_name="rk")
     id = UnicodeAttribute(range_key=True)
 
 
 class NotificationsByContact(GlobalSecondaryIndex):
     Meta = index_meta("by_contact", KeysOnlyProjection())
-    contact_key = UnicodeAttribute(hash_key=True)
+    contact_key = UnicodeAttribute(hash_key=True, attr_name="ck")
     id = UnicodeAttribute(range_key=True)
 
 
@@ -66,47 +76,76 @@ class NotificationsByScopeDomain(GlobalSecondaryIndex):
     """Mails to one domain within a campaign (``tenant#campaign#<id>#domain``) or, for mails
     outside any campaign, within a day (``tenant#day#YYYY-MM-DD#domain``)."""
 
-    Meta = index_meta("by_scope_domain", IncludeProjection(["status", "recipient", "contact_id", "status_at"]))
-    scope_domain_key = UnicodeAttribute(hash_key=True)
+    Meta = index_meta("by_scope_domain", IncludeProjection(["st", "rk", "ct", "sa"]))
+    scope_domain_key = UnicodeAttribute(hash_key=True, attr_name="sk")
     id = UnicodeAttribute(range_key=True)
 
 
 class Notification(TenantEntity):
+    """One mail. Stored under short attribute names and without copies of what its keys already
+    say (the concerned entity, the campaign, the recipient), so a campaign notice fits in one
+    write unit (1 KB): every mail sent writes it once."""
+
     entity_type = "notification"
     Meta = table_meta("notifications")
+    updated_at = None  # status_at says when it last changed
+    created_at = None  # its id says when it was made
 
-    recipient = UnicodeAttribute()
-    recipient_domain = UnicodeAttribute()
-    template = UnicodeAttribute()
-    language = UnicodeAttribute()
-    subject = UnicodeAttribute(null=True)
-    concerns_type = UnicodeAttribute()
-    concerns_id = UnicodeAttribute()
-    contact_id = UnicodeAttribute(null=True)
-    campaign_id = UnicodeAttribute(null=True)
-    essential = BooleanAttribute(default=True)
-    idempotency_key = UnicodeAttribute(null=True)
-    provider_message_id = UnicodeAttribute(null=True)
-    status = UnicodeAttribute(default="queued")
-    status_at = UTCDateTimeAttribute()
-    timeline = ListAttribute(of=StatusEvent, default=list)
-    applied_events = UnicodeSetAttribute(null=True)
-    resent_from = UnicodeAttribute(null=True)
+    recipient_key = UnicodeAttribute(attr_name="rk")  # tenant#address in lower case: the address, for the index too
+    recipient_as_given = UnicodeAttribute(null=True, attr_name="ra")  # only when its case differs
+    template = UnicodeAttribute(attr_name="tp")
+    language = UnicodeAttribute(attr_name="lg")
+    subject = UnicodeAttribute(null=True, attr_name="sj")
+    entity_key = UnicodeAttribute(attr_name="ek")  # tenant#concerns_type#concerns_id
+    contact_id = UnicodeAttribute(null=True, attr_name="ct")
+    essential = BooleanAttribute(default=True, attr_name="es")
+    idempotency_key = UnicodeAttribute(null=True, attr_name="ik")
+    provider_message_id = UnicodeAttribute(null=True, attr_name="pm")
+    status = UnicodeAttribute(default="queued", attr_name="st")
+    status_at = UTCDateTimeAttribute(attr_name="sa")
+    timeline = ListAttribute(of=StatusEvent, default=list, attr_name="tl")
+    applied_events = UnicodeSetAttribute(null=True, attr_name="ae")
+    resent_from = UnicodeAttribute(null=True, attr_name="rf")
     # What the mail was rendered from, so staff can resend it (re-rendered, same facts):
-    render_context = JSONAttribute(null=True)
-    action_url = UnicodeAttribute(null=True)
-    custom_message = UnicodeAttribute(null=True)
-    sender_name = UnicodeAttribute()
+    render_context = CompactJSONAttribute(null=True, attr_name="rc")
+    action_url = UnicodeAttribute(null=True, attr_name="au")
+    custom_message = UnicodeAttribute(null=True, attr_name="cm")
+    sender_name = UnicodeAttribute(attr_name="sn")
 
-    entity_key = UnicodeAttribute()
-    recipient_key = UnicodeAttribute()
-    contact_key = UnicodeAttribute(null=True)
-    scope_domain_key = UnicodeAttribute()
+    contact_key = UnicodeAttribute(null=True, attr_name="ck")
+    scope_domain_key = UnicodeAttribute(attr_name="sk")  # tenant#campaign#<id>#domain or tenant#day#<date>#domain
 
     by_entity = NotificationsByEntity()
     by_recipient = NotificationsByRecipient()
     by_contact = NotificationsByContact()
     by_scope_domain = NotificationsByScopeDomain()
+
+    @property
+    def made_at(self):
+        from chalicelib.adapters.ids import made_at
+
+        return made_at(self.id)
+
+    @property
+    def recipient(self) -> str:
+        return self.recipient_as_given or self.recipient_key.split("#", 1)[1]
+
+    @property
+    def recipient_domain(self) -> str:
+        return self.recipient.rsplit("@", 1)[1]
+
+    @property
+    def concerns_type(self) -> str:
+        return self.entity_key.split("#", 2)[1]
+
+    @property
+    def concerns_id(self) -> str:
+        return self.entity_key.split("#", 2)[2]
+
+    @property
+    def campaign_id(self) -> str | None:
+        _, scope, scope_id, _ = self.scope_domain_key.split("#", 3)
+        return scope_id if scope == "campaign" else None
 
 
 class MailRecipient(Model):

@@ -35,7 +35,7 @@ class NotificationOut(OutputModel):
     status_at: datetime
     timeline: list[StatusEventOut]
     resent_from: str | None
-    created_at: datetime
+    created_at: datetime = Field(validation_alias="made_at")
 
 
 class NotificationQuery(InputModel):

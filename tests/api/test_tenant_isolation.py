@@ -65,6 +65,7 @@ BODIES = {
     ("POST", "/contacts/{contact_id}/credit/use"): {"amount_cents": 100, "origin_id": "tenant-b"},
     ("POST", "/campaigns/{campaign_id}/notify"): {},
     ("POST", "/campaigns/{campaign_id}/reset"): {},
+    ("POST", "/campaigns/{campaign_id}/rebuild"): {},
     ("POST", "/campaigns/{campaign_id}/customers/{order_id}/resend"): {"address": "b@tenant-b.fr"},
     ("POST", "/campaigns/{campaign_id}/customers/{order_id}/act-for"): {},
     ("POST", "/p/refund/{token}"): {},

@@ -139,3 +139,16 @@ def test_an_older_event_arriving_late_adds_its_fact_but_does_not_replace_the_new
     assert standing.last_event == "complained" and standing.last_event_at.isoformat().startswith("2026-11-20T10:00")
     [email] = contacts.get_contact(actor, contact.id).emails
     assert email.undeliverable and email.complained and email.delivery_note.startswith("complained")
+
+
+def test_an_event_overtaking_its_mails_record_is_delivered_again_not_lost(actor):
+    from chalicelib.adapters import ids
+    from chalicelib.services.mail import events
+
+    young = ids.new_id()  # the mail the provider just took, its record not written yet
+    message = json.dumps(ses_event("delivery", actor.tenant_id, young))
+    with pytest.raises(events.MailNotRecordedYet):
+        events.apply_sns_record("sns-early", message)
+    old = "01J0000000000000000000000Z"  # an id from long ago that matches nothing: acknowledged
+    assert events.apply_sns_record("sns-foreign", json.dumps(ses_event("delivery", actor.tenant_id, old))) \
+        == "unknown-mail"

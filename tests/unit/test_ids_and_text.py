@@ -23,3 +23,16 @@ def test_fold_ignores_accents_case_and_spacing():
     assert fold("  Élodie   DUPONT-Lefèvre ") == "elodie dupont-lefevre"
     assert fold("Œuvre ÇA") == "œuvre ca"
     assert fold(None) == ""
+
+
+def test_an_id_says_when_it_was_made():
+    from datetime import datetime, timezone
+
+    from chalicelib.adapters import clock, ids
+
+    moment = datetime(2026, 12, 2, 14, 30, 15, 123000, tzinfo=timezone.utc)
+    clock.set_clock(clock.frozen_at(moment))
+    try:
+        assert ids.made_at(ids.new_id()) == moment
+    finally:
+        clock.set_clock(None)

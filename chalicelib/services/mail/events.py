@@ -7,12 +7,15 @@ address undeliverable, a complaint marks it complained: on the tenant's
 contact, where staff see it.
 
 Malformed or foreign messages are logged and acknowledged: raising would only make SNS
-deliver them again. Storage errors do raise, so SNS retries.
+deliver them again. Storage errors do raise, so the event is delivered again; so does an event
+about a mail not recorded yet, when it is fresh (the record follows the provider's answer by a
+few milliseconds; an event can overtake it). Events the Lambda still fails on after its retries
+land in the mail-events failure queue.
 """
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from chalicelib.adapters import clock, ids
 from chalicelib.models.base import TENANT_ID_PATTERN
@@ -20,6 +23,12 @@ from chalicelib.models.mail import Notification
 from chalicelib.observability import logger
 from chalicelib.services.mail import notifications, recipients
 from chalicelib.services.mail.status import DeliveryFact, UnreadableEvent, read_ses_event
+
+RECORD_GRACE = timedelta(minutes=10)
+
+
+class MailNotRecordedYet(Exception):
+    """An event about a mail not written yet (it overtook the record): to be delivered again."""
 
 
 def apply_sns_record(sns_message_id: str, message: str, received_at: datetime | None = None) -> str:
@@ -35,6 +44,10 @@ def apply_sns_record(sns_message_id: str, message: str, received_at: datetime | 
         return "unreadable"
     notification = notifications.find(fact.tenant_id, fact.notification_id)
     if notification is None:
+        if received_at - ids.made_at(fact.notification_id) < RECORD_GRACE:
+            # A mail is recorded just after the provider took it: an event about a mail this
+            # young may have overtaken its record. Raising makes Lambda deliver it again later.
+            raise MailNotRecordedYet(f"mail {fact.notification_id} not recorded yet")
         logger.warning("mail event for an unknown notification", extra={"sns_message_id": sns_message_id})
         return "unknown-mail"
     if sns_message_id in (notification.applied_events or set()):

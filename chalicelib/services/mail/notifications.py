@@ -26,20 +26,21 @@ def new_notification(tenant_id: str, *, recipient: str, template: str, language:
                      concerns_id: str, sender_name: str, contact_id: str | None = None,
                      campaign_id: str | None = None, essential: bool = True, idempotency_key: str | None = None,
                      render_context: dict | None = None, action_url: str | None = None,
-                     custom_message: str | None = None, resent_from: str | None = None) -> Notification:
+                     custom_message: str | None = None, resent_from: str | None = None,
+                     notification_id: str | None = None) -> Notification:
     """An unsaved, ``queued`` notification with every index key set."""
     now = clock.now()
     domain = recipient.rsplit("@", 1)[1].lower()
     scope = ("campaign", campaign_id) if campaign_id else ("day", now.date().isoformat())
     return Notification(
-        tenant_id=tenant_id, id=ids.new_id(), recipient=recipient, recipient_domain=domain, template=template,
-        language=language, subject=subject, concerns_type=concerns_type, concerns_id=concerns_id, contact_id=contact_id,
-        campaign_id=campaign_id, essential=essential, idempotency_key=idempotency_key,
+        tenant_id=tenant_id, id=notification_id or ids.new_id(), template=template, language=language,
+        subject=subject, contact_id=contact_id, essential=essential, idempotency_key=idempotency_key,
         render_context=render_context, action_url=action_url, custom_message=custom_message,
         sender_name=sender_name, resent_from=resent_from, status="queued", status_at=now,
         timeline=[StatusEvent(status="queued", at=now)],
         entity_key=tenant_key(tenant_id, concerns_type, concerns_id),
         recipient_key=tenant_key(tenant_id, recipient.lower()),
+        recipient_as_given=recipient if recipient != recipient.lower() else None,
         contact_key=tenant_key(tenant_id, contact_id) if contact_id else None,
         scope_domain_key=tenant_key(tenant_id, *scope, domain),
     )

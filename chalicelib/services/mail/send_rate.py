@@ -62,7 +62,7 @@ class Pacer:
     def __post_init__(self) -> None:
         if self.rate < 1:
             raise ValueError("rate must be at least one mail per second")
-        self.max_batch = self.max_batch or max(1, math.ceil(self.rate / 4))
+        self.max_batch = self.max_batch or max(1, math.ceil(self.rate / 2))
 
     def wait_turn(self) -> None:
         """Block until this process may send one more mail."""

@@ -8,8 +8,9 @@ locally), and records the outcome. It never raises into a money path for a mail 
 a refused or blocked mail is a notification with a status staff can see.
 
 Safe to retry: with an ``idempotency_key`` the same request sends at most one mail that
-got as far as the provider. (A crash between the provider's answer and our record leaves
-the notification ``queued``; a retry then sends again: at least once, never silently none.)
+got as far as the provider and was recorded. (A crash between the provider's answer and our
+record leaves only the key's claim; a retry then sends again: at least once, never silently
+none.)
 
 Addresses known to bounce are not mailed again (status ``suppressed``), nor, for
 non-essential mail, addresses that complained.
@@ -21,15 +22,14 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, TransactWriteError
-from pynamodb.transactions import TransactWrite
+from pynamodb.exceptions import DoesNotExist, PutError
 
-from chalicelib.adapters import clock
+from chalicelib.adapters import clock, ids
 from chalicelib.adapters.mail import MailDeferred, MailRefused, MailTransport, OutgoingMail, configured_transport
 from chalicelib.config import settings
 from chalicelib.errors import DomainError, FieldError, InvalidInput
-from chalicelib.models.base import connection, tenant_key
-from chalicelib.models.mail import MailOverride, Notification
+from chalicelib.models.base import tenant_key
+from chalicelib.models.mail import MailOverride, Notification, StatusEvent
 from chalicelib.models.unique_keys import UniqueKey
 from chalicelib.services.mail import notifications, recipients
 from chalicelib.services.mail.send_rate import Pacer
@@ -104,62 +104,70 @@ def render(tenant_id: str, request: MailRequest):
     return rendered, content_problems(rendered, request.action_url)
 
 
-def _idempotency_claim(notification: Notification) -> UniqueKey:
-    return UniqueKey(key=tenant_key(notification.tenant_id, "notification", "idempotency",
-                                    notification.idempotency_key),
-                     entity_type="notification", entity_id=notification.id, label="idempotency_key")
+def _claim_key(tenant_id: str, idempotency_key: str) -> str:
+    return tenant_key(tenant_id, "notification", "idempotency", idempotency_key)
 
 
-def _earlier_attempt(tenant_id: str, idempotency_key: str | None) -> Notification | None:
+def _claimed_id(tenant_id: str, idempotency_key: str | None) -> str:
+    """The id of the mail this key stands for: claimed now (one conditional put), or the id an
+    earlier attempt claimed. Without a key, a new id."""
+    notification_id = ids.new_id()
     if not idempotency_key:
-        return None
+        return notification_id
+    claim = UniqueKey(key=_claim_key(tenant_id, idempotency_key), entity_type="notification",
+                      entity_id=notification_id, label="idempotency_key")
     try:
-        claim = UniqueKey.get(tenant_key(tenant_id, "notification", "idempotency", idempotency_key))
-    except DoesNotExist:
-        return None
-    return notifications.find(tenant_id, claim.entity_id)
+        claim.save(condition=UniqueKey.key.does_not_exist())
+        return notification_id
+    except PutError as error:
+        if error.cause_response_code != "ConditionalCheckFailedException":
+            raise
+    return UniqueKey.get(claim.key, consistent_read=True).entity_id
 
 
-def _record_new(notification: Notification) -> Notification:
-    """Save a new notification (and its idempotency claim); the earlier one if the key was taken."""
-    if not notification.idempotency_key:  # a single conditional put costs half a transaction
+def _record(notification: Notification, status: str, detail: str | None = None, *,
+            message_id: str | None = None) -> Notification:
+    """Write the mail once, as it stands after its attempt; what a concurrent attempt wrote first if any."""
+    at = clock.now()
+    notification.status, notification.status_at = status, at
+    notification.timeline = [*notification.timeline, StatusEvent(status=status, at=at, detail=detail)]
+    notification.provider_message_id = message_id
+    try:
         notification.save(condition=Notification.id.does_not_exist())
         return notification
-    try:
-        with TransactWrite(connection=connection()) as transaction:
-            transaction.save(notification, condition=Notification.id.does_not_exist())
-            if notification.idempotency_key:
-                transaction.save(_idempotency_claim(notification), condition=UniqueKey.key.does_not_exist())
-    except TransactWriteError:
-        earlier = _earlier_attempt(notification.tenant_id, notification.idempotency_key)
-        if earlier is None:
+    except PutError as error:
+        if error.cause_response_code != "ConditionalCheckFailedException":
             raise
-        return earlier
-    return notification
+    return notifications.find(notification.tenant_id, notification.id) or notification
 
 
 def send_mail(actor: Actor, request: MailRequest, *, transport: MailTransport | None = None,
               pacer: Pacer | None = None) -> Notification:
-    """Send ``request`` once; returns its notification whatever became of the mail."""
+    """Send ``request`` once; returns its notification whatever became of the mail.
+
+    The idempotency key is claimed first (a small item naming the mail's id); the mail is
+    written once, after its attempt, with its outcome (sent, failed, suppressed, rejected): a
+    mail costs one claim and one write of its record, nothing rewritten. A retry finds the
+    record and sends nothing; a crash after the provider took the mail and before the record
+    leaves only the claim, and a retry sends again (at least once, never silently none)."""
     address = checked_address(request.recipient)
-    earlier = _earlier_attempt(actor.tenant_id, request.idempotency_key)
-    if earlier is not None and earlier.status != "queued":
+    notification_id = _claimed_id(actor.tenant_id, request.idempotency_key)
+    earlier = notifications.find(actor.tenant_id, notification_id) if request.idempotency_key else None
+    if earlier is not None:
         return earlier
     rendered, problems = render(actor.tenant_id, request)
-    notification = earlier or _record_new(notifications.new_notification(
+    notification = notifications.new_notification(
         actor.tenant_id, recipient=address, template=request.template, language=rendered.language,
         subject=rendered.subject,
         concerns_type=request.concerns_type, concerns_id=request.concerns_id, sender_name=request.sender_name,
         contact_id=request.contact_id, campaign_id=request.campaign_id, essential=request.essential,
         idempotency_key=request.idempotency_key, render_context=request.context, action_url=request.action_url,
-        custom_message=request.custom_message, resent_from=request.resent_from))
-    if notification.status != "queued":
-        return notification
+        custom_message=request.custom_message, resent_from=request.resent_from, notification_id=notification_id)
     if problems:
-        return _settle(notification, "failed", "content rules: " + "; ".join(problems))
+        return _record(notification, "failed", "content rules: " + "; ".join(problems))
     blocked = recipients.blocked_reason(actor.tenant_id, address, request.essential)
     if blocked:
-        return _settle(notification, "suppressed", blocked)
+        return _record(notification, "suppressed", blocked)
     mail = OutgoingMail(sender_name=request.sender_name, sender_address=settings.mail_from_address,
                         recipient=address, subject=rendered.subject, text=rendered.text, html=rendered.html,
                         tags={"tenant": actor.tenant_id, "notification": notification.id})
@@ -167,21 +175,15 @@ def send_mail(actor: Actor, request: MailRequest, *, transport: MailTransport | 
     try:
         message_id = (transport or configured_transport()).send(mail)
     except MailRefused as error:
-        return _settle(notification, "rejected", str(error))
+        return _record(notification, "rejected", str(error))
     except MailDeferred as error:
         raise MailNotSentYet(f"Mail {notification.id} deferred: {error}") from error
-    sent, _ = notifications.advance(actor.tenant_id, notification.id, "sent", clock.now(), message_id=message_id,
-                                    known=notification)
+    sent = _record(notification, "sent", None, message_id=message_id)
     if settings.local_mail_events:
         from chalicelib.adapters import ses_simulator
 
         ses_simulator.publish_events(mail, message_id)
     return sent
-
-
-def _settle(notification: Notification, status: str, detail: str) -> Notification:
-    settled, _ = notifications.advance(notification.tenant_id, notification.id, status, clock.now(), detail=detail)
-    return settled
 
 
 def resend(actor: Actor, notification_id: str, address: str | None = None) -> Notification:

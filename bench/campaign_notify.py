@@ -135,6 +135,9 @@ def run(args, sink) -> None:
     per_table = ", ".join(f"{name.split('-', 1)[-1]} {units / customers:.2f}"
                           for name, units in notify_meter.table_writes.most_common())
     print(f"notify writes by table: {per_table} (per customer)")
+    parts = ", ".join(f"{name.split('-', 1)[-1]} {units / customers:.2f}" for name, units in
+                      [*notify_meter.item_writes.most_common(), *notify_meter.index_writes.most_common()])
+    print(f"notify writes by item and index: {parts}")
     print(f"mails per transport call: {sent / max(sends['calls'], 1):.2f} ({sent} mails, {sends['calls']} calls)")
     print(f"longest chunk         : {longest:.1f} s of a {LAMBDA_LIMIT_SECONDS} s Lambda "
           f"({longest / LAMBDA_LIMIT_SECONDS:.2f})")

@@ -1,7 +1,8 @@
 """A meter of DynamoDB capacity consumed, for benchmark scripts.
 
-It asks DynamoDB for ``ReturnConsumedCapacity=TOTAL`` on every call made while it is
-installed and adds up what comes back (table and indexes), split into reads and writes.
+It asks DynamoDB for ``ReturnConsumedCapacity=INDEXES`` on every call made while it is
+installed and adds up what comes back, split into reads and writes, and the writes by table,
+by the table's own items and by index.
 """
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ class CapacityMeter:
         self.units: Counter = Counter()
         self.calls: Counter = Counter()
         self.table_writes: Counter = Counter()
+        self.item_writes: Counter = Counter()  # the table's own part (without its indexes)
+        self.index_writes: Counter = Counter()
         self._lock = threading.Lock()
 
     def record(self, operation: str, response: dict) -> None:
@@ -30,7 +33,11 @@ class CapacityMeter:
             self.calls[operation] += 1
             if kind == "write":
                 for entry in entries:
-                    self.table_writes[entry.get("TableName", "?")] += entry.get("CapacityUnits", 0.0)
+                    table = entry.get("TableName", "?")
+                    self.table_writes[table] += entry.get("CapacityUnits", 0.0)
+                    self.item_writes[table] += (entry.get("Table") or {}).get("CapacityUnits", 0.0)
+                    for index, used in (entry.get("GlobalSecondaryIndexes") or {}).items():
+                        self.index_writes[f"{table}:{index}"] += used.get("CapacityUnits", 0.0)
 
     @property
     def read_units(self) -> float:
@@ -55,7 +62,7 @@ def metered():
 
     def counting(self, operation_name, api_params):
         if operation_name in READS | WRITES and self.meta.service_model.service_name == "dynamodb":
-            api_params = {**api_params, "ReturnConsumedCapacity": "TOTAL"}
+            api_params = {**api_params, "ReturnConsumedCapacity": "INDEXES"}
             response = original(self, operation_name, api_params)
             meter.record(operation_name, response)
             return response

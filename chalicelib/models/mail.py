@@ -48,9 +48,22 @@ class CompactJSONAttribute(JSONAttribute):
         return None if value is None else json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
+class MillisecondsAttribute(NumberAttribute):
+    """An aware time stored as milliseconds since the epoch (8 bytes instead of a 31-character
+    ISO text); read back in UTC."""
+
+    def serialize(self, value):
+        return super().serialize(round(value.timestamp() * 1000))
+
+    def deserialize(self, value):
+        from datetime import datetime, timezone
+
+        return datetime.fromtimestamp(super().deserialize(value) / 1000, tz=timezone.utc)
+
+
 class StatusEvent(MapAttribute):
     status = UnicodeAttribute(attr_name="s")
-    at = UTCDateTimeAttribute(attr_name="t")
+    at = MillisecondsAttribute(attr_name="t")
     detail = UnicodeAttribute(null=True, attr_name="d")
 
 
@@ -99,10 +112,9 @@ class Notification(TenantEntity):
     entity_key = UnicodeAttribute(attr_name="ek")  # tenant#concerns_type#concerns_id
     contact_id = UnicodeAttribute(null=True, attr_name="ct")
     essential = BooleanAttribute(default=True, attr_name="es")
-    idempotency_key = UnicodeAttribute(null=True, attr_name="ik")
     provider_message_id = UnicodeAttribute(null=True, attr_name="pm")
     status = UnicodeAttribute(default="queued", attr_name="st")
-    status_at = UTCDateTimeAttribute(attr_name="sa")
+    status_at = MillisecondsAttribute(attr_name="sa")
     timeline = ListAttribute(of=StatusEvent, default=list, attr_name="tl")
     applied_events = UnicodeSetAttribute(null=True, attr_name="ae")
     resent_from = UnicodeAttribute(null=True, attr_name="rf")

@@ -24,17 +24,18 @@ MAX_ATTEMPTS = 8
 def new_notification(tenant_id: str, *, recipient: str, template: str, language: str, subject: str,
                      concerns_type: str,
                      concerns_id: str, sender_name: str, contact_id: str | None = None,
-                     campaign_id: str | None = None, essential: bool = True, idempotency_key: str | None = None,
+                     campaign_id: str | None = None, essential: bool = True,
                      render_context: dict | None = None, action_url: str | None = None,
                      custom_message: str | None = None, resent_from: str | None = None,
                      notification_id: str | None = None) -> Notification:
-    """An unsaved, ``queued`` notification with every index key set."""
+    """An unsaved notification with every index key set, its timeline starting when the attempt
+    began (the idempotency key is kept by its claim, not on the mail)."""
     now = clock.now()
     domain = recipient.rsplit("@", 1)[1].lower()
     scope = ("campaign", campaign_id) if campaign_id else ("day", now.date().isoformat())
     return Notification(
         tenant_id=tenant_id, id=notification_id or ids.new_id(), template=template, language=language,
-        subject=subject, contact_id=contact_id, essential=essential, idempotency_key=idempotency_key,
+        subject=subject, contact_id=contact_id, essential=essential,
         render_context=render_context, action_url=action_url, custom_message=custom_message,
         sender_name=sender_name, resent_from=resent_from, status="queued", status_at=now,
         timeline=[StatusEvent(status="queued", at=now)],

@@ -161,7 +161,7 @@ def send_mail(actor: Actor, request: MailRequest, *, transport: MailTransport | 
         subject=rendered.subject,
         concerns_type=request.concerns_type, concerns_id=request.concerns_id, sender_name=request.sender_name,
         contact_id=request.contact_id, campaign_id=request.campaign_id, essential=request.essential,
-        idempotency_key=request.idempotency_key, render_context=request.context, action_url=request.action_url,
+        render_context=request.context, action_url=request.action_url,
         custom_message=request.custom_message, resent_from=request.resent_from, notification_id=notification_id)
     if problems:
         return _record(notification, "failed", "content rules: " + "; ".join(problems))

@@ -216,19 +216,41 @@ def _notice(campaign: Campaign, customer: AffectedCustomer, setting: NoticeSetti
 
 def notify_one(actor: Actor, campaign: Campaign, customer: AffectedCustomer,
                setting: NoticeSetting | None = None) -> str:
-    """Send the notice and move the customer to ``mail_sent``: ``done``, ``skipped`` or ``failed``."""
+    """Send the notice and move the customer to ``mail_sent``: ``done``, ``skipped``,
+    ``suppressed`` (the address is known to bounce, or complained) or ``failed``. A notice that
+    did not go still names its notification on the customer, so the row shows why."""
     if customer.state != "not_notified":
         return "skipped"
     if not customer.email:
         return "failed"
     sent = mail.send_mail(actor, _notice(campaign, customer, setting or NoticeSetting.of(actor, campaign)))
-    if sent.status in ("failed", "rejected", "suppressed"):
-        return "failed"
+    outcome = {"failed": "failed", "rejected": "failed", "suppressed": "suppressed"}.get(sent.status, "done")
+    if not _note_notice(customer, sent.id, moved=outcome == "done"):
+        return "skipped"  # another run (or a reset, a resend) moved the customer meanwhile
+    return outcome
+
+
+def _note_notice(customer: AffectedCustomer, notification_id: str, *, moved: bool) -> bool:
+    """One UpdateItem: the customer's last notice (and ``mail_sent`` when it went), on condition
+    the customer is still not notified in the same notify round (the row the job read may be
+    an index copy, a little behind)."""
+    from pynamodb.exceptions import UpdateError
+
     now = clock.now()
-    customer.move_to("mail_sent")
-    customer.notification_id, customer.notified_at, customer.updated_at = sent.id, now, now
-    save_if_state(customer, "not_notified")
-    return "done"
+    actions = [AffectedCustomer.notification_id.set(notification_id), AffectedCustomer.updated_at.set(now)]
+    if moved:
+        actions += [AffectedCustomer.state.set("mail_sent"), AffectedCustomer.notified_at.set(now),
+                    AffectedCustomer.state_key.set(AffectedCustomer.state_key_of(customer.tenant_id,
+                                                                                 customer.campaign_id, "mail_sent"))]
+    condition = (AffectedCustomer.state == "not_notified") & (
+        AffectedCustomer.notify_round == int(customer.notify_round or 0))
+    try:
+        customer.update(actions=actions, condition=condition)
+        return True
+    except UpdateError as error:
+        if error.cause_response_code != "ConditionalCheckFailedException":
+            raise
+        return False
 
 
 def save_if_state(customer: AffectedCustomer, expected: str) -> bool:
@@ -313,19 +335,19 @@ def notify(actor: Actor, params: dict, cursor: dict | None, budget: ChunkBudget)
     # Those notified leave the index's not_notified partition; the cursor passes over the failed ones.
     after = (cursor or {}).get("after")
     query = _in_state(actor, campaign.id, "not_notified", after, budget.items_left)
-    for listed in query:
+    for listed in query:  # the index holds whole customers: no second read
         if not budget.take():
             break
-        customer = get_customer(actor, campaign.id, listed.order_id)
-        outcomes.append(notify_one(actor, campaign, customer, setting))
-        after = {"state_key": {"S": listed.state_key}, "order_id": {"S": listed.order_id},
+        after = {"state_key": {"S": listed.state_key}, "order_id": {"S": listed.order_id},  # before it moves
                  "campaign_key": {"S": listed.campaign_key}}
+        outcomes.append(notify_one(actor, campaign, listed, setting))
     more = query.last_evaluated_key is not None or budget.items_left == 0
     return ChunkResult(cursor={"after": after} if more else None, **_tally(outcomes))
 
 
 def _tally(outcomes: list[str]) -> dict:
-    return {"done": outcomes.count("done"), "skipped": outcomes.count("skipped"), "failed": outcomes.count("failed")}
+    return {"done": outcomes.count("done"), "skipped": outcomes.count("skipped"),
+            "failed": outcomes.count("failed") + outcomes.count("suppressed")}
 
 
 def start_reset(actor: Actor, campaign_id: str):

@@ -108,21 +108,21 @@ def _claim_key(tenant_id: str, idempotency_key: str) -> str:
     return tenant_key(tenant_id, "notification", "idempotency", idempotency_key)
 
 
-def _claimed_id(tenant_id: str, idempotency_key: str | None) -> str:
-    """The id of the mail this key stands for: claimed now (one conditional put), or the id an
-    earlier attempt claimed. Without a key, a new id."""
+def _claimed_id(tenant_id: str, idempotency_key: str | None) -> tuple[str, bool]:
+    """The id of the mail this key stands for, and whether it was claimed just now (one
+    conditional put) rather than by an earlier attempt. Without a key, a new id."""
     notification_id = ids.new_id()
     if not idempotency_key:
-        return notification_id
+        return notification_id, True
     claim = UniqueKey(key=_claim_key(tenant_id, idempotency_key), entity_type="notification",
                       entity_id=notification_id, label="idempotency_key")
     try:
         claim.save(condition=UniqueKey.key.does_not_exist())
-        return notification_id
+        return notification_id, True
     except PutError as error:
         if error.cause_response_code != "ConditionalCheckFailedException":
             raise
-    return UniqueKey.get(claim.key, consistent_read=True).entity_id
+    return UniqueKey.get(claim.key, consistent_read=True).entity_id, False
 
 
 def _record(notification: Notification, status: str, detail: str | None = None, *,
@@ -151,8 +151,8 @@ def send_mail(actor: Actor, request: MailRequest, *, transport: MailTransport | 
     record and sends nothing; a crash after the provider took the mail and before the record
     leaves only the claim, and a retry sends again (at least once, never silently none)."""
     address = checked_address(request.recipient)
-    notification_id = _claimed_id(actor.tenant_id, request.idempotency_key)
-    earlier = notifications.find(actor.tenant_id, notification_id) if request.idempotency_key else None
+    notification_id, claimed_now = _claimed_id(actor.tenant_id, request.idempotency_key)
+    earlier = None if claimed_now else notifications.find(actor.tenant_id, notification_id)
     if earlier is not None:
         return earlier
     rendered, problems = render(actor.tenant_id, request)

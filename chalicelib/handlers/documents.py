@@ -10,12 +10,13 @@ from chalice import Blueprint, Response
 
 from chalicelib.handlers.http import staff_route
 from chalicelib.services.documents import documents
+from chalicelib.services.documents.rendering import DOCUMENT_HEADERS
 
 bp = Blueprint(__name__)
 TAG = "documents"
 
 def html_document(body: str) -> Response:
-    return Response(body=body, status_code=200, headers=dict(documents.DOCUMENT_HEADERS))
+    return Response(body=body, status_code=200, headers=dict(DOCUMENT_HEADERS))
 
 
 @staff_route(bp, "/orders/{order_id}/tickets/{position}", query="documents:DocumentQuery",

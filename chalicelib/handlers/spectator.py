@@ -23,7 +23,7 @@ REFUSED_PAGE = """<!doctype html>
 
 
 def _document(status: int, body: str) -> Response:
-    from chalicelib.services.documents.documents import DOCUMENT_HEADERS
+    from chalicelib.services.documents.rendering import DOCUMENT_HEADERS
 
     return Response(body=body, status_code=status, headers=dict(DOCUMENT_HEADERS))
 

@@ -50,6 +50,10 @@ class Buyer(MapAttribute):
     postcode = UnicodeAttribute(null=True)
     city = UnicodeAttribute(null=True)
     country = UnicodeAttribute(null=True)
+    # A business buyer (B2B): named on the invoice, which then carries the late-payment mentions.
+    company_name = UnicodeAttribute(null=True)
+    company_siret = UnicodeAttribute(null=True)
+    company_vat_number = UnicodeAttribute(null=True)
 
 
 class Order(TenantEntity):

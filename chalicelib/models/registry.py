@@ -23,7 +23,7 @@ from chalicelib.models.catalog import (
 )
 from chalicelib.models.contacts import Contact
 from chalicelib.models.holds import HoldSlot
-from chalicelib.models.invoices import Invoice
+from chalicelib.models.invoices import CreditNote, Invoice
 from chalicelib.models.jobs import Job
 from chalicelib.models.mail import MailOverride, MailRecipient, Notification, SendWindow
 from chalicelib.models.money import CreditAccount, CreditEntry, Donation, LedgerEntry, MetricRow, Refund
@@ -35,7 +35,7 @@ from chalicelib.models.unique_keys import UniqueKey
 MODELS: tuple[type[Model], ...] = (
     AuditEvent, Contact, UniqueKey, Job,
     Notification, MailRecipient, MailOverride, SendWindow,
-    Order, Ticket, Payment, OrderListing, Counter, HoldSlot, Invoice, Organisation, TeamNotificationRule,
+    Order, Ticket, Payment, OrderListing, Counter, HoldSlot, Invoice, CreditNote, Organisation, TeamNotificationRule,
     Refund, LedgerEntry, MetricRow, CreditAccount, CreditEntry, Donation, Campaign, AffectedCustomer,
     Venue, Season, ProductFamily, Product, Performance, Tariff, Quota, SeatCategory, Seat, SalesChannel,
 )

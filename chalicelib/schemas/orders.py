@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
 from chalicelib.schemas.catalog import UTCDatetime
 from chalicelib.schemas.common import (
@@ -19,6 +19,7 @@ from chalicelib.schemas.common import (
     PageQuery,
     ShortText,
 )
+from chalicelib.values import french_ids
 
 OrderKind = Literal["sale", "option", "reservation"]
 BoxOfficePayment = Literal["cash", "card", "cheque", "invoice"]
@@ -28,7 +29,21 @@ Postcode = Annotated[str, StringConstraints(max_length=16)]
 Country = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
 
 
-class BuyerFields(InputModel):
+CompanySiret = Annotated[str, StringConstraints(max_length=40), AfterValidator(french_ids.check_siret),
+                        Field(description="The buyer company's SIRET (14 digits; spaces allowed)")]
+CompanyVatNumber = Annotated[str, StringConstraints(max_length=40), AfterValidator(french_ids.check_buyer_vat_number),
+                             Field(description="The buyer company's intra-community VAT number")]
+
+
+class CompanyFields(InputModel):
+    """A business buyer: its name, SIRET and VAT number go on the invoice."""
+
+    company_name: ShortText | None = None
+    company_siret: CompanySiret | None = None
+    company_vat_number: CompanyVatNumber | None = None
+
+
+class BuyerFields(CompanyFields):
     title: Title | None = None
     first_name: ShortText | None = None
     last_name: Name
@@ -45,7 +60,7 @@ class BuyerIn(BuyerFields):
     contact_id: Id | None = None
 
 
-class BuyerPatch(InputModel):
+class BuyerPatch(CompanyFields):
     title: Title | None = None
     first_name: ShortText | None = None
     last_name: Name = None
@@ -94,6 +109,9 @@ class BuyerOut(OutputModel):
     postcode: str | None = None
     city: str | None = None
     country: str | None = None
+    company_name: str | None = None
+    company_siret: str | None = None
+    company_vat_number: str | None = None
 
 
 class TicketOut(OutputModel):

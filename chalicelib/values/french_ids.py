@@ -91,6 +91,21 @@ def check_vat_number(value: str) -> str:
     return vat_number
 
 
+EU_VAT_PREFIXES = frozenset("AT BE BG CY CZ DE DK EE EL ES FI FR HR HU IE IT LT LU LV MT NL PL PT RO SE SI SK XI".split())
+
+
+def check_buyer_vat_number(value: str) -> str:
+    """A buyer's intra-community VAT number, normalised: a French one fully checked, another
+    EU country's by its shape (country prefix, 2 to 12 characters)."""
+    vat_number = normalise(value)
+    if vat_number.startswith("FR"):
+        return check_vat_number(vat_number)
+    if vat_number[:2] not in EU_VAT_PREFIXES or not re.fullmatch(r"[A-Z]{2}[0-9A-Z]{2,12}", vat_number):
+        raise ValueError("an intra-community VAT number starts with its EU country code, "
+                         "e.g. FR40303265045, DE123456789")
+    return vat_number
+
+
 def spaced_siret(siret: str) -> str:
     """``"73282932000074"`` -> ``"732 829 320 00074"`` (as printed on a Kbis)."""
     return f"{siret[:3]} {siret[3:6]} {siret[6:9]} {siret[9:]}" if len(siret) == 14 else siret

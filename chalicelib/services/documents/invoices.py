@@ -140,16 +140,43 @@ def _complete_line(entry: dict[str, Any], franchise: bool) -> None:
 # --- numbers ---------------------------------------------------------------------------------
 
 
-def last_number(tenant_id: str) -> int:
-    """The last invoice number given to this tenant (0 before the first)."""
+def last_number(tenant_id: str, sequence: str = SEQUENCE) -> int:
+    """The last number given in the tenant's ``sequence`` (0 before the first)."""
     try:
-        return int(Counter.get(tenant_key(tenant_id, SEQUENCE), consistent_read=True).value or 0)
+        return int(Counter.get(tenant_key(tenant_id, sequence), consistent_read=True).value or 0)
     except Counter.DoesNotExist:
         return 0
 
 
 def get_invoice(tenant_id: str, number: int) -> Invoice:
     return Invoice.get(tenant_id, number, consistent_read=True)
+
+
+def issue_numbered(actor: Actor, sequence: str, write: Callable[[int, Any, Any], None]) -> int:
+    """The next number of the tenant's gapless ``sequence``, given with what carries it: one
+    transaction moves the counter from *n* to *n + 1* (on condition it still holds *n*) and
+    ``write(number, now, transaction)`` adds the items the number goes on (each conditioned so
+    that a concurrent issue of the same thing fails the whole write). A lost race writes
+    nothing, consumes no number, and raises :class:`NumberTaken` for the caller to read again."""
+    key = tenant_key(actor.tenant_id, sequence)
+    taken = last_number(actor.tenant_id, sequence)
+    number, now = taken + 1, clock.now()
+    still = (Counter.value == taken) if taken else (Counter.value.does_not_exist() | (Counter.value == 0))
+    try:
+        with TransactWrite(connection=connection()) as transaction:
+            transaction.update(Counter(counter_key=key), actions=[Counter.value.set(number)], condition=still)
+            write(number, now, transaction)
+    except TransactWriteError as error:
+        raise NumberTaken(sequence) from error
+    return number
+
+
+class NumberTaken(Exception):
+    """Another issue took the number, or the owner changed meanwhile: read again and retry."""
+
+
+def backoff(attempt: int) -> None:
+    time.sleep(random.uniform(0, 0.005 * (attempt + 1)))
 
 
 def issue_invoice(actor: Actor, order: Order, content_for: Callable[[Order], dict[str, Any]],
@@ -161,28 +188,29 @@ def issue_invoice(actor: Actor, order: Order, content_for: Callable[[Order], dic
     :class:`~chalicelib.errors.ConcurrentChange` only if the sequence stays contended for
     :data:`MAX_ATTEMPTS` tries.
     """
-    key = tenant_key(actor.tenant_id, SEQUENCE)
     for attempt in range(MAX_ATTEMPTS):
         if order.invoice_number is not None:
             return get_invoice(actor.tenant_id, int(order.invoice_number))
-        taken = last_number(actor.tenant_id)
-        number, now = taken + 1, clock.now()
-        invoice = Invoice(tenant_id=actor.tenant_id, number=number, order_id=order.id, issued_at=now,
-                          issued_by=actor.subject, content=content_for(order))
-        still = (Counter.value == taken) if taken else (Counter.value.does_not_exist() | (Counter.value == 0))
+        content = content_for(order)
+        made: dict[str, Invoice] = {}
+
+        def write(number, now, transaction, order=order, content=content):
+            made["invoice"] = Invoice(tenant_id=actor.tenant_id, number=number, order_id=order.id, issued_at=now,
+                                      issued_by=actor.subject, content=content)
+            transaction.update(order, actions=[Order.invoice_number.set(number), Order.invoice_issued_at.set(now),
+                                               Order.updated_at.set(now)],
+                               condition=Order.invoice_number.does_not_exist())
+            transaction.save(made["invoice"], condition=Invoice.number.does_not_exist())
+            transaction.save(audit_event(actor, "order", order.id, "issue-invoice", None,
+                                         {"invoice_number": number, "invoice_issued_at": now.isoformat()}))
+
         try:
-            with TransactWrite(connection=connection()) as transaction:
-                transaction.update(Counter(counter_key=key), actions=[Counter.value.set(number)], condition=still)
-                transaction.update(order, actions=[Order.invoice_number.set(number), Order.invoice_issued_at.set(now),
-                                                   Order.updated_at.set(now)],
-                                   condition=Order.invoice_number.does_not_exist())
-                transaction.save(invoice, condition=Invoice.number.does_not_exist())
-                transaction.save(audit_event(actor, "order", order.id, "issue-invoice", None,
-                                             {"invoice_number": number, "invoice_issued_at": now.isoformat()}))
-        except TransactWriteError:
-            time.sleep(random.uniform(0, 0.005 * (attempt + 1)))
+            number = issue_numbered(actor, SEQUENCE, write)
+        except NumberTaken:
+            backoff(attempt)
             order = reload()
             continue
-        order.invoice_number, order.invoice_issued_at, order.updated_at = number, now, now
+        invoice = made["invoice"]
+        order.invoice_number, order.invoice_issued_at, order.updated_at = number, invoice.issued_at, invoice.issued_at
         return invoice
     raise ConcurrentChange("Many invoices are being issued at this moment; please retry.")

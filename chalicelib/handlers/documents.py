@@ -1,4 +1,4 @@
-"""Printable order documents (staff): a ticket per attendee, the receipt, the invoice.
+"""Printable order documents (staff): a ticket per attendee, the receipt, the invoice, the credit notes.
 
 Each answers a self-contained HTML page (``text/html; charset=utf-8``) under a Content
 Security Policy that allows nothing but inline styles and ``data:`` images: the page cannot
@@ -37,3 +37,22 @@ def receipt_document(actor, order_id, query):
                      "409 without an organisation profile or if the status does not allow it", tag=TAG)
 def invoice_document(actor, order_id, query):
     return html_document(documents.invoice_html(actor, order_id, query.lang))
+
+
+@staff_route(bp, "/orders/{order_id}/credit-notes", response="documents:CreditNoteOut", many=True,
+             summary="The order's credit notes (factures d'avoir), one per refund of the invoiced order, oldest first",
+             tag=TAG)
+def credit_notes(actor, order_id):
+    from chalicelib.services.documents import credit_notes as notes
+    from chalicelib.services.shared.paging import Page
+
+    return Page(items=[{**note.attribute_values, "reference": notes.credit_note_reference(note.number)}
+                       for note in notes.credit_notes_of_order(actor, order_id)], next_cursor=None)
+
+
+@staff_route(bp, "/orders/{order_id}/credit-notes/{number}", query="documents:DocumentQuery",
+             summary="Printable credit note (HTML): what a refund gave back, correcting the order's invoice", tag=TAG)
+def credit_note_document(actor, order_id, number, query):
+    from chalicelib.services.documents import credit_notes as notes
+
+    return html_document(notes.credit_note_html(actor, order_id, number, query.lang))

@@ -80,7 +80,7 @@ BODIES = {
 }
 # Path parameters that are not ids of A's entities, and query strings for listings that need one.
 FIXED_PATH_VALUES = {"entity_type": "venue", "template": "order_confirmation", "language": "fr", "position": "1",
-                     "tenant_id": "tenant-b-shop", "token": "not-a-signed-token", "scope": "performance"}
+                     "tenant_id": "tenant-b-shop", "token": "not-a-signed-token", "scope": "performance", "number": "1"}
 ID_FOR_PARAM = {"entity_id": "venue_id", "scope_id": "performance_id"}
 QUERIES = {"/notifications": "recipient=a@secret.fr", "/refunds": "state=pending"}
 

@@ -164,7 +164,11 @@ def issue_order_invoice(actor: Actor, order: Order) -> invoices.Invoice:
         return invoice_content(current, tickets, profile,
                                performance_facts(actor.tenant_id, {t.performance_id for t in tickets}))
 
-    return invoices.issue_invoice(actor, order, content_for, reload=lambda: get_order(actor, order.id))
+    invoice = invoices.issue_invoice(actor, order, content_for, reload=lambda: get_order(actor, order.id))
+    from chalicelib.services.documents import credit_notes
+
+    credit_notes.issue_due(actor, order)  # refunds made before the invoice correct it too
+    return invoice
 
 
 def invoice_html(actor: Actor, order_id: str, language: str | None = None) -> str:

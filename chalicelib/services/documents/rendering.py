@@ -68,7 +68,7 @@ def invoice_reference(number: int) -> str:
     return f"{INVOICE_PREFIX}{int(number):06d}"
 
 
-def _parse_time(value: Any) -> Any:
+def parse_time(value: Any) -> Any:
     """ISO strings from frozen invoice content back to datetimes (other values untouched)."""
     if isinstance(value, str):
         try:
@@ -88,12 +88,12 @@ def on_clock(moment: datetime | date, zone: str) -> datetime | date:
 
 
 def _date_text(moment: datetime | date | str | None, zone: str, language: str = "fr") -> str:
-    moment = _parse_time(moment)
+    moment = parse_time(moment)
     return "" if moment is None else formatting.date_text(moment, zone, language)
 
 
 def _datetime_text(moment: datetime | str | None, zone: str, language: str = "fr") -> str:
-    moment = _parse_time(moment)
+    moment = parse_time(moment)
     return "" if moment is None else formatting.datetime_text(moment, zone, language)
 
 

@@ -307,6 +307,10 @@ def advance(actor: Actor, refund: Refund, state: str, *, stripe_refund: payments
     if first_news:
         order = known[0] if known else orders.get_order(actor, refund.order_id)
         _tell_buyer(actor, order, known[1] if known else orders.tickets_of(order), refund)
+    if state == "succeeded":
+        from chalicelib.services.documents import credit_notes
+
+        credit_notes.issue_for_refund_quietly(actor, refund)
     return refund
 
 

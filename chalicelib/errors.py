@@ -47,6 +47,12 @@ class PayloadTooLarge(DomainError):
     title = "The request body is too large"
 
 
+class UnsupportedMediaType(DomainError):
+    status = 415
+    kind = "unsupported-media-type"
+    title = "The request body is not of a type this route takes"
+
+
 class Unauthenticated(DomainError):
     status = 401
     kind = "unauthenticated"

@@ -69,7 +69,9 @@ def _header(message: EmailMessage, name: str) -> str:
         value = message.get(name)
     except Exception:  # noqa: BLE001 - a broken header must not hide the mail
         value = message.get_all(name, failobj=[""])[0]
-    return str(value or "")
+    # Raw UTF-8 in a header (an address like benoît@..., sent as SMTPUTF8) is parsed into
+    # surrogates that cannot be encoded again: give them back as the UTF-8 they were.
+    return str(value or "").encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def _addresses(message: EmailMessage, name: str) -> list[str]:

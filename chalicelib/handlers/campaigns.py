@@ -40,6 +40,16 @@ def get_campaign(actor, campaign_id):
     return _campaign_fields(campaigns.get_campaign(actor, campaign_id))
 
 
+@staff_route(bp, "/campaigns/{campaign_id}", method="PATCH", body="campaigns:CampaignPatch",
+             response="campaigns:CampaignOut",
+             summary="Reword the campaign's notices (its mail_message), e.g. before a reset and a new notice; "
+                     "checked against the mail content rules (audited)", tag=TAG)
+def reword(actor, campaign_id, body):
+    from chalicelib.services.campaigns import campaigns
+
+    return _campaign_fields(campaigns.reword(actor, campaign_id, body.mail_message))
+
+
 @staff_route(bp, "/campaigns/{campaign_id}/rebuild", method="POST", response="campaigns:CampaignOut",
              summary="Gather again the customers of a campaign whose build did not finish (build_stopped); keeps "
                      "those already gathered; 409 while a build runs or once ready (audited)", tag=TAG)
@@ -111,7 +121,7 @@ def resend(actor, campaign_id, order_id, body):
 def customer_link(actor, campaign_id, order_id):
     from chalicelib.services.campaigns import affected_customers
 
-    return {"url": affected_customers.link_of(actor, campaign_id, order_id)}
+    return affected_customers.link_of(actor, campaign_id, order_id)
 
 
 @staff_route(bp, "/campaigns/{campaign_id}/customers/{order_id}/act-for", method="POST",

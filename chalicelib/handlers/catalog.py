@@ -68,6 +68,16 @@ def update_performance(actor, performance_id, body):
     return catalog.at_venue(actor, changed)
 
 
+@staff_route(bp, "/performances/{performance_id}/reopen", method="POST", body="catalog:ReopenIn",
+             response="catalog:PerformanceOut",
+             summary="Put a cancelled or postponed performance back on sale (scheduled): its campaigns close, their "
+                     "refund pages offer nothing more, choices already made stand (audited with the reason)", tag=TAG)
+def reopen_performance(actor, performance_id, body):
+    from chalicelib.services.campaigns import campaigns
+
+    return catalog.at_venue(actor, campaigns.reopen_performance(actor, performance_id, body.reason))
+
+
 # --- seats -----------------------------------------------------------------------------------
 
 @staff_route(bp, "/venues/{venue_id}/seats", method="POST", body="catalog:SeatIn", response="catalog:SeatOut",

@@ -40,6 +40,7 @@ from chalicelib.errors import (
     PayloadTooLarge,
     Unauthenticated,
     Unexpected,
+    UnsupportedMediaType,
 )
 from chalicelib.observability import logger
 from chalicelib.services.shared.actors import Actor
@@ -195,6 +196,15 @@ def public_route(bp: Blueprint, path: str, *, method: str = "GET", body: SchemaN
                                content_types), pass_request=raw_body)
 
 
+def _check_content_type(route: RouteDoc, request) -> None:
+    """A body of another type than the route takes is a 415 problem (an empty body has none)."""
+    if not request.raw_body:
+        return
+    given = (request.headers.get("content-type") or "application/json").split(";")[0].strip().lower()
+    if given not in route.content_types:
+        raise UnsupportedMediaType(f"This route takes {' or '.join(route.content_types)}, not {given}.")
+
+
 def _route(bp: Blueprint, route: RouteDoc, *, pass_request: bool = False) -> Callable:
     """The endpoint around a view: auth (staff routes), inputs, shaping, problem answers."""
 
@@ -205,6 +215,7 @@ def _route(bp: Blueprint, route: RouteDoc, *, pass_request: bool = False) -> Cal
             request = bp.current_request
             try:
                 inputs: dict[str, Any] = dict(path_params)
+                _check_content_type(route, request)
                 if route.role is not None:
                     actor = authenticate(request.headers.get("authorization"), route.role)
                     logger.append_keys(tenant=actor.tenant_id)
@@ -227,7 +238,8 @@ def _route(bp: Blueprint, route: RouteDoc, *, pass_request: bool = False) -> Cal
 
         endpoint.__name__ = view.__name__
         endpoint.__doc__ = view.__doc__
-        bp.route(route.path, methods=[route.method], content_types=list(route.content_types))(endpoint)
+        # Chalice would answer other types itself, not as a problem: the endpoint checks them.
+        bp.route(route.path, methods=[route.method], content_types=["*/*"])(endpoint)
         return view
 
     return register

@@ -82,11 +82,12 @@ def refund_cancel(actor, order_id, refund_id, body):
 
 
 @staff_route(bp, "/refunds", query="money:RefundStateQuery", response="money:RefundOut", many=True,
-             summary="Refunds in one state across orders: failed ones to look at, offline ones to pay", tag=TAG)
-def refunds_in_state(actor, query):
+             summary="Refunds across orders, newest first: all, or those in one state (failed ones to look at, "
+                     "offline ones to pay)", tag=TAG)
+def list_refunds(actor, query):
     from chalicelib.services.money import refunds
 
-    return refunds.refunds_in_state(actor, query.state, limit=query.limit, cursor=query.cursor)
+    return refunds.list_refunds(actor, state=query.state, limit=query.limit, cursor=query.cursor)
 
 
 @staff_route(bp, "/orders/{order_id}/credit", method="POST", body="money:SettleTicketsIn",

@@ -48,6 +48,9 @@ class Job(TenantEntity):
     done = NumberAttribute(default=0)
     failed = NumberAttribute(default=0)
     skipped = NumberAttribute(default=0)
+    # The kind's own counts, finer than done/failed/skipped (e.g. a notice "suppressed": the
+    # address is known to bounce), added up across chunks.
+    outcomes = JSONAttribute(null=True)
     # The kind's continuation state; null before the first chunk and once finished.
     cursor = JSONAttribute(null=True)
     # Number of chunks recorded; the next chunk message to run carries this number.

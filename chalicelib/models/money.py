@@ -60,6 +60,15 @@ class RefundsByState(GlobalSecondaryIndex):
     refund_id = UnicodeAttribute(range_key=True)
 
 
+class RefundsOfTenant(GlobalSecondaryIndex):
+    """Every refund of a tenant, by id (so by time)."""
+
+    Meta = index_meta("refunds_of_tenant", KeysOnlyProjection())
+
+    tenant_id = UnicodeAttribute(hash_key=True)
+    refund_id = UnicodeAttribute(range_key=True)
+
+
 class Refund(Model):
     Meta = table_meta("refunds")
 
@@ -93,6 +102,7 @@ class Refund(Model):
     version = VersionAttribute(null=True)
 
     by_state = RefundsByState()
+    of_tenant = RefundsOfTenant()
 
 
 class LedgerLine(MapAttribute):

@@ -42,10 +42,46 @@ MODELS: tuple[type[Model], ...] = (
 
 
 def create_missing_tables() -> list[str]:
-    """Create the tables that do not exist yet; returns the names created."""
+    """Create the tables that do not exist yet, and the indexes a newer model added to a table
+    that does (a developer's persisted local tables); returns the names created."""
     created = []
     for model in MODELS:
         if not model.exists():
             model.create_table(billing_mode="PAY_PER_REQUEST", wait=True)
             created.append(model.Meta.table_name)
+        else:
+            created += _add_missing_indexes(model)
     return created
+
+
+def _add_missing_indexes(model: type[Model]) -> list[str]:
+    dynamodb = model._get_connection().connection.client  # botocore: PynamoDB's update_table takes no attributes
+    table = dynamodb.describe_table(TableName=model.Meta.table_name)["Table"]
+    present = {index["IndexName"] for index in table.get("GlobalSecondaryIndexes", [])}
+    schema = model._get_schema()
+    added = []
+    for index in schema["global_secondary_indexes"]:
+        if index["index_name"] in present:
+            continue
+        wanted = {name for key in index["key_schema"] for name in [key["AttributeName"]]}
+        definitions = [item for item in schema["attribute_definitions"] if item["AttributeName"] in wanted]
+        dynamodb.update_table(TableName=model.Meta.table_name, AttributeDefinitions=definitions,
+                              GlobalSecondaryIndexUpdates=[{"Create": {
+                                  "IndexName": index["index_name"], "KeySchema": index["key_schema"],
+                                  "Projection": index["projection"]}}])
+        added.append(f"{model.Meta.table_name}:{index['index_name']}")
+        _wait_active(dynamodb, model.Meta.table_name, index["index_name"])
+    return added
+
+
+def _wait_active(dynamodb, table_name: str, index_name: str, seconds: float = 120) -> None:
+    """Until the new index has been filled from the table's items (so queries may use it)."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        indexes = dynamodb.describe_table(TableName=table_name)["Table"].get("GlobalSecondaryIndexes", [])
+        if any(index["IndexName"] == index_name and index.get("IndexStatus") == "ACTIVE" for index in indexes):
+            return
+        time.sleep(0.2)
+    raise TimeoutError(f"index {index_name} of {table_name} is not active after {seconds} s")

@@ -31,6 +31,11 @@ class CampaignIn(InputModel):
     mail_message: LongText | None = Field(default=None, description="Your own words, added to the notice")
 
 
+class CampaignPatch(InputModel):
+    mail_message: LongText | None = Field(description="Your own words in the next notices (null: none); checked "
+                                                      "against the mail content rules")
+
+
 class CampaignOut(OutputModel):
     id: str
     kind: str
@@ -85,6 +90,8 @@ class CustomerOut(OutputModel):
     delivery: str | None = Field(default=None, description="What the mail system learned of the last notice: sent, delivered, "
                                              "bounced_permanent, complained, suppressed...")
     delivery_at: datetime | None = None
+    delivery_detail: str | None = Field(default=None, description="Why, for a notice that did not go or came back "
+                                                                  "(e.g. address known to bounce)")
     kind: str
     show_id: str
     performance_id: str

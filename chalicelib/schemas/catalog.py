@@ -166,7 +166,8 @@ class PerformanceIn(InputModel):
     venue_id: Id
     starts_at: UTCDatetime
     label: ShortText | None = None
-    status: PerformanceStatus = "scheduled"
+    status: Literal["scheduled"] = Field(default="scheduled", description=(
+        "A performance starts scheduled; postponing or cancelling it is a campaign (POST /campaigns)"))
 
 
 class PerformancePatch(InputModel):
@@ -175,7 +176,19 @@ class PerformancePatch(InputModel):
     venue_id: Id = None
     starts_at: UTCDatetime = None
     label: ShortText | None = None
-    status: PerformanceStatus = None
+    status: PerformanceStatus = Field(default=None, description=(
+        "Never changed here: a performance is postponed or cancelled by a campaign (POST /campaigns), and "
+        "re-opened by POST /performances/{id}/reopen"))
+
+    @field_validator("status")
+    @classmethod
+    def _status_moves_through_campaigns(cls, value):
+        raise ValueError("the status moves only through a campaign (POST /campaigns) or a re-opening "
+                         "(POST /performances/{id}/reopen)")
+
+
+class ReopenIn(InputModel):
+    reason: Name = Field(description="Why the performance is back on (kept in the audit trail)")
 
 
 class PerformanceOut(RecordOut):

@@ -26,6 +26,8 @@ class JobOut(OutputModel):
     done: int
     failed: int = Field(description="Items that could not be done (the job itself may still succeed)")
     skipped: int
+    outcomes: dict[str, int] | None = Field(default=None, description=(
+        "The job's own finer counts, e.g. suppressed (a notice not sent: the address is known to bounce)"))
     processed: int = Field(description="done + failed + skipped")
     percent: float | None = Field(description="Share processed, when the total is known")
     attempts: int = Field(description="Failed attempts of the current chunk (retried automatically)")

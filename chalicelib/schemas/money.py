@@ -7,10 +7,20 @@ venue reads what to pay.
 """
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field, StringConstraints, computed_field
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    computed_field,
+    field_validator,
+)
 
 from chalicelib.schemas.common import Cents, InputModel, OutputModel, PageQuery, ShortText
 from chalicelib.values import bank_accounts
@@ -129,7 +139,7 @@ class RefundDetailOut(RefundOut):
 
 
 class RefundStateQuery(PageQuery):
-    state: RefundState
+    state: RefundState | None = Field(default=None, description="Only the refunds in this state (all without)")
 
 
 class RefundPaidIn(InputModel):
@@ -189,11 +199,39 @@ class DonationOut(OutputModel):
     recorded_by: str
 
 
+def _business_day(value: date) -> date:
+    """A day a business could have sold on: not 1970 from a stray 0, not the year 9999."""
+    if not date(2000, 1, 1) <= value <= date(2100, 12, 31):
+        raise ValueError("a business day between 2000-01-01 and 2100-12-31, written YYYY-MM-DD")
+    return value
+
+
+BusinessDay = Annotated[date, BeforeValidator(lambda value: _strict_iso(value)), AfterValidator(_business_day)]
+
+
+def _strict_iso(value):
+    """Query strings bring texts: only an ISO date (YYYY-MM-DD) is one, not a number of seconds."""
+    if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise ValueError("a date written YYYY-MM-DD")
+    return value
+
+
+def _not_before(since: date | None, until: date | None) -> date | None:
+    if since and until and until < since:
+        raise ValueError(f"the period ends before it starts: until must be on or after since ({since})")
+    return until
+
+
 class PeriodQuery(InputModel):
     model_config = ConfigDict(extra="forbid", strict=False, defer_build=True)
 
-    since: date | None = Field(default=None, description="First business day included")
-    until: date | None = Field(default=None, description="Last business day included")
+    since: BusinessDay | None = Field(default=None, description="First business day included")
+    until: BusinessDay | None = Field(default=None, description="Last business day included")
+
+    @field_validator("until")
+    @classmethod
+    def _in_order(cls, until, info: ValidationInfo):
+        return _not_before(info.data.get("since"), until)
 
 
 class FiguresOut(OutputModel):
@@ -214,8 +252,13 @@ class FiguresOut(OutputModel):
 class ReconcileIn(InputModel):
     model_config = ConfigDict(extra="forbid", strict=False, defer_build=True)
 
-    since: date
-    until: date
+    since: BusinessDay
+    until: BusinessDay
+
+    @field_validator("until")
+    @classmethod
+    def _in_order(cls, until, info: ValidationInfo):
+        return _not_before(info.data.get("since"), until)
 
 
 class DifferenceOut(OutputModel):

@@ -150,6 +150,13 @@ class TotalsOut(OutputModel):
     currency: str
 
 
+class BuyerDeliveryOut(OutputModel):
+    undeliverable: bool
+    complained: bool
+    last_event: str | None
+    last_event_at: datetime | None
+
+
 class OrderOut(OutputModel):
     id: str
     number: int
@@ -172,6 +179,8 @@ class OrderOut(OutputModel):
     payment_intent_id: str | None = None
     client_secret: str | None = Field(default=None, description="Card sales only, in the answer to their creation")
     payments: list[PaymentOut] = Field(default_factory=list, description="Money received for this order")
+    buyer_delivery: BuyerDeliveryOut | None = Field(default=None, description=(
+        "What the mail system learned of the buyer's address: known to bounce, complained (null: nothing bad)"))
 
 
 class OrderRowOut(OutputModel):
@@ -264,7 +273,9 @@ class ResendConfirmationsIn(InputModel):
 
     @model_validator(mode="after")
     def _one_selection(self):
-        if (self.order_ids is None) == (self.filters is None):
+        if self.order_ids is None and self.filters is None:
+            raise ValueError("give order_ids (the selected orders) or filters (every order matching them)")
+        if self.order_ids is not None and self.filters is not None:
             raise ValueError("give order_ids or filters, not both")
         return self
 

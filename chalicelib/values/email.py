@@ -1,15 +1,41 @@
-"""Mail addresses as we store them: the shape checked, the domain in lower case."""
+"""Mail addresses as we store them: the shape checked, the domain in lower case (and in its
+ASCII form when it is an internationalised one), the part before the "@" in ASCII.
+
+Why ASCII before the "@": Amazon SES sends only to addresses whose local part is ASCII (it does
+not speak SMTPUTF8), so ``benoît@orange.fr`` would be accepted here and never delivered there.
+It is refused at input with a suggestion (``benoit@orange.fr``?). An internationalised domain
+(``exemple.café``) is kept, written in its ASCII form (``xn--...``), which every transport sends to.
+"""
 from __future__ import annotations
 
 import re
+import unicodedata
 
-_EMAIL = re.compile(r"^[^@\s\"<>()\[\],;:]{1,64}@(?=.{4,253}$)([A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$")
+_EMAIL = re.compile(r"^[!#$%&'*+/=?^_`{|}~.A-Za-z0-9-]{1,64}@(?=.{4,253}$)"
+                    r"([A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z0-9-]{2,63}$")
 
 
 def normalise_email(value: str) -> str:
-    """A mail address as we store it (domain in lower case), or ValueError if it cannot be one."""
+    """A mail address as we store it, or ValueError saying what is wrong with it."""
     candidate = value.strip()
-    if not _EMAIL.match(candidate) or ".." in candidate:
+    if candidate.count("@") != 1:
         raise ValueError("not a valid e-mail address (expected name@domain.tld)")
-    local, domain = candidate.rsplit("@", 1)
-    return f"{local}@{domain.lower()}"
+    local, domain = candidate.split("@")
+    if not local.isascii():
+        plain = unicodedata.normalize("NFKD", local).encode("ascii", "ignore").decode()
+        raise ValueError("the part before @ must be written without accents: mail providers cannot deliver to it"
+                         + (f" (did you mean {plain}@{domain}?)" if plain else ""))
+    domain = _ascii_domain(domain)
+    address = f"{local}@{domain}"
+    if not _EMAIL.match(address) or ".." in address or domain.rsplit(".", 1)[-1].isdigit():
+        raise ValueError("not a valid e-mail address (expected name@domain.tld)")
+    return address
+
+
+def _ascii_domain(domain: str) -> str:
+    if domain.isascii():
+        return domain.lower()
+    try:
+        return domain.encode("idna").decode("ascii").lower()
+    except UnicodeError:
+        raise ValueError("the domain after @ is not a valid domain name") from None

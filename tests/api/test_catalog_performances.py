@@ -37,12 +37,15 @@ def test_a_performance_is_changed_and_audited(client, staff_headers):
     brussels = create(client, staff_headers, "/venues", {"name": "La Monnaie", "timezone": "Europe/Brussels",
                                                          "country": "BE"})
     status, changed, _ = call(client, "PATCH", f"/performances/{performance['id']}", staff_headers, {
-        "starts_at": "2026-11-14T21:00:00+01:00", "venue_id": brussels["id"], "status": "postponed", "label": None})
+        "starts_at": "2026-11-14T21:00:00+01:00", "venue_id": brussels["id"], "label": None})
     assert status == 200, changed
     assert changed["starts_at"] == "2026-11-14T20:00:00Z" and changed["starts_at_local"] == "2026-11-14T21:00:00+01:00"
-    assert changed["venue_id"] == brussels["id"] and changed["status"] == "postponed" and changed["label"] is None
+    assert changed["venue_id"] == brussels["id"] and changed["status"] == "scheduled" and changed["label"] is None
     assert history(client, staff_headers, "performance", performance["id"]) == ["create", "update"]
-    # the product is fixed at creation, the status is one of three
+    # the product is fixed at creation; the status moves only through campaigns and re-openings
+    refused = assert_problem(call(client, "PATCH", f"/performances/{performance['id']}", staff_headers,
+                                  {"status": "postponed"}), 422, "status")
+    assert "campaign" in refused["errors"][0]["message"]
     assert_problem(call(client, "PATCH", f"/performances/{performance['id']}", staff_headers,
                         {"product_id": w["subscription"]["id"]}), 422, "product_id")
     assert_problem(call(client, "PATCH", f"/performances/{performance['id']}", staff_headers,

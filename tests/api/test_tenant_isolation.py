@@ -66,6 +66,8 @@ BODIES = {
     ("POST", "/campaigns/{campaign_id}/notify"): {},
     ("POST", "/campaigns/{campaign_id}/reset"): {},
     ("POST", "/campaigns/{campaign_id}/rebuild"): {},
+    ("PATCH", "/campaigns/{campaign_id}"): {"mail_message": "Reporté"},
+    ("POST", "/performances/{performance_id}/reopen"): {"reason": "back on"},
     ("POST", "/campaigns/{campaign_id}/customers/{order_id}/resend"): {"address": "b@tenant-b.fr"},
     ("POST", "/campaigns/{campaign_id}/customers/{order_id}/act-for"): {},
     ("POST", "/p/refund/{token}"): {},

@@ -28,8 +28,9 @@ from chalicelib.errors import Conflict, FieldError, InvalidInput, NotFound
 from chalicelib.models.campaigns import CUSTOMER_STATES, STATE_LABELS_FR, AffectedCustomer, Campaign
 from chalicelib.models.mail import Notification
 from chalicelib.observability import logger
-from chalicelib.services.campaigns.campaigns import get_campaign
+from chalicelib.services.campaigns.campaigns import get_campaign, notice_template
 from chalicelib.services.jobs.framework import ChunkBudget, ChunkResult, JobFailed, job_kind, start_job
+from chalicelib.services.mail import recipients
 from chalicelib.services.mail import sending as mail
 from chalicelib.services.shared.actors import Actor
 from chalicelib.services.shared.audit import record_action
@@ -37,6 +38,11 @@ from chalicelib.services.shared.paging import Page, paged, paged_by_reads
 from chalicelib.values.text import fold, number_in
 
 NOTIFY, RESET = "campaigns.notify", "campaigns.reset"
+
+
+class AddressUndeliverable(Conflict):
+    kind = "address-undeliverable"
+    title = "This address is known to bounce"
 MAX_SELECTED = 500
 
 
@@ -59,9 +65,14 @@ def list_customers(actor: Actor, campaign_id: str, *, state: str | None = None, 
     key = AffectedCustomer.key_of(actor.tenant_id, campaign_id)
     if number_in(search) is not None:
         return _by_number(actor, campaign_id, number_in(search))
+    if search and ids.is_id(search.strip().upper()):  # an order's id
+        return _by_order(actor, campaign_id, search.strip().upper())
     if search:
         folded = fold(search)
-        matching = AffectedCustomer.search_name.contains(folded)
+        matching = None
+        for word in folded.split():  # every word, in any order: "claire petit" finds Petit Claire
+            matching = AffectedCustomer.search_name.contains(word) if matching is None else \
+                matching & AffectedCustomer.search_name.contains(word)
         if state:
             matching &= AffectedCustomer.state == state
         return paged_by_reads(f"affected-search:{key}:{folded}:{state}", cursor, lambda start: AffectedCustomer.query(
@@ -72,6 +83,13 @@ def list_customers(actor: Actor, campaign_id: str, *, state: str | None = None, 
             state_key, limit=limit, last_evaluated_key=start))
     return paged(f"affected:{key}", cursor, lambda start: AffectedCustomer.query(
         key, limit=limit, last_evaluated_key=start))
+
+
+def _by_order(actor: Actor, campaign_id: str, order_id: str) -> Page[AffectedCustomer]:
+    try:
+        return Page(items=[get_customer(actor, campaign_id, order_id)], next_cursor=None)
+    except NotFound:
+        return Page(items=[], next_cursor=None)
 
 
 def _by_number(actor: Actor, campaign_id: str, number: int) -> Page[AffectedCustomer]:
@@ -145,6 +163,7 @@ def rows(actor: Actor, page: Page[AffectedCustomer]) -> Page[dict]:
         shown.append({
             **customer.attribute_values, "state_label": STATE_LABELS_FR[customer.state],
             "delivery": notice.status if notice else None, "delivery_at": notice.status_at if notice else None,
+            "delivery_detail": (notice.timeline[-1].detail if notice and notice.timeline else None),
             "kind": campaign.kind, "show_id": campaign.product_id, "performance_id": campaign.performance_id,
             "performance_starts_at": campaign.original_starts_at, "refund_deadline": campaign.refund_deadline,
             "deadline_passed": deadline_passed(campaign), "refund_url": refund_link(campaign, customer)})
@@ -160,9 +179,13 @@ def refund_link(campaign: Campaign, customer: AffectedCustomer) -> str:
     return f"{settings.public_base_url}/p/refund/{refund_links.customer_token(campaign, customer.order_id)}"
 
 
-def link_of(actor: Actor, campaign_id: str, order_id: str) -> str:
-    """The customer's refund page link, for staff to send by hand."""
-    return refund_link(get_campaign(actor, campaign_id), get_customer(actor, campaign_id, order_id))
+def link_of(actor: Actor, campaign_id: str, order_id: str) -> dict:
+    """The customer's refund page link, for staff to send by hand, and until when it works."""
+    from chalicelib.services.campaigns.refund_links import LINK_GRACE
+
+    campaign = get_campaign(actor, campaign_id)
+    return {"url": refund_link(campaign, get_customer(actor, campaign_id, order_id)),
+            "expires_at": campaign.refund_deadline + LINK_GRACE}
 
 
 def act_for(actor: Actor, campaign_id: str, order_id: str) -> dict:
@@ -170,7 +193,7 @@ def act_for(actor: Actor, campaign_id: str, order_id: str) -> dict:
     the staff member (audited), and when it ends."""
     from chalicelib.services.campaigns import refund_links
 
-    link = link_of(actor, campaign_id, order_id)
+    link = link_of(actor, campaign_id, order_id)["url"]
     address = refund_links.PageAddress(actor.tenant_id, campaign_id, order_id)
     record_action(actor, "campaign_customer", f"{campaign_id}.{order_id}", "act-for", {"by": actor.subject})
     return {"url": f"{link}?staff={refund_links.staff_grant(address, actor.subject)}",
@@ -207,7 +230,7 @@ def _notice(campaign: Campaign, customer: AffectedCustomer, setting: NoticeSetti
     if campaign.new_starts_at:
         context["new_performance_date"] = formatting.datetime_text(campaign.new_starts_at, setting.zone, language)
     return mail.MailRequest(
-        template=f"performance_{'cancelled' if campaign.kind == 'cancellation' else 'postponed'}", language=language,
+        template=notice_template(campaign.kind), language=language,
         recipient=customer.email, concerns_type="campaign_customer", concerns_id=f"{campaign.id}.{customer.order_id}",
         sender_name=setting.venue_name, context=context, contact_id=customer.contact_id, campaign_id=campaign.id,
         action_url=refund_link(campaign, customer), custom_message=campaign.mail_message,
@@ -294,13 +317,29 @@ def record_choice(customer: AffectedCustomer, *, choice: str, reference: str | N
 
 def start_notify(actor: Actor, campaign_id: str, order_ids: list[str] | None = None):
     campaign = get_campaign(actor, campaign_id)
+    if campaign.status == "closed":
+        raise Conflict("This campaign is closed: its performance was put back on.")
     if campaign.status != "ready":
         raise Conflict("The campaign's customers are still being gathered; notify them when it is ready.")
     if order_ids is not None and len(order_ids) > MAX_SELECTED:
         raise InvalidInput(f"At most {MAX_SELECTED} selected customers at once; notify all not notified instead.",
                            errors=[FieldError("order_ids", f"at most {MAX_SELECTED}")])
+    if order_ids:
+        _refuse_unknown(actor, campaign_id, order_ids)
     params = {"campaign_id": campaign_id, **({"order_ids": order_ids} if order_ids is not None else {})}
     return start_job(actor, NOTIFY, params)
+
+
+def _refuse_unknown(actor: Actor, campaign_id: str, order_ids: list[str]) -> None:
+    """422 naming each selected order that is not a customer of the campaign (nothing started)."""
+    key = AffectedCustomer.key_of(actor.tenant_id, campaign_id)
+    known = {customer.order_id for customer in AffectedCustomer.batch_get([(key, order_id) for order_id in
+                                                                           set(order_ids)])}
+    unknown = [index for index, order_id in enumerate(order_ids) if order_id not in known]
+    if unknown:
+        raise InvalidInput("Some selected orders are not customers of this campaign; nobody was notified.",
+                           errors=[FieldError(f"order_ids.{index}", "not a customer of this campaign")
+                                   for index in unknown])
 
 
 def _campaign_of(actor: Actor, params: dict) -> Campaign:
@@ -346,8 +385,10 @@ def notify(actor: Actor, params: dict, cursor: dict | None, budget: ChunkBudget)
 
 
 def _tally(outcomes: list[str]) -> dict:
-    return {"done": outcomes.count("done"), "skipped": outcomes.count("skipped"),
-            "failed": outcomes.count("failed") + outcomes.count("suppressed")}
+    """The chunk's counts: a suppressed notice is not done, and is counted apart from failures."""
+    suppressed = outcomes.count("suppressed")
+    return {"done": outcomes.count("done"), "skipped": outcomes.count("skipped") + suppressed,
+            "failed": outcomes.count("failed"), "outcomes": {"suppressed": suppressed} if suppressed else {}}
 
 
 def start_reset(actor: Actor, campaign_id: str):
@@ -379,11 +420,20 @@ def resend(actor: Actor, campaign_id: str, order_id: str, *, address: str | None
     """The notice again to one customer, to ``address`` if given (checked, audited)."""
     campaign = get_campaign(actor, campaign_id)
     customer = get_customer(actor, campaign_id, order_id)
+    if campaign.status == "closed":
+        raise Conflict("This campaign is closed: its performance was put back on.")
     if customer.state == "made_choices":
         raise Conflict("This customer has already made their choice.")
+    target = mail.checked_address(address, "address") if address else customer.email
+    if not target:
+        raise InvalidInput("This customer has no mail address: give one.", errors=[FieldError("address", "required")])
+    blocked = recipients.blocked_reason(actor.tenant_id, target, essential=True)
+    if blocked:
+        raise AddressUndeliverable(f"{target}: {blocked}. Nothing was sent; resend with a corrected address.",
+                                   errors=[FieldError("address", "known to bounce: give a corrected address")])
     before = {"email": customer.email, "state": customer.state, "notify_round": int(customer.notify_round or 0)}
     if address:
-        customer.email = mail.checked_address(address, "address")
+        customer.email = target
         customer.email_domain = customer.email.rsplit("@", 1)[1]
     previous = customer.state
     customer.move_to("not_notified")

@@ -21,14 +21,18 @@ keeps what the first one gathered.
 """
 from __future__ import annotations
 
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.transactions import TransactWrite
+
 from chalicelib.adapters import clock, ids
-from chalicelib.errors import Conflict, FieldError, InvalidInput, NotFound
-from chalicelib.models.base import tenant_key
+from chalicelib.errors import ConcurrentChange, Conflict, FieldError, InvalidInput, NotFound
+from chalicelib.models.base import connection, tenant_key
 from chalicelib.models.campaigns import CHOICES, AffectedCustomer, Campaign
 from chalicelib.models.catalog import Performance
 from chalicelib.models.orders import OrderListing, Ticket
 from chalicelib.observability import logger
 from chalicelib.services.jobs.framework import ChunkBudget, ChunkResult, JobFailed, job_kind, start_job
+from chalicelib.services.mail.content import check_custom_message
 from chalicelib.services.money.quotes import FeePolicy
 from chalicelib.services.shared.actors import Actor
 from chalicelib.services.shared.audit import audit_event, snapshot, write_audited
@@ -73,6 +77,8 @@ def create_campaign(actor: Actor, request: dict) -> Campaign:
     queue refuses it, the campaign is ``build_stopped`` and staff :func:`rebuild` it."""
     performance = get_record(actor, Performance, request["performance_id"])
     choices = _check(request, performance)
+    if request.get("mail_message"):
+        check_custom_message(notice_template(request["kind"]), request["mail_message"])
     policy = request.get("fee_policy") or {}
     campaign = Campaign(
         tenant_id=actor.tenant_id, id=ids.new_id(), kind=request["kind"], performance_id=performance.id,
@@ -146,6 +152,59 @@ def _build_stopped(tenant_id: str, campaign_id: str, job_id: str) -> None:
 def _on_build_end(job) -> None:
     """The build job ended unfinished (failed or cancelled): the campaign says so."""
     _build_stopped(job.tenant_id, (job.params or {}).get("campaign_id", ""), job.id)
+
+
+def notice_template(kind: str) -> str:
+    """The mail that tells a campaign's customers."""
+    return "performance_cancelled" if kind == "cancellation" else "performance_postponed"
+
+
+def reword(actor: Actor, campaign_id: str, mail_message: str | None) -> Campaign:
+    """Change the venue's own words in the campaign's notices (audited), checked against the mail
+    content rules first; the next notices (after a reset, or a resend) carry them."""
+    campaign = get_campaign(actor, campaign_id)
+    if mail_message:
+        check_custom_message(notice_template(campaign.kind), mail_message)
+    before = snapshot(campaign)
+    campaign.mail_message, campaign.updated_at = mail_message or None, clock.now()
+    write_audited(actor, campaign, action="reword", before=before)
+    return campaign
+
+
+def reopen_performance(actor: Actor, performance_id: str, reason: str) -> Performance:
+    """Put a cancelled or postponed performance back on (``scheduled``; a postponed one keeps its
+    new date). Its campaigns close in the same transaction: no more notices, and their refund
+    pages offer nothing more and say the performance is on; choices already made stand (money
+    given back stays given back). Audited, with the reason and the campaigns closed."""
+    performance = get_record(actor, Performance, performance_id)
+    if performance.status not in ("cancelled", "postponed"):
+        raise Conflict("This performance is neither cancelled nor postponed; there is nothing to re-open.")
+    closing = [campaign for campaign in Campaign.query(actor.tenant_id)
+               if campaign.performance_id == performance.id and campaign.status != "closed"]
+    before = snapshot(performance)
+    performance.status, performance.updated_at = "scheduled", clock.now()
+    events = [audit_event(actor, "performance", performance.id, "reopen", before, {
+        **(snapshot(performance) or {}), "reason": reason, "campaigns_closed": [c.id for c in closing]})]
+    for campaign in closing:
+        was = snapshot(campaign)
+        campaign.status, campaign.updated_at = "closed", clock.now()
+        events.append(audit_event(actor, "campaign", campaign.id, "close", was,
+                                  {**(snapshot(campaign) or {}), "reason": reason}))
+    _write_reopening(performance, closing, events)
+    return performance
+
+
+def _write_reopening(performance: Performance, closing: list[Campaign], events: list) -> None:
+    """The performance, its campaigns closed and their audit events, in one transaction."""
+    try:
+        with TransactWrite(connection=connection()) as transaction:
+            transaction.save(performance)  # version checked
+            for campaign in closing:
+                transaction.save(campaign)
+            for event in events:
+                transaction.save(event)
+    except TransactWriteError as error:
+        raise ConcurrentChange("The performance or its campaign changed meanwhile; reload and try again.") from error
 
 
 def get_campaign(actor: Actor, campaign_id: str) -> Campaign:

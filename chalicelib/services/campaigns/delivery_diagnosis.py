@@ -81,7 +81,8 @@ def _notices(tenant_id: str, customers: list[AffectedCustomer]) -> dict[str, Not
 def _tally(customers: list[AffectedCustomer], notices: dict[str, Notification]) -> dict[str, DomainRow]:
     rows: dict[str, DomainRow] = {}
     for customer in customers:
-        if customer.state == "not_notified" or not customer.email_domain:
+        tried = customer.state != "not_notified" or customer.notification_id  # a suppressed notice counts
+        if not tried or not customer.email_domain:
             continue
         row = rows.setdefault(customer.email_domain, DomainRow(customer.email_domain))
         row.sent += 1

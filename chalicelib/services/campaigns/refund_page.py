@@ -77,9 +77,14 @@ class RefundPage:
         return campaigns.deadline_passed(self.campaign)
 
     @property
+    def closed(self) -> bool:
+        """The performance was put back on: nothing is offered any more."""
+        return self.campaign.status == "closed"
+
+    @property
     def choices(self) -> list[str]:
         """What can be chosen now, in the campaign's order of preference."""
-        if self.customer.choice or self.deadline_passed or not self.offered:
+        if self.customer.choice or self.deadline_passed or not self.offered or self.closed:
             return []
         possible = ["refund", "credit", "donation"] if self.order.paid else []
         if self.campaign.kind == "postponement":
@@ -164,8 +169,11 @@ def choose(page: RefundPage, choice: str, *, iban: str | None, holder: str | Non
     for _ in range(SETTLE_ATTEMPTS):
         if page.customer.choice:
             return page
-        if page.deadline_passed:
-            raise DeadlinePassed("The deadline to choose has passed; nothing was done.")
+        if page.deadline_passed or page.closed:
+            raise DeadlinePassed("Choices can no longer be made here; nothing was done.")
+        if not choice:
+            raise InvalidInput("Choose one of the options.", errors=[
+                FieldError("choice", "Choose one of the options.", french="Choisissez l'une des options.")])
         if choice not in page.choices:
             raise InvalidInput("This choice is not offered.", errors=[
                 FieldError("choice", "This choice is not offered.", french="Ce choix n'est pas proposé.")])

@@ -102,6 +102,11 @@ def create_performance(actor: Actor, fields: dict) -> Performance:
 
 
 def update_performance(actor: Actor, performance_id: str, changes: dict) -> Performance:
+    """Change a performance's date, venue or label; its status moves only through a campaign
+    (postponed, cancelled) or a re-opening, which say what becomes of its sold tickets."""
+    if "status" in changes:
+        raise InvalidInput("A performance's status moves only through a campaign or a re-opening.",
+                           errors=[FieldError("status", "moves only through a campaign or a re-opening")])
     return update_record(actor, Performance, performance_id, changes, rules=_performance_rules)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from importlib import import_module
 from typing import Any, Callable
@@ -114,9 +114,11 @@ class ChunkResult:
     skipped: int = 0
     total: int | None = None
     note: str | None = None
+    outcomes: dict[str, int] = field(default_factory=dict)  # the kind's own finer counts, added up
 
     def __post_init__(self) -> None:
-        counts = (self.done, self.failed, self.skipped) + (() if self.total is None else (self.total,))
+        counts = (self.done, self.failed, self.skipped, *self.outcomes.values()) + (
+            () if self.total is None else (self.total,))
         if any(not isinstance(count, int) or count < 0 for count in counts):
             raise ValueError(f"chunk counts must be non-negative integers: {self}")
         if self.cursor is not None and not isinstance(self.cursor, dict):
@@ -397,6 +399,12 @@ def _progress_actions(job: Job, chunk: ChunkMessage, result: ChunkResult, starte
                Job.cursor.remove() if result.cursor is None else Job.cursor.set(result.cursor)]
     if result.total is not None:
         actions.append(Job.total.set(result.total))
+    if result.outcomes:
+        # Read-modify-write is safe here: the update is conditioned on this very chunk.
+        merged = dict(job.outcomes or {})
+        for name, count in result.outcomes.items():
+            merged[name] = int(merged.get(name, 0)) + count
+        actions.append(Job.outcomes.set(merged))
     if result.note:
         actions.append(Job.notes.set(_with_note(job.notes, result.note, now)))
     if job.started_at is None:

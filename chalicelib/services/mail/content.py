@@ -237,3 +237,20 @@ def check_overrides(name: str, overrides: Mapping[str, str], language: str = "fr
         raise InvalidInput("The venue's texts break the mail content rules.",
                            errors=[FieldError("overrides", problem) for problem in problems])
     return rendered
+
+
+def check_custom_message(name: str, message: str, field: str = "mail_message") -> None:
+    """A venue's own words for mail ``name`` (a campaign's message, a ticket type's), tried in
+    every language of the template on its sample: :class:`~chalicelib.errors.InvalidInput`
+    naming ``field`` when the mail they make breaks a content rule (a link, an address...)."""
+    from chalicelib.services.mail.rendering import template_languages
+
+    problems: list[str] = []
+    for language in template_languages(name):
+        url = SAMPLE_ACTION_URL if offers_action(name, language) else None
+        rendered = render_mail(name, language, sample_context(name, language), custom_message=message,
+                               action_url=url)
+        problems += [problem for problem in content_problems(rendered, url) if problem not in problems]
+    if problems:
+        raise InvalidInput("This message would break the mail content rules; nothing was changed.",
+                           errors=[FieldError(field, problem) for problem in problems])

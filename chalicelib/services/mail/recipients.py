@@ -13,12 +13,19 @@ from chalicelib.models.mail import MailRecipient
 UNDELIVERABLE, COMPLAINED = "undeliverable", "complained"
 
 
+def standing_of(tenant_id: str, address: str) -> MailRecipient | None:
+    """What the mail system learned of ``address`` (``None``: nothing bad so far)."""
+    try:
+        return MailRecipient.get(tenant_key(tenant_id, address.lower()))
+    except DoesNotExist:
+        return None
+
+
 def blocked_reason(tenant_id: str, address: str, essential: bool) -> str | None:
     """Why ``address`` must not be mailed now, or ``None``: a known bounce blocks every mail, a
     complaint every mail that is not essential."""
-    try:
-        standing = MailRecipient.get(tenant_key(tenant_id, address.lower()))
-    except DoesNotExist:
+    standing = standing_of(tenant_id, address)
+    if standing is None:
         return None
     if standing.undeliverable:
         return "address known to bounce; fix it on the contact and resend"

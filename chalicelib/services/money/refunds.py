@@ -108,15 +108,20 @@ def refunds_of_order(actor: Actor, order_id: str) -> list[Refund]:
     return list(Refund.query(tenant_key(actor.tenant_id, order_id), consistent_read=True))
 
 
-def refunds_in_state(actor: Actor, state: str, *, limit: int, cursor: str | None) -> Page[Refund]:
-    """A tenant's refunds in ``state``, oldest first (the index holds keys; each is then read)."""
-    if state not in REFUND_STATES:
+def list_refunds(actor: Actor, *, state: str | None = None, limit: int, cursor: str | None) -> Page[Refund]:
+    """A tenant's refunds, newest first, all of them or those in ``state`` (the indexes hold keys;
+    each refund is then read)."""
+    if state is not None and state not in REFUND_STATES:
         raise InvalidInput(f"state is one of {', '.join(REFUND_STATES)}", errors=[FieldError("state", "unknown")])
-    page = paged(f"refunds:{actor.tenant_id}:{state}", cursor, lambda start: Refund.by_state.query(
-        _state_key(actor.tenant_id, state), limit=limit, last_evaluated_key=start))
+    if state is None:
+        page = paged(f"refunds:{actor.tenant_id}", cursor, lambda start: Refund.of_tenant.query(
+            actor.tenant_id, scan_index_forward=False, limit=limit, last_evaluated_key=start))
+    else:
+        page = paged(f"refunds:{actor.tenant_id}:{state}", cursor, lambda start: Refund.by_state.query(
+            _state_key(actor.tenant_id, state), scan_index_forward=False, limit=limit, last_evaluated_key=start))
     keys = [(item.order_key, item.refund_id) for item in page.items]
     found = {(item.order_key, item.refund_id): item for item in Refund.batch_get(keys)} if keys else {}
-    return Page(items=[found[key] for key in keys if key in found and found[key].state == state],
+    return Page(items=[found[key] for key in keys if key in found and state in (None, found[key].state)],
                 next_cursor=page.next_cursor)
 
 

@@ -30,5 +30,17 @@ def order_details(order: Order, tickets: list[Ticket] | None = None) -> dict:
                      "actions": ticket_actions(order.status, bool(order.paid), ticket.state)} for ticket in tickets],
         "actions": order_actions(order.status, bool(order.paid), order.payment_type), "created_at": order.created_at,
         "created_by": order.created_by, "version": order.version, "payment_intent_id": order.payment_intent_id,
-        "payments": payments_of(order),
+        "payments": payments_of(order), "buyer_delivery": buyer_delivery(order),
     }
+
+
+def buyer_delivery(order: Order) -> dict | None:
+    """What the mail system learned of the buyer's address (a bounce, a complaint, when), shown
+    on the order itself: a buyer without a customer record has nowhere else to show it."""
+    from chalicelib.services.mail.recipients import standing_of
+
+    standing = standing_of(order.tenant_id, order.buyer.email) if order.buyer.email else None
+    if standing is None:
+        return None
+    return {"undeliverable": bool(standing.undeliverable), "complained": bool(standing.complained),
+            "last_event": standing.last_event, "last_event_at": standing.last_event_at}

@@ -109,6 +109,7 @@ from typing import Callable
 from chalicelib.adapters import clock, storage
 from chalicelib.config import settings
 from chalicelib.errors import Conflict, DomainError, NotFound
+from chalicelib.models.base import tenant_key
 from chalicelib.models.jobs import QUEUED, RUNNING, SUCCEEDED, Job
 from chalicelib.models.orders import Order, OrderListing
 from chalicelib.observability import logger
@@ -222,13 +223,32 @@ def local_time(moment: datetime | None, zone: str) -> str:
     return "" if moment is None else moment.astimezone(ZoneInfo(zone)).strftime("%d/%m/%Y %H:%M")
 
 
-def row(entry: OrderListing, zone: str) -> list[str]:
-    """The cells of one order, in :data:`HEADER`'s order."""
+REFUND_PENDING_FR = "remboursement en cours"
+REFUNDED_STATUSES = ("refunded", "refunded_cancelled", "partially_complete")
+
+
+def row(entry: OrderListing, zone: str, *, refund_pending: bool = False) -> list[str]:
+    """The cells of one order, in :data:`HEADER`'s order. Only an option or a reservation has a
+    deadline (a card checkout's hold is not one); a refund not paid yet says so."""
+    status = STATUS_FR.get(entry.status, entry.status)
+    if refund_pending:  # "Remboursée" would say the money went back; it has not yet
+        status = f"{status} ({REFUND_PENDING_FR})"
     return [str(int(entry.number)), local_time(entry.created_at, zone), neutralised(entry.buyer_name),
-            neutralised(entry.buyer_email), STATUS_FR.get(entry.status, entry.status),
+            neutralised(entry.buyer_email), status,
             PAYMENT_FR.get(entry.payment_type, entry.payment_type), neutralised(entry.promo_code),
             french_amount(int(entry.total_cents), entry.currency), entry.currency, str(int(entry.ticket_count)),
-            KIND_FR.get(entry.kind, entry.kind), local_time(entry.deadline, zone)]
+            KIND_FR.get(entry.kind, entry.kind), local_time(entry.deadline, zone) if entry.kind != "sale" else ""]
+
+
+def refund_pending(entry: OrderListing) -> bool:
+    """Whether a refund of this order has not gone out yet (offline to pay, card awaiting Stripe):
+    one Query of the order's refunds, only for orders whose status says refunded."""
+    from chalicelib.models.money import Refund
+
+    if entry.status not in REFUNDED_STATUSES:
+        return False
+    return any(refund.state in ("requested", "pending")
+               for refund in Refund.query(tenant_key(entry.tenant_id, entry.order_id)))
 
 
 class CsvEncoder:
@@ -425,7 +445,7 @@ def _export(actor: Actor, params: dict, key: str, state: ExportState, budget: Ch
             if entry is None or entry is PAUSE:
                 ended = "rows" if entry is None else "time"
                 break
-            buffer += encoder.line(row(entry, zone))
+            buffer += encoder.line(row(entry, zone, refund_pending=refund_pending(entry)))
             rows += 1
         done, skipped = done + rows, skipped + source.skipped
         source.skipped = 0

@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from chalicelib.adapters import ids
 from chalicelib.models.base import tenant_key
 from chalicelib.models.orders import Order, OrderListing
 from chalicelib.services.shared.actors import Actor
@@ -59,9 +60,9 @@ def _facet_values(order: Order) -> list[tuple[str, str]]:
               ("number", str(order.number))]
     if order.promo_code:
         values.append(("promo", order.promo_code.upper()))
-    for facet, ids in (("performance", order.performance_ids), ("tariff", order.tariff_ids),
-                       ("product", order.product_ids)):
-        values += [(facet, value) for value in sorted(ids or ())]
+    for facet, held in (("performance", order.performance_ids), ("tariff", order.tariff_ids),
+                        ("product", order.product_ids)):
+        values += [(facet, value) for value in sorted(held or ())]
     return values
 
 
@@ -150,10 +151,22 @@ def find_orders(actor: Actor, filters: OrderFilters, *, limit: int, cursor: str 
     return paged_by_reads(scope, cursor, query, OrderListing)  # a combination: cost bounded per request
 
 
+def _number_of(actor: Actor, order_id: str) -> int:
+    from chalicelib.models.orders import Order
+
+    try:
+        return int(Order.get(actor.tenant_id, order_id).number)
+    except Order.DoesNotExist:
+        return 0  # no order 0: finds nothing
+
+
 def search_orders(actor: Actor, text: str, *, limit: int, cursor: str | None) -> Page[OrderListing]:
-    """Orders by number (all digits) or by buyer name prefix (accents and case ignored)."""
+    """Orders by number (all digits), by id, or by buyer name prefix, first or last name first
+    (accents and case ignored)."""
     text = text.strip()
     number = number_in(text)
+    if number is None and ids.is_id(text.upper()):  # an order's id, copied from a link or a log
+        number = _number_of(actor, text.upper())
     if number is not None:
         key = tenant_key(actor.tenant_id, "number", str(number))
         return paged(f"orders-number:{key}", cursor, lambda start: OrderListing.query(

@@ -120,7 +120,7 @@ def _build(actor: Actor, draft: dict, lines: list[PricedLine], order_id: str) ->
                       checkin_code=secrets.token_urlsafe(12))
                for position, line in enumerate(lines, start=1)]
     gross = sum(ticket.price_cents for ticket in tickets)
-    discount = min(draft.get("discount_cents") or 0, gross)
+    discount = draft.get("discount_cents") or 0
     paid = draft["payment_type"] in PAID_ON_THE_SPOT and draft.get("kind", "sale") == "sale"
     order = Order(
         tenant_id=actor.tenant_id, id=order_id, number=next_number(actor.tenant_id), kind=draft.get("kind", "sale"),
@@ -168,6 +168,10 @@ def place_order(actor: Actor, draft: dict, *, order_id: str | None = None) -> tu
     lines = [price_line(actor, index, line) for index, line in enumerate(draft["lines"])]
     if len({line.tariff.currency for line in lines}) > 1:
         raise InvalidInput("All tickets of an order are in one currency.", errors=[FieldError("lines", "mixed")])
+    gross = sum(line.tariff.price_cents for line in lines)
+    if (draft.get("discount_cents") or 0) > gross:
+        raise InvalidInput(f"The discount exceeds what the tickets cost ({gross} cents).",
+                           errors=[FieldError("discount_cents", f"at most {gross}, what the tickets cost")])
     order, tickets = _build(actor, draft, lines, order_id or ids.new_id())
     places = Tally(ticket.quota_id for ticket in tickets)
     sale = _receive(actor, order, tickets, means=order.payment_type) if order.paid else None

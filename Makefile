@@ -6,7 +6,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: deps java chromium dev test lint token bench package clean
+.PHONY: deps java chromium dev test lint token pay bench package clean
 
 deps: java chromium $(VENV)/.installed node_modules/.installed
 
@@ -38,6 +38,10 @@ lint: deps
 
 token: deps
 	@$(PY) -m devtools.tokens $(ARGS)
+
+# Pay a checkout's PaymentIntent by card at the running stack's localstripe: make pay INTENT=pi_... [CARD=...]
+pay: deps
+	@$(PY) -m devtools.card_payment $(INTENT) $(if $(CARD),--card $(CARD))
 
 bench: deps
 	$(PY) bench/cold_import.py

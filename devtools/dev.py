@@ -5,6 +5,8 @@ It owns the order of start-up and the one environment every local piece shares:
 1. the staff-token key pair (``.local/keys``, :func:`devtools.tokens.dev_signer`);
 2. DynamoDB Local persisting to ``.local/dev/dynamodb``, moto server (SQS, SNS, SES) and
    localstripe, each on a free port in its own process group (:mod:`devtools.engines`);
+   localstripe is told to post its events to the app's ``/webhooks/stripe``, signed with this
+   run's webhook secret, so a card payment (``make pay INTENT=pi_...``) completes as on Stripe;
 3. the mail inbox (:mod:`devtools.mailbox`, in this process, mails in ``.local/dev/mailbox``);
 4. the environment the app reads (:func:`stack_environment`), the missing tables, and the
    demo tenant's data, once per database (:mod:`devtools.seed`);
@@ -35,6 +37,7 @@ import argparse
 import fcntl
 import json
 import os
+import secrets
 import shlex
 import shutil
 import signal
@@ -104,7 +107,7 @@ def chalice_stage_environment(stage: str = STAGE) -> dict[str, str]:
 
 
 def stack_environment(dynamodb: Engine, moto: Engine, stripe: Engine, mailbox: Mailbox,
-                      api_url: str, jwks_path: Path) -> dict[str, str]:
+                      api_url: str, jwks_path: Path, webhook_secret: str) -> dict[str, str]:
     """What the app's settings read to run against the local stack."""
     return {
         **engines.aws_environment(dynamodb, moto),
@@ -119,6 +122,7 @@ def stack_environment(dynamodb: Engine, moto: Engine, stripe: Engine, mailbox: M
         "MAIL_FROM_ADDRESS": "billetterie@theatre-lyon.localhost",
         "STRIPE_API_BASE": stripe.url,
         "STRIPE_SECRET_KEY": "sk_test_local",
+        "STRIPE_WEBHOOK_SECRET": webhook_secret,
         "PUBLIC_BASE_URL": api_url,
         "POWERTOOLS_TRACE_DISABLED": "true",
     }
@@ -318,7 +322,10 @@ def run(reset: bool) -> int:
         dynamodb, moto, stripe = start_engines(stack)
         mailbox = Mailbox(MAIL_DIR).start()
         api_url = f"http://{HOST}:{engines.free_port()}"
-        env = stack_environment(dynamodb, moto, stripe, mailbox, api_url, signer.jwks_path)
+        env = stack_environment(dynamodb, moto, stripe, mailbox, api_url, signer.jwks_path,
+                                webhook_secret=f"whsec_{secrets.token_hex(16)}")
+        # localstripe calls no webhook until told: card payments complete as on Stripe.
+        engines.register_stripe_webhook(stripe.url, f"{api_url}/webhooks/stripe", env["STRIPE_WEBHOOK_SECRET"])
         os.environ.update(env)
         prepare_data()
         checkpoint()

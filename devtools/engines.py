@@ -15,6 +15,7 @@ Each :class:`Engine` is a child process in its own process group, stopped with t
 from __future__ import annotations
 
 import glob
+import json
 import os
 import shutil
 import signal
@@ -157,6 +158,20 @@ def start_localstripe(log_dir: Path) -> Engine:
     port = free_port()
     return spawn("localstripe", [sys.executable, "-m", "devtools.localstripe_loopback", "--port", str(port)],
                  port, log_dir)
+
+
+# The events the app's webhook follows (chalicelib/services/money/stripe_events.py).
+STRIPE_EVENTS = ("payment_intent.succeeded", "payment_intent.payment_failed", "charge.refunded",
+                 "refund.created", "refund.updated", "refund.failed")
+
+
+def register_stripe_webhook(stripe_url: str, target_url: str, secret: str, *, hook_id: str = "app") -> None:
+    """Have localstripe post its events to ``target_url``, signed with ``secret`` as Stripe
+    signs them (``Stripe-Signature: t=...,v1=...``): localstripe calls no webhook until told."""
+    body = json.dumps({"url": target_url, "secret": secret, "events": list(STRIPE_EVENTS)}).encode()
+    request = urllib.request.Request(f"{stripe_url}/_config/webhooks/{hook_id}", data=body, method="POST",
+                                     headers={"Content-Type": "application/json"})
+    urllib.request.urlopen(request, timeout=10).close()
 
 
 def http_ready(url: str, timeout: float = 30) -> None:

@@ -19,20 +19,20 @@ def html_document(body: str) -> Response:
     return Response(body=body, status_code=200, headers=dict(DOCUMENT_HEADERS))
 
 
-@staff_route(bp, "/orders/{order_id}/tickets/{position}", query="documents:DocumentQuery",
+@staff_route(bp, "/orders/{order_id}/tickets/{position}", query="documents:DocumentQuery", produces="text/html", answers=(409,),
              summary="Printable ticket (HTML) of the attendee at this position (1, 2...), with its check-in "
                      "QR code; 409 if the order's status does not allow viewing tickets", tag=TAG)
 def ticket_document(actor, order_id, position, query):
     return html_document(documents.ticket_html(actor, order_id, position, query.lang))
 
 
-@staff_route(bp, "/orders/{order_id}/receipt", query="documents:DocumentQuery",
+@staff_route(bp, "/orders/{order_id}/receipt", query="documents:DocumentQuery", produces="text/html", answers=(409,),
              summary="Printable receipt (HTML); 409 if the order's status does not allow it (e.g. unpaid)", tag=TAG)
 def receipt_document(actor, order_id, query):
     return html_document(documents.receipt_html(actor, order_id, query.lang))
 
 
-@staff_route(bp, "/orders/{order_id}/invoice", query="documents:DocumentQuery",
+@staff_route(bp, "/orders/{order_id}/invoice", query="documents:DocumentQuery", produces="text/html", answers=(409,),
              summary="Printable invoice (HTML), numbered in the tenant's gapless sequence on first issue; "
                      "409 without an organisation profile or if the status does not allow it", tag=TAG)
 def invoice_document(actor, order_id, query):
@@ -50,7 +50,7 @@ def credit_notes(actor, order_id):
                        for note in notes.credit_notes_of_order(actor, order_id)], next_cursor=None)
 
 
-@staff_route(bp, "/orders/{order_id}/credit-notes/{number}", query="documents:DocumentQuery",
+@staff_route(bp, "/orders/{order_id}/credit-notes/{number}", query="documents:DocumentQuery", produces="text/html", answers=(409,),
              summary="Printable credit note (HTML): what a refund gave back, correcting the order's invoice", tag=TAG)
 def credit_note_document(actor, order_id, number, query):
     from chalicelib.services.documents import credit_notes as notes

@@ -81,6 +81,8 @@ class RouteDoc:
     many: bool
     status: int
     content_types: tuple[str, ...] = ("application/json",)
+    produces: str = "application/json"
+    answers: tuple[int, ...] = ()  # statuses beyond those every route of its kind may answer (OpenAPI)
 
     def response_schema(self) -> Any:
         if self.response is None:
@@ -178,22 +180,26 @@ def parse_query(params: dict[str, str] | None, model: SchemaName) -> Any:
 def staff_route(bp: Blueprint, path: str, *, method: str = "GET", role: str = "staff",
                 body: SchemaName | None = None, query: SchemaName | None = None,
                 response: SchemaName | None = None, many: bool = False, status: int = 200,
-                summary: str, tag: str) -> Callable:
-    """Register an authenticated JSON route on ``bp``; the view gets ``(actor, **path, body=, query=)``."""
+                produces: str = "application/json", answers: tuple[int, ...] = (), summary: str,
+                tag: str) -> Callable:
+    """Register an authenticated JSON route on ``bp``; the view gets ``(actor, **path, body=, query=)``.
+    ``produces`` names the type of a view that shapes its own document (HTML)."""
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}")
-    return _route(bp, RouteDoc(method, path, summary, tag, role, body, query, response, many, status))
+    return _route(bp, RouteDoc(method, path, summary, tag, role, body, query, response, many, status,
+                               produces=produces, answers=answers))
 
 
 def public_route(bp: Blueprint, path: str, *, method: str = "GET", body: SchemaName | None = None,
                  query: SchemaName | None = None, response: SchemaName | None = None, status: int = 200,
-                 raw_body: bool = False, content_types: tuple[str, ...] = ("application/json",), summary: str,
+                 raw_body: bool = False, content_types: tuple[str, ...] = ("application/json",),
+                 produces: str = "application/json", answers: tuple[int, ...] = (), summary: str,
                  tag: str) -> Callable:
     """Register a route without staff token (the shop, webhooks, spectators' pages, this API's
     document); the view gets ``(**path, body=, query=)``, plus ``request`` when ``raw_body``
     (a webhook verifies the exact bytes it was sent)."""
     return _route(bp, RouteDoc(method, path, summary, tag, None, body, query, response, False, status,
-                               content_types), pass_request=raw_body)
+                               content_types, produces, answers), pass_request=raw_body)
 
 
 def _check_content_type(route: RouteDoc, request) -> None:

@@ -35,9 +35,41 @@ def _generator() -> type:
     return OpenApiSchema
 
 
-def _problem(description: str) -> dict:
-    return {"description": description,
-            "content": {"application/problem+json": {"schema": {"$ref": _REF.format(model="Problem")}}}}
+# What each status means when a route answers it; which routes may answer it is in _statuses.
+_STATUS_MEANINGS = {
+    400: "Malformed request (a body or cursor that cannot be read, a bad signature)",
+    401: "Missing, invalid or expired token",
+    403: "Needs another role, or a link that is not valid",
+    404: "Not found (in this venue), or something the request names does not exist",
+    409: "Conflicts with the current state (a concurrent change, a duplicate, a step already taken)",
+    410: "The link has expired",
+    413: "The request body is too large",
+    415: "The request body is not of a type this route takes",
+    422: "Invalid fields",
+    429: "Too many at once from this client; retry later",
+    503: "A service this needs (the jobs queue, mail, Stripe) did not answer; nothing was done, retry",
+}
+
+
+def _problem(description: str, produces: str = "application/json") -> dict:
+    content = {"application/problem+json": {"schema": {"$ref": _REF.format(model="Problem")}}}
+    if produces != "application/json":  # a page answers its own refusals as a page, too
+        content[produces] = {"schema": {"type": "string"}}
+    return {"description": description, "content": content}
+
+
+def _statuses(route: RouteDoc) -> set[int]:
+    """Every refusal the route may answer: the endpoint's own (body type, size, auth, fields), the
+    services' typed errors for what it names (a path id, a referenced record, a cursor), and
+    conflicts for whatever changes state."""
+    statuses = {400, 415, 422} | set(route.answers)
+    if route.role is not None:
+        statuses |= {401, 403}
+    if _PATH_PARAM.search(route.path) or route.body is not None or route.query is not None:
+        statuses.add(404)
+    if route.method not in ("GET", "HEAD"):
+        statuses |= {409, 413, 503}
+    return statuses
 
 
 def _query_parameters(query_name: str) -> list[dict]:
@@ -47,6 +79,23 @@ def _query_parameters(query_name: str) -> list[dict]:
             for name, prop in query_schema.get("properties", {}).items()]
 
 
+def _request_body(route: RouteDoc, refs: dict) -> dict | None:
+    if route.body is not None:
+        return {"required": True, "content": {"application/json": {"schema": refs[(schema(route.body), "validation")]}}}
+    if "application/x-www-form-urlencoded" in route.content_types:
+        return {"required": True, "content": {"application/x-www-form-urlencoded": {"schema": _FORM}}}
+    return None
+
+
+# The refund page's form (templates/pages/refund.html.j2): the signed form token, the choice,
+# and the bank details a transfer needs.
+_FORM = {"type": "object", "required": ["form", "choice"], "properties": {
+    "form": {"type": "string", "description": "The form token the page signed"},
+    "choice": {"type": "string", "description": "The option chosen, as the page offers it"},
+    "iban": {"type": "string", "description": "For a refund by transfer"},
+    "holder": {"type": "string", "description": "The account holder, for a refund by transfer"}}}
+
+
 def _operation(route: RouteDoc, refs: dict) -> dict:
     operation: dict = {
         "summary": route.summary,
@@ -54,21 +103,23 @@ def _operation(route: RouteDoc, refs: dict) -> dict:
         "operationId": f"{route.method.lower()}_{re.sub(r'[^a-z0-9]+', '_', route.path.lower()).strip('_')}",
         "parameters": [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
                        for name in _PATH_PARAM.findall(route.path)],
-        "responses": {"400": _problem("Malformed request"), "422": _problem("Invalid fields")},
+        "responses": {str(status): _problem(_STATUS_MEANINGS[status], route.produces)
+                      for status in sorted(_statuses(route))},
     }
     if route.query is not None:
         operation["parameters"] += _query_parameters(route.query)
-    if route.body is not None:
-        operation["requestBody"] = {"required": True, "content": {"application/json": {
-            "schema": refs[(schema(route.body), "validation")]}}}
+    body = _request_body(route, refs)
+    if body is not None:
+        operation["requestBody"] = body
     success: dict = {"description": "Success"}
     if route.response is not None:
         success["content"] = {"application/json": {"schema": refs[(route.response_schema(), "serialization")]}}
+    elif route.produces != "application/json":
+        success["content"] = {route.produces: {"schema": {"type": "string"}}}
     operation["responses"][str(route.status)] = success
     if route.role is not None:
         operation["security"] = [{"staffToken": []}]
-        operation["responses"]["401"] = _problem("Missing, invalid or expired token")
-        operation["responses"]["403"] = _problem(f"Needs the {route.role} role")
+        operation["responses"]["403"] = _problem(f"Needs the {route.role} role", route.produces)
     return operation
 
 

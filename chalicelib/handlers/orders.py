@@ -106,7 +106,7 @@ def export_orders(actor, body):
     return order_export.start_export(actor, order_ids=body.order_ids, filters=filters)
 
 
-@staff_route(bp, "/jobs/{job_id}/download", response="orders:ExportDownloadOut",
+@staff_route(bp, "/jobs/{job_id}/download", response="orders:ExportDownloadOut", answers=(409, 410),
              summary="The file of a finished export: a presigned URL valid 15 minutes (409 while the job runs, "
                      "410 once expired)", tag=TAG)
 def download_export(actor, job_id):

@@ -10,7 +10,7 @@ bp = Blueprint(__name__)
 TAG = "organisation"
 
 
-@staff_route(bp, "/organisation", response="organisation:OrganisationOut",
+@staff_route(bp, "/organisation", response="organisation:OrganisationOut", answers=(404,),
              summary="The organisation profile (seller's legal name, address, SIRET, VAT) documents print; "
                      "404 until filled", tag=TAG)
 def get_organisation(actor):

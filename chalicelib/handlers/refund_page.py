@@ -86,20 +86,21 @@ def _view(token: str, request) -> Response:
     return response
 
 
-@public_route(bp, "/p/refund/{token}", raw_body=True,
+@public_route(bp, "/p/refund/{token}", raw_body=True, produces="text/html", answers=(403, 404, 410),
               summary="The refund page of an affected customer (HTML; the signed link from their notice)", tag=TAG)
 def refund_page_view(token, request):
     return _view(token, request)
 
 
-@public_route(bp, "/p/refund/{token}", method="HEAD", raw_body=True,
+@public_route(bp, "/p/refund/{token}", method="HEAD", raw_body=True, produces="text/html",
+              answers=(403, 404, 410),
               summary="The refund page's headers only (what link scanners ask; never counts as a read)", tag=TAG)
 def refund_page_head(token, request):
     return _view(token, request)
 
 
-@public_route(bp, "/p/refund/{token}", method="POST", raw_body=True,
-              content_types=("application/x-www-form-urlencoded",),
+@public_route(bp, "/p/refund/{token}", method="POST", raw_body=True, produces="text/html",
+              content_types=("application/x-www-form-urlencoded",), answers=(403, 404, 410),
               summary="The spectator's choice from the refund page's form (HTML answer)", tag=TAG)
 def refund_page_choice(token, request):
     from chalicelib.services.campaigns import refund_links, refund_page

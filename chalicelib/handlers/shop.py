@@ -14,7 +14,7 @@ bp = Blueprint(__name__)
 
 
 @public_route(bp, "/shop/{tenant_id}/checkout", method="POST", body="orders:CheckoutIn",
-              response="orders:CheckoutOut", status=201,
+              response="orders:CheckoutOut", status=201, answers=(429,),
               summary="Check out a cart: places held, a card PaymentIntent to confirm with Stripe.js (an order that "
                       "costs nothing completes at once); 429 when too many unpaid checkouts are open for a "
                       "performance from this buyer or connection", tag="shop")

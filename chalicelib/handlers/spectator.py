@@ -32,7 +32,8 @@ def refused(status: int, fr: str, en: str) -> Response:
     return _document(status, REFUSED_PAGE.format(fr=fr, en=en))
 
 
-@public_route(bp, "/p/tickets/{token}", query="documents:TicketPageQuery",
+@public_route(bp, "/p/tickets/{token}", query="documents:TicketPageQuery", produces="text/html",
+              answers=(403, 409, 410),
               summary="The spectator's tickets, from the signed link in their confirmation mail", tag="spectator")
 def tickets_page(token, query):
     from chalicelib.services.documents import documents

@@ -7,6 +7,7 @@ first time a request needs it.
 """
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Generic, TypeVar
 
@@ -23,6 +24,22 @@ class InputModel(BaseModel):
 
 class OutputModel(BaseModel):
     model_config = ConfigDict(from_attributes=True, defer_build=True)
+
+
+_ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
+
+
+def _iso_written(value):
+    """A time is written as ISO 8601, read here (the lax parsing of query strings would
+    otherwise take ``0.5`` or ``1700000000`` for seconds since 1970)."""
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and _ISO_DATETIME.match(value):
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            pass
+    raise ValueError("must be an ISO 8601 date and time with its offset, e.g. 2026-12-31T20:30:00+01:00")
 
 
 def _aware(value: datetime) -> datetime:
@@ -46,7 +63,7 @@ Code = Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=r"^
 Id = Annotated[str, StringConstraints(min_length=26, max_length=26, pattern=r"^[0-9A-HJKMNP-TV-Z]{26}$")]
 Cents = Annotated[int, Field(ge=0, le=100_000_000, description="Amount in minor units (cents)")]
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$"), Field(description="ISO 4217 code")]
-AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
+AwareDatetime = Annotated[datetime, BeforeValidator(_iso_written), AfterValidator(_aware)]
 Language = Annotated[str, StringConstraints(pattern=r"^(fr|en)$")]
 
 

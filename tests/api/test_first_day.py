@@ -230,3 +230,8 @@ def test_the_refund_page_speaks_english_typography_and_asks_to_choose(actor, wor
         choose(page, "", iban=None, holder=None, staff=None)
     assert field_reasons(refused.value, "en") == {"choice": "Choose one of the options."}
     assert affected_customers.get_customer(actor, campaign.id, order.id).choice is None
+
+
+@pytest.mark.parametrize("written", ["0.5", "1700000000", "2026-12-31", "demain"])
+def test_a_time_not_written_as_iso_8601_is_a_field_error_not_seconds_since_1970(client, staff_headers, written):
+    assert_problem(call(client, "GET", f"/performances?to={written}", staff_headers), 422, "to")

@@ -39,6 +39,10 @@ def test_write_bodies_reference_their_schemas(client, app):
     schemas = document["components"]["schemas"]
     for path, operations in document["paths"].items():
         for method, operation in operations.items():
+            if (path, method) == ("/p/refund/{token}", "post"):  # the spectator's HTML form
+                form = operation["requestBody"]["content"]["application/x-www-form-urlencoded"]["schema"]
+                assert set(form["required"]) == {"form", "choice"}
+                continue
             if method in ("patch", "put") or "requestBody" in operation:
                 ref = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"]
                 name = ref.rsplit("/", 1)[1]

@@ -11,10 +11,10 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-import requests
 
 from chalicelib.services.mail import notifications
 from chalicelib.services.orders import orders
+from devtools import card_payment, engines
 from tests.api.helpers import assert_problem, call
 from tests.orders_world import build_world, line
 
@@ -36,32 +36,27 @@ def stripe_webhooks():
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    hook = f"test{time.time_ns()}"
-    requests.post(f"{os.environ['STRIPE_API_BASE']}/_config/webhooks/{hook}", data={
-        "url": f"http://127.0.0.1:{server.server_address[1]}/", "secret": os.environ["STRIPE_WEBHOOK_SECRET"],
-        "events[]": ["payment_intent.succeeded"]}, timeout=10).raise_for_status()
+    # As `make dev` registers the app's webhook.
+    engines.register_stripe_webhook(os.environ["STRIPE_API_BASE"], f"http://127.0.0.1:{server.server_address[1]}/",
+                                    os.environ["STRIPE_WEBHOOK_SECRET"], hook_id=f"test{time.time_ns()}")
     yield received
     server.shutdown()
 
 
-def confirm_card_as_the_browser_does(intent_id: str) -> None:
-    """What Stripe.js does with the buyer's card (localstripe takes the card on the intent, then
-    the confirmation, rather than both in one call)."""
-    from chalicelib.adapters.payments import _client
-
-    method = _client().v1.payment_methods.create(params={
-        "type": "card", "card": {"number": "4242424242424242", "exp_month": 12, "exp_year": 2030, "cvc": "123"}})
-    _client().v1.payment_intents.update(intent_id, params={"payment_method": method.id})
-    _client().v1.payment_intents.confirm(intent_id)
+def confirm_card_as_the_browser_does(intent_id: str, card_number: str = card_payment.SUCCESS_CARD) -> dict:
+    """What Stripe.js does with the buyer's card, as `make pay` does it locally."""
+    return card_payment.pay_by_card(os.environ["STRIPE_API_BASE"], intent_id, card_number=card_number,
+                                    secret_key=os.environ["STRIPE_SECRET_KEY"])
 
 
-def next_event_for(received: queue.Queue, intent_id: str) -> tuple[bytes, str]:
+def next_event_for(received: queue.Queue, intent_id: str, kind: str = "payment_intent.succeeded") -> tuple[bytes, str]:
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         body, signature = received.get(timeout=deadline - time.monotonic())
-        if json.loads(body)["data"]["object"]["id"] == intent_id:
+        event = json.loads(body)
+        if event["type"] == kind and event["data"]["object"]["id"] == intent_id:
             return body, signature
-    raise AssertionError("no webhook for this payment")
+    raise AssertionError(f"no {kind} webhook for this payment")
 
 
 def checkout(client, tenant, world):
@@ -99,6 +94,28 @@ def test_a_card_checkout_completes_on_the_signed_webhook_once(client, tenant, ac
     assert len(orders.payments_of(paid)) == 1
     mails = notifications.of_entity(actor, "order", started["order_id"], limit=10, cursor=None).items
     assert [mail.template for mail in mails] == ["order_confirmation"]
+
+
+def test_a_declined_card_leaves_the_order_unpaid_and_its_places_held(client, tenant, actor, stripe_webhooks):
+    """(On Stripe the buyer may then confirm the same intent with another card; localstripe keeps
+    a failed intent's status at requires_payment_method and refuses a second confirmation.)"""
+    world = build_world(actor)
+    started = checkout(client, tenant, world)
+    with pytest.raises(card_payment.CardRefused):
+        confirm_card_as_the_browser_does(started["payment_intent_id"], card_number="4000000000000341")
+    body, signature = next_event_for(stripe_webhooks, started["payment_intent_id"], "payment_intent.payment_failed")
+    assert deliver(client, body, signature).status_code == 204
+    order = orders.get_order(actor, started["order_id"])
+    assert order.status == "unpaid" and not order.paid and not orders.payments_of(order)
+
+
+def test_a_card_asking_for_3d_secure_is_paid_once_authenticated(client, tenant, actor, stripe_webhooks):
+    world = build_world(actor)
+    started = checkout(client, tenant, world)
+    assert confirm_card_as_the_browser_does(started["payment_intent_id"], "4000002500003155")["status"] == "succeeded"
+    body, signature = next_event_for(stripe_webhooks, started["payment_intent_id"])
+    assert deliver(client, body, signature).status_code == 204
+    assert orders.get_order(actor, started["order_id"]).paid
 
 
 def test_unsigned_or_wrongly_signed_webhooks_are_refused_and_change_nothing(client, tenant, actor, stripe_webhooks):

@@ -41,3 +41,24 @@ def test_code_watcher_notices_edits_new_and_removed_files_but_not_bytecode(tmp_p
     assert watcher.changed() == "chalicelib/y.py"
     (tmp_path / "chalicelib" / "x.py").unlink()
     assert watcher.changed() == "chalicelib/x.py"
+
+
+def test_make_pay_reads_the_running_stack_from_its_environment_file(tmp_path, monkeypatch):
+    from devtools import card_payment, dev
+
+    stack_env = tmp_path / "stack.env"
+    monkeypatch.setattr(dev, "STACK_ENV", stack_env)
+    monkeypatch.setattr(card_payment, "STACK_ENV", stack_env)
+    dev.write_stack_env({"STRIPE_API_BASE": "http://127.0.0.1:4242", "STRIPE_SECRET_KEY": "sk_test_local"},
+                        token="eyJ.a b")
+    variables = card_payment._stack_variables()
+    assert variables["STRIPE_API_BASE"] == "http://127.0.0.1:4242" and variables["DEV_TOKEN"] == "eyJ.a b"
+
+
+def test_make_pay_refuses_what_is_not_a_payment_intent():
+    import pytest
+
+    from devtools import card_payment
+
+    with pytest.raises(card_payment.CardRefused):
+        card_payment.pay_by_card("http://127.0.0.1:1", "ord_123/../x")

@@ -69,8 +69,17 @@ def _header(message: EmailMessage, name: str) -> str:
         value = message.get(name)
     except Exception:  # noqa: BLE001 - a broken header must not hide the mail
         value = message.get_all(name, failobj=[""])[0]
-    # Raw UTF-8 in a header (an address like benoît@..., sent as SMTPUTF8) is parsed into
-    # surrogates that cannot be encoded again: give them back as the UTF-8 they were.
+    return _text(value)
+
+
+def _text(value: object) -> str:
+    """A parsed header value as real text.
+
+    Raw UTF-8 in a header (an address like ``benoît@...``, sent with SMTPUTF8) is parsed by
+    the ``email`` package into lone surrogates, which cannot be encoded again (the page then
+    failed with ``UnicodeEncodeError``): give them back as the UTF-8 they were. RFC 2047
+    encoded words are already decoded by the header registry; undecodable bytes become U+FFFD.
+    """
     return str(value or "").encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
@@ -78,7 +87,7 @@ def _addresses(message: EmailMessage, name: str) -> list[str]:
     """Decoded "Name <address>" strings of an address header."""
     try:
         header = message.get(name)
-        return [str(address) for address in getattr(header, "addresses", ())]
+        return [_text(address) for address in getattr(header, "addresses", ())]
     except Exception:  # noqa: BLE001 - fall back to a plain split of a malformed header
         return [address.strip() for address in _header(message, name).split(",") if address.strip()]
 
@@ -155,10 +164,10 @@ class MailStore:
         if summary is None:
             return None
         message = self.parsed(message_id)
-        attachments = [{"filename": part.get_filename(), "content_type": part.get_content_type(),
+        attachments = [{"filename": _text(part.get_filename()) or None, "content_type": part.get_content_type(),
                         "size": len(part.get_payload(decode=True) or b"")} for part in message.iter_attachments()]
         return {**summary,
-                "headers": [[name, str(value)] for name, value in message.items()],
+                "headers": [[_text(name), _text(value)] for name, value in message.items()],
                 "text": _part_text(message, "plain"),
                 "html": _part_text(message, "html"),
                 "attachments": attachments}
@@ -286,17 +295,18 @@ class MailboxWebHandler(BaseHTTPRequestHandler):
     def _send_html(self, page: str | None) -> None:
         if page is None:
             return self._send_status(HTTPStatus.NOT_FOUND)
-        self._send(HTTPStatus.OK, "text/html; charset=utf-8", page.encode())
+        self._send(HTTPStatus.OK, "text/html; charset=utf-8", page.encode("utf-8", "replace"))
 
     def _send_mail_html(self, markup: str | None) -> None:
         if markup is None:
             return self._send_status(HTTPStatus.NOT_FOUND)
-        self._send(HTTPStatus.OK, "text/html; charset=utf-8", markup.encode(), policy=MAIL_HTML_POLICY)
+        self._send(HTTPStatus.OK, "text/html; charset=utf-8", markup.encode("utf-8", "replace"),
+                   policy=MAIL_HTML_POLICY)
 
     def _send_json(self, payload: dict | None) -> None:
         if payload is None:
             return self._send_status(HTTPStatus.NOT_FOUND)
-        self._send(HTTPStatus.OK, "application/json", json.dumps(payload, ensure_ascii=False).encode())
+        self._send(HTTPStatus.OK, "application/json", json.dumps(payload, ensure_ascii=False).encode("utf-8", "replace"))
 
     def _send_raw(self, raw: bytes | None) -> None:
         if raw is None:

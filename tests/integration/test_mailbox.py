@@ -8,6 +8,7 @@ import sys
 import urllib.error
 import urllib.request
 from email.message import EmailMessage
+from urllib.parse import quote
 
 import pytest
 
@@ -118,3 +119,29 @@ def test_runs_as_a_command_on_the_given_ports(tmp_path):
     finally:
         process.terminate()
         assert process.wait(timeout=10) == 0
+
+
+def test_a_recipient_with_a_utf8_local_part_is_listed_and_shown(mailbox):
+    """Issue 12.5: such a recipient made the list page fail with UnicodeEncodeError."""
+    message = confirmation_mail("Représentation annulée", to="Benoît Richard <benoît.richard27@orange.fr>")
+    message["Cc"] = "=?utf-8?q?Zo=C3=A9_Faure?= <zoe@example.fr>"  # an RFC 2047 display name beside it
+
+    with smtplib.SMTP("127.0.0.1", mailbox.smtp_port, timeout=5) as smtp:
+        smtp.ehlo()
+        assert smtp.has_extn("smtputf8")
+        smtp.send_message(message)  # non-ASCII address: smtplib sends it with SMTPUTF8
+
+    raw = next(mailbox.store.directory.glob("*.eml")).read_bytes()
+    assert "benoît.richard27@orange.fr".encode() in raw  # the header travelled as raw UTF-8
+    listed = get_json(f"{mailbox.web_url}/api/messages?to={quote('benoît.richard27@orange.fr')}")["messages"]
+    assert [item["to"] for item in listed] == [["Benoît Richard <benoît.richard27@orange.fr>"]]
+    assert listed[0]["cc"] == ["Zoé Faure <zoe@example.fr>"]
+
+    status, _, listing = get(mailbox.web_url + "/")
+    assert status == 200
+    assert "Benoît Richard &lt;benoît.richard27@orange.fr&gt;" in listing.decode()
+    status, _, page = get(f"{mailbox.web_url}/messages/{listed[0]['id']}")
+    assert status == 200
+    assert "Benoît Richard &lt;benoît.richard27@orange.fr&gt;" in page.decode()
+    assert "Zoé Faure &lt;zoe@example.fr&gt;" in page.decode()
+    assert "\ufffd" not in page.decode()  # decoded, not replaced

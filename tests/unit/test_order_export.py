@@ -54,6 +54,21 @@ def test_a_row_holds_every_column_of_the_list_in_french():
     assert len(order_export.HEADER) == len(order_export.row(_entry(), "Europe/Paris"))
 
 
+def test_the_deadline_column_is_filled_for_options_and_reservations_only():
+    """Issue 12.10: a card checkout sale holds a deadline (its hold time) but has none to show."""
+    held_until = datetime(2026, 12, 1, 9, 30, tzinfo=timezone.utc)
+    card_sale = _entry(kind="sale", status="complete", payment_type="card", deadline=held_until)
+    option = _entry(kind="option", status="unpaid", payment_type="cheque", deadline=held_until)
+    reservation = _entry(deadline=held_until)
+
+    assert card_sale.deadline == held_until  # the input really carries a deadline
+    cells = dict(zip(order_export.HEADER, order_export.row(card_sale, "Europe/Paris")))
+    assert (cells["Type"], cells["Type de paiement"], cells["Date limite"]) == ("vente", "Carte bancaire", "")
+    for entry, kind in ((option, "option"), (reservation, "réservation")):
+        cells = dict(zip(order_export.HEADER, order_export.row(entry, "Europe/Paris")))
+        assert (cells["Type"], cells["Date limite"]) == (kind, "01/12/2026 10:30")
+
+
 def test_lines_are_semicolon_separated_crlf_and_quoted_where_needed():
     encoder = order_export.CsvEncoder()
     awkward = 'Dupont; "Jo"\nDurand'

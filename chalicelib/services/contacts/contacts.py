@@ -4,17 +4,32 @@ Staff create and edit names, language, emails, phones, addresses and criteria. T
 owns ``system_fields`` (subscriber number, ...) and each address's delivery facts
 (``undeliverable``, ``complained``, set by the mail pipeline): an edit that keeps an
 address keeps its facts; nothing a staff request carries can write them.
+
+**A new contact is prepared, then written** (:func:`prepare_contact`): the contact with its
+index keys and its audit event, as :class:`NewContact`. :func:`create_contact` writes it in
+its own transaction; a settlement that makes the buyer's record (credit, donation) puts the
+same items in the settlement's transaction (:func:`prepare_buyer_contact`), so a failed or
+lost settlement leaves no contact behind.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
+from pynamodb.expressions.condition import Condition
+from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.adapters import ids
 from chalicelib.errors import ConcurrentChange, NotFound
+from chalicelib.models.audit import AuditEvent
+from chalicelib.models.base import connection
 from chalicelib.models.contacts import AddressEntry, Contact, EmailEntry, PhoneEntry
+from chalicelib.models.orders import Buyer
 from chalicelib.services.shared.actors import Actor
-from chalicelib.services.shared.audit import snapshot, write_audited
+from chalicelib.services.shared.audit import audit_event, snapshot, write_audited
 from chalicelib.services.shared.paging import Page, paged
-from chalicelib.services.shared.records import create_record, get_record, list_records, update_record
+from chalicelib.services.shared.records import get_record, list_records, update_record
 from chalicelib.values.text import fold
 
 SYSTEM_EMAIL_FACTS = ("undeliverable", "complained", "delivery_note", "delivery_noted_at")
@@ -53,10 +68,46 @@ def _as_attributes(fields: dict[str, Any], current: Contact | None) -> dict[str,
     return values
 
 
-def create_contact(actor: Actor, fields: dict[str, Any]) -> Contact:
+@dataclass
+class NewContact:
+    """A contact not yet written, with everything written with it: its audit event and, later,
+    its search-index entries. :attr:`items` go in one transaction, the caller's or
+    :func:`create_contact`'s."""
+
+    contact: Contact
+    audit: AuditEvent
+    entries: list[tuple[Model, Condition | None]] = field(default_factory=list)
+
+    @property
+    def items(self) -> list[tuple[Model, Condition | None]]:
+        """``(item, condition)`` pairs to save; the contact only if its id is new."""
+        return [(self.contact, Contact.id.does_not_exist()), (self.audit, None), *self.entries]
+
+
+def prepare_contact(actor: Actor, fields: dict[str, Any]) -> NewContact:
+    """A new contact from request-shaped ``fields`` (see :func:`_as_attributes`), not written."""
     values = _as_attributes(fields, None)
     values["search_name"] = search_name(values.get("last_name"), values.get("first_name"))
-    return create_record(actor, Contact, values)
+    contact = Contact(tenant_id=actor.tenant_id, id=ids.new_id(), **values)
+    contact.set_index_keys()
+    return NewContact(contact, audit_event(actor, Contact.entity_type, contact.id, "create", None,
+                                           snapshot(contact)))
+
+
+def prepare_buyer_contact(actor: Actor, buyer: Buyer) -> NewContact:
+    """A new contact made from an order's buyer (names, language, e-mail), not written: the
+    settlement that needs it writes it in its own transaction."""
+    return prepare_contact(actor, {
+        "title": buyer.title, "first_name": buyer.first_name, "last_name": buyer.last_name,
+        "language": buyer.language or "fr", "emails": [{"address": buyer.email}] if buyer.email else []})
+
+
+def create_contact(actor: Actor, fields: dict[str, Any]) -> Contact:
+    new = prepare_contact(actor, fields)
+    with TransactWrite(connection=connection()) as transaction:
+        for item, condition in new.items:
+            transaction.save(item, condition=condition)
+    return new.contact
 
 
 def update_contact(actor: Actor, contact_id: str, changes: dict[str, Any]) -> Contact:

@@ -10,7 +10,9 @@ metrics, the customer's record gets
 - a :class:`Donation` record.
 
 Both belong to the buyer's customer record (contact). An order whose buyer has no record
-yet gets one made from the buyer's name and address, and the order is linked to it.
+yet gets one made from the buyer's name and e-mail address, written in the settlement's own
+transaction with the order linked to it: a settlement that fails or loses a race (two
+submits) writes no contact, and the one written is the one the order names.
 
 **Using credit** (:func:`use_credit`) takes from the balance, never below zero, once per
 origin (a claim on ``credit-use#{origin}`` in the same transaction: a retried payment with
@@ -54,15 +56,13 @@ def _contact_key(tenant_id: str, contact_id: str) -> str:
     return tenant_key(tenant_id, "contact", contact_id)
 
 
-def customer_of(actor: Actor, order: Order) -> str:
-    """The buyer's contact id, making their customer record from the order if they have none."""
+def customer_of(actor: Actor, order: Order) -> tuple[str, contacts.NewContact | None]:
+    """The buyer's contact id, and their customer record prepared from the order (not written:
+    the settlement writes it) when they have none."""
     if order.buyer.contact_id:
-        return order.buyer.contact_id
-    buyer = order.buyer
-    contact = contacts.create_contact(actor, {
-        "title": buyer.title, "first_name": buyer.first_name, "last_name": buyer.last_name,
-        "language": buyer.language or "fr", "emails": [{"address": buyer.email}] if buyer.email else []})
-    return contact.id
+        return order.buyer.contact_id, None
+    new = contacts.prepare_buyer_contact(actor, order.buyer)
+    return new.contact.id, new
 
 
 def _settle(actor: Actor, order_id: str, positions: list[int], *, settlement: str, policy: FeePolicy | None,
@@ -73,13 +73,15 @@ def _settle(actor: Actor, order_id: str, positions: list[int], *, settlement: st
     order = orders.get_order(actor, order_id)
     tickets = orders.tickets_of(order)
     result = quote(order, tickets, positions, policy=policy or FeePolicy())
-    contact_id = customer_of(actor, order)
+    contact_id, new_contact = customer_of(actor, order)
     before = orders.copy_of(order)
     order.buyer.contact_id = contact_id
     chosen = chosen_tickets(tickets, result.positions)
     amounts = {line.position: line.amount_cents for line in result.lines}
     settlement_id = ids.new_id()
     records, updates, figure = build(order, contact_id, settlement_id, result)
+    if new_contact is not None:  # after the settlement's own record, which stays first
+        records = [*records, *new_contact.items]
     effects = [(ticket, {figure: amounts[int(ticket.position)], "tickets_cancelled": 1 if ticket.state == "valid" else 0})
                for ticket in chosen]
     entry = ledger.new_entry(actor, order, settlement, ledger.lines_for(actor.tenant_id, effects),

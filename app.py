@@ -15,6 +15,7 @@ from chalicelib.handlers import (
     mail,
     metrics,
     openapi,
+    options,
     orders,
     organisation,
     refund_page,
@@ -28,14 +29,14 @@ from chalicelib.services.jobs.framework import register_kind_modules
 app = Chalice(app_name="ticketing")
 app.log.setLevel("INFO")
 
-for area in (catalog, contacts, organisation, orders, refunds, metrics, campaigns, documents, shop, spectator,
+for area in (catalog, contacts, organisation, orders, options, refunds, metrics, campaigns, documents, shop, spectator,
              refund_page, mail, jobs, audit, openapi):
     app.register_blueprint(area.bp)
 
 # The job kinds, by the modules that define them: imported when a job starts or a chunk runs.
 register_kind_modules("chalicelib.services.orders.bulk", "chalicelib.services.orders.export",
                       "chalicelib.services.money.refunds", "chalicelib.services.campaigns.campaigns",
-                      "chalicelib.services.campaigns.affected_customers")
+                      "chalicelib.services.campaigns.affected_customers", "chalicelib.services.options.bulk")
 
 
 @app.middleware("http")

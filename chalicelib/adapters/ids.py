@@ -14,8 +14,20 @@ _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 def new_id() -> str:
     """A 26-character ULID; ids made later sort after ids made earlier (to the millisecond)."""
-    millis = int(clock.now().timestamp() * 1000)
-    value = (millis << 80) | int.from_bytes(os.urandom(10), "big")
+    return _encoded(int(clock.now().timestamp() * 1000), os.urandom(10))
+
+
+def derived_id(moment, *parts: str) -> str:
+    """A ULID for ``moment`` whose random part is a digest of ``parts``: whoever asks for the same
+    moment and parts gets the same id (a schedule's run claiming its job once)."""
+    import hashlib
+
+    digest = hashlib.sha256("\x1f".join(parts).encode()).digest()[:10]
+    return _encoded(int(moment.timestamp() * 1000), digest)
+
+
+def _encoded(millis: int, random_part: bytes) -> str:
+    value = (millis << 80) | int.from_bytes(random_part, "big")
     chars = []
     for _ in range(26):
         value, digit = divmod(value, 32)

@@ -77,6 +77,16 @@ def create_intent(*, amount_cents: int, currency: str, metadata: dict[str, str],
         params=params, options={"idempotency_key": idempotency_key})))
 
 
+def get_intent(intent_id: str) -> Intent:
+    return _intent(_translated(lambda: _client().v1.payment_intents.retrieve(intent_id)))
+
+
+def cancel_intent(intent_id: str) -> Intent:
+    """Cancel a PaymentIntent nobody paid (Stripe refuses once it succeeded or is processing:
+    a stated refusal, ``retryable`` false)."""
+    return _intent(_translated(lambda: _client().v1.payment_intents.cancel(intent_id)))
+
+
 def verified_event(payload: bytes, signature_header: str | None) -> dict:
     """The Stripe event in ``payload`` if ``signature_header`` signs it with our secret."""
     import stripe

@@ -146,6 +146,7 @@ class Tariff(TenantEntity):
     name = UnicodeAttribute()
     price_cents = NumberAttribute()
     currency = UnicodeAttribute(default="EUR")
+    audience_category = UnicodeAttribute(null=True)  # catégorie de public: adult, child, group...
     messages = TariffMessages(default=dict)
     product_key = UnicodeAttribute()
 

@@ -55,6 +55,9 @@ class Contact(TenantEntity):
     first_name = UnicodeAttribute(null=True)
     last_name = UnicodeAttribute()
     language = UnicodeAttribute(default="fr")
+    # The venue's own kind of customer ("individual", "company", "school", "group"...): a filter of
+    # the options follow-up, and of the campaigns' and records' lists to come.
+    contact_type = UnicodeAttribute(null=True)
     emails = ListAttribute(of=EmailEntry, default=list)
     phones = ListAttribute(of=PhoneEntry, default=list)
     addresses = ListAttribute(of=AddressEntry, default=list)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from pynamodb.attributes import (
     BooleanAttribute,
+    JSONAttribute,
     MapAttribute,
     NumberAttribute,
     UnicodeAttribute,
@@ -91,6 +92,14 @@ class Order(TenantEntity):
     # Set once, when the invoice is first issued (services/documents/invoices.py: gapless per-tenant sequence).
     invoice_number = NumberAttribute(null=True)
     invoice_issued_at = UTCDateTimeAttribute(null=True)
+    # An open option or reservation followed up (services/orders/follow_up.py): the reminders sent
+    # (``reminded_for`` is the deadline the last one announced), and what the schedule owes the order:
+    # ``{"remind" | "release" | "expire": ISO due time}``, the keys of its ``due_actions`` items.
+    reminders = NumberAttribute(default=0)
+    reminded_at = UTCDateTimeAttribute(null=True)
+    reminded_for = UTCDateTimeAttribute(null=True)
+    reminder_round = UnicodeAttribute(null=True)  # the last round recorded: a round counts once
+    due_actions = JSONAttribute(null=True)
 
 
 class Ticket(Model):
@@ -109,6 +118,7 @@ class Ticket(Model):
     quota_id = UnicodeAttribute(null=True)
     seat_id = UnicodeAttribute(null=True)
     seat_label = UnicodeAttribute(null=True)
+    seat_category_id = UnicodeAttribute(null=True)
     price_cents = NumberAttribute()
     vat_rate_bp = NumberAttribute(default=550)  # basis points: 5.5 % is France's rate for shows
     attendee_name = UnicodeAttribute(null=True)

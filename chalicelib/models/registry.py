@@ -27,6 +27,7 @@ from chalicelib.models.invoices import CreditNote, Invoice
 from chalicelib.models.jobs import Job
 from chalicelib.models.mail import MailOverride, MailRecipient, Notification, SendWindow
 from chalicelib.models.money import CreditAccount, CreditEntry, Donation, LedgerEntry, MetricRow, Refund
+from chalicelib.models.options import DueAction, FollowUpPolicy, HoldLine, HoldLineCount, SweepMark
 from chalicelib.models.orders import Counter, Order, OrderListing, Payment, Ticket
 from chalicelib.models.organisation import Organisation
 from chalicelib.models.team import TeamNotificationRule
@@ -36,6 +37,7 @@ MODELS: tuple[type[Model], ...] = (
     AuditEvent, Contact, UniqueKey, Job,
     Notification, MailRecipient, MailOverride, SendWindow,
     Order, Ticket, Payment, OrderListing, Counter, HoldSlot, Invoice, CreditNote, Organisation, TeamNotificationRule,
+    HoldLine, HoldLineCount, DueAction, FollowUpPolicy, SweepMark,
     Refund, LedgerEntry, MetricRow, CreditAccount, CreditEntry, Donation, Campaign, AffectedCustomer,
     Venue, Season, ProductFamily, Product, Performance, Tariff, Quota, SeatCategory, Seat, SalesChannel,
 )

@@ -234,6 +234,8 @@ class TariffIn(InputModel):
     name: Name
     price_cents: Cents
     currency: Currency = "EUR"
+    audience_category: ShortText | None = Field(default=None, description=(
+        "Who the tariff is for (catégorie de public): adult, child, group, occasional customer..."))
     messages: TariffMessagesIn = Field(default_factory=TariffMessagesIn)
 
 
@@ -243,6 +245,7 @@ class TariffPatch(InputModel):
     name: Name = None
     price_cents: Cents = None
     currency: Currency = None
+    audience_category: ShortText | None = None
     messages: TariffMessagesIn = None
 
 
@@ -258,6 +261,7 @@ class TariffOut(RecordOut):
     name: str
     price_cents: int
     currency: str
+    audience_category: str | None = None
     messages: TariffMessagesOut
 
 

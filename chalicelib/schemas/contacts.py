@@ -13,6 +13,7 @@ CriterionName = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 CriterionValue = Annotated[str, StringConstraints(max_length=200)]
 Phone = Annotated[str, StringConstraints(min_length=3, max_length=30, pattern=r"^\+?[0-9 ().-]+$")]
 Country = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
+ContactType = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_-]{1,40}$")]
 
 
 class EmailIn(InputModel):
@@ -39,6 +40,8 @@ class ContactIn(InputModel):
     first_name: ShortText | None = None
     last_name: Name
     language: Language = "fr"
+    contact_type: ContactType | None = Field(default=None, description="The venue's kind of customer, a short code "
+                                             "(individual, company, school, group...)")
     emails: list[EmailIn] = Field(default_factory=list, max_length=10)
     phones: list[PhoneIn] = Field(default_factory=list, max_length=10)
     addresses: list[AddressIn] = Field(default_factory=list, max_length=10)
@@ -53,6 +56,7 @@ class ContactPatch(InputModel):
     first_name: ShortText | None = None
     last_name: Name = None
     language: Language = None
+    contact_type: ContactType | None = None
     emails: list[EmailIn] = Field(default=None, max_length=10)
     phones: list[PhoneIn] = Field(default=None, max_length=10)
     addresses: list[AddressIn] = Field(default=None, max_length=10)
@@ -88,6 +92,7 @@ class ContactOut(OutputModel):
     first_name: str | None
     last_name: str
     language: str
+    contact_type: str | None = None
     emails: list[EmailOut]
     phones: list[PhoneOut]
     addresses: list[AddressOut]

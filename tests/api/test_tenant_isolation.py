@@ -77,6 +77,24 @@ BODIES = {
     ("POST", "/webhooks/stripe"): {"type": "payment_intent.succeeded", "data": {"object": {"metadata": {}}}},
     ("POST", "/mail/preview"): {"template": "order_confirmation", "language": "fr"},
     ("PUT", "/mail/templates/{template}/{language}/override"): {"blocks": {"closing": "Cordialement, la billetterie"}},
+    ("POST", "/options/lines/mark"): {"line_ids": ["ORDER_ID-001"], "mark": "keep"},
+    ("POST", "/options/lines/lock"): {"line_ids": ["ORDER_ID-001"], "reason": "tenant-b-text"},
+    ("POST", "/options/lines/unlock"): {"line_ids": ["ORDER_ID-001"]},
+    ("POST", "/options/lines/release"): {"line_ids": ["ORDER_ID-001"]},
+    ("POST", "/options/lines/release/preview"): {"line_ids": ["ORDER_ID-001"]},
+    ("POST", "/options/lines/remind"): {"line_ids": ["ORDER_ID-001"]},
+    ("POST", "/options/lines/extend"): {"line_ids": ["ORDER_ID-001"], "deadline": "2027-01-31T12:00:00+01:00"},
+    ("POST", "/options/release-all"): {"kind": "option", "deadline_on_or_before": "2027-01-31",
+                                       "season_id": "SEASON_ID", "family_id": "FAMILY_ID"},
+    ("POST", "/options/release-all/preview"): {"kind": "option", "deadline_on_or_before": "2027-01-31",
+                                               "season_id": "SEASON_ID", "family_id": "FAMILY_ID"},
+    ("POST", "/options/remind-all"): {"kind": "option", "deadline_on_or_before": "2027-01-31",
+                                      "season_id": "SEASON_ID", "family_id": "FAMILY_ID"},
+    ("POST", "/options/extend-all"): {"kind": "option", "deadline_on_or_before": "2027-01-31",
+                                      "season_id": "SEASON_ID", "family_id": "FAMILY_ID",
+                                      "deadline": "2027-02-28T12:00:00+01:00"},
+    ("PUT", "/options/policy"): {"remind_days_before": 3, "release_days_after": 2},
+    ("POST", "/options/due/run"): {},
     ("PUT", "/organisation"): {"legal_name": "Tenant B SAS", "address_line1": "1 rue B", "postcode": "69001",
                                "city": "Lyon", "siret": "73282932000074", "vat_number": "FR44732829320"},
 }
@@ -170,7 +188,11 @@ def _body_for(method: str, path: str, ids: dict):
     if method == "PATCH":
         return {}
     if (method, path) in BODIES:
-        return json.loads(json.dumps(BODIES[(method, path)]).replace("PRODUCT_ID", ids["product_id"]))
+        text = json.dumps(BODIES[(method, path)])
+        for placeholder, id_name in (("PRODUCT_ID", "product_id"), ("ORDER_ID", "order_id"), ("SEASON_ID", "season_id"),
+                                     ("FAMILY_ID", "family_id")):
+            text = text.replace(placeholder, ids[id_name])
+        return json.loads(text)
     if path == "/shop/{tenant_id}/checkout":  # another tenant's shop, with tenant A's catalog ids
         order = next(payload for (_, recipe_path, payload) in RECIPES if recipe_path == "/orders")(ids)
         return {"buyer": {"last_name": "B", "email": "b@b.fr"}, "lines": order["lines"]}

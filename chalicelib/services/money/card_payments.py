@@ -37,8 +37,8 @@ from chalicelib.models.unique_keys import UniqueKey
 from chalicelib.observability import logger
 from chalicelib.services.ledger import ledger
 from chalicelib.services.money import refunds
-from chalicelib.services.orders import listing as order_listing
 from chalicelib.services.orders import orders
+from chalicelib.services.orders.derived import derived_writes
 from chalicelib.services.orders.status import derive_status
 from chalicelib.services.shared.actors import Actor
 from chalicelib.services.shared.audit import audit_event, snapshot
@@ -137,7 +137,7 @@ def _capture(actor: Actor, order: Order, tickets: list[Ticket], intent_id: str, 
 def _write(actor: Actor, capture: Capture, intent_id: str) -> None:
     order = capture.order
     order.updated_at = clock.now()
-    to_write, to_delete = order_listing.listing_changes(capture.before, order)
+    derived = derived_writes(capture.before, order)
     claim = UniqueKey(key=_claim_key(order.tenant_id, intent_id), entity_type="order", entity_id=order.id,
                       label="payment_intent")
     details = {"payment": {"amount_cents": capture.payment.amount_cents, "means": "card", "reference": intent_id},
@@ -152,10 +152,7 @@ def _write(actor: Actor, capture: Capture, intent_id: str) -> None:
             if capture.owed_back is not None:
                 transaction.save(capture.owed_back, condition=Refund.refund_id.does_not_exist())
                 ledger.write(transaction, capture.owed_back_entry)
-            for entry in to_delete:
-                transaction.delete(entry)
-            for entry in to_write:
-                transaction.save(entry)
+            derived.apply(transaction)
             transaction.save(audit_event(actor, "order", order.id, "card-payment", snapshot(capture.before),
                                          {**(snapshot(order) or {}), **details}))
     except TransactWriteError as error:

@@ -16,8 +16,11 @@ captured and gives back what paid for nothing.
   Stripe's own words.
 - **The public shop is bounded** (:mod:`~chalicelib.services.orders.holds`): at most a few open
   checkouts per buyer e-mail and per client address on each performance (429 beyond).
-- **An abandoned checkout** keeps its places until its hold ends; the follow-up sweep of
-  expired holds releases them.
+- **An abandoned checkout** keeps its places until its hold ends; then the follow-up schedule
+  (:mod:`chalicelib.services.options.schedule`) calls :func:`expire_hold`: the PaymentIntent is
+  cancelled at Stripe first, so nobody can pay it afterwards, and only then are the places
+  released. An intent that succeeded (or is processing) is left alone: its webhook completes
+  the order. A payment racing the expiry ends in exactly one of paid or released.
 """
 from __future__ import annotations
 
@@ -86,6 +89,45 @@ def start_checkout(actor: Actor, draft: dict, *, order_id: str | None = None, un
         raise PaymentUnavailable("Card payment is not available right now; nothing was charged and the places "
                                  "were not kept. Please try again in a moment.") from error
     return Checkout(orders.attach_payment_intent(actor, order.id, intent.id), tickets, intent)
+
+
+EXPIRED = "expired"
+PAID_MEANWHILE = "paid"
+PAYMENT_UNDER_WAY = "payment under way"
+
+
+def expire_hold(actor: Actor, order_id: str) -> str:
+    """End an unpaid card checkout whose hold is over: what became of it (``expired``, ``paid``,
+    ``payment under way``, or why nothing was held). A Stripe outcome not stated raises
+    :class:`~chalicelib.adapters.payments.PaymentError` (retryable): try again later."""
+    from chalicelib.services.orders import cancellations, follow_up, holds
+
+    order = orders.get_order(actor, order_id)
+    if order.paid:
+        return PAID_MEANWHILE
+    if not follow_up.is_checkout_hold(order):
+        return "not held"
+    if order.deadline > clock.now():
+        return "hold not over"
+    if order.payment_intent_id and not _intent_cancelled(order.payment_intent_id):
+        return PAYMENT_UNDER_WAY
+    cancellations.release_hold(actor, order.id, reason="checkout hold expired unpaid")
+    holds.release(actor.tenant_id, order.id)
+    return EXPIRED
+
+
+def _intent_cancelled(intent_id: str) -> bool:
+    """Cancel the intent; ``False`` if Stripe says it is paid or being paid (its webhook will tell)."""
+    status = payments.get_intent(intent_id).status
+    if status in ("succeeded", "processing", "canceled"):
+        return status == "canceled"
+    try:
+        payments.cancel_intent(intent_id)
+        return True
+    except payments.PaymentError as error:
+        if error.retryable:
+            raise
+        return payments.get_intent(intent_id).status == "canceled"  # refused: it moved on meanwhile
 
 
 def _release_at_once(actor: Actor, order: Order, error: Exception) -> None:

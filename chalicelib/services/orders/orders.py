@@ -28,7 +28,7 @@ from chalicelib.models.money import LedgerEntry
 from chalicelib.models.orders import Buyer, Counter, Order, Payment, Ticket
 from chalicelib.models.unique_keys import UniqueKey
 from chalicelib.services.ledger import ledger
-from chalicelib.services.orders import listing as order_listing
+from chalicelib.services.orders.derived import derived_writes
 from chalicelib.services.orders.status import derive_status, order_actions, require_action
 from chalicelib.services.shared.actors import Actor
 from chalicelib.services.shared.audit import audit_event, snapshot
@@ -115,6 +115,7 @@ def _build(actor: Actor, draft: dict, lines: list[PricedLine], order_id: str) ->
                       tariff_id=line.tariff.id, tariff_name=line.tariff.name, quota_id=line.quota.id,
                       seat_id=line.seat.id if line.seat else None,
                       seat_label=f"{line.seat.block} {line.seat.row} {line.seat.number}" if line.seat else None,
+                      seat_category_id=line.seat.category_id if line.seat else None,
                       price_cents=line.tariff.price_cents, vat_rate_bp=DEFAULT_VAT_BP,
                       attendee_name=line.attendee_name, attendee_email=line.attendee_email, state="valid",
                       checkin_code=secrets.token_urlsafe(12))
@@ -175,8 +176,8 @@ def place_order(actor: Actor, draft: dict, *, order_id: str | None = None) -> tu
     order, tickets = _build(actor, draft, lines, order_id or ids.new_id())
     places = Tally(ticket.quota_id for ticket in tickets)
     sale = _receive(actor, order, tickets, means=order.payment_type) if order.paid else None
-    entries, _ = order_listing.listing_changes(None, order)
-    items = (2 + len(tickets) + len(entries) + len(places) + sum(1 for ticket in tickets if ticket.seat_id)
+    derived = derived_writes(None, order, tickets=tickets)
+    items = (2 + len(tickets) + derived.item_count() + len(places) + sum(1 for ticket in tickets if ticket.seat_id)
              + (1 + ledger.items_for(sale[1]) if sale else 0))
     if items > TRANSACTION_ITEMS:
         raise InvalidInput("This order spans too many performances, quotas and seats to be written at once; "
@@ -194,8 +195,7 @@ def place_order(actor: Actor, draft: dict, *, order_id: str | None = None) -> tu
                 if ticket.seat_id:
                     transaction.save(seat_claim(actor.tenant_id, order.id, ticket.performance_id, ticket.seat_id),
                                      condition=UniqueKey.key.does_not_exist())
-            for entry in entries:
-                transaction.save(entry)
+            derived.apply(transaction)
             if sale is not None:
                 transaction.save(sale[0])
                 ledger.write(transaction, sale[1])
@@ -258,7 +258,8 @@ def save_change(actor: Actor, order: Order, before: Order, *, action: str, ticke
     payment, and the ledger ``entry`` with the metrics it moves), its listing entries and
     audit, atomically."""
     order.updated_at = clock.now()
-    to_write, to_delete = order_listing.listing_changes(before, order)
+    tickets = list(tickets)
+    derived = derived_writes(before, order, tickets=tickets)
     after = {**(snapshot(order) or {}), **(details or {})}
     try:
         with TransactWrite(connection=connection()) as transaction:
@@ -269,10 +270,7 @@ def save_change(actor: Actor, order: Order, before: Order, *, action: str, ticke
                 transaction.save(item)
             if entry is not None:
                 ledger.write(transaction, entry)
-            for entry in to_delete:
-                transaction.delete(entry)
-            for entry in to_write:
-                transaction.save(entry)
+            derived.apply(transaction)
             transaction.save(audit_event(actor, "order", order.id, action, snapshot(before), after))
     except TransactWriteError as error:
         raise ConcurrentChange("The order changed meanwhile; reload it and try again.") from error

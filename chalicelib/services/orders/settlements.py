@@ -26,8 +26,8 @@ from chalicelib.models.money import LedgerEntry
 from chalicelib.models.orders import Order, Ticket
 from chalicelib.models.unique_keys import UniqueKey
 from chalicelib.services.ledger import ledger
-from chalicelib.services.orders import listing as order_listing
 from chalicelib.services.orders import orders
+from chalicelib.services.orders.derived import DerivedWrites, derived_writes
 from chalicelib.services.orders.status import derive_status
 from chalicelib.services.shared.actors import Actor
 from chalicelib.services.shared.audit import audit_event, snapshot
@@ -73,6 +73,7 @@ class TicketChange:
     records: list[tuple[Any, Condition | None]] = field(default_factory=list)
     updates: list[tuple[Any, list, Condition | None]] = field(default_factory=list)
     details: dict[str, Any] = field(default_factory=dict)
+    releasing: bool = False  # a release: lines marked "do not release" refuse it (locked lines refuse any change)
 
 
 def restate(order: Order, all_tickets: list[Ticket]) -> None:
@@ -93,19 +94,19 @@ def free_places(tickets: list[Ticket], state: str) -> list[Ticket]:
     return freed
 
 
-def _count_items(change: TicketChange, listing: tuple[list, list]) -> int:
+def _count_items(change: TicketChange, derived: DerivedWrites) -> int:
     places = {ticket.quota_id for ticket in change.freed if ticket.quota_id}
     seats = [ticket for ticket in change.freed if ticket.seat_id]
     entry_items = ledger.items_for(change.entry) if change.entry is not None else 0
-    return (2 + len(change.tickets) + len(places) + len(seats) + len(listing[0]) + len(listing[1]) + entry_items
+    return (2 + len(change.tickets) + len(places) + len(seats) + derived.item_count() + entry_items
             + len(change.records) + len(change.updates))
 
 
 def write_ticket_change(actor: Actor, change: TicketChange) -> None:
     order = change.order
     order.updated_at = clock.now()
-    listing = order_listing.listing_changes(change.before, order)
-    if _count_items(change, listing) > orders.TRANSACTION_ITEMS:
+    derived = derived_writes(change.before, order, tickets=change.tickets, releasing=change.releasing)
+    if _count_items(change, derived) > orders.TRANSACTION_ITEMS:
         raise TooManyForOneWrite("These tickets span too many performances, quotas or seats to change at once; "
                                  "choose fewer tickets and do the rest after.",
                                  errors=[FieldError("positions", "choose fewer tickets")])
@@ -123,10 +124,7 @@ def write_ticket_change(actor: Actor, change: TicketChange) -> None:
                     transaction.delete(orders.seat_claim(actor.tenant_id, order.id, ticket.performance_id,
                                                          ticket.seat_id),
                                        condition=UniqueKey.entity_id == order.id)
-            for entry in listing[1]:
-                transaction.delete(entry)
-            for entry in listing[0]:
-                transaction.save(entry)
+            derived.apply(transaction)
             for record, condition in change.records:
                 transaction.save(record, condition=condition)
             for item, actions, condition in change.updates:

@@ -1,0 +1,47 @@
+"""Extending deadlines: an order's confirmation deadline moved later (or earlier), audited.
+
+The deadline belongs to the order, so extending a line extends its order's every line. The
+order's write moves its rows in the list, its day counters and what the schedule owes it (a
+new deadline is a new reminder round). A locked line's order may be extended: a lock stops
+releases, not patience.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from chalicelib.errors import ConcurrentChange, NotFound
+from chalicelib.services.options.outcomes import DONE, SKIPPED_GONE, SKIPPED_PAID, LineOutcome
+from chalicelib.services.orders import follow_up, orders
+from chalicelib.services.shared.actors import Actor
+
+ATTEMPTS = 5
+
+
+def extend_deadline(actor: Actor, order_id: str, deadline: datetime, *, reason: str | None) -> LineOutcome:
+    for _ in range(ATTEMPTS):
+        try:
+            order = orders.get_order(actor, order_id)
+        except NotFound:
+            return LineOutcome(order_id, SKIPPED_GONE, "no such order")
+        if order.paid:
+            return LineOutcome(order_id, SKIPPED_PAID)
+        if not follow_up.is_open_hold(order) or not follow_up.rows_of(actor.tenant_id, order_id):
+            return LineOutcome(order_id, SKIPPED_GONE, "no longer held")
+        if order.deadline == deadline:
+            return LineOutcome(order_id, DONE, "unchanged")
+        before = orders.copy_of(order)
+        order.deadline = deadline
+        try:
+            orders.save_change(actor, order, before, action="extend-deadline",
+                               details={"previous_deadline": before.deadline.isoformat(), "reason": reason})
+            return LineOutcome(order_id, DONE)
+        except ConcurrentChange:
+            continue
+    return LineOutcome(order_id, SKIPPED_GONE, "the order kept changing; try again")
+
+
+def extend_by_ids(actor: Actor, line_ids: list[str], deadline: datetime, *, reason: str | None) -> list[LineOutcome]:
+    """Extend the orders of the lines shown (a line's deadline is its order's)."""
+    from chalicelib.services.options.listing import lines_by_order
+
+    return [extend_deadline(actor, order_id, deadline, reason=reason) for order_id in lines_by_order(actor, line_ids)]

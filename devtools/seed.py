@@ -3,8 +3,10 @@
 The tenant ``theatre-lyon`` (the one the printed dev token names) gets two halls of the
 "Théâtre des Traboules" (Europe/Paris), a season around today, product families, five
 shows with dated performances at 20:00 Paris time, three tariffs each, two quotas per
-performance, a subscription, two sales channels, seat categories, and 200 contacts with
-French names, e-mails, phones and Lyon addresses.
+performance, a subscription, two sales channels, seat categories, 200 contacts with French
+names, e-mails, phones and Lyon addresses, and a follow-up policy with a few options to watch
+it work: one whose deadline passed (released by the first sweep, five minutes after start),
+one expiring soon (reminded then, unless it is night in Lyon), one locked, a reservation.
 
 Every write goes through the services, exactly as the API's handlers call them (input
 validated by the request schemas first), so the demo data obeys the same rules and leaves
@@ -74,6 +76,7 @@ def seed_demo(actor, today: date | None = None) -> None:
         _show(actor, show, season.id, families, halls, first_day=today + timedelta(days=7 + 9 * index))
     _subscription(actor, season.id, families["Théâtre"])
     _contacts(actor, random.Random(2024))
+    _follow_up(actor)
 
 
 def _create(create, schema, fields: dict):
@@ -203,3 +206,35 @@ def _contacts(actor, rng: random.Random) -> None:
     # Each contact is its own audited transaction; a few in parallel keep `make dev` start-up short.
     with ThreadPoolExecutor(max_workers=8) as pool:
         list(pool.map(lambda fields: _create(lambda f: contacts.create_contact(actor, f), ContactIn, fields), people))
+
+
+def _follow_up(actor) -> None:
+    """The venue's follow-up policy (remind 3 days before the deadline, release 1 day after it) and
+    options of the first performance held by the first contacts (see the module's docstring)."""
+    from chalicelib.adapters import clock
+    from chalicelib.schemas.options import PolicyIn
+    from chalicelib.schemas.orders import OrderIn
+    from chalicelib.services.catalog import catalog
+    from chalicelib.services.contacts import contacts
+    from chalicelib.services.options import marks, schedule
+    from chalicelib.services.orders import orders
+
+    schedule.save_policy(actor, PolicyIn.model_validate({"remind_days_before": 3, "release_days_after": 1})
+                         .model_dump(), retime=False)  # no option yet: nothing to re-time
+    performance = catalog.list_performances(actor, limit=1, cursor=None).items[0]
+    tariff = catalog.tariffs.list(actor, limit=1, cursor=None, product_id=performance.product_id).items[0]
+    quota = next(quota for quota in catalog.quotas.list(actor, limit=5, cursor=None, performance_id=performance.id)
+                 .items if quota.name == "Vente")
+    people = contacts.list_contacts(actor, name_prefix=None, limit=4, cursor=None).items
+    now = clock.now()
+    made = []
+    for person, kind, deadline, places in zip(people, ("option", "option", "option", "reservation"),
+                                              (now - timedelta(days=2), now + timedelta(days=2),
+                                               now - timedelta(days=2), now + timedelta(days=12)), (2, 1, 4, 3)):
+        draft = OrderIn.model_validate({
+            "kind": kind, "payment_type": "cheque", "deadline": deadline.isoformat(),
+            "buyer": {"contact_id": person.id, "first_name": person.first_name, "last_name": person.last_name,
+                      "email": person.emails[0].address, "language": person.language},
+            "lines": [{"performance_id": performance.id, "tariff_id": tariff.id, "quota_id": quota.id}] * places})
+        made.append(orders.place_order(actor, draft.model_dump())[0])
+    marks.lock(actor, [f"{made[2].id}-001"], "Groupe scolaire : le chèque arrive")

@@ -44,8 +44,9 @@ SCHEDULE_SUBJECT = "follow-up-schedule"
 # -- the policy ------------------------------------------------------------------------------
 
 
-def save_policy(actor: Actor, fields: dict) -> FollowUpPolicy:
-    """Replace the venue's policy (audited), then re-time its open holds (a job)."""
+def save_policy(actor: Actor, fields: dict, *, retime: bool = True) -> FollowUpPolicy:
+    """Replace the venue's policy (audited), then re-time its open holds (a job; ``retime=False``
+    when the venue has none yet, as a new venue's set-up)."""
     policy_rules.check_fields(fields)
     current = follow_up.policy_of(actor.tenant_id)
     before = snapshot(current)
@@ -60,7 +61,7 @@ def save_policy(actor: Actor, fields: dict) -> FollowUpPolicy:
                                          snapshot(policy)))
     except TransactWriteError as error:
         raise ConcurrentChange("The policy changed meanwhile; reload it and try again.") from error
-    if before is None or policy_rules.timing(before) != policy_rules.timing(snapshot(policy)):
+    if retime and (before is None or policy_rules.timing(before) != policy_rules.timing(snapshot(policy))):
         from chalicelib.services.jobs.framework import start_job
         from chalicelib.services.options.bulk import RESCHEDULE
 

@@ -53,6 +53,16 @@ def edit_buyer(actor, order_id, body):
     return order_details(orders.edit_buyer(actor, order_id, body.model_dump(exclude_unset=True)))
 
 
+@staff_route(bp, "/orders/{order_id}/card-payment", method="POST", response="orders:OrderOut",
+             summary="Confirm an option or a reservation by card: its PaymentIntent (client_secret for the card "
+                     "reader or the buyer's browser); Stripe's webhook completes the order", tag=TAG)
+def card_payment(actor, order_id):
+    from chalicelib.services.orders import checkout
+
+    made = checkout.card_payment_for_hold(actor, order_id)
+    return {**order_details(made.order, made.tickets), "client_secret": made.intent.client_secret}
+
+
 @staff_route(bp, "/orders/{order_id}/mark-paid", method="POST", response="orders:OrderOut",
              summary="Mark a cheque, invoice or cash order as paid (409 unless unpaid; 409 paid-by-card-only for "
                      "a card order, which only Stripe completes)", tag=TAG)

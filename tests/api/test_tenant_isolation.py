@@ -54,6 +54,7 @@ BODIES = {
     ("POST", "/notifications/{notification_id}/resend"): {},
     ("POST", "/jobs/{job_id}/cancel"): {"reason": "tenant-b-text"},
     ("POST", "/orders/{order_id}/mark-paid"): {},
+    ("POST", "/orders/{order_id}/card-payment"): {},
     ("POST", "/orders/{order_id}/cancel"): {"positions": [1]},
     ("POST", "/orders/{order_id}/refunds/quote"): {"positions": [1]},
     ("POST", "/orders/{order_id}/refunds"): {"positions": [1]},

@@ -205,3 +205,35 @@ def test_a_crash_after_the_reminder_went_and_before_it_was_recorded_sends_nothin
     assert reminders.remind_order(actor, order.id, "job:7").outcome == DONE  # the chunk's retry
     assert templates_sent(actor, order.id) == ["options_reminder"]  # the mail's key found the one sent
     assert orders.get_order(actor, order.id).reminders == 1
+
+
+def test_an_option_confirmed_by_card_leaves_the_list_when_stripe_says_paid(actor, world):
+    from chalicelib.services.money import card_payments
+    from chalicelib.services.orders import checkout
+    from tests.money_helpers import card_confirmed
+
+    order = hold(actor, world, line(world), line(world, world.reduced))
+    made = checkout.card_payment_for_hold(actor, order.id)
+    assert made.intent.amount == 5300 and checkout.card_payment_for_hold(actor, order.id).intent.id == made.intent.id
+    assert card_payments.payment_succeeded(card_confirmed(made.intent.id)) == "paid"
+    assert orders.get_order(actor, order.id).status == "complete"
+    assert follow_up.rows_of(actor.tenant_id, order.id) == [] and all_lines(actor, filters(world))[1][:2] == (0, 0)
+    with pytest.raises(Conflict):
+        checkout.card_payment_for_hold(actor, order.id)
+
+
+def test_releasing_an_option_being_paid_by_card_cancels_its_intent_first(actor, world):
+    from chalicelib.adapters import payments
+    from chalicelib.services.orders import checkout
+    from tests.money_helpers import card_confirmed
+
+    waiting = hold(actor, world, line(world))
+    started = checkout.card_payment_for_hold(actor, waiting.id)
+    assert [o.outcome for o in release.release_by_ids(actor, [f"{waiting.id}-001"], mail=False, reason="")] == [DONE]
+    assert payments.get_intent(started.intent.id).status == "canceled"  # the card can no longer pay released places
+
+    paying = hold(actor, world, line(world))
+    card_confirmed(checkout.card_payment_for_hold(actor, paying.id).intent.id)  # paid; its webhook not arrived yet
+    outcome = release.release_by_ids(actor, [f"{paying.id}-001"], mail=False, reason="")[0]
+    assert (outcome.outcome, outcome.detail) == (SKIPPED_PAID, "card payment under way")
+    assert orders.get_order(actor, paying.id).status == "unpaid" and remaining(world) == 9

@@ -107,6 +107,8 @@ def _release_once(actor: Actor, order_id: str, lines: set[str] | None, *, mail: 
         return [LineOutcome(f"{order_id}-{line}", why) for line in (lines or {row.line for row in rows})]
     outcomes = [LineOutcome(f"{order_id}-{line}", SKIPPED_GONE, "no longer held")
                 for line in sorted((lines or set()) - {row.line for row in rows})]
+    if order.payment_intent_id and wanted and not _card_payment_stopped(order):
+        return [LineOutcome(f"{order_id}-{row.line}", SKIPPED_PAID, "card payment under way") for row in wanted]
     going = []
     for row in wanted:
         why = releasable(row)
@@ -120,6 +122,14 @@ def _release_once(actor: Actor, order_id: str, lines: set[str] | None, *, mail: 
         if mail:
             _tell_buyer(actor, order, going)
     return outcomes
+
+
+def _card_payment_stopped(order: Order) -> bool:
+    """An option being confirmed by card: its PaymentIntent cancelled before its places go, so the
+    card cannot be charged for places released; ``False`` when Stripe says it is paid or being paid."""
+    from chalicelib.services.orders.checkout import intent_cancelled
+
+    return intent_cancelled(order.payment_intent_id)
 
 
 def _write_release(actor: Actor, order: Order, going: list[HoldLine], *, reason: str) -> None:

@@ -29,7 +29,7 @@ from datetime import timedelta
 
 from chalicelib.adapters import clock, ids, payments
 from chalicelib.config import settings
-from chalicelib.errors import DomainError, NotFound
+from chalicelib.errors import Conflict, DomainError, NotFound
 from chalicelib.models.base import TENANT_ID_PATTERN
 from chalicelib.models.orders import Order, Ticket
 from chalicelib.observability import logger
@@ -91,6 +91,78 @@ def start_checkout(actor: Actor, draft: dict, *, order_id: str | None = None, un
     return Checkout(orders.attach_payment_intent(actor, order.id, intent.id), tickets, intent)
 
 
+class NotAnOpenHold(Conflict):
+    kind = "not-an-open-hold"
+    title = "Only an unpaid option or reservation is confirmed by card"
+
+
+def card_payment_for_hold(actor: Actor, order_id: str) -> Checkout:
+    """Confirm an option or a reservation by card: a PaymentIntent for what its held places cost
+    (the box office's card reader, or the buyer's browser, confirms it), and the order then paid
+    by Stripe's webhook like any card sale, leaving the follow-up list. Asking again for the same
+    places gives the same intent; a release of the hold first cancels it at Stripe."""
+    from chalicelib.services.orders import follow_up
+
+    order = orders.get_order(actor, order_id)
+    tickets = orders.tickets_of(order)
+    valid = [ticket for ticket in tickets if ticket.state == "valid"]
+    if order.paid or not follow_up.is_open_hold(order) or not valid:
+        raise NotAnOpenHold(f"Order {order.number} is not an unpaid option or reservation holding places.")
+    shares = orders.paid_per_ticket(order, tickets)
+    amount = sum(shares[int(ticket.position)] for ticket in valid)
+    key = f"confirm:{actor.tenant_id}:{order.id}:{amount}"
+    try:
+        current = _current_intent(order, amount)
+        if current is not None:
+            return Checkout(order, tickets, current)
+        if order.payment_intent_id:
+            key += f":after:{order.payment_intent_id}"  # the earlier one was cancelled: a new one
+        intent = payments.create_intent(
+            amount_cents=amount, currency=order.currency,
+            metadata={"tenant_id": actor.tenant_id, "order_id": order.id, "order_number": str(order.number)},
+            idempotency_key=key)
+    except payments.PaymentError as error:
+        raise PaymentUnavailable("Card payment is not available right now; nothing was charged. Try again in a "
+                                 "moment.") from error
+    if order.payment_intent_id != intent.id:
+        before = orders.copy_of(order)
+        order.payment_intent_id, order.payment_type = intent.id, "card"
+        orders.save_change(actor, order, before, action="card-payment-started",
+                           details={"payment_intent_id": intent.id, "amount_cents": amount})
+    return Checkout(order, tickets, intent)
+
+
+def _current_intent(order: Order, amount: int) -> payments.Intent | None:
+    """The order's intent if it still asks for ``amount`` (asked again: the same one, looked up
+    first since an idempotency key lasts a day at Stripe and not at all at localstripe); an
+    intent for another amount (places released since) is cancelled, or refused while being paid."""
+    if not order.payment_intent_id:
+        return None
+    current = payments.get_intent(order.payment_intent_id)
+    if current.status in ("succeeded", "processing"):
+        raise NotAnOpenHold(f"Order {order.number} is being paid by card; its payment completes it.")
+    if current.status != "canceled" and current.amount == amount:
+        return current
+    if current.status != "canceled" and not intent_cancelled(current.id):
+        raise NotAnOpenHold(f"Order {order.number} is being paid by card; its payment completes it.")
+    return None
+
+
+def intent_cancelled(intent_id: str) -> bool:
+    """Cancel the intent; ``False`` if Stripe says it is paid or being paid (its webhook will tell).
+    A Stripe outcome not stated raises :class:`~chalicelib.adapters.payments.PaymentError`."""
+    status = payments.get_intent(intent_id).status
+    if status in ("succeeded", "processing", "canceled"):
+        return status == "canceled"
+    try:
+        payments.cancel_intent(intent_id)
+        return True
+    except payments.PaymentError as error:
+        if error.retryable:
+            raise
+        return payments.get_intent(intent_id).status == "canceled"  # refused: it moved on meanwhile
+
+
 EXPIRED = "expired"
 PAID_MEANWHILE = "paid"
 PAYMENT_UNDER_WAY = "payment under way"
@@ -109,25 +181,11 @@ def expire_hold(actor: Actor, order_id: str) -> str:
         return "not held"
     if order.deadline > clock.now():
         return "hold not over"
-    if order.payment_intent_id and not _intent_cancelled(order.payment_intent_id):
+    if order.payment_intent_id and not intent_cancelled(order.payment_intent_id):
         return PAYMENT_UNDER_WAY
     cancellations.release_hold(actor, order.id, reason="checkout hold expired unpaid")
     holds.release(actor.tenant_id, order.id)
     return EXPIRED
-
-
-def _intent_cancelled(intent_id: str) -> bool:
-    """Cancel the intent; ``False`` if Stripe says it is paid or being paid (its webhook will tell)."""
-    status = payments.get_intent(intent_id).status
-    if status in ("succeeded", "processing", "canceled"):
-        return status == "canceled"
-    try:
-        payments.cancel_intent(intent_id)
-        return True
-    except payments.PaymentError as error:
-        if error.retryable:
-            raise
-        return payments.get_intent(intent_id).status == "canceled"  # refused: it moved on meanwhile
 
 
 def _release_at_once(actor: Actor, order: Order, error: Exception) -> None:

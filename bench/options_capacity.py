@@ -101,8 +101,10 @@ def held_order(actor, rng: random.Random, lines, number: int, *, kind: str, plac
     """An open hold made by ``services.orders`` code in memory: the order, its tickets, and what its
     write carries (listing entries, follow-up rows, counters, due actions)."""
     from chalicelib.adapters import ids
-    from chalicelib.services.orders import orders
+    from chalicelib.services.orders import follow_up, orders
     from chalicelib.services.orders.derived import derived_writes
+
+    _cache_catalog_reads(follow_up)
 
     product, performance, quota, tariffs = rng.choice(lines)
     tariff = rng.choice(tariffs)
@@ -115,6 +117,32 @@ def held_order(actor, rng: random.Random, lines, number: int, *, kind: str, plac
     finally:
         orders.next_number = original
     return order, tickets, derived_writes(None, order, tickets=tickets), quota
+
+
+def _cache_catalog_reads(follow_up) -> None:
+    """The setup makes thousands of orders of the same few products under one policy: read each
+    once (the measured runs below read as the app does)."""
+    from functools import lru_cache
+
+    from chalicelib.models.catalog import Product
+
+    if getattr(follow_up, "_bench_cached", False):
+        return
+    policy_of = lru_cache(maxsize=None)(follow_up.policy_of)
+    follow_up.policy_of = policy_of
+    product_get = lru_cache(maxsize=None)(lambda tenant_id, product_id: Product._bench_get(tenant_id, product_id))
+    Product._bench_get = Product.get
+    follow_up.Product = type("CachedProduct", (), {"get": staticmethod(product_get)})
+    follow_up._bench_cached = True
+
+
+def _uncache_catalog_reads(follow_up) -> None:
+    from chalicelib.models.catalog import Product
+
+    if getattr(follow_up, "_bench_cached", False):
+        follow_up.policy_of = follow_up.policy_of.__wrapped__
+        follow_up.Product = Product
+        follow_up._bench_cached = False
 
 
 class Loader:
@@ -187,6 +215,9 @@ def list_cost(args) -> None:
             loader.add(order, tickets, derived, quota, whole=False)
             made += 1
         loader.flush()
+        from chalicelib.services.orders import follow_up
+
+        _uncache_catalog_reads(follow_up)
         print(f"setup                 : {target} open options and reservations in {time.time() - started:.0f} s "
               f"(not measured)")
         for kind in ("option", "reservation"):
@@ -230,6 +261,9 @@ def release_all(args) -> None:
                                                     deadline=NOW - timedelta(days=rng.uniform(1, 20)))
         loader.add(order, tickets, derived, quota, whole=True)
     loader.flush()
+    from chalicelib.services.orders import follow_up
+
+    _uncache_catalog_reads(follow_up)
     print(f"setup                 : {args.release} options of one place placed whole in {time.time() - started:.0f} s "
           f"(not measured)")
     chosen = listing.LineFilters(kind="option", deadline_on_or_before=NOW.date(), season_id=season.id,

@@ -87,20 +87,24 @@ def test_a_lock_landing_during_a_release_wins(actor, world, monkeypatch):
     """The release read the line unlocked; the lock commits before the release's transaction:
     the release's write fails on the line's version, reads again and skips the line."""
     order = hold(actor, world, line(world))
-    real = follow_up.rows_of
-    locked_once = []
-
-    def lock_in_between(tenant_id, order_id):
-        rows = real(tenant_id, order_id)
-        if not locked_once:
-            locked_once.append(True)
-            marks.lock(actor, [f"{order.id}-001"], "just now")
-        return rows
-
-    monkeypatch.setattr(follow_up, "rows_of", lock_in_between)
+    monkeypatch.setattr(follow_up, "rows_of", _locking_once_after(follow_up.rows_of, actor, f"{order.id}-001"))
     outcomes = release.release_by_ids(actor, [f"{order.id}-001"], mail=False, reason="race")
     assert [o.outcome for o in outcomes] == [SKIPPED_LOCKED]
     assert remaining(world) == 9
+
+
+def _locking_once_after(read, actor, line_id):
+    """``read`` as it is, except that its first call is followed by staff locking ``line_id``."""
+    locked_once = []
+
+    def then_lock(*args, **kwargs):
+        result = read(*args, **kwargs)
+        if not locked_once:
+            locked_once.append(True)
+            marks.lock(actor, [line_id], "just now")
+        return result
+
+    return then_lock
 
 
 def test_a_payment_and_a_release_at_once_end_in_exactly_one(actor, world):
@@ -142,17 +146,8 @@ def test_a_lock_committed_after_the_release_read_its_lines_fails_the_release_on_
     from chalicelib.services.orders import settlements
 
     order = hold(actor, world, line(world))
-    real = settlements.derived_writes
-    locked_once = []
-
-    def then_lock(*args, **kwargs):
-        derived = real(*args, **kwargs)
-        if not locked_once:
-            locked_once.append(True)
-            marks.lock(actor, [f"{order.id}-001"], "just now")
-        return derived
-
-    monkeypatch.setattr(settlements, "derived_writes", then_lock)
+    monkeypatch.setattr(settlements, "derived_writes",
+                        _locking_once_after(settlements.derived_writes, actor, f"{order.id}-001"))
     outcomes = release.release_by_ids(actor, [f"{order.id}-001"], mail=False, reason="race")
     assert [o.outcome for o in outcomes] == [SKIPPED_LOCKED]
     assert remaining(world) == 9 and orders.get_order(actor, order.id).status == "unpaid"

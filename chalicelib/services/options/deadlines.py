@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from chalicelib.errors import ConcurrentChange, NotFound
-from chalicelib.services.options.outcomes import DONE, SKIPPED_GONE, SKIPPED_PAID, LineOutcome
-from chalicelib.services.orders import follow_up, orders
+from chalicelib.errors import ConcurrentChange
+from chalicelib.services.options.listing import held_order
+from chalicelib.services.options.outcomes import DONE, SKIPPED_GONE, LineOutcome
+from chalicelib.services.orders import orders
 from chalicelib.services.shared.actors import Actor
 
 ATTEMPTS = 5
@@ -19,14 +20,10 @@ ATTEMPTS = 5
 
 def extend_deadline(actor: Actor, order_id: str, deadline: datetime, *, reason: str | None) -> LineOutcome:
     for _ in range(ATTEMPTS):
-        try:
-            order = orders.get_order(actor, order_id)
-        except NotFound:
-            return LineOutcome(order_id, SKIPPED_GONE, "no such order")
-        if order.paid:
-            return LineOutcome(order_id, SKIPPED_PAID)
-        if not follow_up.is_open_hold(order) or not follow_up.rows_of(actor.tenant_id, order_id):
-            return LineOutcome(order_id, SKIPPED_GONE, "no longer held")
+        found = held_order(actor, order_id)
+        if isinstance(found, LineOutcome):
+            return found
+        order = found.order
         if order.deadline == deadline:
             return LineOutcome(order_id, DONE, "unchanged")
         before = orders.copy_of(order)

@@ -245,6 +245,31 @@ def lines_by_order(actor: Actor, line_ids: list[str]) -> dict[str, set[str]]:
     return grouped
 
 
+@dataclass
+class HeldOrder:
+    order: object
+    rows: list[HoldLine]
+
+
+def held_order(actor: Actor, order_id: str):
+    """The order and its held lines, or the outcome saying why there are none (no such order,
+    paid, no longer held): what a reminder or an extension checks first."""
+    from chalicelib.errors import NotFound
+    from chalicelib.services.options.outcomes import SKIPPED_GONE, SKIPPED_PAID, LineOutcome
+    from chalicelib.services.orders import orders
+
+    try:
+        order = orders.get_order(actor, order_id)
+    except NotFound:
+        return LineOutcome(order_id, SKIPPED_GONE, "no such order")
+    if order.paid:
+        return LineOutcome(order_id, SKIPPED_PAID)
+    rows = follow_up.rows_of(actor.tenant_id, order_id) if follow_up.is_open_hold(order) else []
+    if not rows:
+        return LineOutcome(order_id, SKIPPED_GONE, "no longer held")
+    return HeldOrder(order, rows)
+
+
 def line_id(row: HoldLine) -> str:
     return f"{row.order_id}-{row.line}"
 

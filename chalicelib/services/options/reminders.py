@@ -11,14 +11,13 @@ record is found) and records then.
 from __future__ import annotations
 
 from chalicelib.adapters import clock
-from chalicelib.errors import ConcurrentChange, NotFound
+from chalicelib.errors import ConcurrentChange
+from chalicelib.services.options.listing import held_order
 from chalicelib.services.options.outcomes import (
     DONE,
     FAILED,
     SKIPPED_ALREADY,
-    SKIPPED_GONE,
     SKIPPED_NO_ADDRESS,
-    SKIPPED_PAID,
     LineOutcome,
 )
 from chalicelib.services.orders import follow_up, orders
@@ -37,15 +36,10 @@ def remind_order(actor: Actor, order_id: str, round_id: str | None = None) -> Li
     from chalicelib.services.mail import sending
     from chalicelib.services.options.notices import hold_mail
 
-    try:
-        order = orders.get_order(actor, order_id)
-    except NotFound:
-        return LineOutcome(order_id, SKIPPED_GONE, "no such order")
-    if order.paid:
-        return LineOutcome(order_id, SKIPPED_PAID)
-    rows = follow_up.rows_of(actor.tenant_id, order_id)
-    if not follow_up.is_open_hold(order) or not rows:
-        return LineOutcome(order_id, SKIPPED_GONE, "no longer held")
+    found = held_order(actor, order_id)
+    if isinstance(found, LineOutcome):
+        return found
+    order, rows = found.order, found.rows
     round_id = round_id or automatic_round(order)
     if order.reminder_round == round_id:
         return LineOutcome(order_id, SKIPPED_ALREADY)

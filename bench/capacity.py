@@ -39,6 +39,9 @@ class CapacityMeter:
                     for index, used in (entry.get("GlobalSecondaryIndexes") or {}).items():
                         self.index_writes[f"{table}:{index}"] += used.get("CapacityUnits", 0.0)
 
+    def index_writes_total(self) -> float:
+        return sum(self.index_writes.values())
+
     @property
     def read_units(self) -> float:
         return self.units["read"]

@@ -8,14 +8,18 @@ from chalice import Blueprint, Rate
 
 from chalicelib.handlers.http import staff_route
 from chalicelib.observability import logger
-from chalicelib.services.options import bulk, deadlines, listing, marks, policy, release, reminders, schedule
-from chalicelib.services.options.outcomes import tally
 
 bp = Blueprint(__name__)
 TAG = "options"
+# The sweep's rate; its jobs are keyed by slots of the same length (services/options/schedule.py:
+# SLOT_MINUTES, checked equal by a test). The services are imported by the views that use them,
+# so a cold start of any other route does not pay for this area.
+SWEEP_EVERY_MINUTES = 5
 
 
-def _filters(values) -> listing.LineFilters:
+def _filters(values):
+    from chalicelib.services.options import listing
+
     fields = values.model_dump(include=set(listing.LineFilters.__dataclass_fields__))
     for name in ("tariff_ids", "contact_types", "seat_category_ids"):
         fields[name] = tuple(fields.get(name) or ())
@@ -23,10 +27,12 @@ def _filters(values) -> listing.LineFilters:
 
 
 def _outcomes(outcomes) -> dict:
+    from chalicelib.services.options.outcomes import tally
+
     return {"outcomes": outcomes, "counts": tally(outcomes)}
 
 
-def _line_out(view: listing.LineView) -> dict:
+def _line_out(view) -> dict:
     row = view.row
     return {**{name: getattr(row, name) for name in (
         "order_id", "order_number", "kind", "deadline", "contact_id", "contact_type", "buyer_name", "channel_id",
@@ -43,6 +49,8 @@ def _line_out(view: listing.LineView) -> dict:
              summary="The follow-up list: one row per line of the options or reservations matching the filters, "
                      "oldest deadline first, paged without cap, with how many lines match", tag=TAG)
 def list_lines(actor, query):
+    from chalicelib.services.options import listing
+
     page = listing.find_lines(actor, _filters(query), limit=query.limit, cursor=query.cursor)
     return {"items": [_line_out(view) for view in listing.views(actor, page.items)], "next_cursor": page.next_cursor,
             "matching_lines": page.matching_lines, "matching_places": page.matching_places,
@@ -52,6 +60,8 @@ def list_lines(actor, query):
 @staff_route(bp, "/options/lines/mark", method="POST", body="options:MarkIn", response="options:OutcomesOut",
              summary="Mark lines release (libérer) or keep (ne pas libérer), audited", tag=TAG)
 def mark_lines(actor, body):
+    from chalicelib.services.options import marks
+
     return _outcomes(marks.set_mark(actor, body.line_ids, body.mark))
 
 
@@ -59,12 +69,16 @@ def mark_lines(actor, body):
              summary="Lock lines (cadenasser): never released nor cancelled by anyone until unlocked; audited "
                      "with who and why", tag=TAG)
 def lock_lines(actor, body):
+    from chalicelib.services.options import marks
+
     return _outcomes(marks.lock(actor, body.line_ids, body.reason))
 
 
 @staff_route(bp, "/options/lines/unlock", method="POST", body="options:LockIn", response="options:OutcomesOut",
              summary="Unlock lines (décadenasser), audited with who and why", tag=TAG)
 def unlock_lines(actor, body):
+    from chalicelib.services.options import marks
+
     return _outcomes(marks.unlock(actor, body.line_ids, body.reason))
 
 
@@ -72,6 +86,8 @@ def unlock_lines(actor, body):
              response="options:PreviewOut", summary="What releasing these lines would take back (nothing written)",
              tag=TAG)
 def preview_release(actor, body):
+    from chalicelib.services.options import release
+
     return release.preview_ids(actor, body.line_ids)
 
 
@@ -79,6 +95,8 @@ def preview_release(actor, body):
              summary="Run release (lancer la libération) for the lines shown: those marked release and not locked "
                      "go back on sale, each line reported", tag=TAG)
 def release_lines(actor, body):
+    from chalicelib.services.options import release
+
     return _outcomes(release.release_by_ids(actor, body.line_ids, mail=body.mail, reason=body.reason))
 
 
@@ -86,12 +104,16 @@ def release_lines(actor, body):
              summary="Send the reminder (Rappel d'options/réservations) to the orders of these lines, once each",
              tag=TAG)
 def remind_lines(actor, body):
+    from chalicelib.services.options import reminders
+
     return _outcomes(reminders.remind_by_ids(actor, body.line_ids))
 
 
 @staff_route(bp, "/options/lines/extend", method="POST", body="options:ExtendIn", response="options:OutcomesOut",
              summary="Extend the deadline of the orders of these lines (audited)", tag=TAG)
 def extend_lines(actor, body):
+    from chalicelib.services.options import deadlines
+
     return _outcomes(deadlines.extend_by_ids(actor, body.line_ids, body.deadline, reason=body.reason))
 
 
@@ -99,6 +121,8 @@ def extend_lines(actor, body):
              response="options:PreviewOut",
              summary="What releasing every line matching the filters would take back (nothing written)", tag=TAG)
 def preview_release_all(actor, body):
+    from chalicelib.services.options import release
+
     return release.preview_all(actor, _filters(body))
 
 
@@ -106,12 +130,16 @@ def preview_release_all(actor, body):
              status=202, summary="Run release for all (lancer la libération pour tous): every line matching the "
                                  "filters, displayed or not, marked release and not locked (a job)", tag=TAG)
 def release_all(actor, body):
+    from chalicelib.services.options import bulk
+
     return bulk.release_all(actor, _filters(body), mail=body.mail, reason=body.reason)
 
 
 @staff_route(bp, "/options/remind-all", method="POST", body="options:LineFiltersIn", response="jobs:JobOut",
              status=202, summary="Remind every order with a line matching the filters, once each (a job)", tag=TAG)
 def remind_all(actor, body):
+    from chalicelib.services.options import bulk
+
     return bulk.remind_all(actor, _filters(body))
 
 
@@ -119,18 +147,24 @@ def remind_all(actor, body):
              status=202, summary="Extend the deadline of every order with a line matching the filters (a job)",
              tag=TAG)
 def extend_all(actor, body):
+    from chalicelib.services.options import bulk
+
     return bulk.extend_all(actor, _filters(body), body.deadline, reason=body.reason)
 
 
 @staff_route(bp, "/options/policy", response="options:PolicyOut",
              summary="The venue's follow-up schedule: reminders, releases, quiet window", tag=TAG)
 def get_policy(actor):
+    from chalicelib.services.options import policy
+
     return policy.get_policy(actor)
 
 
 @staff_route(bp, "/options/policy", method="PUT", role="admin", body="options:PolicyIn", response="options:PolicyOut",
              summary="Set the venue's follow-up schedule (audited); open options are re-timed by a job", tag=TAG)
 def put_policy(actor, body):
+    from chalicelib.services.options import schedule
+
     return schedule.save_policy(actor, body.model_dump())
 
 
@@ -138,12 +172,16 @@ def put_policy(actor, body):
              summary="Run the schedule for this venue now: start the jobs for what is due (reminders, releases, "
                      "expired checkouts), as the schedule would", tag=TAG)
 def run_due(actor):
+    from chalicelib.services.options import schedule
+
     return schedule.run_due_now(actor)
 
 
-@bp.schedule(Rate(schedule.SLOT_MINUTES, unit=Rate.MINUTES), name="follow_up_sweep")
+@bp.schedule(Rate(SWEEP_EVERY_MINUTES, unit=Rate.MINUTES), name="follow_up_sweep")
 def follow_up_sweep(event):
     """Every few minutes: start the jobs for the reminders, releases and expired checkouts now due."""
+    from chalicelib.services.options import schedule
+
     report = schedule.sweep()
     logger.info("follow-up sweep", extra={"days": len(report.days), "due": report.due, "started": report.started,
                                            "waiting": report.waiting})

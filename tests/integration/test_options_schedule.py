@@ -189,3 +189,11 @@ def test_a_card_paid_just_before_the_expiry_keeps_its_places(actor, world, pump)
     assert card_payments.payment_succeeded(succeeded) == "paid"
     assert orders.get_order(actor, made.order.id).status == "complete" and remaining(world.evening_quota) == 19
     assert schedule.sweep(later + timedelta(minutes=10), tenant_id=actor.tenant_id).due == {}
+
+
+def test_the_app_sweeps_as_often_as_its_jobs_slots_last(app):
+    from chalicelib.handlers.options import SWEEP_EVERY_MINUTES
+
+    [sweep_rule] = [source for source in app.event_sources if source.name == "follow_up_sweep"]
+    assert sweep_rule.schedule_expression.to_string() == f"rate({SWEEP_EVERY_MINUTES} minutes)"
+    assert SWEEP_EVERY_MINUTES == schedule.SLOT_MINUTES

@@ -16,7 +16,7 @@ from chalicelib.services.money import card_payments
 from chalicelib.services.options import marks, schedule
 from chalicelib.services.orders import checkout, follow_up, orders
 from chalicelib.services.shared.actors import Actor
-from tests.job_helpers import drive
+from tests.job_helpers import drain, drive
 from tests.money_helpers import card_confirmed
 from tests.options_helpers import hold
 from tests.orders_world import build_world, draft, line
@@ -44,6 +44,7 @@ def policy(admin, pump, **fields):
     saved = schedule.save_policy(admin, {"remind_days_before": 5, "release_days_after": 2,
                                          "kinds": ["option", "reservation"], "timezone": "Europe/Paris",
                                          "release_mail": True, **NO_QUIET, **fields})
+    drain(pump)  # the re-timing job the new policy started, run now rather than in the middle of a test
     return saved
 
 
@@ -197,3 +198,15 @@ def test_the_app_sweeps_as_often_as_its_jobs_slots_last(app):
     [sweep_rule] = [source for source in app.event_sources if source.name == "follow_up_sweep"]
     assert sweep_rule.schedule_expression.to_string() == f"rate({SWEEP_EVERY_MINUTES} minutes)"
     assert SWEEP_EVERY_MINUTES == schedule.SLOT_MINUTES
+
+
+def test_the_schedule_reminds_of_deadlines_to_come_only(actor, admin, world, pump):
+    policy(admin, pump)
+    past = hold(actor, world, deadline=clock.now() - timedelta(hours=2))
+    coming = hold(actor, world, days=2)
+    assert set(orders.get_order(actor, past.id).due_actions) == {"release"}
+    assert set(orders.get_order(actor, coming.id).due_actions) == {"remind", "release"}
+    three_days_on = clock.now() + timedelta(days=3)  # the sweep came late: the deadline passed meanwhile
+    report, jobs = run(pump, actor.tenant_id, three_days_on)
+    assert {job.kind: job.outcomes for job in jobs}["options.remind"] == {"skipped_deadline_passed": 1}
+    assert "options_reminder" not in sent(actor, coming.id)

@@ -12,6 +12,7 @@ SKIPPED_GONE = "skipped_gone"  # no longer held: released, cancelled, or never a
 SKIPPED_ALREADY = "skipped_already"  # this round's reminder was already sent
 SKIPPED_NO_ADDRESS = "skipped_no_address"
 SKIPPED_QUIET = "skipped_quiet"  # the venue's quiet window: left for later
+SKIPPED_DEADLINE_PASSED = "skipped_deadline_passed"  # the schedule reminds of deadlines to come only
 FAILED = "failed"
 
 

@@ -17,6 +17,7 @@ from chalicelib.services.options.outcomes import (
     DONE,
     FAILED,
     SKIPPED_ALREADY,
+    SKIPPED_DEADLINE_PASSED,
     SKIPPED_NO_ADDRESS,
     LineOutcome,
 )
@@ -40,6 +41,8 @@ def remind_order(actor: Actor, order_id: str, round_id: str | None = None) -> Li
     if isinstance(found, LineOutcome):
         return found
     order, rows = found.order, found.rows
+    if round_id is None and order.deadline <= clock.now():
+        return LineOutcome(order_id, SKIPPED_DEADLINE_PASSED)  # the schedule came late: too late to remind
     round_id = round_id or automatic_round(order)
     if order.reminder_round == round_id:
         return LineOutcome(order_id, SKIPPED_ALREADY)

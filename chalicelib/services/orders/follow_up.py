@@ -19,7 +19,8 @@ the tickets the write changed, and answers what to save, delete and count in tha
   zone, under its scope (kind, season, product family) and under its performance, product and
   contact; a write adds the difference between the rows before and after.
 - **Due actions.** From the venue's policy, an open hold is owed a reminder N days before its
-  deadline (until reminded for that deadline) and a release M days after it; an unpaid card
+  deadline (until reminded for that deadline, and while it is to come) and a release M days
+  after it; an unpaid card
   checkout is owed its expiry when its hold ends. The order keeps the times it was given
   (``due_actions``), so a new deadline or policy moves exactly those items, and a time already
   past when given is given as "now" so the sweep, which reads the days that have come, sees it.
@@ -266,7 +267,8 @@ def due_times(order: Order, *, has_rows: bool, policy: FollowUpPolicy | None) ->
     if is_checkout_hold(order):
         due["expire"] = order.deadline
     if has_rows and policy is not None and order.kind in (policy.kinds or ()):
-        if policy.remind_days_before and order.reminded_for != order.deadline:
+        # A reminder announces a deadline to come: none for one already past.
+        if policy.remind_days_before and order.reminded_for != order.deadline and order.deadline > clock.now():
             due["remind"] = order.deadline - timedelta(days=int(policy.remind_days_before))
         if policy.release_days_after:
             due["release"] = order.deadline + timedelta(days=int(policy.release_days_after))

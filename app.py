@@ -36,7 +36,8 @@ for area in (catalog, contacts, organisation, orders, options, refunds, metrics,
 # The job kinds, by the modules that define them: imported when a job starts or a chunk runs.
 register_kind_modules("chalicelib.services.orders.bulk", "chalicelib.services.orders.export",
                       "chalicelib.services.money.refunds", "chalicelib.services.campaigns.campaigns",
-                      "chalicelib.services.campaigns.affected_customers", "chalicelib.services.options.bulk")
+                      "chalicelib.services.campaigns.affected_customers", "chalicelib.services.options.bulk",
+                      "chalicelib.services.contacts.reindex")
 
 
 @app.middleware("http")

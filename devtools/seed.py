@@ -191,11 +191,24 @@ def demo_contact(rng: random.Random, index: int) -> dict:
         "language": language,
         "emails": [{"address": f"{_ascii(first)}.{_ascii(last)}{index}@example.org",
                     "newsletter_consent": rng.random() < 0.6}],
-        "phones": [{"number": "+33 6 " + " ".join(f"{rng.randrange(100):02d}" for _ in range(4)), "kind": "mobile"}],
+        "phones": [{"number": _mobile(rng), "kind": "mobile"}],
         "addresses": [{"kind": "home", "line1": f"{rng.randrange(1, 120)} {rng.choice(STREETS)}",
                        "postcode": f"6900{rng.randrange(1, 10)}", "city": "Lyon", "country": "FR"}],
         "criteria": {"Abonné fidèle": "oui"} if rng.random() < 0.15 else {},
     }
+
+
+def _mobile(rng: random.Random) -> str:
+    """A French mobile number written as people do, in a range that is actually assigned."""
+    from chalicelib.values.phones import e164
+
+    while True:
+        number = f"+33 {rng.choice('67')} " + " ".join(f"{rng.randrange(100):02d}" for _ in range(4))
+        try:
+            e164(number)
+            return number
+        except ValueError:
+            continue
 
 
 def _contacts(actor, rng: random.Random) -> None:

@@ -16,8 +16,13 @@ def create_contact(actor, body):
 
 
 @staff_route(bp, "/contacts", query="contacts:ContactSearch", response="contacts:ContactOut", many=True,
-             summary="List contacts, or find them by name prefix (accents and case ignored)", tag="contacts")
+             summary="List contacts, find them by anything in their record (q), or by name prefix (name)",
+             tag="contacts")
 def list_contacts(actor, query):
+    if query.q:
+        from chalicelib.services.contacts import search
+
+        return search.search_contacts(actor, query.q, limit=query.limit, cursor=query.cursor)
     return contacts.list_contacts(actor, name_prefix=query.name, limit=query.limit, cursor=query.cursor)
 
 
@@ -30,3 +35,12 @@ def get_contact(actor, contact_id):
              response="contacts:ContactOut", summary="Edit a contact (system-filled fields are kept)", tag="contacts")
 def update_contact(actor, contact_id, body):
     return contacts.update_contact(actor, contact_id, body.model_dump(exclude_unset=True))
+
+
+@staff_route(bp, "/contacts/reindex", method="POST", role="admin", response="jobs:JobOut", status=202,
+             summary="Re-index every contact of the venue for search (a job; contacts already indexed are "
+                     "left as they are)", tag="contacts")
+def reindex_contacts(actor):
+    from chalicelib.services.contacts import reindex
+
+    return reindex.start_reindex(actor)

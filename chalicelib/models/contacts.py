@@ -6,12 +6,22 @@ addresses, free criteria such as "Stop automatic renewal") and what the system f
 ``undeliverable``), which staff edits never erase.
 
 ``search_name`` (accent- and case-folded "last first") feeds the ``by_name`` index so the
-customer record can find people by name prefix with a Query.
+customer record can find people by name prefix with a Query. :class:`ContactToken` (table
+``contact_tokens``) indexes every word of the record staff may search by (names, e-mails,
+phones, postcode, city, street, the system's numbers), written with the contact.
 """
 from __future__ import annotations
 
-from pynamodb.attributes import BooleanAttribute, ListAttribute, MapAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.attributes import (
+    BooleanAttribute,
+    JSONAttribute,
+    ListAttribute,
+    MapAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
 from pynamodb.indexes import GlobalSecondaryIndex
+from pynamodb.models import Model
 
 from chalicelib.models.base import TenantEntity, index_meta, table_meta
 
@@ -64,5 +74,20 @@ class Contact(TenantEntity):
     criteria = MapAttribute(default=dict)
     system_fields = MapAttribute(default=dict)
     search_name = UnicodeAttribute()
+    # What the contact is found by: ``{token: kind}`` (values/search_terms.py), the same as its
+    # ContactToken entries, kept here so an edit knows which entries to replace.
+    search_tokens = JSONAttribute(null=True)
 
     by_name = ContactsByName()
+
+
+class ContactToken(Model):
+    """One word a contact is found by: ``bucket`` = ``tenant#tok#<its first two characters>``
+    (spreading a venue's words over partitions), ``entry`` = ``token#contact id`` (sorted, so a
+    prefix Query reads the contacts whose token starts with what staff typed, whole words first)."""
+
+    Meta = table_meta("contact_tokens")
+
+    bucket = UnicodeAttribute(hash_key=True)
+    entry = UnicodeAttribute(range_key=True)
+    kind = UnicodeAttribute()

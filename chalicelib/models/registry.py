@@ -21,7 +21,7 @@ from chalicelib.models.catalog import (
     Tariff,
     Venue,
 )
-from chalicelib.models.contacts import Contact
+from chalicelib.models.contacts import Contact, ContactToken
 from chalicelib.models.holds import HoldSlot
 from chalicelib.models.invoices import CreditNote, Invoice
 from chalicelib.models.jobs import Job
@@ -34,7 +34,7 @@ from chalicelib.models.team import TeamNotificationRule
 from chalicelib.models.unique_keys import UniqueKey
 
 MODELS: tuple[type[Model], ...] = (
-    AuditEvent, Contact, UniqueKey, Job,
+    AuditEvent, Contact, ContactToken, UniqueKey, Job,
     Notification, MailRecipient, MailOverride, SendWindow,
     Order, Ticket, Payment, OrderListing, Counter, HoldSlot, Invoice, CreditNote, Organisation, TeamNotificationRule,
     HoldLine, HoldLineCount, DueAction, FollowUpPolicy, SweepMark,

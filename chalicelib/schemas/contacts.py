@@ -4,14 +4,23 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints
+from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
 from chalicelib.schemas.common import EmailAddress, InputModel, Language, Name, OutputModel, PlainMap, ShortText
 
 Title = Literal["M.", "Mme", "Mx", "Dr", "Me"]
 CriterionName = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 CriterionValue = Annotated[str, StringConstraints(max_length=200)]
-Phone = Annotated[str, StringConstraints(min_length=3, max_length=30, pattern=r"^\+?[0-9 ().-]+$")]
+def _phone(value: str) -> str:
+    """Kept in E.164 (``+33612345678``) whatever the writing; French numbers may omit the +33."""
+    from chalicelib.values.phones import e164
+
+    return e164(value)
+
+
+Phone = Annotated[str, StringConstraints(min_length=3, max_length=30, pattern=r"^\+?[0-9 ().-]+$"),
+                  AfterValidator(_phone), Field(description="06 12 34 56 78, +33 6 12 34 56 78, 0033 6…: kept in "
+                                                            "E.164 (+33612345678)")]
 Country = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
 ContactType = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_-]{1,40}$")]
 
@@ -107,5 +116,16 @@ class ContactSearch(InputModel):
     model_config = {"extra": "forbid", "strict": False, "defer_build": True}
 
     name: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = None
+    q: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = Field(default=None, description=(
+        "Find anyone by anything in their record: names, e-mail (whole or its start), phone (any writing), "
+        "postcode, city, street words, customer or subscriber number, the number of one of their orders. "
+        "Several words narrow (all must match, in any field); accents and case ignored; prefixes match. "
+        "Exact numbers, e-mails and phones first, then names, then the rest."))
     limit: int = Field(default=50, ge=1, le=200)
+
+    @model_validator(mode="after")
+    def _one_way(self):
+        if self.q is not None and self.name is not None:
+            raise ValueError("search with q, or by name prefix with name, not both")
+        return self
     cursor: Annotated[str, StringConstraints(max_length=2000)] | None = None

@@ -1,6 +1,8 @@
 """Contacts through the API: create, read, edit, find by name; system-filled facts survive edits."""
 from __future__ import annotations
 
+import json
+
 from tests.api.helpers import assert_problem, call
 
 ELODIE = {
@@ -81,3 +83,19 @@ def test_bad_contact_input_is_refused_and_nothing_written(client, staff_headers)
         assert_problem(call(client, "POST", "/contacts", staff_headers, payload), 422, field)
     _, listing, _ = call(client, "GET", "/contacts", staff_headers)
     assert listing["items"] == []
+
+
+def test_search_by_anything_through_the_api_and_its_bad_input(client, staff_headers, admin_headers, pump):
+    status, created, _ = call(client, "POST", "/contacts", staff_headers, ELODIE)
+    assert created["phones"][0]["number"] == "+33612345678"  # kept in E.164 whatever the writing
+    for query in ("lefevre%20elodie", "06%2012%2034%2056%2078", "elodie%40exemple.fr", "69002", "republique"):
+        status, page, _ = call(client, "GET", f"/contacts?q={query}", staff_headers)
+        assert status == 200 and [c["id"] for c in page["items"]] == [created["id"]], query
+    assert_problem(call(client, "GET", "/contacts?q=e", staff_headers), 422, "q")
+    assert_problem(call(client, "GET", "/contacts?q=lef&name=lef", staff_headers), 422)
+    body = assert_problem(call(client, "POST", "/contacts", staff_headers,
+                               {"last_name": "X", "phones": [{"number": "06 12"}]}), 422, "phones.0.number")
+    assert "06 12 34 56 78" in json.dumps(body)  # says which writing is expected
+    status, job, _ = call(client, "POST", "/contacts/reindex", admin_headers, {})
+    assert status == 202 and job["kind"] == "contacts.reindex"
+    assert call(client, "POST", "/contacts/reindex", staff_headers, {})[0] == 403

@@ -16,11 +16,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from pynamodb.exceptions import TransactWriteError
 from pynamodb.expressions.condition import Condition
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.adapters import ids
+from chalicelib.adapters import clock, ids
 from chalicelib.errors import ConcurrentChange, NotFound
 from chalicelib.models.audit import AuditEvent
 from chalicelib.models.base import connection
@@ -29,7 +30,7 @@ from chalicelib.models.orders import Buyer
 from chalicelib.services.shared.actors import Actor
 from chalicelib.services.shared.audit import audit_event, snapshot, write_audited
 from chalicelib.services.shared.paging import Page, paged
-from chalicelib.services.shared.records import get_record, list_records, update_record
+from chalicelib.services.shared.records import get_record, list_records
 from chalicelib.values.text import fold
 
 SYSTEM_EMAIL_FACTS = ("undeliverable", "complained", "delivery_note", "delivery_noted_at")
@@ -85,13 +86,25 @@ class NewContact:
 
 
 def prepare_contact(actor: Actor, fields: dict[str, Any]) -> NewContact:
-    """A new contact from request-shaped ``fields`` (see :func:`_as_attributes`), not written."""
+    """A new contact from request-shaped ``fields`` (see :func:`_as_attributes`), not written:
+    the contact, its audit event and its search-index entries."""
+    from chalicelib.services.contacts.search import index_changes
+
     values = _as_attributes(fields, None)
     values["search_name"] = search_name(values.get("last_name"), values.get("first_name"))
     contact = Contact(tenant_id=actor.tenant_id, id=ids.new_id(), **values)
     contact.set_index_keys()
+    puts, _ = index_changes(contact)
     return NewContact(contact, audit_event(actor, Contact.entity_type, contact.id, "create", None,
-                                           snapshot(contact)))
+                                           _audited(contact)), [(entry, None) for entry in puts])
+
+
+def _audited(contact: Contact) -> dict | None:
+    """The contact as the audit trail keeps it (its search tokens are derived: left out)."""
+    values = snapshot(contact)
+    if values:
+        values.pop("search_tokens", None)
+    return values
 
 
 def prepare_buyer_contact(actor: Actor, buyer: Buyer) -> NewContact:
@@ -111,12 +124,37 @@ def create_contact(actor: Actor, fields: dict[str, Any]) -> Contact:
 
 
 def update_contact(actor: Actor, contact_id: str, changes: dict[str, Any]) -> Contact:
-    current = get_contact(actor, contact_id)
-    values = _as_attributes(changes, current)
+    """Apply staff's ``changes`` (already validated) under the contact's version, with its audit
+    event and its search-index entries in one transaction."""
+    contact = get_contact(actor, contact_id)
+    before = _audited(contact)
+    values = _as_attributes(changes, contact)
     if {"last_name", "first_name"} & values.keys():
-        values["search_name"] = search_name(values.get("last_name", current.last_name),
-                                            values.get("first_name", current.first_name))
-    return update_record(actor, Contact, contact_id, values)
+        values["search_name"] = search_name(values.get("last_name", contact.last_name),
+                                            values.get("first_name", contact.first_name))
+    for name, value in values.items():
+        setattr(contact, name, value)
+    contact.updated_at = clock.now()
+    contact.set_index_keys()
+    write_contact(actor, contact, action="update", before=before)
+    return contact
+
+
+def write_contact(actor: Actor, contact: Contact, *, action: str, before: dict | None) -> None:
+    """Save a changed contact (version checked) with its audit event and its index entries."""
+    from chalicelib.services.contacts.search import index_changes
+
+    puts, deletes = index_changes(contact)
+    try:
+        with TransactWrite(connection=connection()) as transaction:
+            transaction.save(contact)
+            transaction.save(audit_event(actor, Contact.entity_type, contact.id, action, before, _audited(contact)))
+            for entry in puts:
+                transaction.save(entry)
+            for entry in deletes:
+                transaction.delete(entry)
+    except TransactWriteError as error:
+        raise ConcurrentChange(f"Contact {contact.id} changed meanwhile; reload it and try again.") from error
 
 
 def get_contact(actor: Actor, contact_id: str) -> Contact:

@@ -1,0 +1,163 @@
+"""Finding a customer in a venue's contacts, at 1,000 and at 100,000: what one search costs must not
+grow with the number of contacts; and what one edit of a contact writes, its index included.
+
+    .venv/bin/python bench/contact_search.py [--contacts 100000] [--small 1000] [--limit 20] [--runs 5]
+
+Starts its own DynamoDB Local and stops it after. Contacts are made by the contacts service's own
+``prepare_contact`` (so their search tokens are exactly the app's) with realistic French names,
+Lyon and Paris addresses and mobile phones, and batch-written with their index entries (setup,
+not measured). At ``--small`` and again at ``--contacts`` contacts it runs each kind of search
+the way ``GET /contacts?q=`` does (one page of ``--limit``) and prints the read units and the
+median time of ``--runs`` runs, and the ratio of the two sizes (target <= 1.2): a name prefix,
+a phone in the national writing, an e-mail, a postcode, and two words (a name and a city). Then
+the write units of editing one contact through ``update_contact`` (a new phone and address: the
+contact, its audit event and the index entries that changed).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import secrets
+import statistics
+import sys
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from devtools import engines  # noqa: E402
+
+TENANT = "bench-contacts"
+CITIES = [("Lyon", "6900{}", range(1, 10)), ("Villeurbanne", "6910{}", range(0, 1)), ("Paris", "750{:02d}", range(1, 21)),
+          ("Bron", "6950{}", range(0, 1)), ("Grenoble", "3800{}", range(0, 1))]
+STREETS = ["rue de la République", "rue Mercière", "quai Saint-Antoine", "montée de la Grande-Côte", "rue Victor-Hugo",
+           "cours Franklin-Roosevelt", "rue Paul-Bert", "place des Terreaux", "rue de Brest", "avenue Jean-Jaurès",
+           "rue Saint-Jean", "boulevard des Belges", "rue Oberkampf", "rue de Rivoli", "avenue de Saxe",
+           "rue Garibaldi", "cours Lafayette", "rue Duguesclin", "rue Sully", "quai Perrache"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--contacts", type=int, default=100_000)
+    parser.add_argument("--small", type=int, default=1_000)
+    parser.add_argument("--limit", type=int, default=20)
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    stack = engines.Stack()
+    dynamodb = stack.add(engines.start_dynamodb(engines.LOCAL / "bench-logs"))
+    os.environ.update({"DYNAMODB_ENDPOINT": dynamodb.url, "AWS_ACCESS_KEY_ID": "local",
+                       "AWS_SECRET_ACCESS_KEY": "local", "AWS_DEFAULT_REGION": "eu-west-3",
+                       "TABLE_PREFIX": f"bench{secrets.token_hex(3)}-", "POWERTOOLS_LOG_LEVEL": "ERROR",
+                       "POWERTOOLS_TRACE_DISABLED": "true"})
+    try:
+        from chalicelib.models.registry import create_missing_tables
+
+        create_missing_tables()
+        run(args)
+    finally:
+        stack.stop()
+
+
+def person(rng: random.Random, index: int) -> dict:
+    from devtools.seed import FIRST_NAMES, LAST_NAMES, _ascii, _mobile
+
+    first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+    city, postcode, numbers = rng.choices(CITIES, weights=[50, 10, 30, 5, 5])[0]
+    return {"first_name": first, "last_name": last,
+            "emails": [{"address": f"{_ascii(first)}.{_ascii(last)}{index}@{rng.choice(['orange.fr', 'free.fr', 'gmail.com'])}"}],
+            "phones": [{"number": _mobile(rng)}],
+            "addresses": [{"line1": f"{rng.randrange(1, 150)} {rng.choice(STREETS)}",
+                           "postcode": postcode.format(rng.choice(list(numbers))), "city": city}]}
+
+
+def load(actor, rng: random.Random, start: int, stop: int) -> list:
+    from chalicelib.models.contacts import Contact, ContactToken
+    from chalicelib.schemas.contacts import ContactIn
+    from chalicelib.services.contacts.contacts import prepare_contact
+
+    contacts, entries = [], []
+    for index in range(start, stop):
+        new = prepare_contact(actor, ContactIn.model_validate(person(rng, index)).model_dump())
+        contacts.append(new.contact)
+        entries += [item for item, _ in new.entries]
+    work = [(Contact, contacts[i:i + 25]) for i in range(0, len(contacts), 25)]
+    work += [(ContactToken, entries[i:i + 25]) for i in range(0, len(entries), 25)]
+    lock = threading.Lock()
+
+    def writer():
+        while True:
+            with lock:
+                if not work:
+                    return
+                model, batch = work.pop()
+            with model.batch_write() as batch_writer:
+                for item in batch:
+                    batch_writer.save(item)
+
+    threads = [threading.Thread(target=writer) for _ in range(4)]
+    [thread.start() for thread in threads]
+    [thread.join() for thread in threads]
+    return contacts
+
+
+def measure(actor, query: str, limit: int, runs: int) -> tuple[float, float, int]:
+    from bench.capacity import metered
+    from chalicelib.services.contacts import search
+
+    units, seconds = [], []
+    for _ in range(runs):
+        with metered() as meter:
+            began = time.perf_counter()
+            page = search.search(actor, query, limit=limit, cursor=None)
+            seconds.append(time.perf_counter() - began)
+        units.append(meter.read_units)
+    return statistics.median(units), statistics.median(seconds) * 1000, len(page.items)
+
+
+def run(args) -> None:
+    from bench.capacity import metered
+    from chalicelib.services.contacts import contacts as contact_service
+    from chalicelib.services.shared.actors import Actor
+
+    actor = Actor(TENANT, "bench", frozenset({"admin"}))
+    rng = random.Random(42)
+    made: list = []
+    figures: dict = {}
+    for size in (args.small, args.contacts):
+        began = time.time()
+        made += load(actor, rng, len(made), size)
+        print(f"setup                 : {size} contacts with their index in {time.time() - began:.0f} s (not measured)")
+        sample = made[7]  # the same person at both sizes
+        queries = {"name prefix": "mart", "phone": _national(sample.phones[0].number),
+                   "e-mail": sample.emails[0].address, "postcode": "69003",
+                   "two words": f"{sample.last_name} {sample.addresses[0].city}"}
+        for label, query in queries.items():
+            figures.setdefault(label, []).append((query, *measure(actor, query, args.limit, args.runs)))
+    print(f"one search (a page of {args.limit}), read units and median ms of {args.runs}, at {args.small} vs "
+          f"{args.contacts} contacts:")
+    worst = 0.0
+    for label, ((query, small_units, small_ms, small_rows), (_, large_units, large_ms, large_rows)) in figures.items():
+        ratio = large_units / small_units
+        worst = max(worst, ratio)
+        print(f"  {label:12} {query!r:32} {small_units:5.1f} RU {small_ms:6.1f} ms ({small_rows:2} shown) -> "
+              f"{large_units:5.1f} RU {large_ms:6.1f} ms ({large_rows:2} shown); ratio {ratio:.2f}")
+    print(f"worst read-unit ratio : {worst:.2f} (target <= 1.2)")
+    target = made[11]
+    with metered() as meter:
+        contact_service.update_contact(actor, target.id, {
+            "phones": [{"number": "06 44 55 66 77"}],
+            "addresses": [{"line1": "9 rue Mercière", "postcode": "69002", "city": "Lyon"}]})
+    print(f"one edit              : {meter.write_units:.1f} write units (new phone and address: the contact, its "
+          f"audit event and the changed index entries, in one transaction); by table: "
+          + ", ".join(f"{name.split('-', 1)[-1]} {units:.1f}" for name, units in meter.table_writes.most_common()))
+
+
+def _national(e164_number: str) -> str:
+    digits = "0" + e164_number[3:]
+    return " ".join(digits[i:i + 2] for i in range(0, 10, 2))
+
+
+if __name__ == "__main__":
+    main()

@@ -76,3 +76,45 @@ def metered():
         yield meter
     finally:
         botocore.client.BaseClient._make_api_call = original
+
+
+# -- what transactions carry (DynamoDB Local reports a transaction's capacity per table, not per item) --
+
+ITEM_SIZES: Counter = Counter()  # table -> largest put item seen, in KB (rounded up)
+
+
+def transaction_items():
+    """Count the items each TransactWriteItems carries, by table, while the block runs; the put
+    items' sizes are kept (a put's size is known before it is written)."""
+    import contextlib
+    import json
+
+    from pynamodb.transactions import TransactWrite
+
+    counts: Counter = Counter()
+    original = TransactWrite._commit
+
+    def counting(self):
+        for kind in ("_put_items", "_update_items", "_delete_items", "_condition_check_items"):
+            for item in getattr(self, kind):
+                table = item["TableName"]
+                counts[table] += 1
+                if kind == "_put_items":
+                    kilobytes = -(-len(json.dumps(item["Item"]).encode()) // 1024)
+                    ITEM_SIZES[table] = max(ITEM_SIZES[table], kilobytes)
+        return original(self)
+
+    @contextlib.contextmanager
+    def installed():
+        TransactWrite._commit = counting
+        try:
+            yield counts
+        finally:
+            TransactWrite._commit = original
+
+    return installed()
+
+
+def priced(items: Counter) -> float:
+    """Transactional write units: 2 per KB of each item (the largest put of its table, else 1 KB)."""
+    return sum(2 * count * max(ITEM_SIZES[table], 1) for table, count in items.items())

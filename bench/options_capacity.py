@@ -149,46 +149,6 @@ def _uncache_catalog_reads(follow_up) -> None:
         follow_up._bench_cached = False
 
 
-ITEM_SIZES: Counter = Counter()  # table -> largest put item seen, in KB (rounded up)
-
-
-def transaction_items():
-    """Count the items each TransactWriteItems carries, by table, while the block runs; the put
-    items' sizes are kept (a put's size is known before it is written)."""
-    import contextlib
-    import json as json_module
-
-    from pynamodb.transactions import TransactWrite
-
-    counts: Counter = Counter()
-    original = TransactWrite._commit
-
-    def counting(self):
-        for kind in ("_put_items", "_update_items", "_delete_items", "_condition_check_items"):
-            for item in getattr(self, kind):
-                table = item["TableName"]
-                counts[table] += 1
-                if kind == "_put_items":
-                    kilobytes = -(-len(json_module.dumps(item["Item"]).encode()) // 1024)
-                    ITEM_SIZES[table] = max(ITEM_SIZES[table], kilobytes)
-        return original(self)
-
-    @contextlib.contextmanager
-    def installed():
-        TransactWrite._commit = counting
-        try:
-            yield counts
-        finally:
-            TransactWrite._commit = original
-
-    return installed()
-
-
-def priced(items: Counter) -> float:
-    """Transactional write units: 2 per KB of each item (the largest put of its table, else 1 KB)."""
-    return sum(2 * count * max(ITEM_SIZES[table], 1) for table, count in items.items())
-
-
 class Loader:
     """BatchWriteItem from a few threads; the day counters and the quotas added up and written once."""
 
@@ -292,7 +252,7 @@ def list_cost(args) -> None:
 
 
 def release_all(args) -> None:
-    from bench.capacity import metered
+    from bench.capacity import metered, priced, transaction_items
     from chalicelib.services.jobs.framework import ChunkBudget
     from chalicelib.services.options import bulk, listing
 

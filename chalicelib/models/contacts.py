@@ -83,8 +83,9 @@ class Contact(TenantEntity):
 
 class ContactToken(Model):
     """One word a contact is found by: ``bucket`` = ``tenant#tok#<its first two characters>``
-    (spreading a venue's words over partitions), ``entry`` = ``token#contact id`` (sorted, so a
-    prefix Query reads the contacts whose token starts with what staff typed, whole words first)."""
+    (spreading a venue's words over partitions), ``entry`` = ``token#kind#contact id`` (sorted, so
+    a prefix Query reads the contacts whose token starts with what staff typed, whole words first,
+    and an exact number, e-mail or phone is one Query on ``token#kind#``)."""
 
     Meta = table_meta("contact_tokens")
 

@@ -3,7 +3,7 @@
 **The index.** Every word a contact can be found by (``values/search_terms.py``: names, e-mails,
 phones in E.164 and the national writing, postcode, city, street words, the customer and
 subscriber numbers) is one :class:`~chalicelib.models.contacts.ContactToken`, keyed
-``tenant#tok#<first two characters>`` / ``token#contact``. The contact keeps its own tokens
+``tenant#tok#<first two characters>`` / ``token#kind#contact``. The contact keeps its own tokens
 (``search_tokens``); :func:`index_changes` says which entries a write adds and removes, and the
 contact's write carries them in **its own transaction**, so the index never shows a stale
 record.
@@ -33,6 +33,7 @@ from chalicelib.services.shared.paging import Page, invalid_cursor, open_place, 
 from chalicelib.values.search_terms import MIN_TERM_CHARS, RANKED_KINDS, Term, contact_tokens, query_terms
 
 EXACT, NAME, OTHER = 0, 1, 2
+EXACT_LIMIT = 20  # exact matches read per kind: a number, an e-mail or a phone names few people
 
 
 def tokens_of(contact: Contact) -> dict[str, str]:
@@ -54,7 +55,13 @@ def _bucket(tenant_id: str, token: str) -> str:
 
 
 def entry(tenant_id: str, contact_id: str, token: str, kind: str) -> ContactToken:
-    return ContactToken(bucket=_bucket(tenant_id, token), entry=f"{token}#{contact_id}", kind=kind)
+    return ContactToken(bucket=_bucket(tenant_id, token), entry=f"{token}#{kind}#{contact_id}", kind=kind)
+
+
+def _parsed(found: ContactToken) -> tuple[str, str]:
+    """``(token, contact id)`` of an entry (a token may hold ``#``: an e-mail may)."""
+    token, _, contact_id = found.entry.rsplit("#", 2)
+    return token, contact_id
 
 
 def index_changes(contact: Contact) -> tuple[list[ContactToken], list[ContactToken]]:
@@ -129,9 +136,9 @@ def _exact_hits(actor: Actor, terms: list[Term], driving: Term) -> list[ContactH
     """Contacts whose number, e-mail or phone is exactly the term, or who bought order number ``term``."""
     if not driving.exact_kinds:
         return []
-    ids = [entry_.entry.rsplit("#", 1)[1] for entry_ in ContactToken.query(
-        _bucket(actor.tenant_id, driving.text), ContactToken.entry.startswith(f"{driving.text}#"))
-        if entry_.kind in driving.exact_kinds]
+    ids = [_parsed(found)[1] for kind in driving.exact_kinds for found in ContactToken.query(
+        _bucket(actor.tenant_id, driving.text), ContactToken.entry.startswith(f"{driving.text}#{kind}#"),
+        limit=EXACT_LIMIT)]
     buyers = _buyer_of_order_number(actor, driving.text)
     others = [term for term in terms if term != driving]
     contacts = _contacts(actor, ids + buyers)
@@ -157,7 +164,7 @@ def _buyer_of_order_number(actor: Actor, text: str) -> list[str]:
 
 def _walked_hits(actor: Actor, entries: list[ContactToken], terms: list[Term], driving: Term,
                  *, shown: set[str]) -> list[ContactHit]:
-    found = [(entry_.entry.rsplit("#", 1)[0], entry_.entry.rsplit("#", 1)[1]) for entry_ in entries]
+    found = [_parsed(entry_) for entry_ in entries]
     contacts = _contacts(actor, [contact_id for _, contact_id in found if contact_id not in shown])
     hits, seen = [], set()
     for token, contact_id in found:

@@ -8,6 +8,11 @@ subscriber numbers) is one :class:`~chalicelib.models.contacts.ContactToken`, ke
 contact's write carries them in **its own transaction**, so the index never shows a stale
 record.
 
+Tokens are spread over partitions by their first two characters, or first five digits for a
+number (phones and postcodes cluster on a few leading digits), so a number is searched by its
+start from five digits on; shorter, it is looked up whole (an order number, a short customer
+number).
+
 **A search** reads one page of the entries of its most telling term (a number or an e-mail, else
 the longest word) whose token starts with it: a ``begins_with`` Query, whole words first since
 entries sort by token. It reads those contacts (one BatchGetItem) and keeps those whose tokens
@@ -50,8 +55,19 @@ def _plain(values) -> dict:
     return values.as_dict() if hasattr(values, "as_dict") else dict(values or {})
 
 
+DIGIT_BUCKET = 5  # numbers cluster (every French phone starts 33 or 0x, Lyon's postcodes 690): longer buckets
+
+
 def _bucket(tenant_id: str, token: str) -> str:
-    return tenant_key(tenant_id, "tok", token[:2].replace("#", "_"))
+    """The partition of a token: its first two characters, or first five digits for a number."""
+    head = token[:DIGIT_BUCKET] if token.isdigit() else token[:2]
+    return tenant_key(tenant_id, "tok", head.replace("#", "_"))
+
+
+def _walkable(term: Term) -> bool:
+    """Whether a term's prefix can be walked: it names its whole bucket (a number of five digits
+    or more, any other term of two characters or more). Shorter numbers are looked up exactly."""
+    return len(term.text) >= (DIGIT_BUCKET if term.text.isdigit() else MIN_TERM_CHARS)
 
 
 def entry(tenant_id: str, contact_id: str, token: str, kind: str) -> ContactToken:
@@ -97,7 +113,7 @@ def search(actor: Actor, query: str, *, limit: int, cursor: str | None) -> Page[
         hits = _exact_hits(actor, terms, driving)
         place = {"k": None, "x": [hit.contact.id for hit in hits]}
     entries, last = [], None
-    if len(driving.text) >= MIN_TERM_CHARS:  # a one-digit order number is looked up, not walked
+    if _walkable(driving):  # a short number (an order's) is looked up exactly, not walked
         results = ContactToken.query(_bucket(actor.tenant_id, driving.text),
                                      ContactToken.entry.startswith(driving.text), limit=limit,
                                      last_evaluated_key=json.loads(place["k"]) if place["k"] else None)
@@ -180,8 +196,10 @@ def _walked_hits(actor: Actor, entries: list[ContactToken], terms: list[Term], d
 
 
 def _matches_all(contact: Contact, terms: list[Term]) -> bool:
+    """Every term starts one of the contact's tokens (a short number must be one of them whole)."""
     tokens = contact.search_tokens or {}
-    return all(any(token.startswith(term.text) for token in tokens) for term in terms)
+    return all(any(token.startswith(term.text) if _walkable(term) else token == term.text for token in tokens)
+               for term in terms)
 
 
 def _ranked(contact: Contact, terms: list[Term]) -> ContactHit:

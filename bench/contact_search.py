@@ -21,7 +21,6 @@ import random
 import secrets
 import statistics
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -73,7 +72,7 @@ def person(rng: random.Random, index: int) -> dict:
 
 
 def load(actor, rng: random.Random, start: int, stop: int) -> list:
-    from chalicelib.models.contacts import Contact, ContactToken
+    from bench.loading import write_in_batches
     from chalicelib.schemas.contacts import ContactIn
     from chalicelib.services.contacts.contacts import prepare_contact
 
@@ -82,23 +81,7 @@ def load(actor, rng: random.Random, start: int, stop: int) -> list:
         new = prepare_contact(actor, ContactIn.model_validate(person(rng, index)).model_dump())
         contacts.append(new.contact)
         entries += [item for item, _ in new.entries]
-    work = [(Contact, contacts[i:i + 25]) for i in range(0, len(contacts), 25)]
-    work += [(ContactToken, entries[i:i + 25]) for i in range(0, len(entries), 25)]
-    lock = threading.Lock()
-
-    def writer():
-        while True:
-            with lock:
-                if not work:
-                    return
-                model, batch = work.pop()
-            with model.batch_write() as batch_writer:
-                for item in batch:
-                    batch_writer.save(item)
-
-    threads = [threading.Thread(target=writer) for _ in range(4)]
-    [thread.start() for thread in threads]
-    [thread.join() for thread in threads]
+    write_in_batches(contacts + entries)
     return contacts
 
 

@@ -32,7 +32,6 @@ import os
 import random
 import secrets
 import sys
-import threading
 import time
 from collections import Counter
 from datetime import date, datetime, timedelta, timezone
@@ -167,28 +166,11 @@ class Loader:
             self.counts[(*key, "places")] += places
 
     def flush(self, threads: int = 4) -> None:
+        from bench.loading import write_in_batches
         from chalicelib.models.catalog import Quota
         from chalicelib.models.options import HoldLineCount
 
-        by_model: dict = {}
-        for item in self.items:
-            by_model.setdefault(type(item), []).append(item)
-        work = [(model, chunk[i:i + 25]) for model, chunk in by_model.items() for i in range(0, len(chunk), 25)]
-        lock = threading.Lock()
-
-        def writer():
-            while True:
-                with lock:
-                    if not work:
-                        return
-                    model, batch = work.pop()
-                with model.batch_write() as batch_writer:
-                    for item in batch:
-                        batch_writer.save(item)
-
-        pool = [threading.Thread(target=writer) for _ in range(threads)]
-        [thread.start() for thread in pool]
-        [thread.join() for thread in pool]
+        write_in_batches(self.items, threads=threads)
         for (key, day, what), value in self.counts.items():
             HoldLineCount(count_key=key, day=day).update(actions=[getattr(HoldLineCount, what).add(value)])
         for (tenant_id, quota_id), taken in self.places.items():

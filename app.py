@@ -10,6 +10,7 @@ from chalicelib.handlers import (
     campaigns,
     catalog,
     contacts,
+    customers,
     documents,
     jobs,
     mail,
@@ -29,7 +30,7 @@ from chalicelib.services.jobs.framework import register_kind_modules
 app = Chalice(app_name="ticketing")
 app.log.setLevel("INFO")
 
-for area in (catalog, contacts, organisation, orders, options, refunds, metrics, campaigns, documents, shop, spectator,
+for area in (catalog, contacts, customers, organisation, orders, options, refunds, metrics, campaigns, documents, shop, spectator,
              refund_page, mail, jobs, audit, openapi):
     app.register_blueprint(area.bp)
 
@@ -37,7 +38,7 @@ for area in (catalog, contacts, organisation, orders, options, refunds, metrics,
 register_kind_modules("chalicelib.services.orders.bulk", "chalicelib.services.orders.export",
                       "chalicelib.services.money.refunds", "chalicelib.services.campaigns.campaigns",
                       "chalicelib.services.campaigns.affected_customers", "chalicelib.services.options.bulk",
-                      "chalicelib.services.contacts.reindex")
+                      "chalicelib.services.contacts.reindex", "chalicelib.services.orders.relisting")
 
 
 @app.middleware("http")

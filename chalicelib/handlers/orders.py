@@ -134,3 +134,12 @@ def cancel_tickets(actor, order_id, body):
 
     order, tickets = cancellations.cancel_tickets(actor, order_id, body.positions)
     return order_details(order, tickets)
+
+
+@staff_route(bp, "/orders/list-by-contact", method="POST", role="admin", response="jobs:JobOut", status=202,
+             summary="List the venue's older orders under their buyer's customer record (a job, for orders placed "
+                     "before the booking history existed; safe to run again)", tag=TAG)
+def list_orders_by_contact(actor):
+    from chalicelib.services.orders import relisting
+
+    return relisting.start_relisting(actor)

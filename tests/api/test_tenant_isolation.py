@@ -97,6 +97,7 @@ BODIES = {
     ("PUT", "/options/policy"): {"remind_days_before": 3, "release_days_after": 2},
     ("POST", "/options/due/run"): {},
     ("POST", "/contacts/reindex"): {},
+    ("POST", "/orders/list-by-contact"): {},
     ("PUT", "/organisation"): {"legal_name": "Tenant B SAS", "address_line1": "1 rue B", "postcode": "69001",
                                "city": "Lyon", "siret": "73282932000074", "vat_number": "FR44732829320"},
 }

@@ -60,6 +60,8 @@ def _facet_values(order: Order) -> list[tuple[str, str]]:
               ("number", str(order.number))]
     if order.promo_code:
         values.append(("promo", order.promo_code.upper()))
+    if order.buyer.contact_id:  # the customer record's booking history
+        values.append(("contact", order.buyer.contact_id))
     for facet, held in (("performance", order.performance_ids), ("tariff", order.tariff_ids),
                         ("product", order.product_ids)):
         values += [(facet, value) for value in sorted(held or ())]

@@ -1,0 +1,50 @@
+"""The customer record routes (staff): the record's sections, and the booking history sorted by
+any column. The other histories page on through their own routes (credit, donations, audit)."""
+from __future__ import annotations
+
+from chalice import Blueprint
+
+from chalicelib.handlers.http import staff_route
+
+bp = Blueprint(__name__)
+TAG = "contacts"
+
+
+def _booking_out(booking) -> dict:
+    entry = booking.entry
+    return {"order_id": entry.order_id, "number": entry.number, "placed_at": entry.created_at, "show": booking.show,
+            "performance_date": booking.performance_date, "total_cents": entry.total_cents,
+            "balance_due_cents": booking.balance_due_cents, "currency": entry.currency, "status": entry.status,
+            "kind": entry.kind}
+
+
+@staff_route(bp, "/contacts/{contact_id}/record", response="customers:RecordOut",
+             summary="The customer record: details, other information, bookings, credit, donations and changes",
+             tag=TAG)
+def customer_record(actor, contact_id):
+    from chalicelib.services.customers import record
+
+    found = record.customer_record(actor, contact_id)
+    contact = found.contact
+    return {
+        "contact": contact,
+        "other_information": {"system_fields": contact.system_fields, "criteria": contact.criteria},
+        "bookings": {"items": [_booking_out(row) for row in found.bookings.items],
+                     "next_cursor": found.bookings.next_cursor},
+        "credit": {"account": found.credit, "entries": found.credit_entries.items,
+                   "next_cursor": found.credit_entries.next_cursor},
+        "donations": {"items": found.donations.items, "next_cursor": found.donations.next_cursor},
+        "changes": {"items": found.changes.items, "next_cursor": found.changes.next_cursor},
+    }
+
+
+@staff_route(bp, "/contacts/{contact_id}/orders", query="customers:BookingQuery", response="customers:BookingOut",
+             many=True, summary="A customer's bookings, sorted by date, show, performance date, order number, total, "
+                                "balance due or status, either way, paged", tag=TAG)
+def customer_bookings(actor, contact_id, query):
+    from chalicelib.services.customers import record
+    from chalicelib.services.shared.paging import Page
+
+    page = record.bookings(actor, contact_id, sort=query.sort, descending=query.direction == "desc",
+                           limit=query.limit, cursor=query.cursor)
+    return Page(items=[_booking_out(row) for row in page.items], next_cursor=page.next_cursor)

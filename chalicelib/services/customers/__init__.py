@@ -1,0 +1,7 @@
+"""The customer record (DOMAIN §5, the field's "fiche client"): one contact seen whole, its
+details, the facts the system filled apart from staff's criteria, its bookings, its credit and
+donations, and its change history, each from the feature that owns it (contacts, orders, money,
+the audit trail). It sits above those packages: nothing below it imports it.
+
+- :mod:`.record`: the record's sections, read together.
+"""

@@ -22,11 +22,12 @@ from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.adapters import clock, ids
-from chalicelib.errors import ConcurrentChange, NotFound
+from chalicelib.errors import ConcurrentChange, Duplicate, FieldError, NotFound
 from chalicelib.models.audit import AuditEvent
-from chalicelib.models.base import connection
+from chalicelib.models.base import connection, tenant_key
 from chalicelib.models.contacts import AddressEntry, Contact, EmailEntry, PhoneEntry
 from chalicelib.models.orders import Buyer
+from chalicelib.models.unique_keys import UniqueKey
 from chalicelib.services.shared.actors import Actor
 from chalicelib.services.shared.audit import audit_event, snapshot, write_audited
 from chalicelib.services.shared.paging import Page, paged
@@ -78,11 +79,14 @@ class NewContact:
     contact: Contact
     audit: AuditEvent
     entries: list[tuple[Model, Condition | None]] = field(default_factory=list)
+    claims: list[UniqueKey] = field(default_factory=list)
 
     @property
     def items(self) -> list[tuple[Model, Condition | None]]:
-        """``(item, condition)`` pairs to save; the contact only if its id is new."""
-        return [(self.contact, Contact.id.does_not_exist()), (self.audit, None), *self.entries]
+        """``(item, condition)`` pairs to save; the contact only if its id is new, each of its
+        e-mails only if no other contact of the venue has it."""
+        return [(self.contact, Contact.id.does_not_exist()), (self.audit, None), *self.entries,
+                *((claim, UniqueKey.key.does_not_exist()) for claim in self.claims)]
 
 
 def prepare_contact(actor: Actor, fields: dict[str, Any]) -> NewContact:
@@ -96,7 +100,44 @@ def prepare_contact(actor: Actor, fields: dict[str, Any]) -> NewContact:
     contact.set_index_keys()
     puts, _ = index_changes(contact)
     return NewContact(contact, audit_event(actor, Contact.entity_type, contact.id, "create", None,
-                                           _audited(contact)), [(entry, None) for entry in puts])
+                                           _audited(contact)), [(entry, None) for entry in puts],
+                      [email_claim(actor.tenant_id, email.address, contact.id) for email in contact.emails])
+
+
+class DuplicateContact(Duplicate):
+    kind = "duplicate-contact"
+    title = "Another contact of the venue already has this e-mail"
+
+
+def email_claim(tenant_id: str, address: str, contact_id: str) -> UniqueKey:
+    """The claim that makes an e-mail one contact's within a venue (its normalised form)."""
+    value = address.strip().lower().replace("#", "%23")
+    return UniqueKey(key=tenant_key(tenant_id, "contact", "email", value), entity_type=Contact.entity_type,
+                     entity_id=contact_id, label="emails")
+
+
+def contact_with_email(tenant_id: str, address: str) -> str | None:
+    """The id of the venue's contact whose e-mail ``address`` is, if any."""
+    try:
+        return UniqueKey.get(email_claim(tenant_id, address, "").key, consistent_read=True).entity_id
+    except UniqueKey.DoesNotExist:
+        return None
+
+
+def _duplicate_of(contact: Contact, claims: list[UniqueKey]) -> DuplicateContact | None:
+    """The e-mails another contact holds, named with that contact (``None`` if none does)."""
+    errors, holders = [], []
+    addresses = [email.address.lower() for email in contact.emails]
+    for claim in claims:
+        holder = contact_with_email(contact.tenant_id, claim.key.rsplit("#", 1)[1].replace("%23", "#"))
+        if holder and holder != contact.id:
+            position = addresses.index(claim.key.rsplit("#", 1)[1].replace("%23", "#"))
+            errors.append(FieldError(f"emails.{position}", f"already the e-mail of contact {holder}"))
+            holders.append(holder)
+    if not errors:
+        return None
+    return DuplicateContact(f"Contact {', '.join(dict.fromkeys(holders))} already has this e-mail: open that record, "
+                            "or merge the two.", errors=errors)
 
 
 def _audited(contact: Contact) -> dict | None:
@@ -116,10 +157,14 @@ def prepare_buyer_contact(actor: Actor, buyer: Buyer) -> NewContact:
 
 
 def create_contact(actor: Actor, fields: dict[str, Any]) -> Contact:
+    """Create a contact (409 ``duplicate-contact`` naming the contact that has one of its e-mails)."""
     new = prepare_contact(actor, fields)
-    with TransactWrite(connection=connection()) as transaction:
-        for item, condition in new.items:
-            transaction.save(item, condition=condition)
+    try:
+        with TransactWrite(connection=connection()) as transaction:
+            for item, condition in new.items:
+                transaction.save(item, condition=condition)
+    except TransactWriteError as error:
+        raise (_duplicate_of(new.contact, new.claims) or ConcurrentChange("Please try again.")) from error
     return new.contact
 
 
@@ -132,19 +177,28 @@ def update_contact(actor: Actor, contact_id: str, changes: dict[str, Any]) -> Co
     if {"last_name", "first_name"} & values.keys():
         values["search_name"] = search_name(values.get("last_name", contact.last_name),
                                             values.get("first_name", contact.first_name))
+    previous_emails = [email.address for email in contact.emails]
     for name, value in values.items():
         setattr(contact, name, value)
     contact.updated_at = clock.now()
     contact.set_index_keys()
-    write_contact(actor, contact, action="update", before=before)
+    write_contact(actor, contact, action="update", before=before, previous_emails=previous_emails)
     return contact
 
 
-def write_contact(actor: Actor, contact: Contact, *, action: str, before: dict | None) -> None:
-    """Save a changed contact (version checked) with its audit event and its index entries."""
+def write_contact(actor: Actor, contact: Contact, *, action: str, before: dict | None,
+                  previous_emails: list[str] | None = None) -> None:
+    """Save a changed contact (version checked) with its audit event, its index entries and the
+    claims on its e-mails (those it gained taken, those it lost given back; ``previous_emails``
+    ``None``: every e-mail of it claimed, as after a re-index), in one transaction."""
     from chalicelib.services.contacts.search import index_changes
 
     puts, deletes = index_changes(contact)
+    now = {email.address.lower() for email in contact.emails}
+    was = {address.lower() for address in previous_emails} if previous_emails is not None else set()
+    claims = [email_claim(contact.tenant_id, address, contact.id) for address in sorted(now - was)]
+    releases = [email_claim(contact.tenant_id, address, contact.id) for address in sorted(was - now)]
+    mine = UniqueKey.key.does_not_exist() | (UniqueKey.entity_id == contact.id)
     try:
         with TransactWrite(connection=connection()) as transaction:
             transaction.save(contact)
@@ -153,8 +207,14 @@ def write_contact(actor: Actor, contact: Contact, *, action: str, before: dict |
                 transaction.save(entry)
             for entry in deletes:
                 transaction.delete(entry)
+            for claim in claims:
+                transaction.save(claim, condition=mine)
+            for released in releases:
+                transaction.delete(released, condition=mine)
     except TransactWriteError as error:
-        raise ConcurrentChange(f"Contact {contact.id} changed meanwhile; reload it and try again.") from error
+        duplicate = _duplicate_of(contact, claims)
+        raise (duplicate or ConcurrentChange(f"Contact {contact.id} changed meanwhile; reload it and try again.")) \
+            from error
 
 
 def get_contact(actor: Actor, contact_id: str) -> Contact:

@@ -57,10 +57,14 @@ def _contact_key(tenant_id: str, contact_id: str) -> str:
 
 
 def customer_of(actor: Actor, order: Order) -> tuple[str, contacts.NewContact | None]:
-    """The buyer's contact id, and their customer record prepared from the order (not written:
-    the settlement writes it) when they have none."""
+    """The buyer's contact id: the one the order names, else the venue's contact with the buyer's
+    e-mail, else a customer record prepared from the order (not written: the settlement writes
+    it, its e-mail claimed in the same transaction, so two settlements racing make one)."""
     if order.buyer.contact_id:
         return order.buyer.contact_id, None
+    existing = contacts.contact_with_email(actor.tenant_id, order.buyer.email) if order.buyer.email else None
+    if existing:
+        return existing, None  # the venue's customer with this e-mail: no second record
     new = contacts.prepare_buyer_contact(actor, order.buyer)
     return new.contact.id, new
 

@@ -38,7 +38,8 @@ for area in (catalog, contacts, customers, organisation, orders, options, refund
 register_kind_modules("chalicelib.services.orders.bulk", "chalicelib.services.orders.export",
                       "chalicelib.services.money.refunds", "chalicelib.services.campaigns.campaigns",
                       "chalicelib.services.campaigns.affected_customers", "chalicelib.services.options.bulk",
-                      "chalicelib.services.contacts.reindex", "chalicelib.services.orders.relisting")
+                      "chalicelib.services.contacts.reindex", "chalicelib.services.orders.relisting",
+                      "chalicelib.services.customers.merge")
 
 
 @app.middleware("http")

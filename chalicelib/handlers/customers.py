@@ -48,3 +48,13 @@ def customer_bookings(actor, contact_id, query):
     page = record.bookings(actor, contact_id, sort=query.sort, descending=query.direction == "desc",
                            limit=query.limit, cursor=query.cursor)
     return Page(items=[_booking_out(row) for row in page.items], next_cursor=page.next_cursor)
+
+
+@staff_route(bp, "/contacts/{contact_id}/merge", method="POST", body="customers:MergeIn", response="jobs:JobOut",
+             status=202, summary="Merge another record of the same customer into this one: its orders, credit, "
+                                 "donations, e-mails with consents, phones, addresses and criteria move here, and "
+                                 "it becomes a redirect (a job; asking again is harmless)", tag=TAG)
+def merge_contacts(actor, contact_id, body):
+    from chalicelib.services.customers import merge
+
+    return merge.start_merge(actor, contact_id, body.other_id)

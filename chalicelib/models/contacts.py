@@ -77,6 +77,10 @@ class Contact(TenantEntity):
     # What the contact is found by: ``{token: kind}`` (values/search_terms.py), the same as its
     # ContactToken entries, kept here so an edit knows which entries to replace.
     search_tokens = JSONAttribute(null=True)
+    # A record merged into another (customers/merge.py): its data moved there, it only redirects.
+    # ``merged_into`` is set when the merge starts; ``merged_at`` when it is done.
+    merged_into = UnicodeAttribute(null=True)
+    merged_at = UTCDateTimeAttribute(null=True)
 
     by_name = ContactsByName()
 

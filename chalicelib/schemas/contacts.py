@@ -107,6 +107,8 @@ class ContactOut(OutputModel):
     addresses: list[AddressOut]
     criteria: PlainMap
     system_fields: PlainMap = Field(description="Filled by the system; staff edits never change them")
+    merged_into: str | None = Field(default=None, description="Set when this record was merged into another: "
+                                                             "that one is the customer's record now")
     version: int | None
     created_at: datetime
     updated_at: datetime

@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import ConfigDict, Field
 
 from chalicelib.schemas.audit import AuditEventOut
-from chalicelib.schemas.common import OutputModel, PageQuery, PlainMap
+from chalicelib.schemas.common import Id, InputModel, OutputModel, PageQuery, PlainMap
 from chalicelib.schemas.contacts import ContactOut
 from chalicelib.schemas.money import CreditAccountOut, CreditEntryOut, DonationOut
 
@@ -66,3 +66,7 @@ class RecordOut(OutputModel):
     credit: CreditSectionOut = Field(description="Page on: GET /contacts/{id}/credit/entries")
     donations: DonationsSectionOut = Field(description="Page on: GET /contacts/{id}/donations")
     changes: ChangesSectionOut = Field(description="Who changed what, oldest first; page on: GET /audit/contact/{id}")
+
+
+class MergeIn(InputModel):
+    other_id: Id = Field(description="The other record of the same customer: merged into this one, then a redirect")

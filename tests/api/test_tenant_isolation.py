@@ -98,6 +98,7 @@ BODIES = {
     ("POST", "/options/due/run"): {},
     ("POST", "/contacts/reindex"): {},
     ("POST", "/orders/list-by-contact"): {},
+    ("POST", "/contacts/{contact_id}/merge"): {"other_id": "01ARZ3NDEKTSV4RRFFQ69G5FAV"},
     ("PUT", "/organisation"): {"legal_name": "Tenant B SAS", "address_line1": "1 rue B", "postcode": "69001",
                                "city": "Lyon", "siret": "73282932000074", "vat_number": "FR44732829320"},
 }

@@ -22,7 +22,7 @@ from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.adapters import clock, ids
-from chalicelib.errors import ConcurrentChange, Duplicate, FieldError, NotFound
+from chalicelib.errors import ConcurrentChange, Conflict, Duplicate, FieldError, InvalidInput, NotFound
 from chalicelib.models.audit import AuditEvent
 from chalicelib.models.base import connection, tenant_key
 from chalicelib.models.contacts import AddressEntry, Contact, EmailEntry, PhoneEntry
@@ -172,6 +172,7 @@ def update_contact(actor: Actor, contact_id: str, changes: dict[str, Any]) -> Co
     """Apply staff's ``changes`` (already validated) under the contact's version, with its audit
     event and its search-index entries in one transaction."""
     contact = get_contact(actor, contact_id)
+    refuse_merged(contact)
     before = _audited(contact)
     values = _as_attributes(changes, contact)
     if {"last_name", "first_name"} & values.keys():
@@ -261,3 +262,88 @@ def note_delivery_fact(tenant_id: str, contact_id: str, address: str, *, undeliv
         except ConcurrentChange:
             continue
     raise ConcurrentChange(f"contact {contact_id} kept changing; delivery fact not recorded")
+
+
+class MergedRecord(Conflict):
+    kind = "merged-record"
+    title = "This customer record was merged into another; use that one"
+
+
+def refuse_merged(contact: Contact) -> None:
+    if contact.merged_into:
+        raise MergedRecord(f"Contact {contact.id} was merged into {contact.merged_into}; edit that record.")
+
+
+def mark_merging(actor: Actor, kept_id: str, other_id: str) -> tuple[Contact, Contact]:
+    """Start merging ``other_id`` into ``kept_id``: the other record is marked (it refuses edits
+    and new orders from now on). Asking again for the same merge is harmless; for another, 409."""
+    if kept_id == other_id:
+        raise InvalidInput("A record cannot be merged into itself.", errors=[FieldError("other_id", "the same")])
+    kept, other = get_contact(actor, kept_id), get_contact(actor, other_id)
+    refuse_merged(kept)
+    if other.merged_into and other.merged_into != kept_id:
+        raise MergedRecord(f"Contact {other_id} was merged into {other.merged_into} already.")
+    if not other.merged_into:
+        before = _audited(other)
+        other.merged_into = kept_id
+        write_contact(actor, other, action="merge-started", before=before,
+                      previous_emails=[email.address for email in other.emails])
+    return kept, other
+
+
+def absorb(actor: Actor, kept_id: str, other_id: str) -> Contact:
+    """End a merge: ``other_id``'s e-mails (with their consent and delivery facts), phones and
+    addresses join ``kept_id``'s, its criteria and system fields fill what the kept record lacks,
+    and the other becomes a redirect with nothing personal left, out of search. One transaction:
+    both records (versions checked), the e-mails' claims handed over, both records' index
+    entries, both audit events. Done already: nothing more."""
+    for _ in range(5):
+        kept, other = get_contact(actor, kept_id), get_contact(actor, other_id)
+        if other.merged_at:
+            return kept
+        kept_before, other_before = _audited(kept), _audited(other)
+        known = {email.address.lower() for email in kept.emails}
+        moved = [email for email in other.emails if email.address.lower() not in known]
+        kept.emails = list(kept.emails) + moved
+        phones = {phone.number for phone in kept.phones}
+        kept.phones = list(kept.phones) + [phone for phone in other.phones if phone.number not in phones]
+        places = {(a.line1, a.postcode, a.city) for a in kept.addresses}
+        kept.addresses = list(kept.addresses) + [a for a in other.addresses if (a.line1, a.postcode, a.city) not in places]
+        kept.criteria = {**_as_plain(other.criteria), **_as_plain(kept.criteria)}
+        kept.system_fields = {**_as_plain(other.system_fields), **_as_plain(kept.system_fields)}
+        other.emails, other.phones, other.addresses = [], [], []
+        other.merged_at = kept.updated_at = other.updated_at = clock.now()
+        try:
+            _write_merge(actor, kept, other, moved, kept_before, other_before)
+            return kept
+        except TransactWriteError:
+            continue
+    raise ConcurrentChange(f"Contacts {kept_id} and {other_id} kept changing; the merge will try again.")
+
+
+def _as_plain(values) -> dict:
+    return values.as_dict() if hasattr(values, "as_dict") else dict(values or {})
+
+
+def _write_merge(actor: Actor, kept: Contact, other: Contact, moved, kept_before: dict, other_before: dict) -> None:
+    from chalicelib.services.contacts.search import index_changes
+
+    kept_puts, kept_deletes = index_changes(kept)
+    other_puts, other_deletes = index_changes(other)
+    with TransactWrite(connection=connection()) as transaction:
+        transaction.save(kept)
+        transaction.save(other)
+        for email in moved:  # the claim changes hands: still one contact per e-mail at every moment
+            claim = email_claim(kept.tenant_id, email.address, other.id)
+            transaction.update(claim, actions=[UniqueKey.entity_id.set(kept.id),
+                                               UniqueKey.entity_type.set(Contact.entity_type),
+                                               UniqueKey.label.set("emails")],
+                               condition=UniqueKey.key.does_not_exist() | (UniqueKey.entity_id == other.id))
+        for entry in kept_puts + other_puts:
+            transaction.save(entry)
+        for entry in kept_deletes + other_deletes:
+            transaction.delete(entry)
+        transaction.save(audit_event(actor, Contact.entity_type, kept.id, "merge-absorbed", kept_before,
+                                     {**_audited(kept), "from_contact_id": other.id}))
+        transaction.save(audit_event(actor, Contact.entity_type, other.id, "merged", other_before,
+                                     _audited(other)))

@@ -4,4 +4,5 @@ donations, and its change history, each from the feature that owns it (contacts,
 the audit trail). It sits above those packages: nothing below it imports it.
 
 - :mod:`.record`: the record's sections, read together.
+- :mod:`.merge`: two records of one customer made one (a job, safe to run again).
 """

@@ -213,3 +213,56 @@ def donation_history(actor: Actor, contact_id: str, *, limit: int, cursor: str |
     return paged(f"donations:{key}", cursor, lambda start: Donation.query(
         key, scan_index_forward=False, limit=limit, last_evaluated_key=start))
 
+
+MOVE_ATTEMPTS = 5
+
+
+def move_credit(actor: Actor, from_id: str, to_id: str) -> CreditEntry | None:
+    """A merge: the whole credit of ``from_id`` moved to ``to_id`` in one transaction (an entry
+    out, ``used`` for ``merge``, and one in, ``issued``; both balances conditioned on what was
+    read), so moving twice moves nothing more; ``None`` when there was nothing to move."""
+    for _ in range(MOVE_ATTEMPTS):
+        source, target = _account(actor, from_id), _account(actor, to_id)
+        amount = int(source.balance_cents or 0)
+        if amount <= 0:
+            return None
+        currency, now = source.currency or "EUR", clock.now()
+        out = CreditEntry(contact_key=_contact_key(actor.tenant_id, from_id), entry_id=ids.new_id(),
+                          tenant_id=actor.tenant_id, contact_id=from_id, kind="used", amount_cents=amount,
+                          currency=currency, balance_after_cents=0, origin_type="merge", origin_id=to_id,
+                          note=f"moved to contact {to_id} (merged)", recorded_at=now, recorded_by=actor.subject)
+        into = CreditEntry(contact_key=_contact_key(actor.tenant_id, to_id), entry_id=ids.new_id(),
+                           tenant_id=actor.tenant_id, contact_id=to_id, kind="issued", amount_cents=amount,
+                           currency=currency, balance_after_cents=int(target.balance_cents or 0) + amount,
+                           origin_type="merge", origin_id=from_id, note=f"from contact {from_id} (merged)",
+                           recorded_at=now, recorded_by=actor.subject)
+        out_row, out_actions, out_unchanged = _account_update(actor.tenant_id, from_id, currency, amount, used=amount)
+        in_row, in_actions, in_unchanged = _account_update(actor.tenant_id, to_id, currency,
+                                                           int(target.balance_cents or 0), issued=amount)
+        try:
+            with TransactWrite(connection=connection()) as transaction:
+                transaction.update(out_row, actions=out_actions, condition=out_unchanged)
+                transaction.update(in_row, actions=in_actions, condition=in_unchanged)
+                transaction.save(out)
+                transaction.save(into)
+                transaction.save(audit_event(actor, "contact", to_id, "credit-merged", None,
+                                             {"from_contact_id": from_id, "amount_cents": amount}))
+            return into
+        except TransactWriteError:
+            continue  # a balance moved meanwhile: read both again
+    raise Conflict("The customers' credit kept changing; the merge will try again.")
+
+
+def move_donations(actor: Actor, from_id: str, to_id: str) -> int:
+    """A merge: each donation of ``from_id`` moved under ``to_id`` (the record copied, the original
+    deleted, one transaction each), so a retry moves only what is left; how many moved."""
+    moved = 0
+    for donation in list(Donation.query(_contact_key(actor.tenant_id, from_id), consistent_read=True)):
+        copy = Donation()
+        copy.deserialize(donation.serialize())
+        copy.contact_key, copy.contact_id = _contact_key(actor.tenant_id, to_id), to_id
+        with TransactWrite(connection=connection()) as transaction:
+            transaction.save(copy, condition=Donation.donation_id.does_not_exist())
+            transaction.delete(donation)
+        moved += 1
+    return moved

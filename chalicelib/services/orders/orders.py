@@ -158,7 +158,10 @@ def _check_references(actor: Actor, draft: dict) -> None:
     if draft.get("channel_id"):
         require_reference(actor, SalesChannel, draft["channel_id"], "channel_id")
     if draft["buyer"].get("contact_id"):
-        require_reference(actor, Contact, draft["buyer"]["contact_id"], "buyer.contact_id")
+        contact = require_reference(actor, Contact, draft["buyer"]["contact_id"], "buyer.contact_id")
+        if contact.merged_into:
+            raise InvalidInput(f"This customer record was merged into {contact.merged_into}: name that one.",
+                               errors=[FieldError("buyer.contact_id", f"merged into {contact.merged_into}")])
 
 
 def place_order(actor: Actor, draft: dict, *, order_id: str | None = None) -> tuple[Order, list[Ticket]]:
@@ -289,6 +292,24 @@ def edit_buyer(actor: Actor, order_id: str, buyer: dict) -> Order:
     before = copy_of(order)
     order.buyer = Buyer(**{**order.buyer.as_dict(), **buyer})
     return save_change(actor, order, before, action="edit-buyer")
+
+
+def change_buyer_record(actor: Actor, order_id: str, from_contact_id: str, to_contact_id: str) -> bool:
+    """A merge: the order's buyer record ``from_contact_id`` becomes ``to_contact_id`` (audited);
+    ``False`` when the order names another record (moved already, or never this one)."""
+    for _ in range(5):
+        order = get_order(actor, order_id)
+        if order.buyer.contact_id != from_contact_id:
+            return False
+        before = copy_of(order)
+        order.buyer.contact_id = to_contact_id
+        try:
+            save_change(actor, order, before, action="merge-buyer",
+                        details={"from_contact_id": from_contact_id, "to_contact_id": to_contact_id})
+            return True
+        except ConcurrentChange:
+            continue
+    raise ConcurrentChange(f"Order {order_id} kept changing while its buyer's record was merged.")
 
 
 class PaidByCardOnly(Conflict):

@@ -1,0 +1,70 @@
+"""Merging two records of one customer through the API: orders (an open option's lines too),
+credit, donations, e-mails with their consent, phones, addresses and criteria move to the kept
+record; the other redirects, refuses edits and new orders, and leaves search; twice is once."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from chalicelib.adapters import clock
+from chalicelib.services.contacts import contacts, search
+from chalicelib.services.money import customer_money
+from chalicelib.services.orders import follow_up, orders
+from tests.api.helpers import assert_problem, call
+from tests.job_helpers import drive
+from tests.orders_world import build_world, draft, line
+
+
+def _order(actor, world, contact, **fields):
+    buyer = {"contact_id": contact.id, "last_name": contact.last_name, "first_name": contact.first_name}
+    return orders.place_order(actor, draft(world, line(world), buyer=buyer, **fields))[0]
+
+
+def test_a_merge_moves_everything_and_twice_is_once(client, staff_headers, actor, pump):
+    world = build_world(actor)
+    kept = contacts.create_contact(actor, {"first_name": "Claire", "last_name": "Petit",
+                                           "emails": [{"address": "claire@exemple.fr"}], "criteria": {"VIP": "oui"}})
+    other = contacts.create_contact(actor, {
+        "first_name": "Claire", "last_name": "Petit-Durand",
+        "emails": [{"address": "c.petit@travail.fr", "newsletter_consent": True}],
+        "phones": [{"number": "+33612345678"}], "criteria": {"VIP": "non", "Abonnée": "2024"},
+        "addresses": [{"line1": "3 rue Mercière", "postcode": "69002", "city": "Lyon"}]})
+    mine = _order(actor, world, kept, payment_type="cash")
+    theirs = _order(actor, world, other, payment_type="cash")
+    held = _order(actor, world, other, kind="option", payment_type="cheque", deadline=clock.now() + timedelta(days=3))
+    customer_money.credit_tickets(actor, theirs.id, [1])
+    gift = _order(actor, world, other, payment_type="cash")
+    customer_money.donate_tickets(actor, gift.id, [1])
+
+    status, job, _ = call(client, "POST", f"/contacts/{kept.id}/merge", staff_headers, {"other_id": other.id})
+    assert status == 202, job
+    done = drive(pump, actor.tenant_id, job["id"])
+    assert done.status == "succeeded" and done.outcomes == {"orders_moved": 3, "donations_moved": 1,
+                                                          "credit_moved_cents": 3200}
+    status, record, _ = call(client, "GET", f"/contacts/{kept.id}/record", staff_headers)
+    assert {row["order_id"] for row in record["bookings"]["items"]} == {mine.id, theirs.id, held.id, gift.id}
+    assert record["credit"]["account"]["balance_cents"] == 3200
+    assert [d["order_id"] for d in record["donations"]["items"]] == [gift.id]
+    merged = record["contact"]
+    assert [e["address"] for e in merged["emails"]] == ["claire@exemple.fr", "c.petit@travail.fr"]
+    assert merged["emails"][1]["newsletter_consent"] is True and merged["phones"][0]["number"] == "+33612345678"
+    assert merged["criteria"] == {"VIP": "oui", "Abonnée": "2024"}  # the kept record's criteria win
+    assert [row.contact_id for row in follow_up.rows_of(actor.tenant_id, held.id)] == [kept.id]
+    assert contacts.contact_with_email(actor.tenant_id, "c.petit@travail.fr") == kept.id
+
+    status, redirect, _ = call(client, "GET", f"/contacts/{other.id}", staff_headers)
+    assert redirect["merged_into"] == kept.id and redirect["emails"] == [] and redirect["phones"] == []
+    assert [hit.contact.id for hit in search.search(actor, "06 12 34 56 78", limit=10, cursor=None).items] == [kept.id]
+    assert search.search(actor, "durand", limit=10, cursor=None).items == []
+    assert_problem(call(client, "PATCH", f"/contacts/{other.id}", staff_headers, {"language": "en"}), 409)
+    assert_problem(call(client, "POST", "/orders", staff_headers, draft(world, line(world), buyer={
+        "contact_id": other.id, "last_name": "Petit"})), 422, "buyer.contact_id")
+
+    again = call(client, "POST", f"/contacts/{kept.id}/merge", staff_headers, {"other_id": other.id})[1]
+    assert drive(pump, actor.tenant_id, again["id"]).outcomes == {"orders_moved": 0, "donations_moved": 0,
+                                                                  "credit_moved_cents": 0}
+    assert call(client, "GET", f"/contacts/{kept.id}/credit", staff_headers)[1]["balance_cents"] == 3200
+
+    third = contacts.create_contact(actor, {"last_name": "Autre"})
+    assert_problem(call(client, "POST", f"/contacts/{third.id}/merge", staff_headers, {"other_id": other.id}), 409)
+    assert_problem(call(client, "POST", f"/contacts/{kept.id}/merge", staff_headers, {"other_id": kept.id}), 422,
+                   "other_id")

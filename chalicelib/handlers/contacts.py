@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
-from chalicelib.handlers.http import staff_route
-from chalicelib.services.contacts import contacts
+from chalicelib.handlers.http import RecordRoutes, staff_route
+from chalicelib.services.contacts import contacts, mailing_lists
 
 bp = Blueprint(__name__)
 
@@ -44,3 +44,36 @@ def reindex_contacts(actor):
     from chalicelib.services.contacts import reindex
 
     return reindex.start_reindex(actor)
+
+
+RecordRoutes("/mailing-lists", "list_id", mailing_lists.lists, "mailing list", "contacts:MailingList").register(
+    bp, "contacts")
+
+
+@staff_route(bp, "/mailing-lists/{list_id}/members", query="common:PageQuery", response="contacts:MembershipOut",
+             many=True, summary="A mailing list's people, members now or not, with each one's history",
+             tag="contacts")
+def list_members(actor, list_id, query):
+    return mailing_lists.members(actor, list_id, limit=query.limit, cursor=query.cursor)
+
+
+@staff_route(bp, "/contacts/{contact_id}/mailing-lists", response="contacts:MembershipOut", many=True,
+             summary="The lists a contact is or was on, each with the history of its consent", tag="contacts")
+def contact_memberships(actor, contact_id):
+    from chalicelib.services.shared.paging import Page
+
+    return Page(items=mailing_lists.memberships(actor, contact_id), next_cursor=None)
+
+
+@staff_route(bp, "/contacts/{contact_id}/mailing-lists/{list_id}/join", method="POST",
+             body="contacts:MembershipChangeIn", response="contacts:MembershipOut",
+             summary="Put a contact on a list, recording how they consented (audited)", tag="contacts")
+def join_list(actor, contact_id, list_id, body):
+    return mailing_lists.join(actor, contact_id, list_id, how=body.how)
+
+
+@staff_route(bp, "/contacts/{contact_id}/mailing-lists/{list_id}/leave", method="POST",
+             body="contacts:MembershipChangeIn", response="contacts:MembershipOut",
+             summary="Take a contact off a list (the history of the consent is kept; audited)", tag="contacts")
+def leave_list(actor, contact_id, list_id, body):
+    return mailing_lists.leave(actor, contact_id, list_id, how=body.how)

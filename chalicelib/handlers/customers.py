@@ -29,6 +29,7 @@ def customer_record(actor, contact_id):
     return {
         "contact": contact,
         "other_information": {"system_fields": contact.system_fields, "criteria": contact.criteria},
+        "mailing_lists": found.mailing_lists,
         "bookings": {"items": [_booking_out(row) for row in found.bookings.items],
                      "next_cursor": found.bookings.next_cursor},
         "credit": {"account": found.credit, "entries": found.credit_entries.items,

@@ -26,6 +26,7 @@ from chalicelib.models.holds import HoldSlot
 from chalicelib.models.invoices import CreditNote, Invoice
 from chalicelib.models.jobs import Job
 from chalicelib.models.mail import MailOverride, MailRecipient, Notification, SendWindow
+from chalicelib.models.mailing_lists import ListMembership, MailingList
 from chalicelib.models.money import CreditAccount, CreditEntry, Donation, LedgerEntry, MetricRow, Refund
 from chalicelib.models.options import DueAction, FollowUpPolicy, HoldLine, HoldLineCount, SweepMark
 from chalicelib.models.orders import Counter, Order, OrderListing, Payment, Ticket
@@ -34,7 +35,7 @@ from chalicelib.models.team import TeamNotificationRule
 from chalicelib.models.unique_keys import UniqueKey
 
 MODELS: tuple[type[Model], ...] = (
-    AuditEvent, Contact, ContactToken, UniqueKey, Job,
+    AuditEvent, Contact, ContactToken, MailingList, ListMembership, UniqueKey, Job,
     Notification, MailRecipient, MailOverride, SendWindow,
     Order, Ticket, Payment, OrderListing, Counter, HoldSlot, Invoice, CreditNote, Organisation, TeamNotificationRule,
     HoldLine, HoldLineCount, DueAction, FollowUpPolicy, SweepMark,

@@ -131,3 +131,45 @@ class ContactSearch(InputModel):
             raise ValueError("search with q, or by name prefix with name, not both")
         return self
     cursor: Annotated[str, StringConstraints(max_length=2000)] | None = None
+
+
+class MailingListIn(InputModel):
+    name: Name
+    description: ShortText | None = None
+    newsletter: bool = Field(default=False, description="Where a newsletter consent ticked on a contact's e-mail "
+                                                        "lands (and is withdrawn)")
+
+
+class MailingListPatch(InputModel):
+    name: Name = None
+    description: ShortText | None = None
+    newsletter: bool = None
+
+
+class MailingListOut(OutputModel):
+    id: str
+    name: str
+    description: str | None
+    newsletter: bool
+    created_at: datetime
+    updated_at: datetime
+    version: int | None
+
+
+class MembershipChangeIn(InputModel):
+    how: ShortText = Field(default="recorded by staff", description=(
+        "How the consent (or its withdrawal) was given: at the box office, by phone, a signed form..."))
+
+
+class MembershipEventOut(OutputModel):
+    at: datetime
+    action: str
+    how: str
+    by: str
+
+
+class MembershipOut(OutputModel):
+    list_id: str
+    contact_id: str
+    member: bool
+    history: list[MembershipEventOut] = Field(description="Every join and leave, oldest first: the consent's proof")

@@ -8,7 +8,7 @@ from pydantic import ConfigDict, Field
 
 from chalicelib.schemas.audit import AuditEventOut
 from chalicelib.schemas.common import Id, InputModel, OutputModel, PageQuery, PlainMap
-from chalicelib.schemas.contacts import ContactOut
+from chalicelib.schemas.contacts import ContactOut, MembershipOut
 from chalicelib.schemas.money import CreditAccountOut, CreditEntryOut, DonationOut
 
 
@@ -62,6 +62,8 @@ class ChangesSectionOut(HistoryOut):
 class RecordOut(OutputModel):
     contact: ContactOut
     other_information: OtherInformationOut
+    mailing_lists: list[MembershipOut] = Field(description="Lists the contact is or was on, with each consent's "
+                                                           "history")
     bookings: BookingsSectionOut = Field(description="Newest first; sort and page: GET /contacts/{id}/orders")
     credit: CreditSectionOut = Field(description="Page on: GET /contacts/{id}/credit/entries")
     donations: DonationsSectionOut = Field(description="Page on: GET /contacts/{id}/donations")

@@ -45,6 +45,7 @@ RECIPES = [
                                                "new_starts_at": "2027-03-20T20:00:00+01:00",
                                                "refund_deadline": "2027-01-31T23:00:00+01:00",
                                                "mail_message": SECRET}),
+    ("list_id", "/mailing-lists", lambda ids: {"name": SECRET, "description": SECRET}),
     ("rule_id", "/team-notifications", lambda ids: {"name": SECRET, "addresses": ["team@secret.fr"],
                                                     "tariff_ids": [ids["tariff_id"]]}),
 ]
@@ -97,6 +98,8 @@ BODIES = {
     ("PUT", "/options/policy"): {"remind_days_before": 3, "release_days_after": 2},
     ("POST", "/options/due/run"): {},
     ("POST", "/contacts/reindex"): {},
+    ("POST", "/contacts/{contact_id}/mailing-lists/{list_id}/join"): {"how": "tenant-b-text"},
+    ("POST", "/contacts/{contact_id}/mailing-lists/{list_id}/leave"): {"how": "tenant-b-text"},
     ("POST", "/orders/list-by-contact"): {},
     ("POST", "/contacts/{contact_id}/merge"): {"other_id": "01ARZ3NDEKTSV4RRFFQ69G5FAV"},
     ("PUT", "/organisation"): {"legal_name": "Tenant B SAS", "address_line1": "1 rue B", "postcode": "69001",

@@ -91,7 +91,9 @@ class NewContact:
 
 def prepare_contact(actor: Actor, fields: dict[str, Any]) -> NewContact:
     """A new contact from request-shaped ``fields`` (see :func:`_as_attributes`), not written:
-    the contact, its audit event and its search-index entries."""
+    the contact, its audit event, its search-index entries, and its newsletter memberships if an
+    e-mail's newsletter consent is ticked."""
+    from chalicelib.services.contacts.mailing_lists import newsletter_changes
     from chalicelib.services.contacts.search import index_changes
 
     values = _as_attributes(fields, None)
@@ -99,8 +101,9 @@ def prepare_contact(actor: Actor, fields: dict[str, Any]) -> NewContact:
     contact = Contact(tenant_id=actor.tenant_id, id=ids.new_id(), **values)
     contact.set_index_keys()
     puts, _ = index_changes(contact)
+    lists = newsletter_changes(actor, contact, set())
     return NewContact(contact, audit_event(actor, Contact.entity_type, contact.id, "create", None,
-                                           _audited(contact)), [(entry, None) for entry in puts],
+                                           _audited(contact)), [(entry, None) for entry in [*puts, *lists]],
                       [email_claim(actor.tenant_id, email.address, contact.id) for email in contact.emails])
 
 
@@ -171,6 +174,8 @@ def create_contact(actor: Actor, fields: dict[str, Any]) -> Contact:
 def update_contact(actor: Actor, contact_id: str, changes: dict[str, Any]) -> Contact:
     """Apply staff's ``changes`` (already validated) under the contact's version, with its audit
     event and its search-index entries in one transaction."""
+    from chalicelib.services.contacts.mailing_lists import newsletter_changes
+
     contact = get_contact(actor, contact_id)
     refuse_merged(contact)
     before = _audited(contact)
@@ -179,16 +184,18 @@ def update_contact(actor: Actor, contact_id: str, changes: dict[str, Any]) -> Co
         values["search_name"] = search_name(values.get("last_name", contact.last_name),
                                             values.get("first_name", contact.first_name))
     previous_emails = [email.address for email in contact.emails]
+    consented = {email.address.lower() for email in contact.emails if email.newsletter_consent}
     for name, value in values.items():
         setattr(contact, name, value)
     contact.updated_at = clock.now()
     contact.set_index_keys()
-    write_contact(actor, contact, action="update", before=before, previous_emails=previous_emails)
+    write_contact(actor, contact, action="update", before=before, previous_emails=previous_emails,
+                  also=newsletter_changes(actor, contact, consented))
     return contact
 
 
 def write_contact(actor: Actor, contact: Contact, *, action: str, before: dict | None,
-                  previous_emails: list[str] | None = None) -> None:
+                  previous_emails: list[str] | None = None, also: list = ()) -> None:
     """Save a changed contact (version checked) with its audit event, its index entries and the
     claims on its e-mails (those it gained taken, those it lost given back; ``previous_emails``
     ``None``: every e-mail of it claimed, as after a re-index), in one transaction."""
@@ -212,6 +219,8 @@ def write_contact(actor: Actor, contact: Contact, *, action: str, before: dict |
                 transaction.save(claim, condition=mine)
             for released in releases:
                 transaction.delete(released, condition=mine)
+            for item in also:  # newsletter memberships the edit changes (versioned)
+                transaction.save(item)
     except TransactWriteError as error:
         duplicate = _duplicate_of(contact, claims)
         raise (duplicate or ConcurrentChange(f"Contact {contact.id} changed meanwhile; reload it and try again.")) \

@@ -2,6 +2,7 @@
 
 Sections: the contact's details (names, language, addresses, phones, e-mails with consent and
 delivery facts); other information (the fields the system fills, apart from staff's criteria);
+the mailing lists it is or was on, each with the history of its consent;
 bookings (:mod:`chalicelib.services.orders.history`, newest first); credit (balance, then its
 entries: a refund page's credit lands here with its campaign) and donations
 (:mod:`chalicelib.services.money.customer_money`); and the changes made to the contact (the
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 
 from chalicelib.models.contacts import Contact
 from chalicelib.models.money import CreditAccount
-from chalicelib.services.contacts import contacts
+from chalicelib.services.contacts import contacts, mailing_lists
 from chalicelib.services.money import customer_money
 from chalicelib.services.orders import history
 from chalicelib.services.shared import audit
@@ -31,6 +32,7 @@ class CustomerRecord:
     donations: Page
     bookings: Page
     changes: Page
+    mailing_lists: list
 
 
 def customer_record(actor: Actor, contact_id: str) -> CustomerRecord:
@@ -42,7 +44,8 @@ def customer_record(actor: Actor, contact_id: str) -> CustomerRecord:
         credit_entries=customer_money.credit_history(actor, contact_id, limit=FIRST_PAGE, cursor=None),
         donations=customer_money.donation_history(actor, contact_id, limit=FIRST_PAGE, cursor=None),
         bookings=history.bookings(actor, contact_id, limit=FIRST_PAGE, cursor=None),
-        changes=audit.history(actor, Contact.entity_type, contact_id, limit=FIRST_PAGE, cursor=None))
+        changes=audit.history(actor, Contact.entity_type, contact_id, limit=FIRST_PAGE, cursor=None),
+        mailing_lists=mailing_lists.memberships(actor, contact_id))
 
 
 def bookings(actor: Actor, contact_id: str, *, sort: str, descending: bool, limit: int,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from chalicelib.adapters import clock
-from chalicelib.services.contacts import contacts, search
+from chalicelib.services.contacts import contacts, mailing_lists, search
 from chalicelib.services.money import customer_money
 from chalicelib.services.orders import follow_up, orders
 from tests.api.helpers import assert_problem, call
@@ -21,6 +21,7 @@ def _order(actor, world, contact, **fields):
 
 def test_a_merge_moves_everything_and_twice_is_once(client, staff_headers, actor, pump):
     world = build_world(actor)
+    newsletter = mailing_lists.lists.create(actor, {"name": "Lettre", "newsletter": True})
     kept = contacts.create_contact(actor, {"first_name": "Claire", "last_name": "Petit",
                                            "emails": [{"address": "claire@exemple.fr"}], "criteria": {"VIP": "oui"}})
     other = contacts.create_contact(actor, {
@@ -39,7 +40,9 @@ def test_a_merge_moves_everything_and_twice_is_once(client, staff_headers, actor
     assert status == 202, job
     done = drive(pump, actor.tenant_id, job["id"])
     assert done.status == "succeeded" and done.outcomes == {"orders_moved": 3, "donations_moved": 1,
-                                                          "credit_moved_cents": 3200}
+                                                          "lists_moved": 1, "credit_moved_cents": 3200}
+    [membership] = mailing_lists.memberships(actor, kept.id)
+    assert membership.list_id == newsletter.id and membership.member and len(membership.history) == 1
     status, record, _ = call(client, "GET", f"/contacts/{kept.id}/record", staff_headers)
     assert {row["order_id"] for row in record["bookings"]["items"]} == {mine.id, theirs.id, held.id, gift.id}
     assert record["credit"]["account"]["balance_cents"] == 3200
@@ -61,7 +64,7 @@ def test_a_merge_moves_everything_and_twice_is_once(client, staff_headers, actor
 
     again = call(client, "POST", f"/contacts/{kept.id}/merge", staff_headers, {"other_id": other.id})[1]
     assert drive(pump, actor.tenant_id, again["id"]).outcomes == {"orders_moved": 0, "donations_moved": 0,
-                                                                  "credit_moved_cents": 0}
+                                                                  "lists_moved": 0, "credit_moved_cents": 0}
     assert call(client, "GET", f"/contacts/{kept.id}/credit", staff_headers)[1]["balance_cents"] == 3200
 
     third = contacts.create_contact(actor, {"last_name": "Autre"})

@@ -106,3 +106,19 @@ def newsletter_changes(actor: Actor, contact, consented_before: set[str]) -> lis
 def _newsletter_lists(tenant_id: str) -> list[MailingList]:
     # A venue has a handful of lists: read them all (a Query of its partition), keep the newsletters.
     return [item for item in MailingList.query(tenant_id) if item.newsletter]
+
+
+def move_memberships(actor: Actor, from_id: str, to_id: str) -> int:
+    """A merge: each list ``from_id`` is or was on passes to ``to_id`` with its whole history
+    (joined to the kept record's own history of that list, in time order; a member if either
+    was), one transaction each, the moved membership deleted; how many moved."""
+    moved = 0
+    for source in list(ListMembership.query(tenant_key(actor.tenant_id, from_id), consistent_read=True)):
+        target = _membership(actor.tenant_id, to_id, source.list_id)
+        target.history = sorted([*(target.history or []), *(source.history or [])], key=lambda event: event.at)
+        target.member = bool(target.member) or bool(source.member)
+        with TransactWrite(connection=connection()) as transaction:
+            transaction.save(target)  # version checked
+            transaction.delete(source)  # version checked: a change meanwhile makes the merge retry
+        moved += 1
+    return moved

@@ -8,7 +8,8 @@ again, so a retried chunk, a crash or staff asking twice end the same as once:
    open option's follow-up lines, follow in the same transaction); an order already moved is
    left alone;
 3. its credit balance moves in one transaction (an entry out and one in, each balance
-   conditioned on what was read: twice moves nothing more), and its donations move one by one;
+   conditioned on what was read: twice moves nothing more), its donations move one by one, and
+   its mailing lists with the whole history of each consent;
 4. its e-mails (with their consent and delivery facts), phones, addresses, criteria and system
    fields join the kept record, the e-mails' claims change hands, and the other keeps nothing
    personal (one transaction, both versions checked).
@@ -21,7 +22,7 @@ import json
 
 from chalicelib.models.base import tenant_key
 from chalicelib.models.orders import OrderListing
-from chalicelib.services.contacts import contacts
+from chalicelib.services.contacts import contacts, mailing_lists
 from chalicelib.services.jobs.framework import ChunkBudget, ChunkResult, job_kind, start_job
 from chalicelib.services.money import customer_money
 from chalicelib.services.orders import orders
@@ -52,7 +53,8 @@ def merge_chunk(actor: Actor, params: dict, cursor: dict | None, budget: ChunkBu
         return ChunkResult(cursor={"step": "orders"}, done=moved, outcomes={"orders_moved": moved})
     credit = customer_money.move_credit(actor, other_id, kept_id)
     donations = customer_money.move_donations(actor, other_id, kept_id)
+    lists = mailing_lists.move_memberships(actor, other_id, kept_id)
     contacts.absorb(actor, kept_id, other_id)
-    outcomes = {"orders_moved": moved, "donations_moved": donations,
+    outcomes = {"orders_moved": moved, "donations_moved": donations, "lists_moved": lists,
                 "credit_moved_cents": int(credit.amount_cents) if credit else 0}
     return ChunkResult(cursor=None, done=moved, outcomes=outcomes, note=json.dumps(outcomes))

@@ -59,3 +59,22 @@ def merge_contacts(actor, contact_id, body):
     from chalicelib.services.customers import merge
 
     return merge.start_merge(actor, contact_id, body.other_id)
+
+
+@staff_route(bp, "/contacts/{contact_id}/personal-data", role="admin", response="customers:PersonalDataOut",
+             summary="Right of access: everything held on this person (record, lists and consents, credit, "
+                     "donations, orders bought, mails sent, changes), as JSON", tag=TAG)
+def personal_data(actor, contact_id):
+    from chalicelib.services.customers import privacy
+
+    return privacy.personal_data(actor, contact_id)
+
+
+@staff_route(bp, "/contacts/{contact_id}/erase", method="POST", role="admin", body="customers:EraseIn",
+             response="jobs:JobOut", status=202,
+             summary="Right to erasure: remove or pseudonymise this person's data everywhere while the accounting "
+                     "stays (irreversible; a job; asking again is harmless)", tag=TAG)
+def erase_person(actor, contact_id, body):
+    from chalicelib.services.customers import privacy
+
+    return privacy.start_erasure(actor, contact_id, reason=body.reason)

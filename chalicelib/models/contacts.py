@@ -81,6 +81,9 @@ class Contact(TenantEntity):
     # ``merged_into`` is set when the merge starts; ``merged_at`` when it is done.
     merged_into = UnicodeAttribute(null=True)
     merged_at = UTCDateTimeAttribute(null=True)
+    # Erased at the person's request (customers/privacy.py): nothing personal left, only the id.
+    erasure_started_at = UTCDateTimeAttribute(null=True)
+    erased_at = UTCDateTimeAttribute(null=True)
 
     by_name = ContactsByName()
 

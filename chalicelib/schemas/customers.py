@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import ConfigDict, Field
 
 from chalicelib.schemas.audit import AuditEventOut
-from chalicelib.schemas.common import Id, InputModel, OutputModel, PageQuery, PlainMap
+from chalicelib.schemas.common import Id, InputModel, OutputModel, PageQuery, PlainMap, ShortText
 from chalicelib.schemas.contacts import ContactOut, MembershipOut
 from chalicelib.schemas.money import CreditAccountOut, CreditEntryOut, DonationOut
 
@@ -72,3 +72,20 @@ class RecordOut(OutputModel):
 
 class MergeIn(InputModel):
     other_id: Id = Field(description="The other record of the same customer: merged into this one, then a redirect")
+
+
+class EraseIn(InputModel):
+    reason: ShortText = Field(min_length=3, description="Why (the person's request, its date): kept in the audit trail")
+
+
+class PersonalDataOut(OutputModel):
+    exported_at: datetime
+    contact: dict[str, Any]
+    mailing_lists: list[dict[str, Any]]
+    credit: dict[str, Any]
+    donations: list[dict[str, Any]]
+    orders: list[dict[str, Any]]
+    mails: list[dict[str, Any]]
+    changes: list[dict[str, Any]]
+    capped: list[str] = Field(description="Parts cut at 5,000 items (ask again once they are erased or exported)")
+    kept_by_law: str

@@ -102,6 +102,7 @@ BODIES = {
     ("POST", "/contacts/{contact_id}/mailing-lists/{list_id}/leave"): {"how": "tenant-b-text"},
     ("POST", "/orders/list-by-contact"): {},
     ("POST", "/contacts/{contact_id}/merge"): {"other_id": "01ARZ3NDEKTSV4RRFFQ69G5FAV"},
+    ("POST", "/contacts/{contact_id}/erase"): {"reason": "tenant-b-text"},
     ("PUT", "/organisation"): {"legal_name": "Tenant B SAS", "address_line1": "1 rue B", "postcode": "69001",
                                "city": "Lyon", "siret": "73282932000074", "vat_number": "FR44732829320"},
 }

@@ -446,3 +446,22 @@ def resend(actor: Actor, campaign_id: str, order_id: str, *, address: str | None
     if outcome != "done":
         logger.warning("campaign notice not sent", extra={"campaign_id": campaign_id, "order_id": order_id})
     return get_customer(actor, campaign_id, order_id)
+
+
+def forget_buyer(actor: Actor, order_ids: list[str]) -> int:
+    """Erasure: the rows of these orders in every campaign lose the buyer's name and address (the
+    e-mail's domain stays for the delivery figures); how many rows."""
+    from chalicelib.models.campaigns import Campaign
+
+    forgotten = 0
+    for campaign in Campaign.query(actor.tenant_id):
+        for order_id in order_ids:
+            try:
+                row = AffectedCustomer.get(AffectedCustomer.key_of(actor.tenant_id, campaign.id), order_id,
+                                           consistent_read=True)
+            except AffectedCustomer.DoesNotExist:
+                continue
+            row.update(actions=[AffectedCustomer.buyer_name.set("Client effacé"),
+                                AffectedCustomer.search_name.set("client efface"), AffectedCustomer.email.remove()])
+            forgotten += 1
+    return forgotten

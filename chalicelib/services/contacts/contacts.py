@@ -278,9 +278,17 @@ class MergedRecord(Conflict):
     title = "This customer record was merged into another; use that one"
 
 
+class ErasedRecord(Conflict):
+    kind = "erased-record"
+    title = "This customer record was erased at the person's request"
+
+
 def refuse_merged(contact: Contact) -> None:
+    """A record merged into another, or erased, takes no change (409)."""
     if contact.merged_into:
         raise MergedRecord(f"Contact {contact.id} was merged into {contact.merged_into}; edit that record.")
+    if contact.erasure_started_at:
+        raise ErasedRecord(f"Contact {contact.id} was erased at the person's request.")
 
 
 def mark_merging(actor: Actor, kept_id: str, other_id: str) -> tuple[Contact, Contact]:
@@ -356,3 +364,43 @@ def _write_merge(actor: Actor, kept: Contact, other: Contact, moved, kept_before
                                      {**_audited(kept), "from_contact_id": other.id}))
         transaction.save(audit_event(actor, Contact.entity_type, other.id, "merged", other_before,
                                      _audited(other)))
+
+
+def start_erasure(actor: Actor, contact_id: str) -> Contact:
+    """Mark the record as being erased: from now on it refuses edits, new orders and lists, and
+    leaves search. Asking again is harmless."""
+    contact = get_contact(actor, contact_id)
+    if contact.merged_into:
+        raise MergedRecord(f"Contact {contact_id} was merged into {contact.merged_into}; erase that record.")
+    if not contact.erasure_started_at:
+        contact.erasure_started_at = clock.now()
+        write_contact(actor, contact, action="erasure-started", before=None,
+                      previous_emails=[email.address for email in contact.emails])
+    return contact
+
+
+def erase_record(actor: Actor, contact_id: str, *, reason: str) -> Contact:
+    """The last step of an erasure: the record keeps its id and nothing personal; its e-mails'
+    claims are given back, its index entries deleted, its mailing lists (and the consents'
+    proofs) deleted, its past audit events reduced to who did what and when. One audit event
+    says who erased it and why. Done already: nothing more."""
+    from chalicelib.models.mailing_lists import ListMembership
+    from chalicelib.services.shared.audit import scrub
+
+    contact = get_contact(actor, contact_id)
+    if contact.erased_at:
+        return contact
+    emails = [email.address for email in contact.emails]
+    for membership in ListMembership.query(tenant_key(actor.tenant_id, contact_id), consistent_read=True):
+        membership.delete()
+    scrub(actor.tenant_id, Contact.entity_type, contact_id, lambda values: None)
+    contact.title = contact.first_name = None
+    contact.last_name, contact.search_name = "Effacé", "efface"
+    contact.emails, contact.phones, contact.addresses = [], [], []
+    contact.criteria, contact.system_fields, contact.contact_type = {}, {}, None
+    contact.erased_at = contact.updated_at = clock.now()
+    write_contact(actor, contact, action="erased", before=None, previous_emails=emails)
+    from chalicelib.services.shared.audit import record_action
+
+    record_action(actor, Contact.entity_type, contact_id, "erasure-reason", {"reason": reason[:300]})
+    return contact

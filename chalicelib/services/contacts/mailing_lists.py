@@ -53,8 +53,8 @@ def leave(actor: Actor, contact_id: str, list_id: str, *, how: str) -> ListMembe
 
 def _change(actor: Actor, contact_id: str, list_id: str, *, joining: bool, how: str) -> ListMembership:
     contact = get_record(actor, Contact, contact_id)
-    if contact.merged_into:
-        raise Conflict(f"Contact {contact_id} was merged into {contact.merged_into}; use that record.")
+    if contact.merged_into or contact.erasure_started_at:
+        raise Conflict(f"Contact {contact_id} was merged into another record or erased; it joins no list.")
     get_record(actor, MailingList, list_id)
     for _ in range(ATTEMPTS):
         membership = _membership(actor.tenant_id, contact_id, list_id)

@@ -42,8 +42,9 @@ EXACT_LIMIT = 20  # exact matches read per kind: a number, an e-mail or a phone 
 
 
 def tokens_of(contact: Contact) -> dict[str, str]:
-    """The contact's tokens as its record now says (none for a record merged into another)."""
-    if contact.merged_into:
+    """The contact's tokens as its record now says (none for a record merged into another, or
+    being erased)."""
+    if contact.merged_into or contact.erasure_started_at:
         return {}
     return contact_tokens(
         last_name=contact.last_name, first_name=contact.first_name,

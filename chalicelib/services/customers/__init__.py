@@ -5,4 +5,5 @@ the audit trail). It sits above those packages: nothing below it imports it.
 
 - :mod:`.record`: the record's sections, read together.
 - :mod:`.merge`: two records of one customer made one (a job, safe to run again).
+- :mod:`.privacy`: everything held on a person (right of access), and erasing them (a job).
 """

@@ -129,3 +129,20 @@ def of_domain(actor: Actor, domain: str, *, campaign_id: str | None = None, day:
     key = tenant_key(actor.tenant_id, *scope, domain.lower())
     return _full(paged(f"mails-domain:{key}", cursor, lambda start: Notification.by_scope_domain.query(
         key, limit=limit, last_evaluated_key=start)))
+
+
+def forget_person(tenant_id: str, contact_id: str, addresses: list[str]) -> int:
+    """Erasure: the mails sent to a contact keep their status and delivery timeline but lose the
+    address, subject and rendered words; the addresses' standing records go. How many mails."""
+    from chalicelib.models.mail import MailRecipient
+
+    forgotten = 0
+    for keys in list(Notification.by_contact.query(tenant_key(tenant_id, contact_id))):
+        mail = Notification.get(tenant_id, keys.id)
+        mail.recipient_key = tenant_key(tenant_id, f"erased-{contact_id}@erased.invalid")
+        mail.recipient_as_given = mail.subject = mail.render_context = mail.action_url = mail.custom_message = None
+        mail.save()
+        forgotten += 1
+    for address in addresses:
+        MailRecipient(recipient_key=tenant_key(tenant_id, address.lower())).delete()
+    return forgotten

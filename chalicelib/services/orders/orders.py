@@ -162,6 +162,9 @@ def _check_references(actor: Actor, draft: dict) -> None:
         if contact.merged_into:
             raise InvalidInput(f"This customer record was merged into {contact.merged_into}: name that one.",
                                errors=[FieldError("buyer.contact_id", f"merged into {contact.merged_into}")])
+        if contact.erasure_started_at:
+            raise InvalidInput("This customer record was erased at the person's request.",
+                               errors=[FieldError("buyer.contact_id", "erased")])
 
 
 def place_order(actor: Actor, draft: dict, *, order_id: str | None = None) -> tuple[Order, list[Ticket]]:
@@ -310,6 +313,48 @@ def change_buyer_record(actor: Actor, order_id: str, from_contact_id: str, to_co
         except ConcurrentChange:
             continue
     raise ConcurrentChange(f"Order {order_id} kept changing while its buyer's record was merged.")
+
+
+ERASED_NAME = "Client effacé"
+BUYER_PERSONAL = ("title", "first_name", "email", "address_line1", "address_line2", "postcode", "city")
+
+
+def erase_buyer(actor: Actor, order_id: str, contact_id: str) -> bool:
+    """Erasure of a person: the order's buyer (``contact_id``) and its tickets' attendees lose
+    their personal data (the amounts, tickets and documents stay), and the order's past audit
+    events lose them too. ``False`` when the order's buyer is someone else or erased already."""
+    from chalicelib.services.shared.audit import scrub
+
+    for _ in range(5):
+        order = get_order(actor, order_id)
+        if order.buyer.contact_id != contact_id:
+            return False
+        tickets = [ticket for ticket in tickets_of(order) if ticket.attendee_name or ticket.attendee_email]
+        if order.buyer.last_name == ERASED_NAME and not tickets:
+            break
+        before = copy_of(order)
+        for name in BUYER_PERSONAL:
+            setattr(order.buyer, name, None)
+        order.buyer.last_name = ERASED_NAME
+        for ticket in tickets:
+            ticket.attendee_name = ticket.attendee_email = None
+        try:
+            save_change(actor, order, before, action="erase-buyer", tickets=tickets, details={"erased": contact_id})
+            break
+        except ConcurrentChange:
+            continue
+    scrub(actor.tenant_id, "order", order_id, _forget_people)
+    return True
+
+
+def _forget_people(values: dict | None) -> dict | None:
+    if not values:
+        return values
+    forgotten = dict(values)
+    if isinstance(forgotten.get("buyer"), dict):
+        forgotten["buyer"] = {name: (None if name in BUYER_PERSONAL else value)
+                              for name, value in forgotten["buyer"].items()} | {"last_name": ERASED_NAME}
+    return forgotten
 
 
 class PaidByCardOnly(Conflict):

@@ -124,3 +124,16 @@ def history(actor: Actor, entity_type: str, entity_id: str, *, limit: int, curso
 def record_action(actor: Actor, entity_type: str, entity_id: str, action: str, details: dict) -> None:
     """Audit an action that changes no stored entity itself (a resend, a preview sent...)."""
     audit_event(actor, entity_type, entity_id, action, None, details).save()
+
+
+def scrub(tenant_id: str, entity_type: str, entity_id: str, forget) -> int:
+    """Erasure: rewrite the entity's past events with ``forget(snapshot) -> snapshot`` applied to
+    their before and after (who did what and when stays); how many events were rewritten."""
+    rewritten = 0
+    for event in AuditEvent.query(tenant_key(tenant_id, entity_type, entity_id), consistent_read=True):
+        before, after = forget(event.before), forget(event.after)
+        if (before, after) != (event.before, event.after):
+            event.before, event.after = before, after
+            event.save()
+            rewritten += 1
+    return rewritten

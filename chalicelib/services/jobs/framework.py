@@ -168,6 +168,21 @@ def job_kind(name: str, *, max_items: int = DEFAULT_MAX_ITEMS,
     return register
 
 
+def walk_pages(budget: ChunkBudget, cursor: dict | None, run_query: Callable[[dict | None], Any],
+               handle: Callable[[list], None]) -> dict | None:
+    """A chunk over a Query's pages: ``handle(items)`` on each page of ``run_query(start_key)``
+    (a PynamoDB result iterator) while the budget grants an item per page; the cursor to resume
+    from, or ``None`` when the Query is done."""
+    start = json.loads(cursor["k"]) if cursor and cursor.get("k") else None
+    while budget.take():
+        results = run_query(start)
+        handle(list(results))
+        start = results.last_evaluated_key
+        if not start:
+            return None
+    return {"k": json.dumps(start, sort_keys=True)}
+
+
 def _origin(function: Callable) -> str:
     return f"{function.__module__}.{function.__qualname__}"
 

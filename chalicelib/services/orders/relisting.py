@@ -5,14 +5,12 @@ transaction conditioned on the order's version: an order changed meanwhile was l
 change. Running it twice writes nothing more."""
 from __future__ import annotations
 
-import json
-
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.models.base import connection, tenant_key
 from chalicelib.models.orders import Order, OrderListing
-from chalicelib.services.jobs.framework import ChunkBudget, ChunkResult, job_kind, start_job
+from chalicelib.services.jobs.framework import ChunkBudget, ChunkResult, job_kind, start_job, walk_pages
 from chalicelib.services.orders.listing import NO_VALUE, entries_for
 from chalicelib.services.shared.actors import Actor
 
@@ -27,20 +25,11 @@ def start_relisting(actor: Actor):
 @job_kind(RELIST, max_items=20)
 def relist_chunk(actor: Actor, params: dict, cursor: dict | None, budget: ChunkBudget) -> ChunkResult:
     """A page of the venue's orders per item of the budget."""
-    start = json.loads(cursor["k"]) if cursor else None
-    done = skipped = 0
-    while budget.take():
-        results = OrderListing.query(tenant_key(actor.tenant_id, "all", NO_VALUE), limit=PAGE,
-                                     last_evaluated_key=start)
-        for listed in results:
-            if _list_under_contact(actor, listed.order_id):
-                done += 1
-            else:
-                skipped += 1
-        start = results.last_evaluated_key
-        if not start:
-            return ChunkResult(cursor=None, done=done, skipped=skipped)
-    return ChunkResult(cursor={"k": json.dumps(start, sort_keys=True)}, done=done, skipped=skipped)
+    outcomes: list[bool] = []
+    following = walk_pages(budget, cursor, lambda start: OrderListing.query(
+        tenant_key(actor.tenant_id, "all", NO_VALUE), limit=PAGE, last_evaluated_key=start),
+        lambda page: outcomes.extend(_list_under_contact(actor, entry.order_id) for entry in page))
+    return ChunkResult(cursor=following, done=outcomes.count(True), skipped=outcomes.count(False))
 
 
 def _list_under_contact(actor: Actor, order_id: str) -> bool:

@@ -79,7 +79,6 @@ class EraseIn(InputModel):
 
 
 class PersonalDataOut(OutputModel):
-    exported_at: datetime
     contact: dict[str, Any]
     mailing_lists: list[dict[str, Any]]
     credit: dict[str, Any]

@@ -33,7 +33,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from chalicelib.adapters import clock
 from chalicelib.models.audit import AuditEvent
 from chalicelib.models.base import tenant_key
 from chalicelib.models.mail import Notification
@@ -78,11 +77,10 @@ def personal_data(actor: Actor, contact_id: str) -> dict[str, Any]:
         order = orders.get_order(actor, entry.order_id)
         bought.append({"order": _plain(order), "tickets": [_plain(ticket) for ticket in orders.tickets_of(order)]})
     return {
-        "exported_at": clock.now().isoformat(),
         "contact": _plain(contact),
         "mailing_lists": [_plain(membership) for membership in
                           ListMembership.query(tenant_key(actor.tenant_id, contact_id))],
-        "credit": {"account": _plain(customer_money.credit_account(actor, contact_id)),
+        "credit": {"account": _balance(customer_money.credit_account(actor, contact_id)),
                    "entries": [_plain(entry) for entry in entries]},
         "donations": [_plain(donation) for donation in donations],
         "orders": bought,
@@ -91,6 +89,10 @@ def personal_data(actor: Actor, contact_id: str) -> dict[str, Any]:
         "capped": [part for part, capped in (("orders", orders_capped), ("mails", mails_capped)) if capped],
         "kept_by_law": KEPT_BY_LAW,
     }
+
+
+def _balance(account) -> dict:
+    return {name: getattr(account, name) for name in ("balance_cents", "issued_cents", "used_cents", "currency")}
 
 
 def _plain(item) -> dict:

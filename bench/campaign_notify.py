@@ -15,8 +15,6 @@ Starts its own DynamoDB Local and SMTP sink on free 127.0.0.1 ports and stops th
 from __future__ import annotations
 
 import argparse
-import os
-import secrets
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -24,6 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.loading import start_local_dynamodb  # noqa: E402
 from bench.mail_send_rate import CountingSink  # noqa: E402
 from devtools import engines  # noqa: E402
 
@@ -36,13 +35,8 @@ def main() -> None:
     parser.add_argument("--rate", type=int, default=50)
     args = parser.parse_args()
     stack = engines.Stack()
-    dynamodb = stack.add(engines.start_dynamodb(engines.LOCAL / "bench-logs"))
     sink = CountingSink().start()
-    os.environ.update({"DYNAMODB_ENDPOINT": dynamodb.url, "AWS_ACCESS_KEY_ID": "local",
-                       "AWS_SECRET_ACCESS_KEY": "local", "AWS_DEFAULT_REGION": "eu-west-3",
-                       "TABLE_PREFIX": f"bench{secrets.token_hex(3)}-", "POWERTOOLS_LOG_LEVEL": "ERROR",
-                       "POWERTOOLS_TRACE_DISABLED": "true", "MAIL_TRANSPORT": "smtp", "SMTP_PORT": str(sink.port),
-                       "MAIL_SEND_RATE": str(args.rate)})
+    start_local_dynamodb(stack, MAIL_TRANSPORT="smtp", SMTP_PORT=str(sink.port), MAIL_SEND_RATE=str(args.rate))
     try:
         run(args, sink)
     finally:

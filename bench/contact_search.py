@@ -16,9 +16,7 @@ contact, its audit event and the index entries that changed).
 from __future__ import annotations
 
 import argparse
-import os
 import random
-import secrets
 import statistics
 import sys
 import time
@@ -26,6 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.loading import start_local_dynamodb  # noqa: E402
 from devtools import engines  # noqa: E402
 
 TENANT = "bench-contacts"
@@ -45,11 +44,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
     stack = engines.Stack()
-    dynamodb = stack.add(engines.start_dynamodb(engines.LOCAL / "bench-logs"))
-    os.environ.update({"DYNAMODB_ENDPOINT": dynamodb.url, "AWS_ACCESS_KEY_ID": "local",
-                       "AWS_SECRET_ACCESS_KEY": "local", "AWS_DEFAULT_REGION": "eu-west-3",
-                       "TABLE_PREFIX": f"bench{secrets.token_hex(3)}-", "POWERTOOLS_LOG_LEVEL": "ERROR",
-                       "POWERTOOLS_TRACE_DISABLED": "true"})
+    start_local_dynamodb(stack)
     try:
         from chalicelib.models.registry import create_missing_tables
 

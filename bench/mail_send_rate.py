@@ -10,7 +10,6 @@ DynamoDB Local and SMTP sink on free 127.0.0.1 ports and stops them after.
 from __future__ import annotations
 
 import argparse
-import os
 import secrets
 import sys
 import threading
@@ -20,6 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.loading import start_local_dynamodb  # noqa: E402
 from devtools import engines  # noqa: E402
 
 
@@ -53,11 +53,7 @@ def main() -> None:
     args = parser.parse_args()
 
     stack = engines.Stack()
-    dynamodb = stack.add(engines.start_dynamodb(engines.LOCAL / "bench-logs"))
-    os.environ.update({"DYNAMODB_ENDPOINT": dynamodb.url, "AWS_ACCESS_KEY_ID": "local",
-                       "AWS_SECRET_ACCESS_KEY": "local", "AWS_DEFAULT_REGION": "eu-west-3",
-                       "TABLE_PREFIX": f"bench{secrets.token_hex(3)}-", "POWERTOOLS_LOG_LEVEL": "ERROR",
-                       "POWERTOOLS_TRACE_DISABLED": "true", "MAIL_TRANSPORT": "smtp"})
+    start_local_dynamodb(stack, MAIL_TRANSPORT="smtp")
     sink = CountingSink().start()
     try:
         run(args, sink)

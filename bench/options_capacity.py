@@ -28,9 +28,7 @@ release nothing and write nothing but its reading.
 from __future__ import annotations
 
 import argparse
-import os
 import random
-import secrets
 import sys
 import time
 from collections import Counter
@@ -39,6 +37,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.loading import start_local_dynamodb  # noqa: E402
 from devtools import engines  # noqa: E402
 
 LAMBDA_LIMIT_SECONDS = 900
@@ -54,11 +53,7 @@ def main() -> None:
     parser.add_argument("--parts", default="list,release", help="list, release, or both (comma separated)")
     args = parser.parse_args()
     stack = engines.Stack()
-    dynamodb = stack.add(engines.start_dynamodb(engines.LOCAL / "bench-logs"))
-    os.environ.update({"DYNAMODB_ENDPOINT": dynamodb.url, "AWS_ACCESS_KEY_ID": "local",
-                       "AWS_SECRET_ACCESS_KEY": "local", "AWS_DEFAULT_REGION": "eu-west-3",
-                       "TABLE_PREFIX": f"bench{secrets.token_hex(3)}-", "POWERTOOLS_LOG_LEVEL": "ERROR",
-                       "POWERTOOLS_TRACE_DISABLED": "true", "MAIL_TRANSPORT": "smtp"})
+    start_local_dynamodb(stack, MAIL_TRANSPORT="smtp")
     try:
         from chalicelib.adapters import clock
         from chalicelib.models.registry import create_missing_tables

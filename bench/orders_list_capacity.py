@@ -24,7 +24,6 @@ import argparse
 import os
 import queue
 import random
-import secrets
 import sys
 import tempfile
 import threading
@@ -36,6 +35,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.loading import start_local_dynamodb  # noqa: E402
 from devtools import engines  # noqa: E402
 
 TENANT = "bench-tenant"
@@ -473,11 +473,7 @@ def main() -> None:
     total_started = time.perf_counter()
     stack = engines.Stack()
     with tempfile.TemporaryDirectory(prefix="orders-bench-") as logs:
-        dynamodb = stack.add(engines.start_dynamodb(Path(logs)))
-        os.environ.update({"DYNAMODB_ENDPOINT": dynamodb.url, "AWS_ACCESS_KEY_ID": "local",
-                           "AWS_SECRET_ACCESS_KEY": "local", "AWS_DEFAULT_REGION": "eu-west-3",
-                           "TABLE_PREFIX": f"bench{secrets.token_hex(3)}-", "POWERTOOLS_LOG_LEVEL": "ERROR",
-                           "POWERTOOLS_TRACE_DISABLED": "true"})
+        dynamodb = start_local_dynamodb(stack, log_dir=Path(logs))
         try:
             run(args, dynamodb)
         finally:

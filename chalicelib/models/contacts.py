@@ -85,6 +85,11 @@ class Contact(TenantEntity):
     erasure_started_at = UTCDateTimeAttribute(null=True)
     erased_at = UTCDateTimeAttribute(null=True)
 
+    @property
+    def closed(self) -> bool:
+        """Merged into another record or erased: it takes no change, no order, no list, no search."""
+        return bool(self.merged_into or self.erasure_started_at)
+
     by_name = ContactsByName()
 
 

@@ -232,3 +232,15 @@ def test_releasing_an_option_being_paid_by_card_cancels_its_intent_first(actor, 
     outcome = release.release_by_ids(actor, [f"{paying.id}-001"], mail=False, reason="")[0]
     assert (outcome.outcome, outcome.detail) == (SKIPPED_PAID, "card payment under way")
     assert orders.get_order(actor, paying.id).status == "unpaid" and remaining(world) == 9
+
+
+def test_a_release_that_releases_nothing_leaves_a_card_payment_alone(actor, world):
+    from chalicelib.adapters import payments
+    from chalicelib.services.orders import checkout
+
+    kept = hold(actor, world, line(world))
+    marks.lock(actor, [f"{kept.id}-001"], "paying by card at the counter")
+    started = checkout.card_payment_for_hold(actor, kept.id)
+    assert [o.outcome for o in release.release_by_ids(actor, [f"{kept.id}-001"], mail=False, reason="")] == \
+        [SKIPPED_LOCKED]
+    assert payments.get_intent(started.intent.id).status != "canceled"  # the buyer can still pay

@@ -29,7 +29,7 @@ from chalicelib.models.contacts import AddressEntry, Contact, EmailEntry, PhoneE
 from chalicelib.models.orders import Buyer
 from chalicelib.models.unique_keys import UniqueKey
 from chalicelib.services.shared.actors import Actor
-from chalicelib.services.shared.audit import audit_event, snapshot, write_audited
+from chalicelib.services.shared.audit import audit_event, plain, scrub, snapshot, write_audited
 from chalicelib.services.shared.paging import Page, paged
 from chalicelib.services.shared.records import get_record, list_records
 from chalicelib.values.text import fold
@@ -72,9 +72,9 @@ def _as_attributes(fields: dict[str, Any], current: Contact | None) -> dict[str,
 
 @dataclass
 class NewContact:
-    """A contact not yet written, with everything written with it: its audit event and, later,
-    its search-index entries. :attr:`items` go in one transaction, the caller's or
-    :func:`create_contact`'s."""
+    """A contact not yet written, with everything written with it: its audit event, its
+    search-index entries and newsletter memberships, the claims on its e-mails. :attr:`items` go
+    in one transaction, the caller's or :func:`create_contact`'s."""
 
     contact: Contact
     audit: AuditEvent
@@ -127,14 +127,14 @@ def contact_with_email(tenant_id: str, address: str) -> str | None:
         return None
 
 
-def _duplicate_of(contact: Contact, claims: list[UniqueKey]) -> DuplicateContact | None:
-    """The e-mails another contact holds, named with that contact (``None`` if none does)."""
+def _duplicate_of(contact: Contact, claimed: set[str]) -> DuplicateContact | None:
+    """The ``claimed`` e-mails another contact holds, named with that contact (``None`` if none does)."""
     errors, holders = [], []
-    addresses = [email.address.lower() for email in contact.emails]
-    for claim in claims:
-        holder = contact_with_email(contact.tenant_id, claim.key.rsplit("#", 1)[1].replace("%23", "#"))
+    for position, email in enumerate(contact.emails):
+        if email.address.lower() not in claimed:
+            continue
+        holder = contact_with_email(contact.tenant_id, email.address)
         if holder and holder != contact.id:
-            position = addresses.index(claim.key.rsplit("#", 1)[1].replace("%23", "#"))
             errors.append(FieldError(f"emails.{position}", f"already the e-mail of contact {holder}"))
             holders.append(holder)
     if not errors:
@@ -167,7 +167,8 @@ def create_contact(actor: Actor, fields: dict[str, Any]) -> Contact:
             for item, condition in new.items:
                 transaction.save(item, condition=condition)
     except TransactWriteError as error:
-        raise (_duplicate_of(new.contact, new.claims) or ConcurrentChange("Please try again.")) from error
+        claimed = {email.address.lower() for email in new.contact.emails}
+        raise (_duplicate_of(new.contact, claimed) or ConcurrentChange("Please try again.")) from error
     return new.contact
 
 
@@ -177,7 +178,7 @@ def update_contact(actor: Actor, contact_id: str, changes: dict[str, Any]) -> Co
     from chalicelib.services.contacts.mailing_lists import newsletter_changes
 
     contact = get_contact(actor, contact_id)
-    refuse_merged(contact)
+    refuse_closed(contact)
     before = _audited(contact)
     values = _as_attributes(changes, contact)
     if {"last_name", "first_name"} & values.keys():
@@ -195,10 +196,11 @@ def update_contact(actor: Actor, contact_id: str, changes: dict[str, Any]) -> Co
 
 
 def write_contact(actor: Actor, contact: Contact, *, action: str, before: dict | None,
-                  previous_emails: list[str] | None = None, also: list = ()) -> None:
-    """Save a changed contact (version checked) with its audit event, its index entries and the
-    claims on its e-mails (those it gained taken, those it lost given back; ``previous_emails``
-    ``None``: every e-mail of it claimed, as after a re-index), in one transaction."""
+                  previous_emails: list[str] | None = None, also: list = (), details: dict | None = None) -> None:
+    """Save a changed contact (version checked) with its audit event (``details`` added to what it
+    says after), its index entries and the claims on its e-mails (those it gained taken, those it
+    lost given back; ``previous_emails`` ``None``: every e-mail of it claimed, as after a
+    re-index), in one transaction."""
     from chalicelib.services.contacts.search import index_changes
 
     puts, deletes = index_changes(contact)
@@ -210,7 +212,8 @@ def write_contact(actor: Actor, contact: Contact, *, action: str, before: dict |
     try:
         with TransactWrite(connection=connection()) as transaction:
             transaction.save(contact)
-            transaction.save(audit_event(actor, Contact.entity_type, contact.id, action, before, _audited(contact)))
+            transaction.save(audit_event(actor, Contact.entity_type, contact.id, action, before,
+                                         {**(_audited(contact) or {}), **(details or {})}))
             for entry in puts:
                 transaction.save(entry)
             for entry in deletes:
@@ -222,7 +225,7 @@ def write_contact(actor: Actor, contact: Contact, *, action: str, before: dict |
             for item in also:  # newsletter memberships the edit changes (versioned)
                 transaction.save(item)
     except TransactWriteError as error:
-        duplicate = _duplicate_of(contact, claims)
+        duplicate = _duplicate_of(contact, now - was)
         raise (duplicate or ConcurrentChange(f"Contact {contact.id} changed meanwhile; reload it and try again.")) \
             from error
 
@@ -283,7 +286,7 @@ class ErasedRecord(Conflict):
     title = "This customer record was erased at the person's request"
 
 
-def refuse_merged(contact: Contact) -> None:
+def refuse_closed(contact: Contact) -> None:
     """A record merged into another, or erased, takes no change (409)."""
     if contact.merged_into:
         raise MergedRecord(f"Contact {contact.id} was merged into {contact.merged_into}; edit that record.")
@@ -297,7 +300,7 @@ def mark_merging(actor: Actor, kept_id: str, other_id: str) -> tuple[Contact, Co
     if kept_id == other_id:
         raise InvalidInput("A record cannot be merged into itself.", errors=[FieldError("other_id", "the same")])
     kept, other = get_contact(actor, kept_id), get_contact(actor, other_id)
-    refuse_merged(kept)
+    refuse_closed(kept)
     if other.merged_into and other.merged_into != kept_id:
         raise MergedRecord(f"Contact {other_id} was merged into {other.merged_into} already.")
     if not other.merged_into:
@@ -326,8 +329,8 @@ def absorb(actor: Actor, kept_id: str, other_id: str) -> Contact:
         kept.phones = list(kept.phones) + [phone for phone in other.phones if phone.number not in phones]
         places = {(a.line1, a.postcode, a.city) for a in kept.addresses}
         kept.addresses = list(kept.addresses) + [a for a in other.addresses if (a.line1, a.postcode, a.city) not in places]
-        kept.criteria = {**_as_plain(other.criteria), **_as_plain(kept.criteria)}
-        kept.system_fields = {**_as_plain(other.system_fields), **_as_plain(kept.system_fields)}
+        kept.criteria = {**(plain(other.criteria) or {}), **(plain(kept.criteria) or {})}
+        kept.system_fields = {**(plain(other.system_fields) or {}), **(plain(kept.system_fields) or {})}
         other.emails, other.phones, other.addresses = [], [], []
         other.merged_at = kept.updated_at = other.updated_at = clock.now()
         try:
@@ -336,10 +339,6 @@ def absorb(actor: Actor, kept_id: str, other_id: str) -> Contact:
         except TransactWriteError:
             continue
     raise ConcurrentChange(f"Contacts {kept_id} and {other_id} kept changing; the merge will try again.")
-
-
-def _as_plain(values) -> dict:
-    return values.as_dict() if hasattr(values, "as_dict") else dict(values or {})
 
 
 def _write_merge(actor: Actor, kept: Contact, other: Contact, moved, kept_before: dict, other_before: dict) -> None:
@@ -382,10 +381,9 @@ def start_erasure(actor: Actor, contact_id: str) -> Contact:
 def erase_record(actor: Actor, contact_id: str, *, reason: str) -> Contact:
     """The last step of an erasure: the record keeps its id and nothing personal; its e-mails'
     claims are given back, its index entries deleted, its mailing lists (and the consents'
-    proofs) deleted, its past audit events reduced to who did what and when. One audit event
-    says who erased it and why. Done already: nothing more."""
+    proofs) deleted, its past audit events reduced to who did what and when; the erasure's own
+    event says who erased it and why. Done already: nothing more."""
     from chalicelib.models.mailing_lists import ListMembership
-    from chalicelib.services.shared.audit import scrub
 
     contact = get_contact(actor, contact_id)
     if contact.erased_at:
@@ -399,8 +397,6 @@ def erase_record(actor: Actor, contact_id: str, *, reason: str) -> Contact:
     contact.emails, contact.phones, contact.addresses = [], [], []
     contact.criteria, contact.system_fields, contact.contact_type = {}, {}, None
     contact.erased_at = contact.updated_at = clock.now()
-    write_contact(actor, contact, action="erased", before=None, previous_emails=emails)
-    from chalicelib.services.shared.audit import record_action
-
-    record_action(actor, Contact.entity_type, contact_id, "erasure-reason", {"reason": reason[:300]})
+    write_contact(actor, contact, action="erased", before=None, previous_emails=emails,
+                  details={"reason": reason[:300]})
     return contact

@@ -34,8 +34,9 @@ def _membership(tenant_id: str, contact_id: str, list_id: str) -> ListMembership
 
 
 def membership_change(actor: Actor, membership: ListMembership, *, joining: bool, how: str) -> bool:
-    """Apply a join or a leave to ``membership`` (in memory); ``False`` when it is already so."""
-    if bool(membership.member) == joining and membership.history:
+    """Apply a join or a leave to ``membership`` (in memory); ``False`` when it is already so
+    (leaving a list one was never on records nothing)."""
+    if bool(membership.member) == joining:
         return False
     membership.member = joining
     membership.history = list(membership.history or []) + [MembershipEvent(
@@ -52,8 +53,7 @@ def leave(actor: Actor, contact_id: str, list_id: str, *, how: str) -> ListMembe
 
 
 def _change(actor: Actor, contact_id: str, list_id: str, *, joining: bool, how: str) -> ListMembership:
-    contact = get_record(actor, Contact, contact_id)
-    if contact.merged_into or contact.erasure_started_at:
+    if get_record(actor, Contact, contact_id).closed:
         raise Conflict(f"Contact {contact_id} was merged into another record or erased; it joins no list.")
     get_record(actor, MailingList, list_id)
     for _ in range(ATTEMPTS):

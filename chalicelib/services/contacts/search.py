@@ -34,7 +34,9 @@ from chalicelib.errors import FieldError, InvalidInput
 from chalicelib.models.base import tenant_key
 from chalicelib.models.contacts import Contact, ContactToken
 from chalicelib.services.shared.actors import Actor
+from chalicelib.services.shared.audit import plain
 from chalicelib.services.shared.paging import Page, invalid_cursor, open_place, sign_place
+from chalicelib.services.shared.records import by_ids
 from chalicelib.values.search_terms import MIN_TERM_CHARS, RANKED_KINDS, Term, contact_tokens, query_terms
 
 EXACT, NAME, OTHER = 0, 1, 2
@@ -44,18 +46,14 @@ EXACT_LIMIT = 20  # exact matches read per kind: a number, an e-mail or a phone 
 def tokens_of(contact: Contact) -> dict[str, str]:
     """The contact's tokens as its record now says (none for a record merged into another, or
     being erased)."""
-    if contact.merged_into or contact.erasure_started_at:
+    if contact.closed:
         return {}
     return contact_tokens(
         last_name=contact.last_name, first_name=contact.first_name,
         emails=[email.address for email in contact.emails], phones=[phone.number for phone in contact.phones],
         addresses=[address.as_dict() for address in contact.addresses],
-        numbers=[str(value) for name, value in _plain(contact.system_fields).items()
+        numbers=[str(value) for name, value in (plain(contact.system_fields) or {}).items()
                  if name in ("customer_number", "subscriber_number") and value])
-
-
-def _plain(values) -> dict:
-    return values.as_dict() if hasattr(values, "as_dict") else dict(values or {})
 
 
 DIGIT_BUCKET = 5  # numbers cluster (every French phone starts 33 or 0x, Lyon's postcodes 690): longer buckets
@@ -99,7 +97,6 @@ def index_changes(contact: Contact) -> tuple[list[ContactToken], list[ContactTok
 class ContactHit:
     contact: Contact
     rank: int  # 0: exact number, e-mail, phone or order; 1: a name; 2: another field
-    matched: str  # the kind of token the search found the contact by
 
 
 def search(actor: Actor, query: str, *, limit: int, cursor: str | None) -> Page[ContactHit]:
@@ -144,13 +141,6 @@ def _opened(scope: str, cursor: str | None) -> dict | None:
     return place
 
 
-def _contacts(actor: Actor, contact_ids: list[str]) -> dict[str, Contact]:
-    if not contact_ids:
-        return {}
-    found = Contact.batch_get([(actor.tenant_id, contact_id) for contact_id in dict.fromkeys(contact_ids)])
-    return {contact.id: contact for contact in found}
-
-
 def _exact_hits(actor: Actor, terms: list[Term], driving: Term) -> list[ContactHit]:
     """Contacts whose number, e-mail or phone is exactly the term, or who bought order number ``term``."""
     if not driving.exact_kinds:
@@ -160,9 +150,8 @@ def _exact_hits(actor: Actor, terms: list[Term], driving: Term) -> list[ContactH
         limit=EXACT_LIMIT)]
     buyers = _buyer_of_order_number(actor, driving.text)
     others = [term for term in terms if term != driving]
-    contacts = _contacts(actor, ids + buyers)
-    return [ContactHit(contact, EXACT, "order" if contact_id in buyers else "exact")
-            for contact_id in dict.fromkeys(ids + buyers)
+    contacts = by_ids(actor, Contact, ids + buyers)
+    return [ContactHit(contact, EXACT) for contact_id in dict.fromkeys(ids + buyers)
             if (contact := contacts.get(contact_id)) is not None
             and _matches_all(contact, others if contact_id in buyers else terms)]
 
@@ -184,7 +173,7 @@ def _buyer_of_order_number(actor: Actor, text: str) -> list[str]:
 def _walked_hits(actor: Actor, entries: list[ContactToken], terms: list[Term], driving: Term,
                  *, shown: set[str]) -> list[ContactHit]:
     found = [_parsed(entry_) for entry_ in entries]
-    contacts = _contacts(actor, [contact_id for _, contact_id in found if contact_id not in shown])
+    contacts = by_ids(actor, Contact, [contact_id for _, contact_id in found if contact_id not in shown])
     hits, seen = [], set()
     for token, contact_id in found:
         contact = contacts.get(contact_id)
@@ -209,6 +198,5 @@ def _ranked(contact: Contact, terms: list[Term]) -> ContactHit:
     tokens = contact.search_tokens or {}
     matched = [kind for term in terms for token, kind in tokens.items() if token.startswith(term.text)]
     if any(tokens.get(term.text) in term.exact_kinds for term in terms if term.exact_kinds):
-        return ContactHit(contact, EXACT, "exact")
-    best = min(matched, key=RANKED_KINDS.index)
-    return ContactHit(contact, NAME if best == "name" else OTHER, best)
+        return ContactHit(contact, EXACT)
+    return ContactHit(contact, NAME if min(matched, key=RANKED_KINDS.index) == "name" else OTHER)

@@ -49,7 +49,6 @@ from chalicelib.services.shared.actors import Actor
 from chalicelib.services.shared.audit import snapshot
 
 MAX_PART = 5000
-ERASED_NAME = "Client effacé"
 KEPT_BY_LAW = ("Invoices and credit notes keep the buyer's name as issued: they are accounting documents kept "
                "ten years (Code de commerce, art. L123-22).")
 
@@ -66,12 +65,20 @@ def _walk(query, cap: int = MAX_PART) -> tuple[list, bool]:
 def personal_data(actor: Actor, contact_id: str) -> dict[str, Any]:
     """Everything held on the person ``contact_id`` (404 for a contact the venue does not have)."""
     contact = contacts.get_contact(actor, contact_id)
-    key = tenant_key(actor.tenant_id, "contact", contact_id)
-    listed, orders_capped = _walk(OrderListing.query(tenant_key(actor.tenant_id, "contact", contact_id)))
-    mails, mails_capped = _walk(Notification.by_contact.query(tenant_key(actor.tenant_id, contact_id)))
-    entries, _ = _walk(CreditEntry.query(key))
-    donations, _ = _walk(Donation.query(key))
-    changes, _ = _walk(AuditEvent.query(tenant_key(actor.tenant_id, "contact", contact_id)))
+    key = tenant_key(actor.tenant_id, "contact", contact_id)  # its credit, donations, orders and changes
+    capped = []
+
+    def whole(part: str, query) -> list:
+        items, cut = _walk(query)
+        if cut:
+            capped.append(part)
+        return items
+
+    listed = whole("orders", OrderListing.query(key))
+    mails = whole("mails", _mails_to(actor, contact_id))
+    entries = whole("credit", CreditEntry.query(key))
+    donations = whole("donations", Donation.query(key))
+    changes = whole("changes", AuditEvent.query(key))
     bought = []
     for entry in listed:
         order = orders.get_order(actor, entry.order_id)
@@ -84,11 +91,22 @@ def personal_data(actor: Actor, contact_id: str) -> dict[str, Any]:
                    "entries": [_plain(entry) for entry in entries]},
         "donations": [_plain(donation) for donation in donations],
         "orders": bought,
-        "mails": [_mail(Notification.get(actor.tenant_id, mail.id)) for mail in mails],
+        "mails": [_mail(mail) for mail in mails],
         "changes": [_plain(event) for event in changes],
-        "capped": [part for part, capped in (("orders", orders_capped), ("mails", mails_capped)) if capped],
+        "capped": capped,
         "kept_by_law": KEPT_BY_LAW,
     }
+
+
+def _mails_to(actor: Actor, contact_id: str):
+    """The mails sent to the contact, in full, page after page (each page one batch)."""
+    cursor = None
+    while True:
+        page = notifications.of_contact(actor, contact_id, limit=100, cursor=cursor)
+        yield from page.items
+        if not page.next_cursor:
+            return
+        cursor = page.next_cursor
 
 
 def _balance(account) -> dict:

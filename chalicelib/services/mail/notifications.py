@@ -136,9 +136,9 @@ def forget_person(tenant_id: str, contact_id: str, addresses: list[str]) -> int:
     address, subject and rendered words; the addresses' standing records go. How many mails."""
     from chalicelib.models.mail import MailRecipient
 
+    keys = [(tenant_id, item.id) for item in Notification.by_contact.query(tenant_key(tenant_id, contact_id))]
     forgotten = 0
-    for keys in list(Notification.by_contact.query(tenant_key(tenant_id, contact_id))):
-        mail = Notification.get(tenant_id, keys.id)
+    for mail in (Notification.batch_get(keys) if keys else []):
         mail.recipient_key = tenant_key(tenant_id, f"erased-{contact_id}@erased.invalid")
         mail.recipient_as_given = mail.subject = mail.render_context = mail.action_url = mail.custom_message = None
         mail.save()

@@ -71,7 +71,7 @@ def extend_all(actor: Actor, filters: LineFilters, deadline: datetime, *, reason
 def start_for_due(actor: Actor, action: str, *, days: list[str], before: datetime, job_id: str,
                   options: dict) -> "object":
     """The schedule's job for one venue and due action: the due actions of ``days`` up to ``before``."""
-    from chalicelib.services.orders.follow_up import stamp
+    from chalicelib.services.orders.listing import stamp
 
     return start_job(actor, KIND_OF_ACTION[action], {"due": {"days": days, "before": stamp(before)}, **options},
                      job_id=job_id)
@@ -134,7 +134,9 @@ def _due_page(actor: Actor, params: dict, place: dict, action: str) -> tuple[lis
 
 def _settled(item: DueAction, outcomes: list[LineOutcome]) -> bool:
     """Whether the due action is done with (kept when the payment of an expiring hold is under way)."""
-    return not (item.action == "expire" and any(outcome.detail == "payment under way" for outcome in outcomes))
+    from chalicelib.services.orders.checkout import PAYMENT_UNDER_WAY
+
+    return not (item.action == "expire" and any(outcome.detail == PAYMENT_UNDER_WAY for outcome in outcomes))
 
 
 def _result(outcomes: list[LineOutcome], *, cursor: dict | None, note: str | None = None) -> ChunkResult:
@@ -199,9 +201,8 @@ def expire_chunk(actor: Actor, params: dict, cursor: dict | None, budget: ChunkB
 @job_kind(RESCHEDULE, max_items=PAGES_PER_CHUNK)
 def reschedule_chunk(actor: Actor, params: dict, cursor: dict | None, budget: ChunkBudget) -> ChunkResult:
     """Every open option and reservation of the venue re-timed on its policy of now."""
-
     outcomes: list[LineOutcome] = []
-    place = cursor or {"kind": "option"}
+    place = cursor or {}
     while budget.take():
         order_ids, place = policy.open_holds_page(actor, place, limit=PAGE)
         outcomes += [policy.retime_order(actor, order_id) for order_id in order_ids]

@@ -38,7 +38,7 @@ from chalicelib.models.options import HoldLine, HoldLineCount
 from chalicelib.services.orders import follow_up
 from chalicelib.services.shared.actors import Actor
 from chalicelib.services.shared.paging import invalid_cursor, open_place, sign_place
-from chalicelib.services.shared.records import require_reference
+from chalicelib.services.shared.records import by_ids, require_reference
 from chalicelib.values.local_time import end_of_local_day
 
 COUNT_BATCH = 1000
@@ -291,7 +291,7 @@ class LineView:
 
 def views(actor: Actor, rows: list[HoldLine]) -> list[LineView]:
     """The page's rows with their names, each referred record read once per page (batched)."""
-    named = {model: _batch(actor, model, {getattr(row, attribute) for row in rows if getattr(row, attribute)})
+    named = {model: by_ids(actor, model, [getattr(row, attribute) for row in rows if getattr(row, attribute)])
              for model, attribute in ((Product, "product_id"), (Performance, "performance_id"), (Tariff, "tariff_id"),
                                       (Quota, "quota_id"), (SalesChannel, "channel_id"),
                                       (SeatCategory, "seat_category_id"))}
@@ -306,8 +306,3 @@ def views(actor: Actor, rows: list[HoldLine]) -> list[LineView]:
                      of(SalesChannel, row.channel_id, "name"), of(SeatCategory, row.seat_category_id, "name"))
             for row in rows]
 
-
-def _batch(actor: Actor, model, record_ids: set[str]) -> dict:
-    if not record_ids:
-        return {}
-    return {record.id: record for record in model.batch_get([(actor.tenant_id, record_id) for record_id in record_ids])}

@@ -9,7 +9,7 @@ from chalicelib.models.orders import Order
 from chalicelib.services.catalog.organisation import find_profile
 from chalicelib.services.mail import sending as mail
 from chalicelib.services.shared.actors import Actor
-from chalicelib.services.shared.records import get_record
+from chalicelib.services.shared.records import by_ids, get_record
 from chalicelib.values.formatting import count_noun, date_text, datetime_text, money
 
 
@@ -19,7 +19,7 @@ def hold_mail(actor: Actor, order: Order, rows: list[HoldLine], *, template: str
     if not order.buyer.email:
         return None
     language = order.buyer.language if order.buyer.language in ("fr", "en") else "fr"
-    performances = {row.performance_id: get_record(actor, Performance, row.performance_id) for row in rows}
+    performances = by_ids(actor, Performance, [row.performance_id for row in rows])  # each read once
     venue = get_record(actor, Venue, next(iter(performances.values())).venue_id)
     product = get_record(actor, Product, rows[0].product_id)
     lines = [", ".join((datetime_text(performances[row.performance_id].starts_at, venue.timezone, language),

@@ -37,9 +37,7 @@ from chalicelib.services.orders.settlements import TicketChange, free_places, re
 from chalicelib.services.shared.actors import Actor
 
 ATTEMPTS = 5
-
-
-MAX_ORDERS_PER_REQUEST = 100
+PREVIEW_PAGE = 500
 
 
 def release_by_ids(actor: Actor, line_ids: list[str], *, mail: bool, reason: str | None) -> list[LineOutcome]:
@@ -70,9 +68,6 @@ def preview_all(actor: Actor, filters) -> "ReleasePreview":
             summary.add(row)
         if start is None:
             return summary
-
-
-PREVIEW_PAGE = 500
 
 
 def releasable(row: HoldLine) -> str | None:
@@ -107,8 +102,6 @@ def _release_once(actor: Actor, order_id: str, lines: set[str] | None, *, mail: 
         return [LineOutcome(f"{order_id}-{line}", why) for line in (lines or {row.line for row in rows})]
     outcomes = [LineOutcome(f"{order_id}-{line}", SKIPPED_GONE, "no longer held")
                 for line in sorted((lines or set()) - {row.line for row in rows})]
-    if order.payment_intent_id and wanted and not _card_payment_stopped(order):
-        return [LineOutcome(f"{order_id}-{row.line}", SKIPPED_PAID, "card payment under way") for row in wanted]
     going = []
     for row in wanted:
         why = releasable(row)
@@ -116,8 +109,11 @@ def _release_once(actor: Actor, order_id: str, lines: set[str] | None, *, mail: 
             outcomes.append(LineOutcome(f"{order_id}-{row.line}", why))
         else:
             going.append(row)
+    if going and order.payment_intent_id and not _card_payment_stopped(order):
+        return outcomes + [LineOutcome(f"{order_id}-{row.line}", SKIPPED_PAID, "card payment under way")
+                           for row in going]
     if going:
-        _write_release(actor, order, going, reason=reason)
+        _write_release(actor, order, going, rows, reason=reason)
         outcomes += [LineOutcome(f"{order_id}-{row.line}", DONE) for row in going]
         if mail:
             _tell_buyer(actor, order, going)
@@ -132,7 +128,9 @@ def _card_payment_stopped(order: Order) -> bool:
     return intent_cancelled(order.payment_intent_id)
 
 
-def _write_release(actor: Actor, order: Order, going: list[HoldLine], *, reason: str) -> None:
+def _write_release(actor: Actor, order: Order, going: list[HoldLine], rows: list[HoldLine], *, reason: str) -> None:
+    """The release's one transaction; the order's ``rows`` as read above go with it (their
+    versions make the write fail if a mark or a lock landed since: then it is read again)."""
     tickets = orders.tickets_of(order)
     positions = {int(position) for row in going for position in row.positions}
     chosen = [ticket for ticket in tickets if int(ticket.position) in positions and ticket.state == "valid"]
@@ -141,7 +139,7 @@ def _write_release(actor: Actor, order: Order, going: list[HoldLine], *, reason:
     restate(order, tickets)
     write_ticket_change(actor, TicketChange(
         action="release", order=order, before=before, tickets=chosen, freed=freed,
-        ticket_condition=Ticket.state == "valid", releasing=True,
+        ticket_condition=Ticket.state == "valid", releasing=True, hold_rows=rows,
         details={"released_lines": [row.line for row in going], "places": len(chosen), "reason": reason}))
 
 

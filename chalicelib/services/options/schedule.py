@@ -28,6 +28,7 @@ from chalicelib.errors import ConcurrentChange, Duplicate
 from chalicelib.models.base import connection
 from chalicelib.models.options import DueAction, FollowUpPolicy, SweepMark
 from chalicelib.observability import logger
+from chalicelib.services.jobs.framework import start_job
 from chalicelib.services.options import bulk
 from chalicelib.services.options import policy as policy_rules
 from chalicelib.services.orders import follow_up
@@ -62,10 +63,7 @@ def save_policy(actor: Actor, fields: dict, *, retime: bool = True) -> FollowUpP
     except TransactWriteError as error:
         raise ConcurrentChange("The policy changed meanwhile; reload it and try again.") from error
     if retime and (before is None or policy_rules.timing(before) != policy_rules.timing(snapshot(policy))):
-        from chalicelib.services.jobs.framework import start_job
-        from chalicelib.services.options.bulk import RESCHEDULE
-
-        start_job(actor, RESCHEDULE, {})
+        start_job(actor, bulk.RESCHEDULE, {})
     return policy
 
 

@@ -31,10 +31,11 @@ class DerivedWrites:
 
 
 def derived_writes(before: Order | None, order: Order, *, tickets: Iterable[Ticket] = (),
-                   releasing: bool = False) -> DerivedWrites:
+                   releasing: bool = False, hold_rows: list | None = None) -> DerivedWrites:
     """The records to write with ``order`` (``tickets``: all of a new order's, or those the write
-    changed; ``releasing``: the write is a release, which refuses lines marked do not release).
-    Call it before the transaction: it records the order's due actions on ``order``."""
-    follow = follow_up.changes(before, order, tickets=tickets, releasing=releasing)
+    changed; ``releasing``: the write is a release, which refuses lines marked do not release;
+    ``hold_rows``: the order's follow-up rows if the caller read them). Call it before the
+    transaction: it records the order's due actions on ``order``."""
+    follow = follow_up.changes(before, order, tickets=tickets, releasing=releasing, hold_rows=hold_rows)
     saves, deletes = order_listing.listing_changes(before, order)
     return DerivedWrites(saves, deletes, follow)

@@ -42,6 +42,7 @@ from chalicelib.models.catalog import Product
 from chalicelib.models.contacts import Contact
 from chalicelib.models.options import HOLD_KINDS, DueAction, FollowUpPolicy, HoldLine, HoldLineCount
 from chalicelib.models.orders import Order, Ticket
+from chalicelib.services.orders.listing import buyer_name, stamp
 from chalicelib.values.cents import allocate
 from chalicelib.values.local_time import local_day
 
@@ -56,11 +57,6 @@ class LineLocked(Conflict):
 class LineKept(Conflict):
     kind = "line-kept"
     title = "This line is marked do not release"
-
-
-def stamp(moment: datetime) -> str:
-    """A UTC time as sortable text (the lines' and due actions' sort keys)."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def is_open_hold(order: Order) -> bool:
@@ -133,9 +129,10 @@ def rows_of(tenant_id: str, order_id: str) -> list[HoldLine]:
 
 
 def changes(before: Order | None, order: Order, *, tickets: Iterable[Ticket] = (),
-            releasing: bool = False) -> FollowUpWrites:
+            releasing: bool = False, hold_rows: list[HoldLine] | None = None) -> FollowUpWrites:
     """The follow-up records of ``order``'s write (see the module's docstring). ``tickets``: all
-    the tickets of a new order, or those the write changed."""
+    the tickets of a new order, or those the write changed; ``hold_rows``: the order's rows when
+    the caller read them (their versions guard the write all the same), else they are read."""
     writes = FollowUpWrites()
     tickets = list(tickets)
     was_hold = before is not None and before.kind in HOLD_KINDS
@@ -144,7 +141,7 @@ def changes(before: Order | None, order: Order, *, tickets: Iterable[Ticket] = (
         return writes  # a plain sale: nothing to follow, nothing read
     policy = policy_of(order.tenant_id) if order.kind in HOLD_KINDS else None
     zone = zone_of(policy)
-    old_rows = rows_of(order.tenant_id, order.id) if was_hold else []
+    old_rows = (hold_rows if hold_rows is not None else rows_of(order.tenant_id, order.id)) if was_hold else []
     new_rows = _rows_after(before, order, old_rows, tickets, zone) if is_open_hold(order) else {}
     _refuse_locked(order, old_rows, new_rows, releasing=releasing)
     _diff_rows(writes, old_rows, new_rows)
@@ -230,8 +227,6 @@ def _contact_type(order: Order, old_rows: list[HoldLine]) -> str | None:
 
 
 def _set_order_facts(row: HoldLine, order: Order, zone: str, contact_type: str | None) -> None:
-    from chalicelib.services.orders.listing import buyer_name
-
     row.order_number, row.kind, row.deadline = int(order.number), order.kind, order.deadline
     row.deadline_day = local_day(order.deadline, zone).isoformat()
     row.channel_id, row.contact_id, row.contact_type = order.channel_id, order.buyer.contact_id, contact_type

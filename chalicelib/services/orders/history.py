@@ -18,6 +18,7 @@ from chalicelib.models.catalog import Performance, Product
 from chalicelib.models.orders import OrderListing
 from chalicelib.services.shared.actors import Actor
 from chalicelib.services.shared.paging import Page, invalid_cursor, open_place, paged, sign_place
+from chalicelib.services.shared.records import by_ids
 
 SORTS = ("date", "show", "performance_date", "number", "total", "balance_due", "status")
 MAX_SORTED = 2000
@@ -31,10 +32,6 @@ class Booking:
     show: str | None
     performance_date: datetime | None
     balance_due_cents: int
-
-    @property
-    def order_id(self) -> str:
-        return self.entry.order_id
 
 
 def balance_due(entry: OrderListing) -> int:
@@ -83,8 +80,8 @@ def _described(actor: Actor, entries: list[OrderListing]) -> list[Booking]:
     """Rows with the show's name and the first performance's date (each record read once)."""
     product_ids = {product for entry in entries for product in (entry.product_ids or ())}
     performance_ids = {performance for entry in entries for performance in (entry.performance_ids or ())}
-    products = _batch(actor, Product, product_ids)
-    performances = _batch(actor, Performance, performance_ids)
+    products = by_ids(actor, Product, product_ids)
+    performances = by_ids(actor, Performance, performance_ids)
     rows = []
     for entry in entries:
         names = sorted(products[p].name for p in (entry.product_ids or ()) if p in products)
@@ -92,8 +89,3 @@ def _described(actor: Actor, entries: list[OrderListing]) -> list[Booking]:
         rows.append(Booking(entry, " + ".join(names) or None, dates[0] if dates else None, balance_due(entry)))
     return rows
 
-
-def _batch(actor: Actor, model, record_ids: set[str]) -> dict:
-    if not record_ids:
-        return {}
-    return {record.id: record for record in model.batch_get([(actor.tenant_id, record_id) for record_id in record_ids])}

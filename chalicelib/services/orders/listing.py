@@ -47,7 +47,8 @@ class OrderFilters:
         return {facet: value for facet, value in given.items() if value}
 
 
-def _stamp(moment: datetime) -> str:
+def stamp(moment: datetime) -> str:
+    """A UTC time as sortable text (sort keys of the orders list and of the follow-up)."""
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
@@ -78,7 +79,7 @@ def entries_for(order: Order) -> list[OrderListing]:
         performance_ids=order.performance_ids or None, tariff_ids=order.tariff_ids or None,
         product_ids=order.product_ids or None,
     )
-    placed = f"{_stamp(order.created_at)}#{order.id}"
+    placed = f"{stamp(order.created_at)}#{order.id}"
     entries = [OrderListing(facet_key=tenant_key(order.tenant_id, facet, value), sort_key=placed, **columns)
                for facet, value in _facet_values(order)]
     last, first = fold(order.buyer.last_name), fold(order.buyer.first_name)
@@ -115,8 +116,8 @@ def _narrowing(filters: OrderFilters, queried: str | None):
 
 
 def _placed_between(filters: OrderFilters):
-    low = _stamp(filters.placed_from) if filters.placed_from else "0"
-    high = (_stamp(filters.placed_to) + "#~") if filters.placed_to else "9"
+    low = stamp(filters.placed_from) if filters.placed_from else "0"
+    high = (stamp(filters.placed_to) + "#~") if filters.placed_to else "9"
     if not filters.placed_from and not filters.placed_to:
         return None
     return OrderListing.sort_key.between(low, high)

@@ -74,6 +74,7 @@ class TicketChange:
     updates: list[tuple[Any, list, Condition | None]] = field(default_factory=list)
     details: dict[str, Any] = field(default_factory=dict)
     releasing: bool = False  # a release: lines marked "do not release" refuse it (locked lines refuse any change)
+    hold_rows: list | None = None  # the order's follow-up rows, when the caller read them already
 
 
 def restate(order: Order, all_tickets: list[Ticket]) -> None:
@@ -105,7 +106,8 @@ def _count_items(change: TicketChange, derived: DerivedWrites) -> int:
 def write_ticket_change(actor: Actor, change: TicketChange) -> None:
     order = change.order
     order.updated_at = clock.now()
-    derived = derived_writes(change.before, order, tickets=change.tickets, releasing=change.releasing)
+    derived = derived_writes(change.before, order, tickets=change.tickets, releasing=change.releasing,
+                             hold_rows=change.hold_rows)
     if _count_items(change, derived) > orders.TRANSACTION_ITEMS:
         raise TooManyForOneWrite("These tickets span too many performances, quotas or seats to change at once; "
                                  "choose fewer tickets and do the rest after.",

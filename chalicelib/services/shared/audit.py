@@ -29,21 +29,22 @@ def snapshot(entity: Model | None) -> dict[str, Any] | None:
     times as ISO strings)."""
     if entity is None:
         return None
-    values = {name: _plain(getattr(entity, name)) for name in entity.get_attributes()}
+    values = {name: plain(getattr(entity, name)) for name in entity.get_attributes()}
     return {name: value for name, value in values.items() if value is not None}
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
+    """A stored value as plain JSON values (maps as dicts, sets as sorted lists, times as ISO text)."""
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, (set, frozenset)):
-        return sorted(_plain(item) for item in value)
+        return sorted(plain(item) for item in value)
     if isinstance(value, MapAttribute):
-        return {name: _plain(item) for name, item in value.as_dict().items()}
+        return {name: plain(item) for name, item in value.as_dict().items()}
     if isinstance(value, dict):
-        return {name: _plain(item) for name, item in value.items()}
+        return {name: plain(item) for name, item in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_plain(item) for item in value]
+        return [plain(item) for item in value]
     if isinstance(value, date):
         return value.isoformat()
     return value

@@ -46,6 +46,12 @@ def get_record(actor: Actor, model: Type[E], record_id: str) -> E:
         raise NotFound(f"No {model.entity_type} with id {record_id!r}.") from None
 
 
+def by_ids(actor: Actor, model: Type[E], record_ids) -> dict[str, E]:
+    """The tenant's ``model`` records of ``record_ids`` by id, read in one batch (those that exist)."""
+    keys = [(actor.tenant_id, record_id) for record_id in dict.fromkeys(record_ids)]
+    return {record.id: record for record in model.batch_get(keys)} if keys else {}
+
+
 def require_reference(actor: Actor, model: Type[E], record_id: str, field: str) -> E:
     """Like :func:`get_record`, but a missing reference is the request's fault (422 on ``field``)."""
     try:

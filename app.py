@@ -39,7 +39,8 @@ register_kind_modules("chalicelib.services.orders.bulk", "chalicelib.services.or
                       "chalicelib.services.money.refunds", "chalicelib.services.campaigns.campaigns",
                       "chalicelib.services.campaigns.affected_customers", "chalicelib.services.options.bulk",
                       "chalicelib.services.contacts.reindex", "chalicelib.services.orders.relisting",
-                      "chalicelib.services.customers.merge", "chalicelib.services.customers.privacy")
+                      "chalicelib.services.customers.merge", "chalicelib.services.customers.privacy",
+                      "chalicelib.services.customers.segments")
 
 
 @app.middleware("http")

@@ -1,11 +1,13 @@
 """A cancellation campaign of N affected customers, created and notified through the local stack.
 
-    .venv/bin/python bench/campaign_notify.py [--customers 10000] [--rate 50]
+    .venv/bin/python bench/campaign_notify.py [--customers 10000] [--rate 50] [--with-records]
 
 Sells N orders for one performance (setup, not measured), then runs the campaign's two jobs
 chunk by chunk as the jobs Lambda would (each chunk with a 900 s Lambda's budget): the build
 that gathers the affected customers, and the notify that mails each one through the real
 send path (SMTP transport into a local sink, the shared pacer capped at ``--rate``).
+``--with-records`` gives every buyer a customer record (their mails are then also listed
+under the record: one index entry more per mail).
 
 Prints: DynamoDB write units per customer for the build and for the notify (customer rows
 alone, and with the mail pipeline's own records), mails per transport call, the longest
@@ -33,6 +35,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--customers", type=int, default=10_000)
     parser.add_argument("--rate", type=int, default=50)
+    parser.add_argument("--with-records", action="store_true")
     args = parser.parse_args()
     stack = engines.Stack()
     sink = CountingSink().start()
@@ -44,13 +47,18 @@ def main() -> None:
         stack.stop()
 
 
-def _sell(actor, world, count: int) -> None:
+def _sell(actor, world, count: int, with_records: bool) -> None:
+    from chalicelib.services.contacts import contacts
     from chalicelib.services.orders import orders
     from tests.orders_world import draft, line
 
     def one(index: int) -> None:
-        orders.place_order(actor, draft(world, line(world), payment_type="cash", buyer={
-            "first_name": "Client", "last_name": f"Bench{index}", "email": f"client{index}@domaine{index % 40}.fr"}))
+        buyer = {"first_name": "Client", "last_name": f"Bench{index}", "email": f"client{index}@domaine{index % 40}.fr"}
+        if with_records:
+            buyer["contact_id"] = contacts.create_contact(actor, {
+                "first_name": buyer["first_name"], "last_name": buyer["last_name"],
+                "emails": [{"address": buyer["email"]}]}).id
+        orders.place_order(actor, draft(world, line(world), payment_type="cash", buyer=buyer))
 
     # Two sellers: more only queue up on the one quota item (transaction conflicts and their retries).
     with ThreadPoolExecutor(max_workers=2) as pool:
@@ -77,7 +85,7 @@ def _run_job(actor, kind, params: dict) -> list[float]:
 def run(args, sink) -> None:
     from bench.capacity import metered
     from chalicelib.adapters import clock, ids
-    from chalicelib.models.campaigns import AffectedCustomer, Campaign
+    from chalicelib.models.campaigns import Campaign
     from chalicelib.models.catalog import Performance
     from chalicelib.models.registry import create_missing_tables
     from chalicelib.services.campaigns import affected_customers, campaigns
@@ -88,7 +96,7 @@ def run(args, sink) -> None:
     actor = Actor("bench-tenant", "bench")
     world = build_world(actor, capacity=args.customers + 10)
     started = time.time()
-    _sell(actor, world, args.customers)
+    _sell(actor, world, args.customers, args.with_records)
     print(f"setup                 : {args.customers} orders sold in {time.time() - started:.0f} s (not measured)")
 
     # The campaign as create_campaign records it, its build run here rather than queued.
@@ -102,8 +110,7 @@ def run(args, sink) -> None:
     performance.save()
     with metered() as build_meter:
         build_chunks = _run_job(actor, campaigns.BUILD, {"campaign_id": campaign.id})
-    customers = AffectedCustomer.by_state.count(AffectedCustomer.state_key_of(actor.tenant_id, campaign.id,
-                                                                             "not_notified"))
+    customers = affected_customers.counts(actor, campaign.id)["not_notified"]
 
     sends = {"calls": 0}
     from chalicelib.adapters import mail as mail_adapter

@@ -1,10 +1,12 @@
 """The customer record routes (staff): the record's sections, and the booking history sorted by
-any column. The other histories page on through their own routes (credit, donations, audit)."""
+any column (the other histories page on through their own routes: credit, donations, audit);
+merging and privacy requests; segments, and the file of a segment's members."""
 from __future__ import annotations
 
 from chalice import Blueprint
 
-from chalicelib.handlers.http import staff_route
+from chalicelib.handlers.http import RecordRoutes, staff_route
+from chalicelib.services.customers import segments
 
 bp = Blueprint(__name__)
 TAG = "contacts"
@@ -36,6 +38,7 @@ def customer_record(actor, contact_id):
                    "next_cursor": found.credit_entries.next_cursor},
         "donations": {"items": found.donations.items, "next_cursor": found.donations.next_cursor},
         "changes": {"items": found.changes.items, "next_cursor": found.changes.next_cursor},
+        "segments": found.segments,
     }
 
 
@@ -78,3 +81,15 @@ def erase_person(actor, contact_id, body):
     from chalicelib.services.customers import privacy
 
     return privacy.start_erasure(actor, contact_id, reason=body.reason)
+
+
+RecordRoutes("/segments", "segment_id", segments.segments, "segment", "customers:Segment",
+             notes="rules: all must hold; membership is computed when a record is read or members are listed"
+             ).register(bp, TAG)
+
+
+@staff_route(bp, "/segments/{segment_id}/members/export", method="POST", response="jobs:JobOut", status=202,
+             summary="List a segment's members as CSV for Excel in French, as its rules stand now (background "
+                     "job; download with GET /jobs/{job_id}/download)", tag=TAG)
+def export_segment_members(actor, segment_id):
+    return segments.start_members_export(actor, segment_id)

@@ -34,6 +34,15 @@ def cancel_job(actor, job_id, body):
     return jobs.cancel_job(actor, job_id, reason=body.reason)
 
 
+@staff_route(bp, "/jobs/{job_id}/download", response="jobs:ExportDownloadOut", answers=(409, 410),
+             summary="The file a finished job wrote (an orders export, a segment's members): a presigned URL "
+                     "valid 15 minutes (409 while the job runs, 410 once expired)", tag="jobs")
+def download_file(actor, job_id):
+    from chalicelib.services.jobs import csv_files
+
+    return csv_files.download(actor, job_id)
+
+
 @bp.on_sqs_message(queue=settings.jobs_queue, batch_size=1, name="jobs")
 def on_job_chunk(event):
     """One chunk message per invocation: a raise leaves it to SQS for another delivery."""

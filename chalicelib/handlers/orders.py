@@ -1,6 +1,6 @@
 """Order routes (staff): place a box-office order, list/search/filter, details, edit buyer, mark paid;
 the team notification rules for new orders; bulk jobs over orders (resend confirmations, export
-as CSV, and the export's download)."""
+as CSV: its file is downloaded through the jobs routes)."""
 from __future__ import annotations
 
 from chalice import Blueprint
@@ -114,15 +114,6 @@ def export_orders(actor, body):
 
     filters = body.filters.model_dump() if body.filters is not None else None
     return order_export.start_export(actor, order_ids=body.order_ids, filters=filters)
-
-
-@staff_route(bp, "/jobs/{job_id}/download", response="orders:ExportDownloadOut", answers=(409, 410),
-             summary="The file of a finished export: a presigned URL valid 15 minutes (409 while the job runs, "
-                     "410 once expired)", tag=TAG)
-def download_export(actor, job_id):
-    from chalicelib.services.orders import export as order_export
-
-    return order_export.download(actor, job_id)
 
 
 @staff_route(bp, "/orders/{order_id}/cancel", method="POST", body="orders:CancelTicketsIn",

@@ -7,8 +7,11 @@
   the order id): one order holding valid tickets for the performance when the campaign was
   made. Its ``state`` moves forward (not notified -> mail sent -> mail read -> made choices)
   except by an explicit reset. The ``by_state`` index (``tenant#campaign#state``, range the
-  order id) lists and counts the customers of a campaign in one state, and is what the
-  notify and reset jobs walk.
+  order id) lists the customers of a campaign in one state once they were told: it is sparse,
+  a ``not_notified`` customer has no ``state_key``. Telling a customer then adds one index
+  entry instead of moving one (a delete and a put), and gathering them writes none; the
+  notify job and the "not notified" listing read the campaign's partition instead, which
+  holds every customer anyway. The reset job walks the index's ``mail_sent`` entries.
 """
 from __future__ import annotations
 
@@ -26,6 +29,7 @@ from chalicelib.models.base import TenantEntity, index_meta, table_meta, tenant_
 
 CAMPAIGN_KINDS = ("postponement", "cancellation")
 CHOICES = ("refund", "credit", "donation", "keep")
+UNTOLD = "not_notified"  # the one state the by_state index leaves out
 CUSTOMER_STATES = ("not_notified", "mail_sent", "mail_read", "made_choices")
 STATE_LABELS_FR = {"not_notified": "Client non prévenu", "mail_sent": "Mail envoyé", "mail_read": "Mail lu",
                    "made_choices": "A fait ses choix"}
@@ -79,7 +83,7 @@ class AffectedCustomer(Model):
     paid = NumberAttribute(default=0)  # 1 when the order was paid: only then is there money to choose about
     payment_type = UnicodeAttribute()
     state = UnicodeAttribute(default="not_notified")
-    state_key = UnicodeAttribute()
+    state_key = UnicodeAttribute(null=True)  # absent while not notified: see the module's docstring
     notify_round = NumberAttribute(default=0)  # raised by a reset: the next notice is a new mail
     notification_id = UnicodeAttribute(null=True)
     notified_at = UTCDateTimeAttribute(null=True)
@@ -97,8 +101,8 @@ class AffectedCustomer(Model):
         return tenant_key(tenant_id, "campaign", campaign_id)
 
     @staticmethod
-    def state_key_of(tenant_id: str, campaign_id: str, state: str) -> str:
-        return tenant_key(tenant_id, "campaign", campaign_id, state)
+    def state_key_of(tenant_id: str, campaign_id: str, state: str) -> str | None:
+        return None if state == UNTOLD else tenant_key(tenant_id, "campaign", campaign_id, state)
 
     def move_to(self, state: str) -> None:
         self.state = state

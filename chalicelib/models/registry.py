@@ -31,11 +31,12 @@ from chalicelib.models.money import CreditAccount, CreditEntry, Donation, Ledger
 from chalicelib.models.options import DueAction, FollowUpPolicy, HoldLine, HoldLineCount, SweepMark
 from chalicelib.models.orders import Counter, Order, OrderListing, Payment, Ticket
 from chalicelib.models.organisation import Organisation
+from chalicelib.models.segments import Segment
 from chalicelib.models.team import TeamNotificationRule
 from chalicelib.models.unique_keys import UniqueKey
 
 MODELS: tuple[type[Model], ...] = (
-    AuditEvent, Contact, ContactToken, MailingList, ListMembership, UniqueKey, Job,
+    AuditEvent, Contact, ContactToken, MailingList, ListMembership, Segment, UniqueKey, Job,
     Notification, MailRecipient, MailOverride, SendWindow,
     Order, Ticket, Payment, OrderListing, Counter, HoldSlot, Invoice, CreditNote, Organisation, TeamNotificationRule,
     HoldLine, HoldLineCount, DueAction, FollowUpPolicy, SweepMark,

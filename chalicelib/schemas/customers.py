@@ -2,12 +2,22 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, Union
 
 from pydantic import ConfigDict, Field
 
 from chalicelib.schemas.audit import AuditEventOut
-from chalicelib.schemas.common import Id, InputModel, OutputModel, PageQuery, PlainMap, ShortText
+from chalicelib.schemas.common import (
+    Cents,
+    Id,
+    InputModel,
+    Language,
+    Name,
+    OutputModel,
+    PageQuery,
+    PlainMap,
+    ShortText,
+)
 from chalicelib.schemas.contacts import ContactOut, MembershipOut
 from chalicelib.schemas.money import CreditAccountOut, CreditEntryOut, DonationOut
 
@@ -59,6 +69,11 @@ class ChangesSectionOut(HistoryOut):
     items: list[AuditEventOut]
 
 
+class SegmentMembershipOut(OutputModel):
+    id: str
+    name: str
+
+
 class RecordOut(OutputModel):
     contact: ContactOut
     other_information: OtherInformationOut
@@ -68,6 +83,8 @@ class RecordOut(OutputModel):
     credit: CreditSectionOut = Field(description="Page on: GET /contacts/{id}/credit/entries")
     donations: DonationsSectionOut = Field(description="Page on: GET /contacts/{id}/donations")
     changes: ChangesSectionOut = Field(description="Who changed what, oldest first; page on: GET /audit/contact/{id}")
+    segments: list[SegmentMembershipOut] = Field(description="The venue's segments the contact belongs to now "
+                                                             "(computed from their rules as the record is read)")
 
 
 class MergeIn(InputModel):
@@ -88,3 +105,73 @@ class PersonalDataOut(OutputModel):
     changes: list[dict[str, Any]]
     capped: list[str] = Field(description="Parts cut at 5,000 items (ask again once they are erased or exported)")
     kept_by_law: str
+
+
+# -- segments ---------------------------------------------------------------------------------
+
+Postcode = Annotated[str, Field(min_length=1, max_length=10, pattern=r"^[0-9A-Za-z ]+$")]
+
+
+class _Rule(InputModel):
+    negated: bool = Field(default=False, description="Met by those who do not meet the rule")
+
+
+class CriterionRule(_Rule):
+    kind: Literal["criterion"]
+    name: Name = Field(description="Staff's criterion (accents and case ignored)")
+    value: ShortText | None = Field(default=None, description="Its value (accents and case ignored); none: any value")
+
+
+class LanguageRule(_Rule):
+    kind: Literal["language"]
+    language: Language
+
+
+class PostcodeRule(_Rule):
+    kind: Literal["postcode_prefix"]
+    prefix: Postcode = Field(description="One of the contact's postcodes starts so, e.g. 75 or 690")
+
+
+class SeasonRule(_Rule):
+    kind: Literal["bought_in_season"]
+    season_id: Id = Field(description="Bought (as buyer, a sale still held) a show or package of this season")
+
+
+class SubscriberRule(_Rule):
+    kind: Literal["subscriber"]
+
+
+class CreditRule(_Rule):
+    kind: Literal["has_credit"]
+
+
+class DonationRule(_Rule):
+    kind: Literal["donated_more_than"]
+    amount_cents: Cents = Field(description="Donations adding up to more than this")
+
+
+SegmentRule = Annotated[Union[CriterionRule, LanguageRule, PostcodeRule, SeasonRule, SubscriberRule, CreditRule,
+                              DonationRule], Field(discriminator="kind")]
+Rules = Annotated[list[SegmentRule], Field(min_length=1, max_length=20, description="All must hold")]
+
+
+class SegmentIn(InputModel):
+    name: Name
+    description: ShortText | None = None
+    rules: Rules
+
+
+class SegmentPatch(InputModel):
+    name: Name = None
+    description: ShortText | None = None
+    rules: Rules = None
+
+
+class SegmentOut(OutputModel):
+    id: str
+    name: str
+    description: str | None
+    rules: list[dict[str, Any]]
+    created_at: datetime
+    updated_at: datetime
+    version: int | None

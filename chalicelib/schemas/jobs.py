@@ -47,5 +47,13 @@ class JobOut(OutputModel):
         return None if value is None else int(value)  # DynamoDB numbers come back as floats
 
 
+class ExportDownloadOut(OutputModel):
+    url: str = Field(description="Presigned GET URL of the CSV file (UTF-8 with BOM, ';' separated), "
+                                 "valid 15 minutes")
+    expires_at: datetime = Field(description="When the URL stops working; ask again for a new one")
+    rows: int = Field(description="Rows in the file (orders, members of a segment...)")
+    file_name: str
+
+
 class CancelIn(InputModel):
     reason: ShortText | None = None

@@ -285,14 +285,6 @@ class ExportOrdersIn(ResendConfirmationsIn):
     them (no limit)."""
 
 
-class ExportDownloadOut(OutputModel):
-    url: str = Field(description="Presigned GET URL of the CSV file (UTF-8 with BOM, ';' separated), "
-                                 "valid 15 minutes")
-    expires_at: datetime = Field(description="When the URL stops working; ask again for a new one")
-    rows: int = Field(description="Orders in the file")
-    file_name: str
-
-
 class CancelTicketsIn(InputModel):
     positions: list[Annotated[int, Field(ge=1, le=40)]] = Field(
         min_length=1, max_length=40, description="The tickets to cancel, by their position in the order (1, 2...)")

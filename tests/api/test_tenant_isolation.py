@@ -46,6 +46,9 @@ RECIPES = [
                                                "refund_deadline": "2027-01-31T23:00:00+01:00",
                                                "mail_message": SECRET}),
     ("list_id", "/mailing-lists", lambda ids: {"name": SECRET, "description": SECRET}),
+    ("segment_id", "/segments", lambda ids: {"name": SECRET, "description": SECRET, "rules": [
+        {"kind": "bought_in_season", "season_id": ids["season_id"]}, {"kind": "criterion", "name": "note",
+                                                                       "value": SECRET}]}),
     ("rule_id", "/team-notifications", lambda ids: {"name": SECRET, "addresses": ["team@secret.fr"],
                                                     "tariff_ids": [ids["tariff_id"]]}),
 ]
@@ -103,6 +106,7 @@ BODIES = {
     ("POST", "/orders/list-by-contact"): {},
     ("POST", "/contacts/{contact_id}/merge"): {"other_id": "01ARZ3NDEKTSV4RRFFQ69G5FAV"},
     ("POST", "/contacts/{contact_id}/erase"): {"reason": "tenant-b-text"},
+    ("POST", "/segments/{segment_id}/members/export"): {},
     ("PUT", "/organisation"): {"legal_name": "Tenant B SAS", "address_line1": "1 rue B", "postcode": "69001",
                                "city": "Lyon", "siret": "73282932000074", "vat_number": "FR44732829320"},
 }

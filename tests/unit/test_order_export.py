@@ -8,33 +8,34 @@ import json
 from datetime import datetime, timezone
 
 from chalicelib.models.orders import OrderListing
+from chalicelib.services.jobs import csv_files
 from chalicelib.services.jobs.framework import MAX_STATE_CHARS
 from chalicelib.services.orders import export as order_export
 
 
 def test_amounts_are_french_decimals_that_excel_reads_as_numbers():
-    assert order_export.french_amount(5300, "EUR") == "53,00"
-    assert order_export.french_amount(4250, "EUR") == "42,50"
-    assert order_export.french_amount(123456789, "EUR") == "1234567,89"  # no grouping: still a number
-    assert order_export.french_amount(5, "EUR") == "0,05"
-    assert order_export.french_amount(-250, "EUR") == "-2,50"
-    assert order_export.french_amount(1500, "JPY") == "1500"
+    assert csv_files.french_amount(5300, "EUR") == "53,00"
+    assert csv_files.french_amount(4250, "EUR") == "42,50"
+    assert csv_files.french_amount(123456789, "EUR") == "1234567,89"  # no grouping: still a number
+    assert csv_files.french_amount(5, "EUR") == "0,05"
+    assert csv_files.french_amount(-250, "EUR") == "-2,50"
+    assert csv_files.french_amount(1500, "JPY") == "1500"
 
 
 def test_dates_are_on_the_paris_clock_in_winter_and_summer():
-    assert order_export.local_time(datetime(2026, 11, 22, 13, 5, tzinfo=timezone.utc), "Europe/Paris") == \
+    assert csv_files.local_time(datetime(2026, 11, 22, 13, 5, tzinfo=timezone.utc), "Europe/Paris") == \
         "22/11/2026 14:05"
-    assert order_export.local_time(datetime(2026, 7, 1, 22, 30, tzinfo=timezone.utc), "Europe/Paris") == \
+    assert csv_files.local_time(datetime(2026, 7, 1, 22, 30, tzinfo=timezone.utc), "Europe/Paris") == \
         "02/07/2026 00:30"
-    assert order_export.local_time(None, "Europe/Paris") == ""
+    assert csv_files.local_time(None, "Europe/Paris") == ""
 
 
 def test_cells_that_would_run_as_formulas_are_neutralised():
     for text in ('=HYPERLINK("http://x")', "+33 1 23", "-1+1", "@SUM(A1)", "\t=1", "\r=1"):
-        assert order_export.neutralised(text) == "'" + text
-    assert order_export.neutralised("Lefèvre") == "Lefèvre"
-    assert order_export.neutralised("a=b") == "a=b"
-    assert order_export.neutralised(None) == ""
+        assert csv_files.neutralised(text) == "'" + text
+    assert csv_files.neutralised("Lefèvre") == "Lefèvre"
+    assert csv_files.neutralised("a=b") == "a=b"
+    assert csv_files.neutralised(None) == ""
 
 
 def _entry(**columns) -> OrderListing:
@@ -70,34 +71,34 @@ def test_the_deadline_column_is_filled_for_options_and_reservations_only():
 
 
 def test_lines_are_semicolon_separated_crlf_and_quoted_where_needed():
-    encoder = order_export.CsvEncoder()
+    encoder = csv_files.CsvEncoder()
     awkward = 'Dupont; "Jo"\nDurand'
     line = encoder.line(order_export.row(_entry(buyer_name=awkward, promo_code=None), "Europe/Paris"))
     assert line.endswith(b"\r\n") and line.count(b"\r\n") == 1  # the newline inside the quoted cell stays
     assert list(csv.reader(io.StringIO(line.decode("utf-8"), newline=""), delimiter=";"))[0][2] == awkward
-    start = order_export.file_start(encoder)
+    start = csv_files.file_start(encoder, order_export.HEADER)
     assert start.startswith(b"\xef\xbb\xbf") and start.decode("utf-8-sig") == ";".join(order_export.HEADER) + "\r\n"
 
 
 def test_etags_are_stored_compactly_and_read_back():
     etags = [f'"{hashlib.md5(str(n).encode()).hexdigest()}"' for n in range(5)]
-    compact = "".join(order_export.compact_etag(etag) for etag in etags)
-    assert len(compact) == 5 * order_export.ETAG_CHARS
-    assert order_export.etags_of(compact) == etags
+    compact = "".join(csv_files.compact_etag(etag) for etag in etags)
+    assert len(compact) == 5 * csv_files.ETAG_CHARS
+    assert csv_files.etags_of(compact) == etags
 
 
 def test_the_cursor_of_the_largest_export_fits_the_jobs_limit():
-    etag = order_export.compact_etag('"' + "f" * 32 + '"')
-    cursor = order_export.ExportState(upload_id="u" * 200, etags=etag * order_export.MAX_PARTS, rows=40_000_000,
+    etag = csv_files.compact_etag('"' + "f" * 32 + '"')
+    cursor = csv_files.FileState(upload_id="u" * 200, etags=etag * csv_files.MAX_PARTS, rows=40_000_000,
                                       position={"page": "p" * 600, "offset": 499}).cursor()
     assert len(json.dumps(cursor)) < MAX_STATE_CHARS
-    assert order_export.ExportState.of(cursor).cursor() == cursor
+    assert csv_files.FileState.of(cursor).cursor() == cursor
 
 
 def test_parts_grow_so_that_the_parts_hold_over_five_gigabytes():
-    assert order_export.part_size(1) == order_export.part_size(250) == 5 * 1024 * 1024
-    assert order_export.part_size(251) == 10 * 1024 * 1024
-    capacity = sum(order_export.part_size(n) for n in range(1, order_export.MAX_PARTS + 1))
+    assert csv_files.part_size(1) == csv_files.part_size(250) == 5 * 1024 * 1024
+    assert csv_files.part_size(251) == 10 * 1024 * 1024
+    capacity = sum(csv_files.part_size(n) for n in range(1, csv_files.MAX_PARTS + 1))
     assert capacity > 5 * 1024 ** 3
 
 

@@ -1,14 +1,15 @@
 """The customers of a campaign: listing them, telling them, and following what they did.
 
 **Listing** (:func:`list_customers`): a campaign's customers in one state (one Query on the
-``by_state`` index) or all of them (the campaign's partition), by order; a name search reads
+sparse ``by_state`` index; the not notified, whom it leaves out, one page of the campaign's
+partition per request) or all of them (the campaign's partition), by order; a name search reads
 one page of the partition per request and keeps the matches (the cursor goes on), an order
 number is one GetItem. :func:`tenant_customers` lists across the campaigns matching show,
 performance and kind filters, campaign after campaign, under one cursor. Each row carries the
 delivery facts of its last notice (its notification, read by key for the page).
 
-**Telling** (:func:`start_notify`): a job walks the campaign's ``not_notified`` customers (or
-the selected ones) and sends each the notice with their refund link, through the mail
+**Telling** (:func:`start_notify`): a job walks the campaign's partition for its
+``not_notified`` customers (or takes the selected ones) and sends each the notice with their refund link, through the mail
 pipeline (rate-limited by its shared pacer). The mail's idempotency key names the campaign,
 the order and the customer's ``notify_round``, and the move to ``mail_sent`` is conditioned
 on the state, so a chunk run twice neither mails twice nor moves anything twice.
@@ -25,7 +26,7 @@ from dataclasses import dataclass
 from chalicelib.adapters import clock, ids
 from chalicelib.config import settings
 from chalicelib.errors import Conflict, FieldError, InvalidInput, NotFound
-from chalicelib.models.campaigns import CUSTOMER_STATES, STATE_LABELS_FR, AffectedCustomer, Campaign
+from chalicelib.models.campaigns import CUSTOMER_STATES, STATE_LABELS_FR, UNTOLD, AffectedCustomer, Campaign
 from chalicelib.models.mail import Notification
 from chalicelib.observability import logger
 from chalicelib.services.campaigns.campaigns import get_campaign, notice_template
@@ -77,6 +78,10 @@ def list_customers(actor: Actor, campaign_id: str, *, state: str | None = None, 
             matching &= AffectedCustomer.state == state
         return paged_by_reads(f"affected-search:{key}:{folded}:{state}", cursor, lambda start: AffectedCustomer.query(
             key, filter_condition=matching, limit=limit, last_evaluated_key=start), AffectedCustomer)
+    if state == UNTOLD:  # not in the sparse index: the partition, a page of reads per request
+        return paged_by_reads(f"affected-untold:{key}", cursor, lambda start: AffectedCustomer.query(
+            key, filter_condition=AffectedCustomer.state == UNTOLD, limit=limit, last_evaluated_key=start),
+            AffectedCustomer)
     if state:
         state_key = AffectedCustomer.state_key_of(actor.tenant_id, campaign_id, state)
         return paged(f"affected-state:{state_key}", cursor, lambda start: AffectedCustomer.by_state.query(
@@ -106,10 +111,14 @@ def _by_number(actor: Actor, campaign_id: str, number: int) -> Page[AffectedCust
 
 
 def counts(actor: Actor, campaign_id: str) -> dict[str, int]:
-    """How many customers are in each state (a COUNT Query per state on the keys-only index)."""
+    """How many customers are in each state: one walk of the campaign's partition (the index
+    leaves the not notified out; it would read the same items for the others)."""
     get_campaign(actor, campaign_id)
-    return {state: AffectedCustomer.by_state.count(AffectedCustomer.state_key_of(actor.tenant_id, campaign_id, state))
-            for state in CUSTOMER_STATES}
+    tally = dict.fromkeys(CUSTOMER_STATES, 0)
+    for customer in AffectedCustomer.query(AffectedCustomer.key_of(actor.tenant_id, campaign_id),
+                                           attributes_to_get=["state"]):
+        tally[customer.state] += 1
+    return tally
 
 
 def delivery_of(customers: list[AffectedCustomer]) -> dict[str, Notification]:
@@ -255,8 +264,8 @@ def notify_one(actor: Actor, campaign: Campaign, customer: AffectedCustomer,
 
 def _note_notice(customer: AffectedCustomer, notification_id: str, *, moved: bool) -> bool:
     """One UpdateItem: the customer's last notice (and ``mail_sent`` when it went), on condition
-    the customer is still not notified in the same notify round (the row the job read may be
-    an index copy, a little behind)."""
+    the customer is still not notified in the same notify round (the row the job read is an
+    eventually consistent copy, maybe a little behind)."""
     from pynamodb.exceptions import UpdateError
 
     now = clock.now()
@@ -350,6 +359,11 @@ def _campaign_of(actor: Actor, params: dict) -> Campaign:
 
 
 def _in_state(actor: Actor, campaign_id: str, state: str, after: dict | None, limit: int):
+    """The campaign's customers in ``state``, by order id, after the key ``after``."""
+    if state == UNTOLD:
+        return AffectedCustomer.query(AffectedCustomer.key_of(actor.tenant_id, campaign_id),
+                                      filter_condition=AffectedCustomer.state == UNTOLD, limit=limit,
+                                      last_evaluated_key=after)
     return AffectedCustomer.by_state.query(AffectedCustomer.state_key_of(actor.tenant_id, campaign_id, state),
                                            limit=limit, last_evaluated_key=after)
 
@@ -371,14 +385,13 @@ def notify(actor: Actor, params: dict, cursor: dict | None, budget: ChunkBudget)
             position += 1
         following = {"next": position} if position < len(params["order_ids"]) else None
         return ChunkResult(cursor=following, total=len(params["order_ids"]), **_tally(outcomes))
-    # Those notified leave the index's not_notified partition; the cursor passes over the failed ones.
+    # The partition in order-id order: the cursor passes over those told and those that failed.
     after = (cursor or {}).get("after")
-    query = _in_state(actor, campaign.id, "not_notified", after, budget.items_left)
-    for listed in query:  # the index holds whole customers: no second read
+    query = _in_state(actor, campaign.id, UNTOLD, after, budget.items_left)
+    for listed in query:
         if not budget.take():
             break
-        after = {"state_key": {"S": listed.state_key}, "order_id": {"S": listed.order_id},  # before it moves
-                 "campaign_key": {"S": listed.campaign_key}}
+        after = {"order_id": {"S": listed.order_id}, "campaign_key": {"S": listed.campaign_key}}
         outcomes.append(notify_one(actor, campaign, listed, setting))
     more = query.last_evaluated_key is not None or budget.items_left == 0
     return ChunkResult(cursor={"after": after} if more else None, **_tally(outcomes))

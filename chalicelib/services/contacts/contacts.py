@@ -195,6 +195,20 @@ def update_contact(actor: Actor, contact_id: str, changes: dict[str, Any]) -> Co
     return contact
 
 
+def record_system_fields(actor: Actor, contact_id: str, fields: dict[str, str]) -> Contact:
+    """The system fills facts on the contact (a subscriber number when a subscription is sold,
+    a customer number...): merged over those it holds, audited, searchable at once. Staff edits
+    never reach this; a closed record takes nothing (409)."""
+    contact = get_contact(actor, contact_id)
+    refuse_closed(contact)
+    before = _audited(contact)
+    contact.system_fields = {**(plain(contact.system_fields) or {}), **fields}
+    contact.updated_at = clock.now()
+    write_contact(actor, contact, action="system-fields", before=before,
+                  previous_emails=[email.address for email in contact.emails])
+    return contact
+
+
 def write_contact(actor: Actor, contact: Contact, *, action: str, before: dict | None,
                   previous_emails: list[str] | None = None, also: list = (), details: dict | None = None) -> None:
     """Save a changed contact (version checked) with its audit event (``details`` added to what it

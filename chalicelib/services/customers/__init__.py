@@ -6,4 +6,5 @@ the audit trail). It sits above those packages: nothing below it imports it.
 - :mod:`.record`: the record's sections, read together.
 - :mod:`.merge`: two records of one customer made one (a job, safe to run again).
 - :mod:`.privacy`: everything held on a person (right of access), and erasing them (a job).
+- :mod:`.segments`: staff's saved rules over the record, who meets them, their members as a file.
 """

@@ -2,7 +2,8 @@
 
 Sections: the contact's details (names, language, addresses, phones, e-mails with consent and
 delivery facts); other information (the fields the system fills, apart from staff's criteria);
-the mailing lists it is or was on, each with the history of its consent;
+the mailing lists it is or was on, each with the history of its consent; the segments it
+belongs to now (:mod:`.segments`, computed from their rules);
 bookings (:mod:`chalicelib.services.orders.history`, newest first); credit (balance, then its
 entries: a refund page's credit lands here with its campaign) and donations
 (:mod:`chalicelib.services.money.customer_money`); and the changes made to the contact (the
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from chalicelib.models.contacts import Contact
 from chalicelib.models.money import CreditAccount
 from chalicelib.services.contacts import contacts, mailing_lists
+from chalicelib.services.customers.segments import segments_of
 from chalicelib.services.money import customer_money
 from chalicelib.services.orders import history
 from chalicelib.services.shared import audit
@@ -33,6 +35,7 @@ class CustomerRecord:
     bookings: Page
     changes: Page
     mailing_lists: list
+    segments: list
 
 
 def customer_record(actor: Actor, contact_id: str) -> CustomerRecord:
@@ -45,7 +48,8 @@ def customer_record(actor: Actor, contact_id: str) -> CustomerRecord:
         donations=customer_money.donation_history(actor, contact_id, limit=FIRST_PAGE, cursor=None),
         bookings=history.bookings(actor, contact_id, limit=FIRST_PAGE, cursor=None),
         changes=audit.history(actor, Contact.entity_type, contact_id, limit=FIRST_PAGE, cursor=None),
-        mailing_lists=mailing_lists.memberships(actor, contact_id))
+        mailing_lists=mailing_lists.memberships(actor, contact_id),
+        segments=segments_of(actor, contact))
 
 
 def bookings(actor: Actor, contact_id: str, *, sort: str, descending: bool, limit: int,

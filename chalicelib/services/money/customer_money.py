@@ -130,6 +130,16 @@ def credit_account(actor: Actor, contact_id: str) -> CreditAccount:
     return _account(actor, contact_id)
 
 
+def credit_balance(actor: Actor, contact_id: str) -> int:
+    """What the customer has in credit now, in cents (0 without an account); no contact check."""
+    return int(_account(actor, contact_id).balance_cents)
+
+
+def donations_total(actor: Actor, contact_id: str) -> int:
+    """What the customer gave, in cents: every donation added (a customer's donations are few)."""
+    return sum(int(donation.amount_cents) for donation in Donation.query(_contact_key(actor.tenant_id, contact_id)))
+
+
 def _account(actor: Actor, contact_id: str) -> CreditAccount:
     try:
         return CreditAccount.get(_contact_key(actor.tenant_id, contact_id), consistent_read=True)

@@ -19,10 +19,12 @@ from chalicelib.handlers import (
     options,
     orders,
     organisation,
+    payers,
     refund_page,
     refunds,
     shop,
     spectator,
+    subscriptions,
 )
 from chalicelib.observability import logger
 from chalicelib.services.jobs.framework import register_kind_modules
@@ -31,7 +33,7 @@ app = Chalice(app_name="ticketing")
 app.log.setLevel("INFO")
 
 for area in (catalog, contacts, customers, organisation, orders, options, refunds, metrics, campaigns, documents, shop, spectator,
-             refund_page, mail, jobs, audit, openapi):
+             refund_page, mail, jobs, audit, payers, openapi, subscriptions):
     app.register_blueprint(area.bp)
 
 # The job kinds, by the modules that define them: imported when a job starts or a chunk runs.
@@ -40,7 +42,7 @@ register_kind_modules("chalicelib.services.orders.bulk", "chalicelib.services.or
                       "chalicelib.services.campaigns.affected_customers", "chalicelib.services.options.bulk",
                       "chalicelib.services.contacts.reindex", "chalicelib.services.orders.relisting",
                       "chalicelib.services.customers.merge", "chalicelib.services.customers.privacy",
-                      "chalicelib.services.customers.segments")
+                      "chalicelib.services.customers.segments", "chalicelib.services.subscriptions.collector")
 
 
 @app.middleware("http")

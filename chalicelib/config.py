@@ -56,6 +56,7 @@ class Settings:
     checkout_hold_minutes: int
     shop_holds_per_buyer: int
     shop_holds_per_client: int
+    instalment_retry_days: str  # days after each failed instalment before the next attempt: "3,7"
 
 
 DEV_SIGNING_SECRET = "dev-only-signing-secret-change-me"
@@ -107,6 +108,7 @@ def load_settings() -> Settings:
         stripe_secret_key=_env("STRIPE_SECRET_KEY", DEV_STRIPE_SECRET_KEY),
         stripe_webhook_secret=_env("STRIPE_WEBHOOK_SECRET", DEV_STRIPE_WEBHOOK_SECRET),
         checkout_hold_minutes=int(_env("CHECKOUT_HOLD_MINUTES", "30")),
+        instalment_retry_days=_env("INSTALMENT_RETRY_DAYS", "3,7"),
         shop_holds_per_buyer=int(_env("SHOP_HOLDS_PER_BUYER", "3")),
         shop_holds_per_client=int(_env("SHOP_HOLDS_PER_CLIENT", "10")),
     )

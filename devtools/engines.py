@@ -160,7 +160,7 @@ def start_localstripe(log_dir: Path) -> Engine:
                  port, log_dir)
 
 
-# The events the app's webhook follows (chalicelib/services/money/stripe_events.py).
+# The events the app's webhook follows (chalicelib/services/webhooks/stripe_events.py).
 STRIPE_EVENTS = ("payment_intent.succeeded", "payment_intent.payment_failed", "charge.refunded",
                  "refund.created", "refund.updated", "refund.failed")
 

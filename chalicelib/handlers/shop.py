@@ -33,7 +33,7 @@ def checkout(tenant_id, body):
               summary="Stripe events (signature verified on the raw body): payment_intent.succeeded, "
                       "refund.created/updated/failed, charge.refunded", tag="shop")
 def stripe_webhook(request):
-    from chalicelib.services.money import stripe_events
+    from chalicelib.services.webhooks import stripe_events
 
     stripe_events.handle_webhook(request.raw_body or b"", request.headers.get("stripe-signature"))
     return None

@@ -78,6 +78,7 @@ class Order(TenantEntity):
     tax_cents = NumberAttribute(default=0)
     total_cents = NumberAttribute(default=0)
     paid_cents = NumberAttribute(default=0)  # money received (the payments' sum)
+    by_instalments = BooleanAttribute(null=True)  # paid as the instalment collector takes each: staff never mark it
     refunded_cents = NumberAttribute(default=0)  # refunds requested and not failed
     credited_cents = NumberAttribute(default=0)  # turned into credit on the buyer's account
     donated_cents = NumberAttribute(default=0)  # given up to the organiser
@@ -119,6 +120,7 @@ class Ticket(Model):
     seat_id = UnicodeAttribute(null=True)
     seat_label = UnicodeAttribute(null=True)
     seat_category_id = UnicodeAttribute(null=True)
+    subscription_id = UnicodeAttribute(null=True)  # the subscription this ticket is one performance of
     price_cents = NumberAttribute()
     vat_rate_bp = NumberAttribute(default=550)  # basis points: 5.5 % is France's rate for shows
     attendee_name = UnicodeAttribute(null=True)

@@ -37,6 +37,8 @@ RECIPES = [
                                                    "geo_refusal_message": SECRET}),
     ("contact_id", "/contacts", lambda ids: {"last_name": SECRET, "emails": [{"address": "a@secret.fr"}],
                                              "criteria": {"note": SECRET}}),
+    ("means_id", "/contacts/{contact_id}/payment-means/sepa", lambda ids: {
+        "iban": "DE89370400440532013000", "account_holder": f"{SECRET} holder", "signed_on": "2026-01-15"}),
     ("order_id", "/orders", lambda ids: {"payment_type": "cheque", "buyer": {"last_name": SECRET},
                                          "lines": [{"performance_id": ids["performance_id"],
                                                     "tariff_id": ids["tariff_id"], "quota_id": ids["quota_id"],
@@ -105,8 +107,17 @@ BODIES = {
     ("POST", "/contacts/{contact_id}/mailing-lists/{list_id}/leave"): {"how": "tenant-b-text"},
     ("POST", "/orders/list-by-contact"): {},
     ("POST", "/contacts/{contact_id}/merge"): {"other_id": "01ARZ3NDEKTSV4RRFFQ69G5FAV"},
+    ("POST", "/contacts/{contact_id}/payment-means/card"): {},
+    ("POST", "/contacts/{contact_id}/payment-means/{means_id}/revoke"): {"reason": "tenant-b-text"},
     ("POST", "/contacts/{contact_id}/erase"): {"reason": "tenant-b-text"},
     ("POST", "/segments/{segment_id}/members/export"): {},
+    ("PUT", "/products/{product_id}/subscription-terms"): {
+        "performances": [{"performance_id": "PERFORMANCE_ID", "quota_id": "QUOTA_ID"}],
+        "delivery_modes": ["box_office"], "payment_plans": [{"id": "once", "label": "Comptant", "instalments": 1}]},
+    ("POST", "/subscriptions"): {"product_id": "PRODUCT_ID", "tariff_id": "TARIFF_ID", "payer_contact_id": "CONTACT_ID",
+                                 "delivery_mode": "box_office", "plan_id": "once", "means": "cash",
+                                 "subscribers": [{"holder_contact_id": "CONTACT_ID"}]},
+    ("POST", "/subscriptions/instalments/run"): {},
     ("PUT", "/organisation"): {"legal_name": "Tenant B SAS", "address_line1": "1 rue B", "postcode": "69001",
                                "city": "Lyon", "siret": "73282932000074", "vat_number": "FR44732829320"},
 }
@@ -127,7 +138,28 @@ def _build_world(client, headers, tenant_id) -> dict:
     ids["notification_id"] = _mail_sent_to_a(tenant_id, ids["contact_id"])
     ids["refund_id"] = _offline_refund_by_a(client, headers, ids["order_id"])
     ids["job_id"] = _job_started_by_a(tenant_id, ids["contact_id"])
+    ids["subscription_id"] = _subscription_sold_by_a(client, headers, ids)
     return ids
+
+
+def _subscription_sold_by_a(client, headers, ids: dict) -> str:
+    """A's subscription product (its terms, a tariff named with the secret) and one sold to A's contact."""
+    status, product, _ = call(client, "POST", "/products", headers, {
+        "kind": "subscription", "name": SECRET, "family_id": ids["family_id"], "season_id": ids["season_id"]})
+    assert status == 201, product
+    status, tariff, _ = call(client, "POST", "/tariffs", headers, {"product_id": product["id"], "name": SECRET,
+                                                                    "price_cents": 9000})
+    assert status == 201, tariff
+    status, terms, _ = call(client, "PUT", f"/products/{product['id']}/subscription-terms", headers, {
+        "performances": [{"performance_id": ids["performance_id"], "quota_id": ids["quota_id"]}],
+        "delivery_modes": ["box_office"], "payment_plans": [{"id": "once", "label": SECRET, "instalments": 1}]})
+    assert status == 200, terms
+    status, sale, _ = call(client, "POST", "/subscriptions", headers, {
+        "product_id": product["id"], "tariff_id": tariff["id"], "payer_contact_id": ids["contact_id"],
+        "delivery_mode": "box_office", "plan_id": "once", "means": "cash",
+        "subscribers": [{"holder_contact_id": ids["contact_id"]}]})
+    assert status == 201, sale
+    return sale["subscriptions"][0]["id"]
 
 
 def _offline_refund_by_a(client, headers, order_id: str) -> str:
@@ -202,7 +234,9 @@ def _body_for(method: str, path: str, ids: dict):
     if (method, path) in BODIES:
         text = json.dumps(BODIES[(method, path)])
         for placeholder, id_name in (("PRODUCT_ID", "product_id"), ("ORDER_ID", "order_id"), ("SEASON_ID", "season_id"),
-                                     ("FAMILY_ID", "family_id")):
+                                     ("FAMILY_ID", "family_id"), ("PERFORMANCE_ID", "performance_id"),
+                                     ("QUOTA_ID", "quota_id"), ("CONTACT_ID", "contact_id"),
+                                     ("TARIFF_ID", "tariff_id")):
             text = text.replace(placeholder, ids[id_name])
         return json.loads(text)
     if path == "/shop/{tenant_id}/checkout":  # another tenant's shop, with tenant A's catalog ids

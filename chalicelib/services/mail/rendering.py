@@ -55,7 +55,7 @@ BODY_BLOCKS = ("intro", "details")
 SUBJECT_MAX = 120
 OVERRIDE_MAX = 4000
 SAMPLE_ACTION_URL = "https://billetterie.example.org/r/01JD3X8Y7ZQ4P2M6N5K9R0T1VW"
-ACTION_REQUIRED = frozenset({"performance_cancelled", "performance_postponed"})
+ACTION_REQUIRED = frozenset({"performance_cancelled", "performance_postponed", "instalment_authentication"})
 """Templates whose whole point is their link (the refund page): rendering one without an action URL raises."""
 
 _NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")

@@ -6,5 +6,4 @@
   looking first) or offline to a checked IBAN; their states, follow-up and retries.
 - :mod:`.customer_money`: credit (avoir) and donations instead of a refund, on the buyer's
   customer record; using credit.
-- :mod:`.stripe_events`: Stripe's signed webhook, handed to the service each event concerns.
 """

@@ -54,6 +54,8 @@ class PricedLine:
     seat: Seat | None
     attendee_name: str | None
     attendee_email: str | None
+    subscription_id: str | None = None
+    price_cents: int = 0
 
 
 def _line_error(index: int, field: str, message: str) -> InvalidInput:
@@ -68,12 +70,15 @@ def _reference(actor: Actor, model, record_id: str, index: int, field: str):
 
 
 def price_line(actor: Actor, index: int, line: dict) -> PricedLine:
-    """A requested line checked against the catalog (422 naming ``lines.<i>.<field>``)."""
+    """A requested line checked against the catalog (422 naming ``lines.<i>.<field>``). A line of
+    a subscription (``subscription_id``, set by the subscriptions service, never by staff's
+    input) carries the subscription's tariff, whose terms the service checked hold the
+    performance; its price is a share of that tariff (:func:`_subscription_prices`)."""
     performance = _reference(actor, Performance, line["performance_id"], index, "performance_id")
     if performance.status == "cancelled":
         raise _line_error(index, "performance_id", "this performance is cancelled")
     tariff = _reference(actor, Tariff, line["tariff_id"], index, "tariff_id")
-    if tariff.product_id != performance.product_id:
+    if tariff.product_id != performance.product_id and not line.get("subscription_id"):
         raise _line_error(index, "tariff_id", "not a tariff of this performance's show")
     quota = _reference(actor, Quota, line["quota_id"], index, "quota_id")
     if quota.performance_id != performance.id:
@@ -83,7 +88,26 @@ def price_line(actor: Actor, index: int, line: dict) -> PricedLine:
         seat = _reference(actor, Seat, line["seat_id"], index, "seat_id")
         if seat.venue_id != performance.venue_id:
             raise _line_error(index, "seat_id", "not a seat of this performance's venue")
-    return PricedLine(performance, tariff, quota, seat, line.get("attendee_name"), line.get("attendee_email"))
+    return PricedLine(performance, tariff, quota, seat, line.get("attendee_name"), line.get("attendee_email"),
+                      subscription_id=line.get("subscription_id"), price_cents=int(tariff.price_cents))
+
+
+def _subscription_prices(lines: list[PricedLine]) -> None:
+    """A subscription's tariff is the price of the whole subscription: its tickets share it, to
+    the cent, in performance order (the rounding on the last), so they add up to the tariff."""
+    bundles: dict[str, list[PricedLine]] = {}
+    for line in lines:
+        if line.subscription_id:
+            bundles.setdefault(line.subscription_id, []).append(line)
+    for bundle in bundles.values():
+        bundle.sort(key=lambda line: line.performance.starts_at)
+        for line, share in zip(bundle, _equal_shares(int(bundle[0].tariff.price_cents), len(bundle))):
+            line.price_cents = share
+
+
+def _equal_shares(total: int, count: int) -> list[int]:
+    each = total // count
+    return [each] * (count - 1) + [total - each * (count - 1)]
 
 
 def next_number(tenant_id: str, sequence: str = "orders") -> int:
@@ -116,7 +140,7 @@ def _build(actor: Actor, draft: dict, lines: list[PricedLine], order_id: str) ->
                       seat_id=line.seat.id if line.seat else None,
                       seat_label=f"{line.seat.block} {line.seat.row} {line.seat.number}" if line.seat else None,
                       seat_category_id=line.seat.category_id if line.seat else None,
-                      price_cents=line.tariff.price_cents, vat_rate_bp=DEFAULT_VAT_BP,
+                      price_cents=line.price_cents, vat_rate_bp=DEFAULT_VAT_BP, subscription_id=line.subscription_id,
                       attendee_name=line.attendee_name, attendee_email=line.attendee_email, state="valid",
                       checkin_code=secrets.token_urlsafe(12))
                for position, line in enumerate(lines, start=1)]
@@ -127,6 +151,7 @@ def _build(actor: Actor, draft: dict, lines: list[PricedLine], order_id: str) ->
         tenant_id=actor.tenant_id, id=order_id, number=next_number(actor.tenant_id), kind=draft.get("kind", "sale"),
         deadline=draft.get("deadline"), channel_id=draft.get("channel_id"), buyer=Buyer(**draft["buyer"]),
         payment_type=draft["payment_type"], paid=paid, paid_at=now if paid else None,
+        by_instalments=draft.get("by_instalments") or None,
         promo_code=(draft.get("promo_code") or None), currency=lines[0].tariff.currency,
         tickets_cents=gross, discount_cents=discount, fees_cents=0,
         tax_cents=_vat(tickets, discount),
@@ -167,15 +192,20 @@ def _check_references(actor: Actor, draft: dict) -> None:
                                errors=[FieldError("buyer.contact_id", "erased")])
 
 
-def place_order(actor: Actor, draft: dict, *, order_id: str | None = None) -> tuple[Order, list[Ticket]]:
+def place_order(actor: Actor, draft: dict, *, order_id: str | None = None,
+                also: Iterable[tuple[Any, Any]] = ()) -> tuple[Order, list[Ticket]]:
     """Make an order from a validated draft (see ``schemas/orders.py: OrderIn``); ``order_id``
-    when the caller already claimed something in the order's name (the shop's hold slots)."""
+    when the caller already claimed something in the order's name (the shop's hold slots);
+    ``also``: the caller's records written in the order's own transaction, as ``(item,
+    condition)`` pairs (the subscriptions a sale makes, on condition they do not exist yet)."""
     _check_draft(draft)
     _check_references(actor, draft)
     lines = [price_line(actor, index, line) for index, line in enumerate(draft["lines"])]
     if len({line.tariff.currency for line in lines}) > 1:
         raise InvalidInput("All tickets of an order are in one currency.", errors=[FieldError("lines", "mixed")])
-    gross = sum(line.tariff.price_cents for line in lines)
+    _subscription_prices(lines)
+    also = list(also)
+    gross = sum(line.price_cents for line in lines)
     if (draft.get("discount_cents") or 0) > gross:
         raise InvalidInput(f"The discount exceeds what the tickets cost ({gross} cents).",
                            errors=[FieldError("discount_cents", f"at most {gross}, what the tickets cost")])
@@ -184,7 +214,7 @@ def place_order(actor: Actor, draft: dict, *, order_id: str | None = None) -> tu
     sale = _receive(actor, order, tickets, means=order.payment_type) if order.paid else None
     derived = derived_writes(None, order, tickets=tickets)
     items = (2 + len(tickets) + derived.item_count() + len(places) + sum(1 for ticket in tickets if ticket.seat_id)
-             + (1 + ledger.items_for(sale[1]) if sale else 0))
+             + (1 + ledger.items_for(sale[1]) if sale else 0) + len(also))
     if items > TRANSACTION_ITEMS:
         raise InvalidInput("This order spans too many performances, quotas and seats to be written at once; "
                            "split it in two.", errors=[FieldError("lines", "split the order")])
@@ -205,6 +235,8 @@ def place_order(actor: Actor, draft: dict, *, order_id: str | None = None) -> tu
             if sale is not None:
                 transaction.save(sale[0])
                 ledger.write(transaction, sale[1])
+            for item, condition in also:
+                transaction.save(item, condition=condition)
             transaction.save(audit_event(actor, "order", order.id, "create", None, snapshot(order)))
     except TransactWriteError as error:
         raise SoldOut("Some of these places were just sold; nothing was charged or kept. "
@@ -362,12 +394,20 @@ class PaidByCardOnly(Conflict):
     title = "A card order is paid only when Stripe confirms its payment"
 
 
+class PaidByInstalments(Conflict):
+    kind = "paid-by-instalments"
+    title = "An order paid by instalments is paid as each is collected"
+
+
 def mark_paid(actor: Actor, order_id: str, *, reference: str | None = None) -> Order:
     """Staff record the payment of a cheque, invoice or cash order: the payment is recorded, its
     tickets are valid, the buyer gets them by mail, the team is told. A card order is refused
     (409): only Stripe's webhook completes it, so no ticket is issued for money never taken."""
     order = get_order(actor, order_id)
     require_action(order.status, "mark_paid")
+    if order.by_instalments:
+        raise PaidByInstalments("This order is paid by instalments the collector takes from the payer's saved "
+                                "means; each is recorded as it is collected.")
     if "mark_paid" not in order_actions(order.status, bool(order.paid), order.payment_type):
         raise PaidByCardOnly("This order is paid by card: it completes when Stripe confirms the payment. Take "
                              "another means of payment by changing the order, or send the buyer a card payment link.")
@@ -398,6 +438,36 @@ def _complete(actor: Actor, order: Order, *, means: str, reference: str | None) 
     order_mail.send_confirmation(actor, order, tickets, reason="paid")
     order_mail.notify_team(actor, order, tickets)
     return order
+
+
+def receive_instalment(actor: Actor, order: Order, *, amount_cents: int, means: str, reference: str,
+                       also: Iterable[Any] = ()) -> Order:
+    """One instalment of an order paid by instalments, collected: its payment, and in the ledger
+    the sale of the order's tickets with the first instalment received (the sale is counted
+    once, when money first comes in) or, after it, a payment that moves no figure. With the
+    last, the order is paid. Written with ``also`` (the subscription that owed it) in one
+    transaction; the caller makes it happen once (its own record of the instalment)."""
+    before = copy_of(order)
+    tickets = tickets_of(order)
+    first = int(order.paid_cents or 0) == 0
+    payment = Payment(order_key=tenant_key(order.tenant_id, order.id), payment_id=ids.new_id(),
+                      tenant_id=order.tenant_id, order_id=order.id, amount_cents=amount_cents, currency=order.currency,
+                      means=means, reference=reference, received_at=clock.now(), recorded_by=actor.subject)
+    if first:
+        shares = paid_per_ticket(order, tickets)
+        effects = ((ticket, {"tickets_sold": 1, "gross_sales_cents": shares[int(ticket.position)]})
+                   for ticket in tickets if ticket.state == "valid")
+        entry = ledger.new_entry(actor, order, "sale", ledger.lines_for(order.tenant_id, effects),
+                                 amount_cents=amount_cents, means=means, reference=reference)
+    else:
+        entry = ledger.new_entry(actor, order, "payment", [], amount_cents=amount_cents, means=means,
+                                 reference=reference)
+    order.paid_cents = int(order.paid_cents or 0) + amount_cents
+    if order.paid_cents >= int(order.total_cents):
+        order.paid, order.paid_at = True, clock.now()
+        order.status = derive_status(True, (ticket.state for ticket in tickets))
+    return save_change(actor, order, before, action="instalment-received", also=[payment, *also], entry=entry,
+                       details={"payment": {"amount_cents": amount_cents, "means": means, "reference": reference}})
 
 
 def attach_payment_intent(actor: Actor, order_id: str, intent_id: str) -> Order:

@@ -1,6 +1,7 @@
 """Stripe's webhook: an event is trusted only when its signature over the raw body is ours,
-then handed to the service it concerns (a card payment to the checkout, a refund's news to
-the refunds). Every event type is safe to receive twice and in any order."""
+then handed to the service it concerns (a card payment to the checkout, a subscription
+instalment's charge to the instalment collector, a refund's news to the refunds, a saved means'
+set-up to the payer's means). Every event type is safe to receive twice and in any order."""
 from __future__ import annotations
 
 from chalicelib.adapters import payments
@@ -20,6 +21,11 @@ def handle_webhook(raw_body: bytes, signature: str | None) -> str:
 
 
 def _apply(kind: str | None, subject: dict) -> str:
+    if kind in ("payment_intent.succeeded", "payment_intent.payment_failed") and \
+            (subject.get("metadata") or {}).get("instalment"):
+        from chalicelib.services.subscriptions import collector
+
+        return collector.apply_charge_event(subject)
     if kind == "payment_intent.succeeded":
         from chalicelib.services.money import card_payments
 
@@ -32,4 +38,8 @@ def _apply(kind: str | None, subject: dict) -> str:
         from chalicelib.services.money import refunds
 
         return refunds.apply_charge_refunded(subject)
+    if kind in ("setup_intent.succeeded", "setup_intent.setup_failed"):
+        from chalicelib.services.money import saved_means
+
+        return saved_means.apply_setup_intent_event(subject)
     return "ignored"

@@ -1,0 +1,118 @@
+"""Subscriptions: a product's terms, a sale, a subscription with its instalments."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from pydantic import ConfigDict, Field, StringConstraints
+
+from chalicelib.schemas.common import Id, InputModel, Name, OutputModel, PageQuery
+
+DeliveryMode = Literal["new_card", "reload_card", "print_at_home", "box_office"]
+PlanId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]{1,20}$")]
+
+
+class OfferedPerformanceIn(InputModel):
+    performance_id: Id
+    quota_id: Id = Field(description="The quota of this performance subscriptions are sold from")
+
+
+class PaymentPlanIn(InputModel):
+    id: PlanId = Field(description="e.g. once, 10x")
+    label: Name = Field(description="As staff and payers read it, e.g. \"En 10 fois\"")
+    instalments: int = Field(ge=1, le=12, description="1: paid at once")
+    day_of_month: int = Field(default=5, ge=1, le=31, description="Instalments after the first fall on this day "
+                                                                   "(a shorter month: its last day)")
+    first_at_purchase: bool = Field(default=True, description="The first instalment is due the day of the sale; "
+                                                              "the second at least 14 days later")
+
+
+class TermsIn(InputModel):
+    performances: list[OfferedPerformanceIn] = Field(min_length=1, max_length=40)
+    choose: int | None = Field(default=None, ge=1, le=40, description="The holder chooses this many of the "
+                                                                       "performances; none: all of them")
+    delivery_modes: list[DeliveryMode] = Field(min_length=1, max_length=4)
+    payment_plans: list[PaymentPlanIn] = Field(min_length=1, max_length=6)
+
+
+class TermsOut(OutputModel):
+    product_id: str = Field(validation_alias="id")
+    performance_ids: list[str]
+    quotas: dict[str, str]
+    choose: int | None
+    delivery_modes: list[str]
+    payment_plans: list[dict]
+    updated_at: datetime
+    version: int | None
+
+
+class SubscriberIn(InputModel):
+    holder_contact_id: Id = Field(description="Who attends")
+    performance_ids: list[Id] | None = Field(default=None, max_length=40,
+                                             description="The performances chosen, when the terms say choose N")
+    seats: dict[Id, Id] | None = Field(default=None, max_length=40, description="A seat per performance id")
+
+
+class SubscriptionSaleIn(InputModel):
+    product_id: Id
+    tariff_id: Id
+    payer_contact_id: Id = Field(description="Who pays; may pay for several holders")
+    delivery_mode: DeliveryMode
+    plan_id: PlanId
+    means: Literal["cash", "cheque", "sepa_debit", "card_alias"] = Field(
+        description="cash and cheque at the box office (paid at once); sepa_debit and card_alias: the payer's "
+                    "saved means, charged by the instalment collector")
+    saved_means_id: Id | None = Field(default=None, description="The payer's mandate or saved card")
+    subscribers: list[SubscriberIn] = Field(min_length=1, max_length=10)
+
+
+class InstalmentOut(OutputModel):
+    number: int
+    due_on: date
+    amount_cents: int
+    state: str
+    attempts: int = 0
+
+
+class SubscriptionOut(OutputModel):
+    id: str
+    product_id: str
+    season_id: str
+    tariff_id: str
+    holder_contact_id: str
+    payer_contact_id: str
+    order_id: str
+    ticket_positions: list[int]
+    performance_ids: list[str]
+    price_cents: int
+    currency: str
+    delivery_mode: str
+    means: str
+    saved_means_id: str | None
+    plan_id: str
+    instalments: list[InstalmentOut]
+    state: str
+    tacit: bool
+    renewed_from: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class SaleOut(OutputModel):
+    order_id: str
+    order_number: int
+    total_cents: int
+    subscriptions: list[SubscriptionOut]
+
+
+class SubscriptionQuery(PageQuery):
+    model_config = ConfigDict(extra="forbid", strict=False, defer_build=True)
+
+    product_id: Id | None = None
+    payer_id: Id | None = None
+    state: Literal["active", "in_arrears", "cancelled"] | None = None
+
+
+class CollectRunOut(OutputModel):
+    due: int = Field(description="Instalments due now for this venue (the job charges them)")
+    jobs: list[str] = Field(description="The jobs started (none when this hour's was started already)")

@@ -1,0 +1,398 @@
+"""The instalment collector: charges the instalments due, off session, by the payer's saved means
+(SEPA direct debit or card), exactly once each.
+
+**Finding what is due** (:func:`sweep`, a schedule every hour, and by hand): the collector's
+due entries (:class:`~chalicelib.models.subscriptions.InstalmentDue`) are partitioned by the
+day they fall due; the sweep reads the days from the first one still holding something up to
+today (a mark remembers where: never a Scan) and, for each venue with something due now, starts
+**one job** whose id is derived from the venue and the hour: a sweep run twice in an hour
+starts nothing more.
+
+**Collecting one instalment** (:func:`collect`), safe under retries, crashes and concurrent runs:
+
+1. *Claim*: the instalment moves to ``processing`` with its attempt number and the attempt's
+   idempotency key (``instalment:{subscription}:{n}:{attempt}``), written under the
+   subscription's version: of two runs at once, one claims, the other stops.
+2. *Look before charging*: Stripe is asked for the payer's charge carrying the attempt's key
+   (its metadata); one found is adopted as it stands, never doubled.
+3. *Charge*: a PaymentIntent confirmed off session, idempotent on the attempt's key
+   (:func:`~chalicelib.services.money.saved_means.charge_means` does both steps). A new
+   attempt is only ever made after Stripe stated the previous one failed.
+4. *Record the outcome*: ``succeeded`` is recorded with the order's payment and the ledger in
+   one transaction (:func:`~chalicelib.services.orders.orders.receive_instalment`);
+   ``processing`` (a SEPA debit takes days) keeps the PaymentIntent and waits for Stripe's
+   webhook (``payment_intent.succeeded`` / ``payment_intent.payment_failed``), the sweep looking
+   again the next day in case the webhook is lost; ``requires_authentication`` (a card whose
+   bank wants 3-D Secure) mails the payer a signed link to confirm it; ``failed`` schedules the
+   next attempt by the retry policy, or after the last one puts the subscription **in arrears**
+   and mails the payer and the team; ``unknown`` (Stripe did not say) stays ``processing``:
+   the next sweep looks for the charge by its metadata before anything else.
+
+A crash between two steps leaves the instalment ``processing`` with its key: the next run looks
+at Stripe first, so the money moves once and the record catches up.
+
+**Retry policy**: a failed instalment is tried again :data:`RETRY_AFTER_DAYS` days after each
+failure (3, then 7: three attempts in all), as SEPA rejections are often a passing lack of
+funds; ``INSTALMENT_RETRY_DAYS`` (e.g. ``3,7``) changes it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+
+from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+
+from chalicelib.adapters import clock, ids, payments
+from chalicelib.config import settings
+from chalicelib.errors import ConcurrentChange, Duplicate, NotFound
+from chalicelib.models.options import SweepMark
+from chalicelib.models.subscriptions import InstalmentDue, Subscription
+from chalicelib.observability import logger
+from chalicelib.services.jobs.framework import ChunkBudget, ChunkResult, job_kind, start_job
+from chalicelib.services.orders import orders
+from chalicelib.services.shared.actors import Actor
+from chalicelib.services.shared.audit import audit_event
+from chalicelib.values.payment_plans import Instalment, due_at
+
+COLLECT = "subscriptions.collect"
+SWEEP = "instalments"
+SCHEDULE_SUBJECT = "instalment-collector"
+MAX_DAYS_PER_SWEEP = 400
+NO_MEANS = "no saved means of payment in use"
+RECHECK_AFTER = timedelta(days=1)  # a debit under way is looked at again at Stripe a day later
+
+
+def retry_after_days() -> tuple[int, ...]:
+    configured = settings.instalment_retry_days
+    return tuple(int(part) for part in configured.split(",") if part.strip()) if configured else (3, 7)
+
+
+# -- finding what is due ---------------------------------------------------------------------
+
+
+@dataclass
+class SweepReport:
+    days: list[str]
+    due: dict[str, int]  # venue -> instalments due now
+    started: list[str]  # job ids started now
+
+
+def sweep(moment: datetime | None = None, *, tenant_id: str | None = None) -> SweepReport:
+    """Start one job per venue with instalments due now (module docstring)."""
+    now = moment or clock.now()
+    today = now.astimezone(timezone.utc).date()
+    mark = None if tenant_id else _mark()
+    start = date.fromisoformat(mark.from_day) if mark else today - timedelta(days=62 if tenant_id else 0)
+    days = [(start + timedelta(days=n)).isoformat() for n in range(min((today - start).days, MAX_DAYS_PER_SWEEP) + 1)]
+    due: dict[str, list[str]] = {}
+    counts: dict[str, int] = {}
+    first_pending = None
+    for day in days:
+        entries = (InstalmentDue.query(day, InstalmentDue.due_key.startswith(f"{tenant_id}#"), consistent_read=True)
+                   if tenant_id else InstalmentDue.query(day, consistent_read=True))
+        for entry in entries:
+            first_pending = first_pending or day
+            if entry.due_at <= now:
+                counts[entry.tenant_id] = counts.get(entry.tenant_id, 0) + 1
+                due.setdefault(entry.tenant_id, [])
+                if day not in due[entry.tenant_id]:
+                    due[entry.tenant_id].append(day)
+    report = SweepReport(days=days, due=counts, started=[])
+    for venue, venue_days in sorted(due.items()):
+        started = _start(venue, venue_days, now)
+        if started:
+            report.started.append(started)
+    if tenant_id is None:
+        SweepMark(sweep=SWEEP, from_day=first_pending or today.isoformat(), swept_at=now).save()
+    return report
+
+
+def _start(tenant_id: str, days: list[str], now: datetime) -> str | None:
+    actor = Actor.system(tenant_id, SCHEDULE_SUBJECT)
+    job_id = ids.derived_id(now.replace(minute=0, second=0, microsecond=0), tenant_id, COLLECT)
+    try:
+        start_job(actor, COLLECT, {"days": days, "before": now.isoformat()}, job_id=job_id)
+        return job_id
+    except (Duplicate, ConcurrentChange):
+        return None  # this hour's job was started already
+    except Exception:  # noqa: BLE001 - one venue's failure must not stop the others; the next sweep retries
+        logger.exception("instalment collection not started", extra={"tenant_id": tenant_id})
+        return None
+
+
+def _mark() -> SweepMark | None:
+    try:
+        return SweepMark.get(SWEEP, consistent_read=True)
+    except DoesNotExist:
+        return None
+
+
+@job_kind(COLLECT, max_items=100)
+def collect_due(actor: Actor, params: dict, cursor: dict | None, budget: ChunkBudget) -> ChunkResult:
+    """The venue's instalments due before ``params["before"]`` on ``params["days"]``, day by day."""
+    before = datetime.fromisoformat(params["before"])
+    position = cursor or {"day": 0, "after": None}
+    outcomes: list[str] = []
+    while position["day"] < len(params["days"]):
+        day = params["days"][position["day"]]
+        condition = InstalmentDue.due_key > position["after"] if position["after"] else \
+            InstalmentDue.due_key.startswith(f"{actor.tenant_id}#")
+        for entry in InstalmentDue.query(day, condition, consistent_read=True):
+            if not entry.due_key.startswith(f"{actor.tenant_id}#"):
+                break  # past this venue's part of the day
+            if not budget.take():
+                return ChunkResult(cursor=position, **_tally(outcomes))
+            position = {**position, "after": entry.due_key}
+            if entry.due_at <= before:
+                outcomes.append(collect(actor, entry.subscription_id, int(entry.number)))
+        position = {"day": position["day"] + 1, "after": None}
+    return ChunkResult(cursor=None, **_tally(outcomes))
+
+
+def _tally(outcomes: list[str]) -> dict:
+    return {"done": sum(outcome in ("paid", "processing") for outcome in outcomes),
+            "failed": sum(outcome in ("failed", "arrears") for outcome in outcomes),
+            "skipped": sum(outcome not in ("paid", "processing", "failed", "arrears") for outcome in outcomes)}
+
+
+# -- collecting one instalment ---------------------------------------------------------------
+
+
+def collect(actor: Actor, subscription_id: str, number: int) -> str:
+    """Collect instalment ``number`` of the subscription if it is due and not settled; what
+    became of it: ``paid``, ``processing``, ``awaiting_payer``, ``failed``, ``arrears``,
+    ``settled`` (nothing to do), ``busy`` (another run holds it)."""
+    subscription = _subscription(actor, subscription_id)
+    if subscription is None:
+        return "settled"
+    instalment = subscription.instalments[number - 1]
+    if instalment["state"] in ("paid", "cancelled") or subscription.state == "cancelled":
+        _forget_due(actor, subscription_id, number)
+        return "settled"
+    if instalment["state"] == "processing":
+        return _follow_up(actor, subscription, number)
+    if instalment["state"] == "awaiting_payer":
+        return "awaiting_payer"
+    if instalment["state"] == "failed" and (not instalment.get("retry_on")
+                                             or date.fromisoformat(instalment["retry_on"]) > clock.now().date()):
+        return "settled"  # waiting for its retry day (or in arrears): this entry is a stale one
+    key = f"instalment:{subscription.id}:{number}:{int(instalment.get('attempts') or 0) + 1}"
+    if not _claim(subscription, number, key):
+        return "busy"
+    return _charge(actor, subscription, number, key)
+
+
+def _subscription(actor: Actor, subscription_id: str) -> Subscription | None:
+    try:
+        return Subscription.get(actor.tenant_id, subscription_id, consistent_read=True)
+    except DoesNotExist:
+        return None
+
+
+def _claim(subscription: Subscription, number: int, key: str) -> bool:
+    """The instalment moves to ``processing`` under this attempt's key, on the subscription's version."""
+    instalment = subscription.instalments[number - 1]
+    instalment.update(state="processing", attempts=int(instalment.get("attempts") or 0) + 1, key=key,
+                      claimed_at=clock.now().isoformat(), failure=None)
+    instalment.pop("intent_id", None)
+    subscription.updated_at = clock.now()
+    try:
+        subscription.save()
+        return True
+    except PutError as error:
+        if error.cause_response_code != "ConditionalCheckFailedException":
+            raise
+        return False
+
+
+def _charge(actor: Actor, subscription: Subscription, number: int, key: str) -> str:
+    """The attempt ``key`` at Stripe: the payer's saved means charged off session, once per key
+    (:func:`~chalicelib.services.money.saved_means.charge_means` looks for the key first)."""
+    from chalicelib.services.money import saved_means
+
+    instalment = subscription.instalments[number - 1]
+    try:
+        outcome = saved_means.charge_means(
+            actor, subscription.payer_contact_id, subscription.saved_means_id or "",
+            amount_cents=int(instalment["amount_cents"]), currency=subscription.currency, charge_key=key,
+            metadata={"subscription": subscription.id, "instalment": f"{subscription.id}:{number}"})
+    except (saved_means.MeansNotUsable, NotFound):
+        return apply_outcome(actor, subscription.id, number, payments.ChargeOutcome(
+            status="failed", payment_intent_id=None, reason=NO_MEANS))
+    return apply_outcome(actor, subscription.id, number, outcome)
+
+
+def _follow_up(actor: Actor, subscription: Subscription, number: int) -> str:
+    """An instalment left ``processing`` (a debit under way, a lost answer, a crash after the
+    claim): what Stripe says of it now decides; an attempt Stripe never got is made again under
+    the same key."""
+    from chalicelib.services.money import saved_means
+
+    instalment = subscription.instalments[number - 1]
+    if not instalment.get("intent_id"):
+        return _charge(actor, subscription, number, instalment["key"])
+    try:
+        outcome = saved_means.charge_outcome(actor, subscription.payer_contact_id, instalment["intent_id"])
+    except saved_means.PaymentUnavailable:
+        return "processing"  # Stripe cannot be read now: the next sweep looks again
+    return apply_outcome(actor, subscription.id, number, outcome)
+
+
+def apply_charge_event(subject: dict) -> str:
+    """Stripe's news of an instalment's charge (``payment_intent.succeeded`` /
+    ``payment_intent.payment_failed``, found by its metadata). Money Stripe took always counts;
+    a failure counts only for the attempt the instalment is waiting on (a late event of an
+    earlier attempt changes nothing)."""
+    metadata = subject.get("metadata") or {}
+    tenant_id, instalment = metadata.get("tenant_id"), metadata.get("instalment") or ""
+    subscription_id, _, number = instalment.rpartition(":")
+    if not tenant_id or not subscription_id or not number.isdigit():
+        return "ignored"
+    actor = Actor.system(tenant_id, SCHEDULE_SUBJECT)
+    outcome = payments.outcome_of_intent(subject)
+    subscription = _subscription(actor, subscription_id)
+    if subscription is None or int(number) > len(subscription.instalments):
+        return "ignored"
+    waiting_on = subscription.instalments[int(number) - 1].get("key")
+    if outcome.status != "succeeded" and metadata.get("charge_key") != waiting_on:
+        return "earlier attempt"
+    return apply_outcome(actor, subscription_id, int(number), outcome)
+
+
+def apply_outcome(actor: Actor, subscription_id: str, number: int, outcome: payments.ChargeOutcome) -> str:
+    """Record what Stripe said of instalment ``number``'s charge (the charge's answer, a later
+    look, or its webhook: safe to apply twice and in any order; a settled instalment stays so)."""
+    for _ in range(5):
+        subscription = _subscription(actor, subscription_id)
+        if subscription is None:
+            return "settled"
+        instalment = subscription.instalments[number - 1]
+        if instalment["state"] in ("paid", "cancelled"):
+            _forget_due(actor, subscription_id, number)
+            return "settled"
+        try:
+            return _apply(actor, subscription, number, outcome)
+        except ConcurrentChange:
+            continue  # the subscription changed meanwhile: read it again
+    raise ConcurrentChange(f"Subscription {subscription_id} kept changing; the next sweep applies the outcome.")
+
+
+def _apply(actor: Actor, subscription: Subscription, number: int, outcome: payments.ChargeOutcome) -> str:
+    instalment = subscription.instalments[number - 1]
+    if outcome.payment_intent_id:
+        instalment["intent_id"] = outcome.payment_intent_id
+    if outcome.status == "succeeded":
+        return _record_paid(actor, subscription, number)
+    if outcome.status in ("processing", "unknown"):
+        instalment["state"] = "processing"
+        _save(actor, subscription, "instalment-processing", number)
+        _recheck_later(actor, subscription, number)
+        return "processing"
+    if outcome.status == "requires_authentication":
+        instalment["state"] = "awaiting_payer"
+        _save(actor, subscription, "instalment-awaiting-payer", number)
+        from chalicelib.services.subscriptions import instalment_mails
+
+        instalment_mails.ask_authentication(actor, subscription, number)
+        return "awaiting_payer"
+    return _record_failure(actor, subscription, number, outcome.reason or "refused")
+
+
+def _record_paid(actor: Actor, subscription: Subscription, number: int) -> str:
+    instalment = subscription.instalments[number - 1]
+    instalment.update(state="paid", paid_at=clock.now().isoformat(), failure=None)
+    subscription.updated_at = clock.now()
+    if subscription.state == "in_arrears" and all(item["state"] in ("paid", "cancelled", "scheduled")
+                                                  for item in subscription.instalments):
+        subscription.state = "active"
+    order = orders.get_order(actor, subscription.order_id)
+    orders.receive_instalment(
+        actor, order, amount_cents=int(instalment["amount_cents"]),
+        means="sepa" if subscription.means == "sepa_debit" else "card", reference=instalment.get("intent_id"),
+        also=[subscription, audit_event(actor, "subscription", subscription.id, "instalment-paid", None,
+                                        {"instalment": number, "amount_cents": int(instalment["amount_cents"]),
+                                         "intent_id": instalment.get("intent_id")})])
+    _forget_due(actor, subscription.id, number)
+    return "paid"
+
+
+def _record_failure(actor: Actor, subscription: Subscription, number: int, reason: str) -> str:
+    """A failed attempt: the next one scheduled by the retry policy, or after the last, arrears."""
+    instalment = subscription.instalments[number - 1]
+    attempts = int(instalment.get("attempts") or 0)
+    waiting = _due_entries(actor, subscription, number)  # on its due day and its last retry day
+    delays = retry_after_days()
+    instalment.update(state="failed", attempts=attempts, failure=reason[:200])
+    retry_on = None
+    if attempts <= len(delays):
+        retry_on = clock.now().date() + timedelta(days=delays[attempts - 1])
+        instalment["retry_on"] = retry_on.isoformat()
+    else:
+        instalment.pop("retry_on", None)
+        subscription.state = "in_arrears"
+    retry = [_due_entry(actor, subscription.id, number, retry_on)] if retry_on is not None else []
+    _save(actor, subscription, "instalment-failed", number, {"reason": reason[:200], "attempts": attempts,
+                                                             "retry_on": instalment.get("retry_on")}, also=retry)
+    for entry in waiting:
+        if retry_on is None or entry.due_day != retry_on.isoformat():
+            entry.delete()  # a crash before this leaves a stale entry, which a run passes over
+    from chalicelib.services.subscriptions import instalment_mails
+
+    instalment_mails.tell_failure(actor, subscription, number, final=retry_on is None)
+    return "failed" if retry_on is not None else "arrears"
+
+
+def _save(actor: Actor, subscription: Subscription, action: str, number: int, details: dict | None = None, *,
+          also: list | None = None) -> None:
+    """The subscription (version checked), its audit event and ``also``, in one transaction."""
+    from pynamodb.exceptions import TransactWriteError
+    from pynamodb.transactions import TransactWrite
+
+    from chalicelib.models.base import connection
+
+    subscription.updated_at = clock.now()
+    try:
+        with TransactWrite(connection=connection()) as transaction:
+            transaction.save(subscription)
+            transaction.save(audit_event(actor, "subscription", subscription.id, action, None,
+                                         {"instalment": number, **(details or {}),
+                                          "state": subscription.instalments[number - 1]["state"]}))
+            for item in also or ():
+                transaction.save(item)
+    except TransactWriteError as error:
+        raise ConcurrentChange("The subscription changed meanwhile.") from error
+
+
+def _due_entry(actor: Actor, subscription_id: str, number: int, day: date) -> InstalmentDue:
+    moment = due_at(Instalment(number=number, due_on=day, amount_cents=0), settings.default_timezone)
+    return InstalmentDue(due_day=day.isoformat(), due_key=InstalmentDue.key_of(actor.tenant_id, subscription_id, number),
+                         tenant_id=actor.tenant_id, subscription_id=subscription_id, number=number, due_at=moment)
+
+
+def _recheck_later(actor: Actor, subscription: Subscription, number: int) -> None:
+    """The due entry of a debit under way is looked at again a day later (the webhook normally
+    settles it first)."""
+    key = InstalmentDue.key_of(actor.tenant_id, subscription.id, number)
+    for entry in _due_entries(actor, subscription, number):
+        try:
+            entry.update(actions=[InstalmentDue.due_at.set(clock.now() + RECHECK_AFTER)],
+                         condition=InstalmentDue.due_key == key)
+        except UpdateError:
+            pass
+
+
+def _due_entries(actor: Actor, subscription: Subscription, number: int) -> list[InstalmentDue]:
+    """The due entries of an instalment: on its due day, and on its retry day if any."""
+    instalment = subscription.instalments[number - 1]
+    key = InstalmentDue.key_of(actor.tenant_id, subscription.id, number)
+    days = {instalment["due_on"], *([instalment["retry_on"]] if instalment.get("retry_on") else [])}
+    return [entry for day in sorted(days) for entry in InstalmentDue.query(day, InstalmentDue.due_key == key)]
+
+
+def _forget_due(actor: Actor, subscription_id: str, number: int) -> None:
+    subscription = _subscription(actor, subscription_id)
+    if subscription is None:
+        return
+    for entry in _due_entries(actor, subscription, number):
+        entry.delete()
+

@@ -1,0 +1,203 @@
+"""Selling subscriptions at the box office: one payer, one or several holders, one order.
+
+:func:`sell` checks the sale against the product's terms (the tariff is the product's, the
+delivery mode and the payment plan are offered, a holder who chooses picks exactly N of the
+offered performances, seats are of those performances), then places **one order** holding
+every ticket of every subscription sold (one per performance, priced as a share of the
+subscription's tariff) through the order machinery, so the places and seats are taken
+together or not at all, and never oversold. The subscriptions, their audit events and the
+instalments the collector owes are written **in the order's own transaction**.
+
+Means of payment:
+- at the box office (``cash``, ``cheque``): the subscription is paid with its order, at once
+  (cash) or when staff record the cheque; the plan must be paid at once;
+- saved (``sepa_debit``: the payer's SEPA mandate; ``card_alias``: the payer's saved card): the
+  plan's schedule (:mod:`chalicelib.values.payment_plans`) is computed on the venue's clock,
+  each instalment ``scheduled``, and one :class:`~chalicelib.models.subscriptions.InstalmentDue`
+  per instalment tells the collector which day to charge it. The order is a sale paid as the
+  instalments are collected (``payment_type`` ``sepa`` or ``card``: staff cannot mark it paid).
+
+A holder without a subscriber number gets the venue's next one (a system field of the record:
+searchable, and what the "subscriber" segment rule reads), after the sale.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from chalicelib.adapters import clock, ids
+from chalicelib.config import settings
+from chalicelib.errors import FieldError, InvalidInput
+from chalicelib.models.catalog import Product, Seat, Tariff
+from chalicelib.models.contacts import Contact
+from chalicelib.models.orders import Order
+from chalicelib.models.subscriptions import SAVED_MEANS, InstalmentDue, Subscription, SubscriptionTerms
+from chalicelib.services.contacts import contacts
+from chalicelib.services.orders import orders
+from chalicelib.services.shared.actors import Actor
+from chalicelib.services.shared.audit import audit_event, snapshot
+from chalicelib.services.shared.records import by_ids, get_record
+from chalicelib.services.subscriptions.terms import get_terms, plan_of
+from chalicelib.values.payment_plans import PaymentPlan, due_at, schedule
+
+ORDER_PAYMENT_TYPE = {"cash": "cash", "cheque": "cheque", "sepa_debit": "sepa", "card_alias": "card"}
+
+
+def _refused(field: str, message: str) -> InvalidInput:
+    return InvalidInput(message, errors=[FieldError(field, message)])
+
+
+@dataclass
+class Sale:
+    order: Order
+    subscriptions: list[Subscription]
+
+
+def sell(actor: Actor, draft: dict) -> Sale:
+    """Sell the subscriptions ``draft`` describes (validated by ``schemas/subscriptions.py:
+    SubscriptionSaleIn``); 422 naming the field for what the terms do not offer, 409 when
+    places or seats are gone (nothing is then written)."""
+    product = get_record(actor, Product, draft["product_id"])
+    terms = get_terms(actor, product.id)
+    tariff = get_record(actor, Tariff, draft["tariff_id"]) if draft["tariff_id"] else None
+    if tariff is None or tariff.product_id != product.id:
+        raise _refused("tariff_id", "not a tariff of this subscription")
+    if draft["delivery_mode"] not in terms.delivery_modes:
+        raise _refused("delivery_mode", f"not offered (offered: {', '.join(terms.delivery_modes)})")
+    plan = plan_of(terms, draft["plan_id"])
+    saved_means_id = _means(actor, draft, plan)
+    people = _people(actor, draft)
+    payer = people[draft["payer_contact_id"]]
+    now = clock.now()
+    subscriptions, lines = [], []
+    for position, subscriber in enumerate(draft["subscribers"]):
+        holder = people[subscriber["holder_contact_id"]]
+        chosen = _chosen(terms, subscriber, position)
+        subscription = Subscription(
+            tenant_id=actor.tenant_id, id=ids.new_id(), product_id=product.id, season_id=product.season_id,
+            tariff_id=tariff.id, holder_contact_id=holder.id, payer_contact_id=payer.id, order_id="",
+            ticket_positions=[], performance_ids=chosen, price_cents=int(tariff.price_cents), currency=tariff.currency,
+            delivery_mode=draft["delivery_mode"], means=draft["means"], saved_means_id=saved_means_id,
+            plan_id=plan.id, instalments=_instalments(plan, int(tariff.price_cents), draft["means"], now),
+            tacit=bool(product.tacit_renewal), created_by=actor.subject, created_at=now, updated_at=now)
+        subscription.set_index_keys()
+        subscriptions.append(subscription)
+        lines += [{"performance_id": performance_id, "tariff_id": tariff.id, "quota_id": terms.quotas[performance_id],
+                   "seat_id": _seat(actor, subscriber, performance_id, position), "subscription_id": subscription.id,
+                   "attendee_name": _name(holder)} for performance_id in chosen]
+    order_id = ids.new_id()
+    position = 0
+    for subscription in subscriptions:  # the order's tickets are numbered in the order of its lines
+        subscription.order_id = order_id
+        subscription.ticket_positions = list(range(position + 1, position + 1 + len(subscription.performance_ids)))
+        position += len(subscription.performance_ids)
+    order, _ = orders.place_order(actor, {
+        "kind": "sale", "payment_type": ORDER_PAYMENT_TYPE[draft["means"]], "lines": lines,
+        "by_instalments": draft["means"] in SAVED_MEANS,
+        "buyer": {"contact_id": payer.id, "title": payer.title, "first_name": payer.first_name,
+                  "last_name": payer.last_name, "language": payer.language,
+                  "email": payer.emails[0].address if payer.emails else None}},
+        order_id=order_id, also=_records(actor, subscriptions))
+    _number_holders(actor, [people[subscription.holder_contact_id] for subscription in subscriptions])
+    return Sale(order=order, subscriptions=subscriptions)
+
+
+def _means(actor: Actor, draft: dict, plan: PaymentPlan) -> str | None:
+    """The saved means the instalments are collected by (422 when the payer has no such means
+    in use, or when a box-office means meets a plan in instalments)."""
+    if draft["means"] not in SAVED_MEANS:
+        if plan.instalments > 1:
+            raise _refused("plan_id", "instalments are collected by SEPA debit or a saved card, not at the box office")
+        return None
+    from chalicelib.services.money import saved_means
+
+    kind = "sepa_debit" if draft["means"] == "sepa_debit" else "card"
+    usable = {means.id for means in saved_means.usable_means(actor, draft["payer_contact_id"], kind=kind)}
+    if draft.get("saved_means_id") not in usable:
+        raise _refused("saved_means_id", f"not a {kind.replace('_', ' ')} of the payer in use")
+    return draft["saved_means_id"]
+
+
+def _people(actor: Actor, draft: dict) -> dict[str, Contact]:
+    """The payer and the holders, each the venue's and open (422 naming the field)."""
+    wanted = {"payer_contact_id": draft["payer_contact_id"]}
+    wanted.update({f"subscribers.{n}.holder_contact_id": subscriber["holder_contact_id"]
+                   for n, subscriber in enumerate(draft["subscribers"])})
+    found = by_ids(actor, Contact, wanted.values())
+    for field, contact_id in wanted.items():
+        contact = found.get(contact_id)
+        if contact is None:
+            raise _refused(field, "unknown contact")
+        if contact.closed:
+            raise _refused(field, "this record was merged into another or erased")
+    return found
+
+
+def _chosen(terms: SubscriptionTerms, subscriber: dict, position: int) -> list[str]:
+    """The performances of one holder's subscription, in date order: all of them, or the N chosen."""
+    picked = subscriber.get("performance_ids")
+    field = f"subscribers.{position}.performance_ids"
+    if terms.choose is None:
+        if picked and set(picked) != set(terms.performance_ids):
+            raise _refused(field, "this subscription holds every performance it offers: name none")
+        return list(terms.performance_ids)
+    if not picked or len(set(picked)) != terms.choose or len(picked) != terms.choose:
+        raise _refused(field, f"choose exactly {terms.choose} different performances")
+    unknown = [performance_id for performance_id in picked if performance_id not in terms.quotas]
+    if unknown:
+        raise _refused(field, f"not offered by this subscription: {', '.join(unknown)}")
+    return [performance_id for performance_id in terms.performance_ids if performance_id in picked]
+
+
+def _seat(actor: Actor, subscriber: dict, performance_id: str, position: int) -> str | None:
+    seats = subscriber.get("seats") or {}
+    if not set(seats) <= set(subscriber.get("performance_ids") or seats):
+        raise _refused(f"subscribers.{position}.seats", "a seat for a performance not in the subscription")
+    seat_id = seats.get(performance_id)
+    if seat_id is not None and get_record(actor, Seat, seat_id) is None:
+        raise _refused(f"subscribers.{position}.seats.{performance_id}", "unknown seat")
+    return seat_id
+
+
+def _name(contact: Contact) -> str:
+    return " ".join(part for part in (contact.first_name, contact.last_name) if part)
+
+
+def _instalments(plan: PaymentPlan, price_cents: int, means: str, sold_at) -> list[dict]:
+    if means not in SAVED_MEANS:
+        return []  # paid with the order at the box office
+    return [{"number": due.number, "due_on": due.due_on.isoformat(), "amount_cents": due.amount_cents,
+             "state": "scheduled", "attempts": 0}
+            for due in schedule(plan, price_cents, sold_at, settings.default_timezone)]
+
+
+def _records(actor: Actor, subscriptions: list[Subscription]) -> list[tuple]:
+    """What the order's transaction also writes: each subscription (new), its audit event, and
+    the collector's due entries of its instalments."""
+    from datetime import date
+
+    from chalicelib.values.payment_plans import Instalment
+
+    records: list[tuple] = []
+    for subscription in subscriptions:
+        records.append((subscription, Subscription.id.does_not_exist()))
+        records.append((audit_event(actor, "subscription", subscription.id, "sell", None, snapshot(subscription)),
+                        None))
+        for due in subscription.instalments:
+            moment = due_at(Instalment(number=due["number"], due_on=date.fromisoformat(due["due_on"]),
+                                       amount_cents=due["amount_cents"]), settings.default_timezone)
+            records.append((InstalmentDue(due_day=due["due_on"],
+                                          due_key=InstalmentDue.key_of(actor.tenant_id, subscription.id,
+                                                                       due["number"]),
+                                          tenant_id=actor.tenant_id, subscription_id=subscription.id,
+                                          number=due["number"], due_at=moment), None))
+    return records
+
+
+def _number_holders(actor: Actor, holders: list[Contact]) -> None:
+    """Give each holder without one the venue's next subscriber number."""
+    from chalicelib.services.shared.audit import plain
+
+    for holder in {holder.id: holder for holder in holders}.values():
+        if not (plain(holder.system_fields) or {}).get("subscriber_number"):
+            number = orders.next_number(actor.tenant_id, "subscribers")
+            contacts.record_system_fields(actor, holder.id, {"subscriber_number": str(number)})

@@ -1,0 +1,104 @@
+"""What a subscription product offers (its terms): the performances it groups and the quota each
+sells from, whether the holder chooses N of them, the delivery modes, the payment plans.
+
+Set whole by staff (``PUT /products/{id}/subscription-terms``), audited, checked against the
+catalog: the product is a subscription or a package; every performance is a show's, of the
+product's season, not cancelled, with a quota of its own; ``choose`` is at most the number of
+performances; plan ids are unique and each plan is a valid schedule rule.
+"""
+from __future__ import annotations
+
+from pynamodb.exceptions import DoesNotExist
+
+from chalicelib.errors import FieldError, InvalidInput, NotFound
+from chalicelib.models.catalog import Performance, Product, Quota
+from chalicelib.models.subscriptions import SubscriptionTerms
+from chalicelib.services.shared.actors import Actor
+from chalicelib.services.shared.audit import snapshot, write_audited
+from chalicelib.services.shared.records import by_ids, get_record
+from chalicelib.values.payment_plans import PaymentPlan
+
+BUNDLE_KINDS = ("subscription", "package")
+
+
+def _refused(field: str, message: str) -> InvalidInput:
+    return InvalidInput(message, errors=[FieldError(field, message)])
+
+
+def plan_of(terms: SubscriptionTerms, plan_id: str) -> PaymentPlan:
+    """The terms' plan named ``plan_id`` (422 on ``plan_id`` when they offer none so named)."""
+    for plan in terms.payment_plans:
+        if plan["id"] == plan_id:
+            return PaymentPlan(**plan)
+    raise _refused("plan_id", f"not a payment plan of this subscription (offered: "
+                              f"{', '.join(plan['id'] for plan in terms.payment_plans)})")
+
+
+def get_terms(actor: Actor, product_id: str) -> SubscriptionTerms:
+    get_record(actor, Product, product_id)
+    try:
+        return SubscriptionTerms.get(actor.tenant_id, product_id, consistent_read=True)
+    except DoesNotExist:
+        raise NotFound(f"Product {product_id} has no subscription terms yet.") from None
+
+
+def set_terms(actor: Actor, product_id: str, fields: dict) -> SubscriptionTerms:
+    """Replace the product's terms with ``fields`` (validated by the schema; the catalog checked here)."""
+    product = get_record(actor, Product, product_id)
+    if product.kind not in BUNDLE_KINDS:
+        raise _refused("product_id", f"a {product.kind} has no subscription terms; only a subscription or a package")
+    performances = _performances(actor, product, fields["performances"])
+    choose = fields.get("choose")
+    if choose is not None and choose > len(performances):
+        raise _refused("choose", f"at most the {len(performances)} performances offered")
+    for position, plan in enumerate(fields["payment_plans"]):
+        _check_plan(position, plan)
+    if len({plan["id"] for plan in fields["payment_plans"]}) != len(fields["payment_plans"]):
+        raise _refused("payment_plans", "each plan has its own id")
+    try:
+        terms = SubscriptionTerms.get(actor.tenant_id, product_id, consistent_read=True)
+        before = snapshot(terms)
+    except DoesNotExist:
+        terms, before = SubscriptionTerms(tenant_id=actor.tenant_id, id=product_id), None
+    ordered = sorted(performances, key=lambda pair: pair[0].starts_at)
+    terms.performance_ids = [performance.id for performance, _ in ordered]
+    terms.quotas = {performance.id: quota_id for performance, quota_id in ordered}
+    terms.choose = choose
+    terms.delivery_modes = list(dict.fromkeys(fields["delivery_modes"]))
+    terms.payment_plans = fields["payment_plans"]
+    write_audited(actor, terms, action="update" if before else "create", before=before,
+                  condition=None if before else SubscriptionTerms.id.does_not_exist())
+    return terms
+
+
+def _performances(actor: Actor, product: Product, offered: list[dict]) -> list[tuple[Performance, str]]:
+    """Each offered performance with its quota, checked (422 on ``performances.<n>.<field>``)."""
+    found = by_ids(actor, Performance, [entry["performance_id"] for entry in offered])
+    quotas = by_ids(actor, Quota, [entry["quota_id"] for entry in offered])
+    shows = by_ids(actor, Product, {performance.product_id for performance in found.values()})
+    checked, seen = [], set()
+    for position, entry in enumerate(offered):
+        performance = found.get(entry["performance_id"])
+        field = f"performances.{position}"
+        if performance is None:
+            raise _refused(f"{field}.performance_id", "unknown performance")
+        if performance.id in seen:
+            raise _refused(f"{field}.performance_id", "offered twice")
+        if performance.status == "cancelled":
+            raise _refused(f"{field}.performance_id", "this performance is cancelled")
+        show = shows.get(performance.product_id)
+        if show is None or show.season_id != product.season_id:
+            raise _refused(f"{field}.performance_id", "not a performance of this product's season")
+        quota = quotas.get(entry["quota_id"])
+        if quota is None or quota.performance_id != performance.id:
+            raise _refused(f"{field}.quota_id", "not a quota of this performance")
+        seen.add(performance.id)
+        checked.append((performance, quota.id))
+    return checked
+
+
+def _check_plan(position: int, plan: dict) -> None:
+    try:
+        PaymentPlan(**plan)
+    except (TypeError, ValueError) as error:
+        raise _refused(f"payment_plans.{position}", str(error)) from None

@@ -12,6 +12,7 @@ from chalicelib.handlers import (
     contacts,
     customers,
     documents,
+    instalment_page,
     jobs,
     mail,
     metrics,
@@ -33,7 +34,7 @@ app = Chalice(app_name="ticketing")
 app.log.setLevel("INFO")
 
 for area in (catalog, contacts, customers, organisation, orders, options, refunds, metrics, campaigns, documents, shop, spectator,
-             refund_page, mail, jobs, audit, payers, openapi, subscriptions):
+             refund_page, mail, jobs, audit, payers, openapi, subscriptions, instalment_page):
     app.register_blueprint(area.bp)
 
 # The job kinds, by the modules that define them: imported when a job starts or a chunk runs.
@@ -42,7 +43,8 @@ register_kind_modules("chalicelib.services.orders.bulk", "chalicelib.services.or
                       "chalicelib.services.campaigns.affected_customers", "chalicelib.services.options.bulk",
                       "chalicelib.services.contacts.reindex", "chalicelib.services.orders.relisting",
                       "chalicelib.services.customers.merge", "chalicelib.services.customers.privacy",
-                      "chalicelib.services.customers.segments", "chalicelib.services.subscriptions.collector")
+                      "chalicelib.services.customers.segments", "chalicelib.services.subscriptions.collector",
+                      "chalicelib.services.subscriptions.renewal", "chalicelib.services.subscriptions.renewal_notice")
 
 
 @app.middleware("http")

@@ -57,11 +57,15 @@ class Settings:
     shop_holds_per_buyer: int
     shop_holds_per_client: int
     instalment_retry_days: str  # days after each failed instalment before the next attempt: "3,7"
+    stripe_charge_rate: float  # off-session charges a second the instalment collector may make, all runs together
+    sepa_prenotice_days: int  # least calendar days between a SEPA debit's pre-notification and the debit
+    sepa_creditor_id: str  # the venue's SEPA creditor identifier (ICS), in every pre-notification
 
 
 DEV_SIGNING_SECRET = "dev-only-signing-secret-change-me"
 DEV_STRIPE_SECRET_KEY = "sk_test_local"
 DEV_STRIPE_WEBHOOK_SECRET = "whsec_local"
+DEV_SEPA_CREDITOR_ID = "FR00ZZZ000000"  # not a real ICS: production sets SEPA_CREDITOR_ID
 # Secrets and claims prod cannot run without: with a public default, a link, a cursor or a Stripe
 # event could be forged, or a token of another app of the same user pool accepted.
 PROD_REQUIRED = {"SIGNING_SECRET": DEV_SIGNING_SECRET, "STRIPE_SECRET_KEY": DEV_STRIPE_SECRET_KEY,
@@ -109,6 +113,9 @@ def load_settings() -> Settings:
         stripe_webhook_secret=_env("STRIPE_WEBHOOK_SECRET", DEV_STRIPE_WEBHOOK_SECRET),
         checkout_hold_minutes=int(_env("CHECKOUT_HOLD_MINUTES", "30")),
         instalment_retry_days=_env("INSTALMENT_RETRY_DAYS", "3,7"),
+        stripe_charge_rate=float(_env("STRIPE_CHARGE_RATE", "20")),
+        sepa_prenotice_days=int(_env("SEPA_PRENOTICE_DAYS", "5")),
+        sepa_creditor_id=_env("SEPA_CREDITOR_ID", DEV_SEPA_CREDITOR_ID),
         shop_holds_per_buyer=int(_env("SHOP_HOLDS_PER_BUYER", "3")),
         shop_holds_per_client=int(_env("SHOP_HOLDS_PER_CLIENT", "10")),
     )

@@ -61,6 +61,28 @@ def get_subscription(actor, subscription_id):
     return subscriptions.get_subscription(actor, subscription_id)
 
 
+@staff_route(bp, "/subscriptions/renewals", method="POST", role="admin", body="subscriptions:RenewalRunIn",
+             response="jobs:JobOut", status=202,
+             summary="Renew last season's subscriptions of a product into the new season's (a job; dry_run first "
+                     "reports what it would do and the revenue by instalment date, writing nothing); each "
+                     "subscription is renewed at most once, whatever re-runs", tag=TAG)
+def start_renewal(actor, body):
+    from chalicelib.services.subscriptions import renewal
+
+    return renewal.start_run(actor, body.model_dump())
+
+
+@staff_route(bp, "/subscriptions/{subscription_id}/sabbatical", method="POST", body="subscriptions:SabbaticalIn",
+             response="subscriptions:SubscriptionOut", status=201,
+             summary="Skip the new season without a sale: the holder's seats are kept out of sale at its "
+                     "performances, and the next season's renewal run renews them (answers the placeholder "
+                     "subscription)", tag=TAG)
+def take_sabbatical(actor, subscription_id, body):
+    from chalicelib.services.subscriptions import sabbatical
+
+    return sabbatical.take_sabbatical(actor, subscription_id, body.target_product_id)
+
+
 @staff_route(bp, "/subscriptions/instalments/run", method="POST", role="admin", response="subscriptions:CollectRunOut",
              summary="Run the instalment collector for this venue now: start the job charging what is due, as the "
                      "hourly schedule would", tag=TAG)
@@ -79,3 +101,13 @@ def instalment_collector(event):
     report = collector.sweep()
     logger.info("instalment collector", extra={"days": len(report.days), "due": report.due,
                                                "started": report.started})
+
+
+@bp.schedule(Rate(60, unit=Rate.MINUTES), name="renewal_notices")
+def renewal_notices(event):
+    """Every hour: start the day's jobs telling payers of their tacit renewal (L215-1) where the window is open."""
+    from chalicelib.services.subscriptions import renewal_notice
+
+    report = renewal_notice.sweep()
+    logger.info("renewal notices", extra={"days": len(report.days), "started": report.started,
+                                          "closed": report.closed})

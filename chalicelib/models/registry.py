@@ -33,7 +33,7 @@ from chalicelib.models.orders import Counter, Order, OrderListing, Payment, Tick
 from chalicelib.models.organisation import Organisation
 from chalicelib.models.payers import PayerAccount, PaymentMeans
 from chalicelib.models.segments import Segment
-from chalicelib.models.subscriptions import InstalmentDue, Subscription, SubscriptionTerms
+from chalicelib.models.subscriptions import InstalmentDue, RenewalNoticeDue, Subscription, SubscriptionTerms
 from chalicelib.models.team import TeamNotificationRule
 from chalicelib.models.unique_keys import UniqueKey
 
@@ -42,7 +42,7 @@ MODELS: tuple[type[Model], ...] = (
     Notification, MailRecipient, MailOverride, SendWindow,
     Order, Ticket, Payment, OrderListing, Counter, HoldSlot, Invoice, CreditNote, Organisation, TeamNotificationRule,
     HoldLine, HoldLineCount, DueAction, FollowUpPolicy, SweepMark,
-    SubscriptionTerms, Subscription, InstalmentDue,
+    SubscriptionTerms, Subscription, InstalmentDue, RenewalNoticeDue,
     Refund, LedgerEntry, MetricRow, CreditAccount, CreditEntry, Donation, Campaign, AffectedCustomer,
     PayerAccount, PaymentMeans,
     Venue, Season, ProductFamily, Product, Performance, Tariff, Quota, SeatCategory, Seat, SalesChannel,

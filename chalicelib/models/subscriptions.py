@@ -10,6 +10,8 @@ subscriptions sold, and the instalments the collector owes.
   the order holding its tickets (one per performance, with their seats: ``ticket_positions``),
   the delivery mode, the means of payment and the instalment schedule with each instalment's
   state. Indexes list a product's subscriptions and a payer's.
+- :class:`RenewalNoticeDue` (table ``renewal_notices_due``; hash the day a notice window opens):
+  a tacitly renewed product whose payers must be told of the renewal in that window.
 - :class:`InstalmentDue` (table ``instalments_due``; hash the due day ``YYYY-MM-DD``, range
   ``tenant#subscription#n``): an instalment the collector must charge that day, across venues
   without a Scan (the day is the partition, as the options schedule's due actions). Written
@@ -28,7 +30,7 @@ from pynamodb.attributes import (
 from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
-from chalicelib.models.base import TenantEntity, index_meta, table_meta, tenant_key
+from chalicelib.models.base import DateAttribute, TenantEntity, index_meta, table_meta, tenant_key
 
 DELIVERY_MODES = ("new_card", "reload_card", "print_at_home", "box_office")
 DELIVERY_LABELS_FR = {"new_card": "Nouvelle carte", "reload_card": "Rechargement de la carte",
@@ -46,6 +48,7 @@ class SubscriptionTerms(TenantEntity):
     choose = NumberAttribute(null=True)  # None: every performance; N: the holder chooses N of them
     delivery_modes = ListAttribute(of=UnicodeAttribute)
     payment_plans = JSONAttribute()  # [{"id", "label", "instalments", "day_of_month", "first_at_purchase"}]
+    refusal_deadline = DateAttribute(null=True)  # tacit: the last day the payer may refuse the renewal (L215-1)
 
 
 class SubscriptionsByProduct(GlobalSecondaryIndex):
@@ -81,9 +84,16 @@ class Subscription(TenantEntity):
     saved_means_id = UnicodeAttribute(null=True)  # the payer's mandate or card alias, for sepa_debit / card_alias
     plan_id = UnicodeAttribute()
     instalments = JSONAttribute()  # [{"number", "due_on", "amount_cents", "state", ...}]: see services
-    state = UnicodeAttribute(default="active")  # active, in_arrears, cancelled
+    state = UnicodeAttribute(default="active")  # active, in_arrears, cancelled, sabbatical
     tacit = BooleanAttribute(default=False)  # renewed tacitly next season unless the payer opts out
     renewed_from = UnicodeAttribute(null=True)
+    renewed_into = UnicodeAttribute(null=True)  # written with the renewal's order: renewed at most once
+    renewal_notice_at = UTCDateTimeAttribute(null=True)  # when the payer was told of the tacit renewal (L215-1)
+    may_leave_anytime = BooleanAttribute(default=False)  # renewed without that notice: the payer may leave at will
+    # A sabbatical (state "sabbatical"): no order; the seats kept out of sale, by performance, and the
+    # number of instalments the next renewal keeps.
+    held_seats = JSONAttribute(null=True)
+    carried_instalments = NumberAttribute(null=True)
     product_key = UnicodeAttribute()
     payer_key = UnicodeAttribute()
     created_by = UnicodeAttribute()
@@ -94,6 +104,20 @@ class Subscription(TenantEntity):
     def set_index_keys(self) -> None:
         self.product_key = tenant_key(self.tenant_id, self.product_id)
         self.payer_key = tenant_key(self.tenant_id, self.payer_contact_id)
+
+
+class RenewalNoticeDue(Model):
+    """A tacit product whose renewal notices may go from ``opens_at`` (its refusal deadline less
+    three months) until ``closes_at`` (less one month), filed under the day the window opens."""
+
+    Meta = table_meta("renewal_notices_due")
+
+    due_day = UnicodeAttribute(hash_key=True)
+    due_key = UnicodeAttribute(range_key=True)  # tenant#product
+    tenant_id = UnicodeAttribute()
+    product_id = UnicodeAttribute()
+    opens_at = UTCDateTimeAttribute()
+    closes_at = UTCDateTimeAttribute()
 
 
 class InstalmentDue(Model):

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field, StringConstraints
 
-from chalicelib.schemas.common import Id, InputModel, Name, OutputModel, PageQuery
+from chalicelib.schemas.common import AwareDatetime, Id, InputModel, Name, OutputModel, PageQuery
 
 DeliveryMode = Literal["new_card", "reload_card", "print_at_home", "box_office"]
 PlanId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]{1,20}$")]
@@ -33,6 +33,10 @@ class TermsIn(InputModel):
                                                                        "performances; none: all of them")
     delivery_modes: list[DeliveryMode] = Field(min_length=1, max_length=4)
     payment_plans: list[PaymentPlanIn] = Field(min_length=1, max_length=6)
+    refusal_deadline: date | None = Field(default=None, description="Tacit renewal: the last day the payer may "
+                                                                     "refuse it; the renewal notice goes between 3 "
+                                                                     "and 1 month before (Code de la consommation, "
+                                                                     "L215-1)")
 
 
 class TermsOut(OutputModel):
@@ -42,6 +46,7 @@ class TermsOut(OutputModel):
     choose: int | None
     delivery_modes: list[str]
     payment_plans: list[dict]
+    refusal_deadline: date | None = None
     updated_at: datetime
     version: int | None
 
@@ -94,6 +99,10 @@ class SubscriptionOut(OutputModel):
     state: str
     tacit: bool
     renewed_from: str | None
+    renewed_into: str | None = None
+    renewal_notice_at: datetime | None = None
+    may_leave_anytime: bool = False
+    held_seats: dict[str, str] | None = Field(default=None, description="A sabbatical's seats kept, by performance")
     created_at: datetime
     updated_at: datetime
 
@@ -116,3 +125,30 @@ class SubscriptionQuery(PageQuery):
 class CollectRunOut(OutputModel):
     due: int = Field(description="Instalments due now for this venue (the job charges them)")
     jobs: list[str] = Field(description="The jobs started (none when this hour's was started already)")
+
+
+class RenewalRunIn(InputModel):
+    source_product_id: Id = Field(description="Last season's subscription product")
+    target_product_id: Id = Field(description="The new season's product (same kind, another season)")
+    delivery_modes: list[DeliveryMode] = Field(min_length=1, max_length=4, description="The modes this run offers "
+                                                                                    "(among the new product's)")
+    fallback_mode: DeliveryMode | None = Field(default=None, description="When last season's mode is not offered "
+                                                                         "and no replacement names one")
+    mode_replacements: dict[DeliveryMode, DeliveryMode] | None = Field(
+        default=None, description="A new mode for one no longer offered, e.g. {\"new_card\": \"reload_card\"}")
+    tariffs: dict[Id, Id] | None = Field(default=None, max_length=50, description="Last season's tariff -> the new "
+                                                                                  "one; unnamed: the tariff of the "
+                                                                                  "same name")
+    opt_out_criterion: Name | None = Field(default=None, description="The contact criterion that stops the tacit "
+                                                                     "renewal (whoever pays decides)")
+    on_error: Literal["nothing", "reservation"] = Field(description="What a subscription that cannot be renewed "
+                                                                    "as asked becomes")
+    reservation_deadline: AwareDatetime | None = Field(default=None, description="The reservations' deadline "
+                                                                                 "(required when the run may make "
+                                                                                 "reservations)")
+    keep_seats: bool = True
+    dry_run: bool = Field(default=False, description="Report what the run would do, writing nothing")
+
+
+class SabbaticalIn(InputModel):
+    target_product_id: Id = Field(description="The new season's product whose performances the seats are kept at")

@@ -118,6 +118,9 @@ BODIES = {
                                  "delivery_mode": "box_office", "plan_id": "once", "means": "cash",
                                  "subscribers": [{"holder_contact_id": "CONTACT_ID"}]},
     ("POST", "/subscriptions/instalments/run"): {},
+    ("POST", "/subscriptions/{subscription_id}/sabbatical"): {"target_product_id": "PRODUCT_ID"},
+    ("POST", "/subscriptions/renewals"): {"source_product_id": "PRODUCT_ID", "target_product_id": "PRODUCT_ID",
+                                          "delivery_modes": ["box_office"], "on_error": "nothing", "dry_run": True},
     ("PUT", "/organisation"): {"legal_name": "Tenant B SAS", "address_line1": "1 rue B", "postcode": "69001",
                                "city": "Lyon", "siret": "73282932000074", "vat_number": "FR44732829320"},
 }

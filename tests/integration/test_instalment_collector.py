@@ -4,7 +4,9 @@ IBAN's a moment later with ``payment_intent.payment_failed``), a debit processin
 real Stripe's are (a focused fake: localstripe has no such state for a success), a failing
 IBAN retried by the policy then in arrears, and the faults that must never move money twice: a crash after the claim, a crash after Stripe took the money, Stripe
 not saying what it did, two runs at once, and staff editing the order while an instalment is
-recorded."""
+recorded. A SEPA instalment is charged only after its pre-notification
+(``test_sepa_prenotification.py``): the first one, due the day of the sale, is pre-notified by
+the first run and charged ``SEPA_PRENOTICE_DAYS`` (5) days later, on :data:`DEBIT_AT`."""
 from __future__ import annotations
 
 import json
@@ -28,11 +30,12 @@ from chalicelib.services.subscriptions import collector
 from tests import money_helpers
 from tests.api.helpers import assert_problem, call
 from tests.integration.test_checkout import deliver
-from tests.job_helpers import drive
+from tests.job_helpers import drive, stored
 from tests.orders_world import build_world
 
 GOOD_IBAN, FAILING_IBAN = "DE89370400440532013000", "DE62370400440532013001"
 SOLD_AT = datetime(2027, 1, 2, 10, 0, tzinfo=timezone.utc)  # instalments: 2 January, 5 February, 5 March
+DEBIT_AT = datetime(2027, 1, 7, 5, 0, tzinfo=timezone.utc)  # 06:00 in Paris, 5 days after the first run's notice
 
 
 @pytest.fixture
@@ -86,10 +89,19 @@ def _subscription(actor, sale) -> Subscription:
 
 
 def _collect_now(actor, pump) -> list[str]:
+    """Sweep and run every job started; the collection jobs among them (a sweep may also start
+    the pre-notices' job of a day ahead)."""
     report = collector.sweep(clock.now(), tenant_id=actor.tenant_id)
     for job_id in report.started:
         assert drive(pump, actor.tenant_id, job_id).status == "succeeded"
-    return report.started
+    return [job_id for job_id in report.started if stored(actor.tenant_id, job_id).kind == collector.COLLECT]
+
+
+def _prenotified(actor, sale, number: int = 1) -> None:
+    """The sale's first run pre-notifies the SEPA instalment; the clock moves to the day announced."""
+    assert collector.collect(actor, sale["subscriptions"][0]["id"], number) == "prenotified"
+    assert _subscription(actor, sale).instalments[number - 1]["debit_on"] == DEBIT_AT.date().isoformat()
+    _at(DEBIT_AT)
 
 
 def _settle_by_webhook(client, received: queue.Queue, intent_id: str) -> str:
@@ -119,9 +131,16 @@ def test_three_sepa_instalments_each_collected_once(client, staff_headers, actor
     problem = assert_problem(call(client, "POST", f"/orders/{order.id}/mark-paid", staff_headers, {}), 409)
     assert problem["type"].endswith("paid-by-instalments")
 
-    for number, (moment, paid_so_far) in enumerate(((SOLD_AT, 3333), (datetime(2027, 2, 5, 9, tzinfo=timezone.utc),
-                                                                      6666),
+    assert len(_collect_now(actor, pump)) == 1  # the first run pre-notifies the first debit, charging nothing
+    assert _subscription(actor, sale).instalments[0]["debit_on"] == "2027-01-07"
+    assert int(orders.get_order(actor, order.id).paid_cents) == 0
+    for number, (moment, paid_so_far) in enumerate(((DEBIT_AT, 3333), (datetime(2027, 2, 5, 9, tzinfo=timezone.utc),
+                                                                       6666),
                                                     (datetime(2027, 3, 5, 9, tzinfo=timezone.utc), 10000)), start=1):
+        if number > 1:  # pre-notified by the sweep 5 days ahead, at 06:00 in Paris
+            _at(moment.replace(hour=5) - timedelta(days=5))
+            _collect_now(actor, pump)
+            assert _subscription(actor, sale).instalments[number - 1]["prenotified_at"]
         _at(moment)
         assert len(_collect_now(actor, pump)) == 1
         assert _collect_now(actor, pump) == []  # the same hour: no second job
@@ -131,7 +150,8 @@ def test_three_sepa_instalments_each_collected_once(client, staff_headers, actor
         # Stripe's webhook of the same debit arrives after its answer: it changes nothing.
         assert _settle_by_webhook(client, stripe_webhooks, instalment["intent_id"]) == "payment_intent.succeeded"
         assert int(orders.get_order(actor, order.id).paid_cents) == paid_so_far
-        assert not list(InstalmentDue.query(instalment["due_on"]))  # nothing left for the collector that day
+        for day in (instalment["due_on"], instalment["debit_on"]):  # nothing left for the collector that day
+            assert not list(InstalmentDue.query(day, InstalmentDue.due_key.startswith(f"{actor.tenant_id}#")))
     order = orders.get_order(actor, order.id)
     assert order.paid and order.status == "complete"
     entries = _ledger(actor, order.id)
@@ -158,11 +178,12 @@ def test_a_debit_processing_for_days_is_recorded_when_stripe_says_once(client, s
 
     monkeypatch.setattr(payments, "charge_off_session", processing)
     monkeypatch.setattr(payments, "charges_with", lambda *args: [])
+    _prenotified(actor, sale)
     assert collector.collect(actor, sale["subscriptions"][0]["id"], 1) == "processing"
     order_id = sale["order_id"]
     assert int(orders.get_order(actor, order_id).paid_cents) == 0
     # The due entry waits a day: the hourly sweep does not ask Stripe again meanwhile.
-    _at(SOLD_AT + timedelta(hours=2))
+    _at(DEBIT_AT + timedelta(hours=2))
     assert collector.sweep(clock.now(), tenant_id=actor.tenant_id).due == {}
     subject = {"id": "pi_3QsepaProcessing01", "object": "payment_intent", "amount": 3333, "amount_received": 3333,
                "currency": "eur", "status": "succeeded", "payment_method_types": ["sepa_debit"],
@@ -182,7 +203,8 @@ def test_a_failing_debit_is_retried_by_the_policy_then_in_arrears(client, staff_
                                                                   frozen, offer):
     team.create_rule(actor, {"name": "Compta", "addresses": ["compta@theatre.fr"], "all_tariffs": True})
     sale, anne = _sold(client, staff_headers, actor, offer, iban=FAILING_IBAN, plan="once")
-    attempts_at = [SOLD_AT, SOLD_AT + timedelta(days=3), SOLD_AT + timedelta(days=10)]
+    assert len(_collect_now(actor, pump)) == 1  # the pre-notification; the debit goes on DEBIT_AT
+    attempts_at = [DEBIT_AT, DEBIT_AT + timedelta(days=3), DEBIT_AT + timedelta(days=10)]
     for attempt, moment in enumerate(attempts_at, start=1):
         _at(moment)
         assert len(_collect_now(actor, pump)) == 1, attempt
@@ -198,7 +220,8 @@ def test_a_failing_debit_is_retried_by_the_policy_then_in_arrears(client, staff_
     order = orders.get_order(actor, sale["order_id"])
     assert int(order.paid_cents) == 0 and not _ledger(actor, order.id)  # no money, nothing in the books
     sent = notifications.of_entity(actor, "subscription", subscription.id, limit=50, cursor=None).items
-    assert sorted(mail.template for mail in sent) == ["instalment_failed"] * 3 + ["team_instalment_arrears"]
+    assert sorted(mail.template for mail in sent) == ["instalment_failed"] * 3 + ["sepa_prenotification",
+                                                                                  "team_instalment_arrears"]
     assert {mail.recipient for mail in sent if mail.template == "team_instalment_arrears"} == {"compta@theatre.fr"}
 
 
@@ -211,6 +234,7 @@ def _one_charge_at_stripe(actor, anne, sale) -> None:
 def test_a_crash_after_the_claim_charges_once_on_the_next_run(client, staff_headers, actor, frozen, offer,
                                                               monkeypatch):
     sale, anne = _sold(client, staff_headers, actor, offer)
+    _prenotified(actor, sale)
     real = saved_means.charge_means
 
     def dying(*args, **kwargs):
@@ -221,6 +245,8 @@ def test_a_crash_after_the_claim_charges_once_on_the_next_run(client, staff_head
         collector.collect(actor, sale["subscriptions"][0]["id"], 1)
     assert _subscription(actor, sale).instalments[0]["state"] == "processing"
     monkeypatch.setattr(saved_means, "charge_means", real)
+    assert collector.collect(actor, sale["subscriptions"][0]["id"], 1) == "busy"  # it may be charging right now
+    _at(DEBIT_AT + collector.CLAIM_LEASE)  # the next hourly run
     assert collector.collect(actor, sale["subscriptions"][0]["id"], 1) == "paid"
     _one_charge_at_stripe(actor, anne, sale)
 
@@ -228,6 +254,7 @@ def test_a_crash_after_the_claim_charges_once_on_the_next_run(client, staff_head
 def test_a_crash_after_stripe_took_the_money_adopts_that_charge(client, staff_headers, actor, frozen, offer,
                                                                 monkeypatch):
     sale, anne = _sold(client, staff_headers, actor, offer)
+    _prenotified(actor, sale)
     real = collector.apply_outcome
 
     def dying(*args, **kwargs):
@@ -237,6 +264,7 @@ def test_a_crash_after_stripe_took_the_money_adopts_that_charge(client, staff_he
     with pytest.raises(RuntimeError):
         collector.collect(actor, sale["subscriptions"][0]["id"], 1)
     monkeypatch.setattr(collector, "apply_outcome", real)
+    _at(DEBIT_AT + collector.CLAIM_LEASE)  # the next hourly run
     assert collector.collect(actor, sale["subscriptions"][0]["id"], 1) == "paid"
     assert _subscription(actor, sale).instalments[0]["intent_id"].startswith("pi_")
     assert int(orders.get_order(actor, sale["order_id"]).paid_cents) == 3333
@@ -248,6 +276,7 @@ def test_stripe_not_saying_what_it_did_is_looked_up_before_anything_else(client,
     """A focused fake: localstripe always answers, so the answer is dropped after Stripe made
     the charge (as a 5xx or a timeout after the fact would)."""
     sale, anne = _sold(client, staff_headers, actor, offer)
+    _prenotified(actor, sale)
     real = payments.charge_off_session
 
     def silent(**kwargs):
@@ -258,6 +287,7 @@ def test_stripe_not_saying_what_it_did_is_looked_up_before_anything_else(client,
     assert collector.collect(actor, sale["subscriptions"][0]["id"], 1) == "processing"
     assert "intent_id" not in _subscription(actor, sale).instalments[0]
     monkeypatch.setattr(payments, "charge_off_session", real)
+    _at(DEBIT_AT + collector.CLAIM_LEASE)  # the next hourly run
     assert collector.collect(actor, sale["subscriptions"][0]["id"], 1) == "paid"
     assert _subscription(actor, sale).instalments[0]["intent_id"].startswith("pi_")
     _one_charge_at_stripe(actor, anne, sale)
@@ -265,6 +295,7 @@ def test_stripe_not_saying_what_it_did_is_looked_up_before_anything_else(client,
 
 def test_two_runs_at_once_charge_once(client, staff_headers, actor, frozen, offer):
     sale, anne = _sold(client, staff_headers, actor, offer)
+    _prenotified(actor, sale)
     outcomes, barrier = [], threading.Barrier(2)
 
     def run():
@@ -276,13 +307,14 @@ def test_two_runs_at_once_charge_once(client, staff_headers, actor, frozen, offe
         thread.start()
     for thread in threads:
         thread.join()
-    assert sorted(outcomes) in (["busy", "paid"], ["paid", "settled"])
+    assert sorted(outcomes) in (["busy", "paid"], ["paid", "settled"])  # one charges, the other stands back
     _one_charge_at_stripe(actor, anne, sale)
 
 
 def test_staff_editing_the_order_while_an_instalment_is_recorded(client, staff_headers, actor, pump, frozen, offer,
                                                                  monkeypatch):
     sale, _ = _sold(client, staff_headers, actor, offer)
+    _prenotified(actor, sale)
     real, edited = orders.receive_instalment, []
 
     def with_an_edit_meanwhile(actor_, order, **kwargs):

@@ -23,6 +23,7 @@ searchable, and what the "subscriber" segment rule reads), after the sale.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from chalicelib.adapters import clock, ids
 from chalicelib.config import settings
@@ -52,6 +53,27 @@ class Sale:
     subscriptions: list[Subscription]
 
 
+@dataclass
+class Placement:
+    """What one order of subscriptions holds, checked: how it is paid, and each holder's
+    subscription (its performances in date order, and its seats by performance)."""
+
+    product: Product
+    terms: SubscriptionTerms
+    tariff: Tariff
+    payer: Contact
+    delivery_mode: str
+    plan: PaymentPlan
+    means: str  # cash, cheque, sepa_debit, card_alias; or "reservation" (paid later at the box office)
+    saved_means_id: str | None
+    holders: list[tuple[Contact, list[str], dict[str, str]]]  # (holder, performance ids, {performance: seat})
+    instalment_count: int | None = None  # a renewal keeps last season's number of instalments
+    renewed_from: list[str] | None = None  # the source subscription of each holder's, in the same order
+    deadline: datetime | None = None  # a reservation's
+    subscription_ids: list[str] | None = None  # chosen beforehand (a renewal marks its sources with them)
+    leave_anytime: list[bool] | None = None  # a tacit renewal without its legal notice, per holder
+
+
 def sell(actor: Actor, draft: dict) -> Sale:
     """Sell the subscriptions ``draft`` describes (validated by ``schemas/subscriptions.py:
     SubscriptionSaleIn``); 422 naming the field for what the terms do not offer, 409 when
@@ -66,38 +88,57 @@ def sell(actor: Actor, draft: dict) -> Sale:
     plan = plan_of(terms, draft["plan_id"])
     saved_means_id = _means(actor, draft, plan)
     people = _people(actor, draft)
-    payer = people[draft["payer_contact_id"]]
+    holders = [(people[subscriber["holder_contact_id"]], _chosen(terms, subscriber, position),
+                _seats(actor, subscriber, position)) for position, subscriber in enumerate(draft["subscribers"])]
+    sale = place(actor, Placement(product=product, terms=terms, tariff=tariff, payer=people[draft["payer_contact_id"]],
+                                  delivery_mode=draft["delivery_mode"], plan=plan, means=draft["means"],
+                                  saved_means_id=saved_means_id, holders=holders))
+    _number_holders(actor, [holder for holder, _, _ in holders])
+    return sale
+
+
+def place(actor: Actor, placement: Placement, *, also: list[tuple] = ()) -> Sale:
+    """Write one order holding every ticket of the placement's subscriptions (a sale, or a
+    reservation when ``means`` is ``reservation``), the subscriptions, their audit events and
+    the collector's due entries, and ``also``, in one transaction (409 when places are gone)."""
     now = clock.now()
+    tariff, payer = placement.tariff, placement.payer
     subscriptions, lines = [], []
-    for position, subscriber in enumerate(draft["subscribers"]):
-        holder = people[subscriber["holder_contact_id"]]
-        chosen = _chosen(terms, subscriber, position)
+    for index, (holder, chosen, seats) in enumerate(placement.holders):
         subscription = Subscription(
-            tenant_id=actor.tenant_id, id=ids.new_id(), product_id=product.id, season_id=product.season_id,
-            tariff_id=tariff.id, holder_contact_id=holder.id, payer_contact_id=payer.id, order_id="",
-            ticket_positions=[], performance_ids=chosen, price_cents=int(tariff.price_cents), currency=tariff.currency,
-            delivery_mode=draft["delivery_mode"], means=draft["means"], saved_means_id=saved_means_id,
-            plan_id=plan.id, instalments=_instalments(plan, int(tariff.price_cents), draft["means"], now),
-            tacit=bool(product.tacit_renewal), created_by=actor.subject, created_at=now, updated_at=now)
+            tenant_id=actor.tenant_id,
+            id=placement.subscription_ids[index] if placement.subscription_ids else ids.new_id(),
+            product_id=placement.product.id,
+            season_id=placement.product.season_id, tariff_id=tariff.id, holder_contact_id=holder.id,
+            payer_contact_id=payer.id, order_id="", ticket_positions=[], performance_ids=chosen,
+            price_cents=int(tariff.price_cents), currency=tariff.currency, delivery_mode=placement.delivery_mode,
+            means=placement.means, saved_means_id=placement.saved_means_id, plan_id=placement.plan.id,
+            instalments=_instalments(placement.plan, int(tariff.price_cents), placement.means, now,
+                                     placement.instalment_count),
+            tacit=bool(placement.product.tacit_renewal),
+            renewed_from=placement.renewed_from[index] if placement.renewed_from else None,
+            may_leave_anytime=bool(placement.leave_anytime[index]) if placement.leave_anytime else False,
+            created_by=actor.subject, created_at=now, updated_at=now)
         subscription.set_index_keys()
         subscriptions.append(subscription)
-        lines += [{"performance_id": performance_id, "tariff_id": tariff.id, "quota_id": terms.quotas[performance_id],
-                   "seat_id": _seat(actor, subscriber, performance_id, position), "subscription_id": subscription.id,
-                   "attendee_name": _name(holder)} for performance_id in chosen]
+        lines += [{"performance_id": performance_id, "tariff_id": tariff.id,
+                   "quota_id": placement.terms.quotas[performance_id], "seat_id": seats.get(performance_id),
+                   "subscription_id": subscription.id, "attendee_name": _name(holder)} for performance_id in chosen]
     order_id = ids.new_id()
     position = 0
     for subscription in subscriptions:  # the order's tickets are numbered in the order of its lines
         subscription.order_id = order_id
         subscription.ticket_positions = list(range(position + 1, position + 1 + len(subscription.performance_ids)))
         position += len(subscription.performance_ids)
+    reservation = placement.means == "reservation"
     order, _ = orders.place_order(actor, {
-        "kind": "sale", "payment_type": ORDER_PAYMENT_TYPE[draft["means"]], "lines": lines,
-        "by_instalments": draft["means"] in SAVED_MEANS,
+        "kind": "reservation" if reservation else "sale", "deadline": placement.deadline,
+        "payment_type": "cheque" if reservation else ORDER_PAYMENT_TYPE[placement.means], "lines": lines,
+        "by_instalments": placement.means in SAVED_MEANS,
         "buyer": {"contact_id": payer.id, "title": payer.title, "first_name": payer.first_name,
                   "last_name": payer.last_name, "language": payer.language,
                   "email": payer.emails[0].address if payer.emails else None}},
-        order_id=order_id, also=_records(actor, subscriptions))
-    _number_holders(actor, [people[subscription.holder_contact_id] for subscription in subscriptions])
+        order_id=order_id, also=[*_records(actor, subscriptions), *also])
     return Sale(order=order, subscriptions=subscriptions)
 
 
@@ -148,26 +189,28 @@ def _chosen(terms: SubscriptionTerms, subscriber: dict, position: int) -> list[s
     return [performance_id for performance_id in terms.performance_ids if performance_id in picked]
 
 
-def _seat(actor: Actor, subscriber: dict, performance_id: str, position: int) -> str | None:
+def _seats(actor: Actor, subscriber: dict, position: int) -> dict[str, str]:
+    """The holder's seats by performance, each a seat of the venue's (422 naming the field)."""
     seats = subscriber.get("seats") or {}
-    if not set(seats) <= set(subscriber.get("performance_ids") or seats):
+    if subscriber.get("performance_ids") is not None and not set(seats) <= set(subscriber["performance_ids"]):
         raise _refused(f"subscribers.{position}.seats", "a seat for a performance not in the subscription")
-    seat_id = seats.get(performance_id)
-    if seat_id is not None and get_record(actor, Seat, seat_id) is None:
-        raise _refused(f"subscribers.{position}.seats.{performance_id}", "unknown seat")
-    return seat_id
+    found = by_ids(actor, Seat, seats.values())
+    for performance_id, seat_id in seats.items():
+        if seat_id not in found:
+            raise _refused(f"subscribers.{position}.seats.{performance_id}", "unknown seat")
+    return dict(seats)
 
 
 def _name(contact: Contact) -> str:
     return " ".join(part for part in (contact.first_name, contact.last_name) if part)
 
 
-def _instalments(plan: PaymentPlan, price_cents: int, means: str, sold_at) -> list[dict]:
+def _instalments(plan: PaymentPlan, price_cents: int, means: str, sold_at, count: int | None = None) -> list[dict]:
     if means not in SAVED_MEANS:
         return []  # paid with the order at the box office
     return [{"number": due.number, "due_on": due.due_on.isoformat(), "amount_cents": due.amount_cents,
              "state": "scheduled", "attempts": 0}
-            for due in schedule(plan, price_cents, sold_at, settings.default_timezone)]
+            for due in schedule(plan, price_cents, sold_at, settings.default_timezone, count=count)]
 
 
 def _records(actor: Actor, subscriptions: list[Subscription]) -> list[tuple]:

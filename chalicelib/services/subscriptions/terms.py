@@ -4,7 +4,9 @@ sells from, whether the holder chooses N of them, the delivery modes, the paymen
 Set whole by staff (``PUT /products/{id}/subscription-terms``), audited, checked against the
 catalog: the product is a subscription or a package; every performance is a show's, of the
 product's season, not cancelled, with a quota of its own; ``choose`` is at most the number of
-performances; plan ids are unique and each plan is a valid schedule rule.
+performances; plan ids are unique and each plan is a valid schedule rule. A tacitly renewed
+product's ``refusal_deadline`` (the last day its payers may refuse the renewal) files the
+window its renewal notices go in (:mod:`.renewal_notice`).
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from chalicelib.models.subscriptions import SubscriptionTerms
 from chalicelib.services.shared.actors import Actor
 from chalicelib.services.shared.audit import snapshot, write_audited
 from chalicelib.services.shared.records import by_ids, get_record
+from chalicelib.services.subscriptions import renewal_notice
 from chalicelib.values.payment_plans import PaymentPlan
 
 BUNDLE_KINDS = ("subscription", "package")
@@ -55,19 +58,24 @@ def set_terms(actor: Actor, product_id: str, fields: dict) -> SubscriptionTerms:
         _check_plan(position, plan)
     if len({plan["id"] for plan in fields["payment_plans"]}) != len(fields["payment_plans"]):
         raise _refused("payment_plans", "each plan has its own id")
+    if fields.get("refusal_deadline") is not None and not product.tacit_renewal:
+        raise _refused("refusal_deadline", "only a tacitly renewed subscription has a refusal deadline")
     try:
         terms = SubscriptionTerms.get(actor.tenant_id, product_id, consistent_read=True)
         before = snapshot(terms)
     except DoesNotExist:
         terms, before = SubscriptionTerms(tenant_id=actor.tenant_id, id=product_id), None
+    previous_deadline = terms.refusal_deadline
     ordered = sorted(performances, key=lambda pair: pair[0].starts_at)
     terms.performance_ids = [performance.id for performance, _ in ordered]
     terms.quotas = {performance.id: quota_id for performance, quota_id in ordered}
     terms.choose = choose
     terms.delivery_modes = list(dict.fromkeys(fields["delivery_modes"]))
     terms.payment_plans = fields["payment_plans"]
+    terms.refusal_deadline = fields.get("refusal_deadline")
     write_audited(actor, terms, action="update" if before else "create", before=before,
                   condition=None if before else SubscriptionTerms.id.does_not_exist())
+    renewal_notice.file_notice(actor.tenant_id, product, terms, previous_deadline)
     return terms
 
 

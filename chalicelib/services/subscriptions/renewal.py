@@ -1,0 +1,441 @@
+"""The renewal run: last season's subscriptions of a product taken into the new season's product.
+
+A run (a job, started by staff; ``dry_run`` first, on request) walks the source product's
+subscriptions and renews each **order's** subscriptions together (a payer who bought for
+themselves and two others gets one new order), by the rules of the field's back offices:
+
+- **Tacit** (the source subscription renews tacitly): a **sale paid automatically** with the
+  previous means. SEPA reuses the payer's mandate (same RUM); a card alias the same card; both
+  keep last season's number of instalments, with the dates and amounts rule of the new
+  product's plan (the plan of the same id, else the plan with that many instalments, else the
+  first in instalments). Any other means (cash, cheque): the payer's saved card, in as many
+  instalments as before. No usable means: the **on-error** rule.
+  A tacit renewal whose payer was not told in time (:mod:`.renewal_notice`) may be left at any
+  time: the renewed subscription says so (``may_leave_anytime``).
+- **Not tacit**: a **reservation** the subscriber pays later, with the run's deadline; it is
+  followed up in the options list like any reservation.
+- **Delivery mode**: last season's if the run offers it; else the mode the run's replacements
+  name for it (``{"new_card": "reload_card"}``); else the run's **fallback**; none: on-error.
+- **Opting out: whoever pays decides.** The run names a contact criterion ("Arrêt du
+  renouvellement automatique"); a payer holding it (with a value other than no) stops every
+  subscription they pay for; a holder holding it stops only theirs.
+- **Seats** (``keep_seats``): at each new performance, the seat the holder had at that venue if
+  it is free; else the first free seat of the same category in the venue's order (block, row,
+  number); none free: on-error. A holder without a seat gets none.
+- **On error**: ``nothing`` (the subscription is reported, not renewed) or ``reservation``.
+- A new product that lets the holder choose N performances cannot carry last season's choice:
+  on-error, reason ``holder_must_choose``.
+- A subscription on **sabbatical** (:mod:`.sabbatical`) was renewed into a placeholder of the new
+  season (the season's run passes over it); the next season's run renews the placeholder like
+  any subscription, with the seats it kept, its means and its number of instalments.
+
+**Each source subscription is renewed at most once**, whatever crashes and re-runs: the new
+order's transaction also marks the source subscriptions with their renewal's id
+(``renewed_into``, on condition none is there yet), so a re-run adds 0 and a crash leaves
+either everything or nothing.
+
+**The report** is the job's counters (``done``: renewed subscriptions, as sales or
+reservations; ``skipped``: opted out, cancelled, already renewed; ``failed``: errors not turned
+into a reservation) and its ``outcomes``: per outcome and per reason (``sale``, ``reservation``,
+``opt_out_payer``, ``error:no_means``...), and, for a dry run, ``projected:YYYY-MM-DD``: the
+cents the sales would collect on that day. A dry run writes nothing but the job's progress.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from pynamodb.exceptions import DoesNotExist
+
+from chalicelib.adapters import clock, ids
+from chalicelib.config import settings
+from chalicelib.errors import FieldError, InvalidInput
+from chalicelib.models.base import tenant_key
+from chalicelib.models.catalog import Performance, Product, Seat, Tariff
+from chalicelib.models.contacts import Contact
+from chalicelib.models.jobs import Job
+from chalicelib.models.orders import Ticket
+from chalicelib.models.subscriptions import SAVED_MEANS, Subscription, SubscriptionTerms
+from chalicelib.models.unique_keys import UniqueKey
+from chalicelib.services.jobs.framework import ChunkBudget, ChunkResult, job_kind, start_job
+from chalicelib.services.orders.orders import SoldOut
+from chalicelib.services.shared.actors import Actor
+from chalicelib.services.shared.audit import plain
+from chalicelib.services.shared.records import by_ids, get_record, require_reference
+from chalicelib.services.subscriptions.selling import Placement, place
+from chalicelib.services.subscriptions.terms import BUNDLE_KINDS, get_terms
+from chalicelib.values.payment_plans import PaymentPlan, schedule
+from chalicelib.values.text import fold
+
+RENEW = "subscriptions.renew"
+NO_ANSWERS = {"non", "no", "false", "0", ""}
+
+
+def _refused(field: str, message: str) -> InvalidInput:
+    return InvalidInput(message, errors=[FieldError(field, message)])
+
+
+# -- starting a run --------------------------------------------------------------------------
+
+
+def check_products(actor: Actor, source_id: str, target_id: str) -> tuple[Product, Product]:
+    """Last season's product and the new season's, of one kind (422 naming the field)."""
+    source = require_reference(actor, Product, source_id, "source_product_id")
+    target = require_reference(actor, Product, target_id, "target_product_id")
+    if target.kind not in BUNDLE_KINDS or target.kind != source.kind:
+        raise _refused("target_product_id", f"a {source.kind} renews into a {source.kind} of the new season")
+    if target.season_id == source.season_id:
+        raise _refused("target_product_id", "the new season's product: this one is of the same season")
+    get_terms(actor, target.id)
+    return source, target
+
+
+def start_run(actor: Actor, params: dict) -> Job:
+    """Check the run's parameters (422 naming the field, before anything starts) and start it."""
+    source, target = check_products(actor, params["source_product_id"], params["target_product_id"])
+    terms = get_terms(actor, target.id)
+    offered = set(terms.delivery_modes)
+    for position, mode in enumerate(params["delivery_modes"]):
+        if mode not in offered:
+            raise _refused(f"delivery_modes.{position}", "not a delivery mode of the new product")
+    if params.get("fallback_mode") and params["fallback_mode"] not in params["delivery_modes"]:
+        raise _refused("fallback_mode", "must be one of the run's delivery modes")
+    for old, new in (params.get("mode_replacements") or {}).items():
+        if new not in params["delivery_modes"]:
+            raise _refused(f"mode_replacements.{old}", "must be one of the run's delivery modes")
+    targets = {tariff.id for tariff in Tariff.by_product.query(tenant_key(actor.tenant_id, target.id))}
+    sources = {tariff.id for tariff in Tariff.by_product.query(tenant_key(actor.tenant_id, source.id))}
+    for old, new in (params.get("tariffs") or {}).items():
+        if old not in sources:
+            raise _refused(f"tariffs.{old}", "not a tariff of the source product")
+        if new not in targets:
+            raise _refused(f"tariffs.{old}", "not a tariff of the new product")
+    deadline = params.get("reservation_deadline")
+    if deadline is not None and deadline <= clock.now():
+        raise _refused("reservation_deadline", "must be in the future")
+    if (params["on_error"] == "reservation" or not source.tacit_renewal) and deadline is None:
+        raise _refused("reservation_deadline", "required: this run may make reservations")
+    stored = {**params, "reservation_deadline": deadline.isoformat() if deadline else None}
+    return start_job(actor, RENEW, stored)
+
+
+# -- deciding one order's renewal ------------------------------------------------------------
+
+
+@dataclass
+class Run:
+    """What a run reads once per chunk: the new product, its terms and tariffs, the run's rules."""
+
+    params: dict
+    target: Product
+    terms: SubscriptionTerms
+    source_performances: list[Performance]  # last season's
+    tariffs: dict[str, Tariff]  # the new product's, by id
+    performances: dict[str, Performance]  # the new product's, by id
+    deadline: datetime | None
+
+    @classmethod
+    def of(cls, actor: Actor, params: dict) -> "Run":
+        target = get_record(actor, Product, params["target_product_id"])
+        terms = get_terms(actor, target.id)
+        tariffs = {tariff.id: tariff for tariff in Tariff.by_product.query(tenant_key(actor.tenant_id, target.id))}
+        deadline = params.get("reservation_deadline")
+        source_terms = get_terms(actor, params["source_product_id"])
+        return cls(params=params, target=target, terms=terms, tariffs=tariffs,
+                   source_performances=list(by_ids(actor, Performance, source_terms.performance_ids).values()),
+                   performances=by_ids(actor, Performance, terms.performance_ids),
+                   deadline=datetime.fromisoformat(deadline) if deadline else None)
+
+
+@dataclass
+class Decision:
+    source: Subscription
+    outcome: str  # sale, reservation, skip, error
+    reason: str = ""
+    tariff: Tariff | None = None
+    mode: str | None = None
+    seats: dict[str, str] = field(default_factory=dict)
+
+
+def _opted_out(contact: Contact | None, criterion: str | None) -> bool:
+    if not criterion or contact is None:
+        return False
+    held = {fold(name): fold(str(value)) for name, value in (plain(contact.criteria) or {}).items()}
+    return fold(criterion) in held and held[fold(criterion)] not in NO_ANSWERS
+
+
+def _mode(run: Run, previous: str) -> str | None:
+    offered = run.params["delivery_modes"]
+    if previous in offered:
+        return previous
+    replacement = (run.params.get("mode_replacements") or {}).get(previous)
+    return replacement or run.params.get("fallback_mode")
+
+
+def _tariff(actor: Actor, run: Run, source: Subscription) -> Tariff | None:
+    mapped = (run.params.get("tariffs") or {}).get(source.tariff_id)
+    if mapped:
+        return run.tariffs.get(mapped)
+    previous = Tariff.get(actor.tenant_id, source.tariff_id)
+    return next((tariff for tariff in run.tariffs.values() if fold(tariff.name) == fold(previous.name)), None)
+
+
+def _decide(actor: Actor, run: Run, source: Subscription, people: dict[str, Contact],
+            taken: set[tuple[str, str]]) -> Decision:
+    criterion = run.params.get("opt_out_criterion")
+    if source.state == "cancelled":
+        return Decision(source, "skip", "cancelled")
+    if source.renewed_into:
+        return Decision(source, "skip", "already_renewed")
+    if source.tacit and _opted_out(people.get(source.payer_contact_id), criterion):
+        return Decision(source, "skip", "opt_out_payer")
+    if source.tacit and _opted_out(people.get(source.holder_contact_id), criterion):
+        return Decision(source, "skip", "opt_out_holder")
+    holder = people.get(source.holder_contact_id)
+    if holder is None or holder.closed or people.get(source.payer_contact_id) is None \
+            or people[source.payer_contact_id].closed:
+        return Decision(source, "error", "record_closed")
+    if run.terms.choose is not None:
+        return Decision(source, "error", "holder_must_choose")
+    tariff = _tariff(actor, run, source)
+    if tariff is None:
+        return Decision(source, "error", "no_tariff")
+    mode = _mode(run, source.delivery_mode)
+    if mode is None:
+        return Decision(source, "error", "no_delivery_mode", tariff=tariff)
+    seats, missing = _seats(actor, run, source, taken)
+    if missing:
+        return Decision(source, "error", "no_seat", tariff=tariff, mode=mode)
+    return Decision(source, "sale" if source.tacit else "reservation", "", tariff=tariff, mode=mode, seats=seats)
+
+
+def seats_for(actor: Actor, run: Run, source: Subscription) -> tuple[dict[str, str], bool]:
+    """The seats a renewal of ``source`` would give its holder (and whether one is missing)."""
+    return _seats(actor, run, source, set())
+
+
+def _seats(actor: Actor, run: Run, source: Subscription, taken: set[tuple[str, str]]) -> tuple[dict[str, str], bool]:
+    """The holder's seat at each new performance (module docstring); whether one could not be found."""
+    if not run.params.get("keep_seats", True):
+        return {}, False
+    by_venue = _previous_seats(actor, source)
+    chosen: dict[str, str] = {}
+    for performance_id in run.terms.performance_ids:
+        performance = run.performances[performance_id]
+        had = by_venue.get(performance.venue_id)
+        if had is None:
+            continue  # no seat there last season: none now
+        seat_id = had[0] if _free(actor, performance_id, had[0], taken) else \
+            _first_free(actor, run, performance, had[1], taken)
+        if seat_id is None:
+            return chosen, True
+        chosen[performance_id] = seat_id
+        taken.add((performance_id, seat_id))
+    return chosen, False
+
+
+def _previous_seats(actor: Actor, source: Subscription) -> dict[str, tuple[str, str | None]]:
+    """The holder's seat last season at each venue, with its category: its tickets' seats, or the
+    seats a sabbatical kept."""
+    if source.held_seats:
+        seats = by_ids(actor, Seat, source.held_seats.values())
+        performances = by_ids(actor, Performance, source.held_seats.keys())
+        return {performances[performance_id].venue_id: (seat_id, seats[seat_id].category_id)
+                for performance_id, seat_id in source.held_seats.items()
+                if performance_id in performances and seat_id in seats}
+    positions = {int(position) for position in source.ticket_positions or []}
+    tickets = [ticket for ticket in Ticket.query(tenant_key(actor.tenant_id, source.order_id))
+               if int(ticket.position) in positions and ticket.seat_id] if source.order_id else []
+    performances = by_ids(actor, Performance, {ticket.performance_id for ticket in tickets})
+    return {performances[ticket.performance_id].venue_id: (ticket.seat_id, ticket.seat_category_id)
+            for ticket in tickets if ticket.performance_id in performances}
+
+
+def _free(actor: Actor, performance_id: str, seat_id: str, taken: set[tuple[str, str]]) -> bool:
+    if (performance_id, seat_id) in taken:
+        return False
+    try:
+        UniqueKey.get(tenant_key(actor.tenant_id, "seat_sold", performance_id, seat_id))
+        return False
+    except DoesNotExist:
+        return True
+
+
+def _first_free(actor: Actor, run: Run, performance: Performance, category_id: str | None,
+                taken: set[tuple[str, str]]) -> str | None:
+    """The first free seat of the category in the venue's order that no subscriber still to
+    renew held last season (their seat waits for them, whatever order the run takes them in)."""
+    for seat in Seat.by_venue.query(tenant_key(actor.tenant_id, performance.venue_id)):
+        if seat.category_id == category_id and _free(actor, performance.id, seat.id, taken) \
+                and not _awaits_its_holder(actor, run, performance.venue_id, seat.id):
+            return seat.id
+    return None
+
+
+def _awaits_its_holder(actor: Actor, run: Run, venue_id: str, seat_id: str) -> bool:
+    """Whether a subscription of the source product not renewed yet had this seat last season."""
+    for previous in run.source_performances:
+        if previous.venue_id != venue_id:
+            continue
+        try:
+            claim = UniqueKey.get(tenant_key(actor.tenant_id, "seat_sold", previous.id, seat_id))
+        except DoesNotExist:
+            continue
+        if _open_source_in(actor, run, claim.entity_id):
+            return True
+    return False
+
+
+def _open_source_in(actor: Actor, run: Run, order_id: str) -> bool:
+    """Whether the order holds a subscription of the source product still to renew."""
+    return any(ticket.subscription_id and _still_to_renew(actor, ticket.subscription_id, run)
+               for ticket in Ticket.query(tenant_key(actor.tenant_id, order_id)))
+
+
+def _still_to_renew(actor: Actor, subscription_id: str, run: Run) -> bool:
+    try:
+        subscription = Subscription.get(actor.tenant_id, subscription_id)
+    except DoesNotExist:
+        return False
+    return subscription.product_id == run.params["source_product_id"] and not subscription.renewed_into \
+        and subscription.state != "cancelled"
+
+
+# -- carrying it out -------------------------------------------------------------------------
+
+
+def instalment_count(source: Subscription) -> int:
+    """How many instalments last season's subscription was paid in (a sabbatical carries its own)."""
+    return int(source.carried_instalments or 0) or max(1, len(source.instalments or []))
+
+
+def _plan(run: Run, source: Subscription) -> PaymentPlan:
+    count = instalment_count(source)
+    plans = [PaymentPlan(**plan) for plan in run.terms.payment_plans]
+    return next((plan for plan in plans if plan.id == source.plan_id), None) \
+        or next((plan for plan in plans if plan.instalments == count), None) \
+        or next((plan for plan in plans if plan.instalments > 1), plans[0])
+
+
+def _saved_means(actor: Actor, source: Subscription) -> tuple[str, str] | None:
+    """How the renewed sale is collected: (means, saved means id), or ``None`` without a usable one."""
+    from chalicelib.services.money import saved_means
+
+    if source.means in SAVED_MEANS and source.saved_means_id:
+        kind = "sepa_debit" if source.means == "sepa_debit" else "card"
+        usable = {means.id for means in saved_means.usable_means(actor, source.payer_contact_id, kind=kind)}
+        return (source.means, source.saved_means_id) if source.saved_means_id in usable else None
+    cards = saved_means.usable_means(actor, source.payer_contact_id, kind="card")
+    return ("card_alias", cards[0].id) if cards else None
+
+
+def renew_order(actor: Actor, run: Run, sources: list[Subscription], *, dry_run: bool) -> Counter:
+    """Renew the subscriptions of one source order (those of the source product not renewed yet)."""
+    people = by_ids(actor, Contact, {sub.payer_contact_id for sub in sources} | {sub.holder_contact_id
+                                                                                 for sub in sources})
+    taken: set[tuple[str, str]] = set()
+    decisions = [_decide(actor, run, source, people, taken) for source in sources]
+    tally: Counter = Counter()
+    sales = [decision for decision in decisions if decision.outcome == "sale"]
+    reservations = [decision for decision in decisions if decision.outcome == "reservation"]
+    means = _saved_means(actor, sources[0]) if sales else None
+    if sales and means is None:
+        for decision in sales:
+            decision.outcome, decision.reason = "error", "no_means"
+        sales = []
+    for decision in decisions:
+        if decision.outcome == "error" and run.params["on_error"] == "reservation" and decision.tariff and \
+                decision.reason not in ("record_closed", "no_tariff"):
+            decision.outcome = "reservation"
+            reservations.append(decision)
+        elif decision.outcome in ("skip", "error"):
+            tally[f"{decision.outcome}:{decision.reason}"] += 1
+    for group, placed_as in ((sales, "sale"), (reservations, "reservation")):
+        for decision in group:
+            decision.mode = decision.mode or run.params.get("fallback_mode") or run.params["delivery_modes"][0]
+        for tariff_id, mode in sorted({(decision.tariff.id, decision.mode) for decision in group}):
+            same = [decision for decision in group if (decision.tariff.id, decision.mode) == (tariff_id, mode)]
+            tally += _carry_out(actor, run, same, placed_as, means, people, dry_run=dry_run)
+    return tally
+
+
+def _carry_out(actor: Actor, run: Run, decisions: list[Decision], placed_as: str, means: tuple[str, str] | None,
+               people: dict[str, Contact], *, dry_run: bool) -> Counter:
+    tally: Counter = Counter()
+    first = decisions[0].source
+    plan = _plan(run, first)
+    count = instalment_count(first) if placed_as == "sale" else None
+    if dry_run:
+        tally[placed_as] += len(decisions)
+        if placed_as == "sale":
+            for decision in decisions:
+                for due in schedule(plan, int(decision.tariff.price_cents), clock.now(), settings.default_timezone,
+                                    count=count):
+                    tally[f"projected:{due.due_on.isoformat()}"] += due.amount_cents
+        return tally
+    new_ids = [ids.new_id() for _ in decisions]
+    placement = Placement(
+        product=run.target, terms=run.terms, tariff=decisions[0].tariff, payer=people[first.payer_contact_id],
+        delivery_mode=decisions[0].mode, plan=plan, means=means[0] if placed_as == "sale" else "reservation",
+        saved_means_id=means[1] if placed_as == "sale" else None,
+        holders=[(people[decision.source.holder_contact_id], list(run.terms.performance_ids), decision.seats)
+                 for decision in decisions],
+        instalment_count=count, renewed_from=[decision.source.id for decision in decisions],
+        deadline=run.deadline if placed_as == "reservation" else None, subscription_ids=new_ids,
+        leave_anytime=[placed_as == "sale" and decision.source.tacit and not decision.source.renewal_notice_at
+                       for decision in decisions])
+    for decision, new_id in zip(decisions, new_ids):
+        decision.source.renewed_into = new_id
+    try:
+        place(actor, placement, also=[(decision.source, Subscription.renewed_into.does_not_exist())
+                                      for decision in decisions])
+    except SoldOut:
+        # One transaction: places gone, or a source marked by another run meanwhile. Which one?
+        again = Subscription.batch_get([(actor.tenant_id, decision.source.id) for decision in decisions],
+                                       consistent_read=True)
+        reason = "skip:already_renewed" if any(source.renewed_into for source in again) else "error:sold_out"
+        tally[reason] += len(decisions)
+        return tally
+    tally[placed_as] += len(decisions)
+    return tally
+
+
+# -- the job ---------------------------------------------------------------------------------
+
+
+@job_kind(RENEW, max_items=200)
+def renew(actor: Actor, params: dict, cursor: dict | None, budget: ChunkBudget) -> ChunkResult:
+    """The source product's subscriptions, newest first, a source order at a time."""
+    run = Run.of(actor, params)
+    key = tenant_key(actor.tenant_id, params["source_product_id"])
+    after = (cursor or {}).get("after")
+    tally: Counter = Counter()
+    done_orders: set[str] = set((cursor or {}).get("orders_seen", []))
+    query = Subscription.by_product.query(key, scan_index_forward=False, limit=budget.items_left,
+                                          last_evaluated_key=after)
+    for entry in query:
+        if not budget.take():
+            break
+        after = {"product_key": {"S": key}, "id": {"S": entry.id}, "tenant_id": {"S": actor.tenant_id}}
+        source = Subscription.get(actor.tenant_id, entry.id, consistent_read=True)
+        if source.order_id in done_orders:
+            continue
+        done_orders.add(source.order_id)
+        tally += renew_order(actor, run, _siblings(actor, source), dry_run=bool(params.get("dry_run")))
+    more = query.last_evaluated_key is not None or budget.items_left == 0
+    done = tally["sale"] + tally["reservation"]
+    skipped = sum(count for name, count in tally.items() if name.startswith("skip:"))
+    failed = sum(count for name, count in tally.items() if name.startswith("error:"))
+    return ChunkResult(cursor={"after": after, "orders_seen": sorted(done_orders)[-50:]} if more else None,
+                       done=done, skipped=skipped, failed=failed, outcomes=dict(tally))
+
+
+def _siblings(actor: Actor, source: Subscription) -> list[Subscription]:
+    """The source product's subscriptions sold in the same order as ``source`` (its payer's),
+    read consistently: their versions guard the renewal's marks."""
+    found = [(actor.tenant_id, entry.id)
+             for entry in Subscription.by_payer.query(tenant_key(actor.tenant_id, source.payer_contact_id))]
+    subscriptions = Subscription.batch_get(found, consistent_read=True) if found else []
+    return sorted((sub for sub in subscriptions if sub.order_id == source.order_id
+                   and sub.product_id == source.product_id), key=lambda sub: sub.id)

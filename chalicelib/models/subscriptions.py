@@ -9,7 +9,7 @@ subscriptions sold, and the instalments the collector owes.
   subscription: who attends (``holder``) and who pays (``payer``, who may pay for several),
   the order holding its tickets (one per performance, with their seats: ``ticket_positions``),
   the delivery mode, the means of payment and the instalment schedule with each instalment's
-  state. Indexes list a product's subscriptions and a payer's.
+  state. Indexes list a product's subscriptions, a payer's and a season's.
 - :class:`RenewalNoticeDue` (table ``renewal_notices_due``; hash the day a notice window opens):
   a tacitly renewed product whose payers must be told of the renewal in that window.
 - :class:`InstalmentDue` (table ``instalments_due``; hash the due day ``YYYY-MM-DD``, range
@@ -65,6 +65,13 @@ class SubscriptionsByPayer(GlobalSecondaryIndex):
     id = UnicodeAttribute(range_key=True)
 
 
+class SubscriptionsBySeason(GlobalSecondaryIndex):
+    Meta = index_meta("subscriptions_by_season", KeysOnlyProjection())
+
+    season_key = UnicodeAttribute(hash_key=True)
+    id = UnicodeAttribute(range_key=True)
+
+
 class Subscription(TenantEntity):
     entity_type = "subscription"
     Meta = table_meta("subscriptions")
@@ -96,14 +103,17 @@ class Subscription(TenantEntity):
     carried_instalments = NumberAttribute(null=True)
     product_key = UnicodeAttribute()
     payer_key = UnicodeAttribute()
+    season_key = UnicodeAttribute(null=True)
     created_by = UnicodeAttribute()
 
     by_product = SubscriptionsByProduct()
     by_payer = SubscriptionsByPayer()
+    by_season = SubscriptionsBySeason()
 
     def set_index_keys(self) -> None:
         self.product_key = tenant_key(self.tenant_id, self.product_id)
         self.payer_key = tenant_key(self.tenant_id, self.payer_contact_id)
+        self.season_key = tenant_key(self.tenant_id, self.season_id)
 
 
 class RenewalNoticeDue(Model):

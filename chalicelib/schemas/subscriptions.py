@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from pydantic import ConfigDict, Field, StringConstraints
 
 from chalicelib.schemas.common import AwareDatetime, Id, InputModel, Name, OutputModel, PageQuery
+from chalicelib.schemas.money import BusinessDay
 
 DeliveryMode = Literal["new_card", "reload_card", "print_at_home", "box_office"]
 PlanId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]{1,20}$")]
@@ -118,8 +119,9 @@ class SubscriptionQuery(PageQuery):
     model_config = ConfigDict(extra="forbid", strict=False, defer_build=True)
 
     product_id: Id | None = None
+    season_id: Id | None = None
     payer_id: Id | None = None
-    state: Literal["active", "in_arrears", "cancelled"] | None = None
+    state: Literal["active", "in_arrears", "cancelled", "sabbatical"] | None = None
 
 
 class CollectRunOut(OutputModel):
@@ -152,3 +154,23 @@ class RenewalRunIn(InputModel):
 
 class SabbaticalIn(InputModel):
     target_product_id: Id = Field(description="The new season's product whose performances the seats are kept at")
+
+
+class InstalmentsQuery(InputModel):
+    model_config = ConfigDict(extra="forbid", strict=False, defer_build=True)
+
+    day: BusinessDay = Field(description="The day (venue's calendar, YYYY-MM-DD) the collector owes them")
+    state: Literal["scheduled", "processing", "awaiting_payer", "failed", "paid"] | None = None
+
+
+class DueInstalmentOut(OutputModel):
+    subscription_id: str
+    number: int
+    due_at: datetime = Field(description="When the collector charges it (after a notice or a retry: that day)")
+    amount_cents: int
+    state: str
+    attempts: int
+    failure: str | None = None
+    payer_contact_id: str
+    holder_contact_id: str
+    means: str

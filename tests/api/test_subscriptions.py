@@ -107,6 +107,10 @@ def test_one_payer_two_holders_one_order_with_their_seats(client, staff_headers,
     status, by_product, _ = call(client, "GET", f"/subscriptions?product_id={product.id}&state=active",
                                  staff_headers)
     assert len(by_product["items"]) == 2
+    status, by_season, _ = call(client, "GET", f"/subscriptions?season_id={world.show.season_id}", staff_headers)
+    assert status == 200 and len(by_season["items"]) == 2
+    assert_problem(call(client, "GET", f"/subscriptions?season_id={world.show.season_id}&payer_id={anne.id}",
+                        staff_headers), 422)
     status, one, _ = call(client, "GET", f"/subscriptions/{sale['subscriptions'][1]['id']}", staff_headers)
     assert one["holder_contact_id"] == paul.id and one["payer_contact_id"] == anne.id
 

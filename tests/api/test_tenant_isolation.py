@@ -128,7 +128,8 @@ BODIES = {
 FIXED_PATH_VALUES = {"entity_type": "venue", "template": "order_confirmation", "language": "fr", "position": "1",
                      "tenant_id": "tenant-b-shop", "token": "not-a-signed-token", "scope": "performance", "number": "1"}
 ID_FOR_PARAM = {"entity_id": "venue_id", "scope_id": "performance_id"}
-QUERIES = {"/notifications": "recipient=a@secret.fr", "/refunds": "state=pending"}
+QUERIES = {"/notifications": "recipient=a@secret.fr", "/refunds": "state=pending",
+           "/subscriptions/instalments": "day=2026-12-12"}
 
 
 def _build_world(client, headers, tenant_id) -> dict:

@@ -214,6 +214,12 @@ def test_a_failing_debit_is_retried_by_the_policy_then_in_arrears(client, staff_
             "payment_intent.payment_failed"
         _at(moment + timedelta(days=1))
         assert _collect_now(actor, pump) == []  # nothing due before the retry day
+        retry_on = _subscription(actor, sale).instalments[0].get("retry_on")
+        if retry_on:  # staff see it among the day's failed instalments awaiting their retry
+            status, listed, _ = call(client, "GET", f"/subscriptions/instalments?day={retry_on}&state=failed",
+                                     staff_headers)
+            assert status == 200 and [(item["subscription_id"], item["attempts"]) for item in listed["items"]] == [
+                (sale["subscriptions"][0]["id"], attempt)]
     subscription = _subscription(actor, sale)
     assert subscription.state == "in_arrears" and subscription.instalments[0]["state"] == "failed"
     assert "retry_on" not in subscription.instalments[0]

@@ -14,7 +14,7 @@ from pynamodb.exceptions import DoesNotExist, UpdateError
 
 from chalicelib.adapters import clock, ids, queue
 from chalicelib.config import settings
-from chalicelib.errors import ConcurrentChange, Conflict, DomainError
+from chalicelib.errors import ConcurrentChange, Conflict, DomainError, Duplicate
 from chalicelib.models.base import TENANT_ID_PATTERN
 from chalicelib.models.jobs import CANCELLED, FAILED, QUEUED, RUNNING, SUCCEEDED, Job, JobNote
 from chalicelib.observability import logger
@@ -227,6 +227,27 @@ def start_job(actor: Actor, kind: str, params: dict, *, delay_seconds: int = 0, 
         _mark_unqueued(job, error)
         raise JobNotQueued(f"Job {job.id} could not be queued: {error}") from error
     return job
+
+
+@dataclass(frozen=True)
+class ScheduledStart:
+    job_id: str | None  # the job started now; None when it was there already, or could not start
+    failed: bool = False  # starting it failed (logged): the next sweep tries again
+
+
+def start_once(start: Callable[[str], Any], job_id: str, *, what: str, **context: str) -> ScheduledStart:
+    """``start(job_id)`` for a job a schedule starts, its id derived from its slot (the venue and
+    the hour, the day...): a second sweep in the slot finds it there and starts nothing. Any
+    other failure is logged (``what`` not started, with ``context``) and left to the next sweep,
+    so one venue's trouble never stops the others."""
+    try:
+        start(job_id)
+        return ScheduledStart(job_id)
+    except (Duplicate, ConcurrentChange):
+        return ScheduledStart(None)  # this slot's job was started already
+    except Exception:  # noqa: BLE001 - see the docstring: the next sweep retries
+        logger.exception(f"{what} not started", extra=context)
+        return ScheduledStart(None, failed=True)
 
 
 def _check_state_size(name: str, value: Any) -> None:

@@ -24,11 +24,10 @@ from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.adapters import clock, ids
-from chalicelib.errors import ConcurrentChange, Duplicate
+from chalicelib.errors import ConcurrentChange
 from chalicelib.models.base import connection
 from chalicelib.models.options import DueAction, FollowUpPolicy, SweepMark
-from chalicelib.observability import logger
-from chalicelib.services.jobs.framework import start_job
+from chalicelib.services.jobs.framework import start_job, start_once
 from chalicelib.services.options import bulk
 from chalicelib.services.options import policy as policy_rules
 from chalicelib.services.orders import follow_up
@@ -141,17 +140,12 @@ def run_due_now(actor: Actor) -> VenueRun:
 
 def _start(tenant_id: str, action: str, days: list[str], now: datetime) -> str | None:
     actor = Actor.system(tenant_id, SCHEDULE_SUBJECT)
-    job_id = ids.derived_id(_slot(now), tenant_id, action)
     policy = follow_up.policy_of(tenant_id)
     options = {"mail": bool(policy.release_mail)} if action == "release" and policy is not None else {}
-    try:
-        bulk.start_for_due(actor, action, days=days, before=now, job_id=job_id, options=options)
-        return job_id
-    except (Duplicate, ConcurrentChange):
-        return None  # this slot's job was started already
-    except Exception:  # noqa: BLE001 - one venue's failure must not stop the others; the next sweep retries
-        logger.exception("follow-up job not started", extra={"tenant_id": tenant_id, "action": action})
-        return None
+    return start_once(lambda job_id: bulk.start_for_due(actor, action, days=days, before=now, job_id=job_id,
+                                                        options=options),
+                      ids.derived_id(_slot(now), tenant_id, action), what="follow-up job", tenant_id=tenant_id,
+                      action=action).job_id
 
 
 def _mark() -> SweepMark | None:

@@ -85,11 +85,11 @@ from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
 from chalicelib.adapters import clock, ids, payments
 from chalicelib.config import settings
-from chalicelib.errors import ConcurrentChange, Duplicate, NotFound
+from chalicelib.errors import ConcurrentChange, NotFound
 from chalicelib.models.options import SweepMark
 from chalicelib.models.subscriptions import InstalmentDue, Subscription
 from chalicelib.observability import logger
-from chalicelib.services.jobs.framework import ChunkBudget, ChunkResult, job_kind, start_job
+from chalicelib.services.jobs.framework import ChunkBudget, ChunkResult, job_kind, start_job, start_once
 from chalicelib.services.mail.send_rate import Pacer
 from chalicelib.services.orders import orders
 from chalicelib.services.shared.actors import Actor
@@ -208,28 +208,18 @@ def _start_prenotices(tenant_id: str, day: date, notice_day: date) -> tuple[str 
     """The job pre-notifying the venue's SEPA debits of ``day``, once: its id derived from the venue
     and the day. The job id if started now, and whether starting it failed."""
     actor = Actor.system(tenant_id, SCHEDULE_SUBJECT)
-    job_id = ids.derived_id(_collection_moment(notice_day), tenant_id, PRENOTIFY, day.isoformat())
-    try:
-        start_job(actor, PRENOTIFY, {"day": day.isoformat()}, job_id=job_id)
-        return job_id, False
-    except (Duplicate, ConcurrentChange):
-        return None, False  # this day's job was started already
-    except Exception:  # noqa: BLE001 - one venue's failure must not stop the others; the next sweep retries
-        logger.exception("SEPA pre-notices not started", extra={"tenant_id": tenant_id, "day": day.isoformat()})
-        return None, True
+    started = start_once(lambda job_id: start_job(actor, PRENOTIFY, {"day": day.isoformat()}, job_id=job_id),
+                         ids.derived_id(_collection_moment(notice_day), tenant_id, PRENOTIFY, day.isoformat()),
+                         what="SEPA pre-notices", tenant_id=tenant_id, day=day.isoformat())
+    return started.job_id, started.failed
 
 
 def _start(tenant_id: str, days: list[str], now: datetime) -> str | None:
     actor = Actor.system(tenant_id, SCHEDULE_SUBJECT)
-    job_id = ids.derived_id(now.replace(minute=0, second=0, microsecond=0), tenant_id, COLLECT)
-    try:
-        start_job(actor, COLLECT, {"days": days, "before": now.isoformat()}, job_id=job_id)
-        return job_id
-    except (Duplicate, ConcurrentChange):
-        return None  # this hour's job was started already
-    except Exception:  # noqa: BLE001 - one venue's failure must not stop the others; the next sweep retries
-        logger.exception("instalment collection not started", extra={"tenant_id": tenant_id})
-        return None
+    return start_once(lambda job_id: start_job(actor, COLLECT, {"days": days, "before": now.isoformat()},
+                                               job_id=job_id),
+                      ids.derived_id(now.replace(minute=0, second=0, microsecond=0), tenant_id, COLLECT),
+                      what="instalment collection", tenant_id=tenant_id).job_id
 
 
 def _mark(sweep: str = SWEEP) -> SweepMark | None:

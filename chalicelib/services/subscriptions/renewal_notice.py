@@ -28,14 +28,12 @@ from pynamodb.exceptions import DoesNotExist, UpdateError
 
 from chalicelib.adapters import clock, ids
 from chalicelib.config import settings
-from chalicelib.errors import ConcurrentChange, Duplicate
 from chalicelib.models.base import tenant_key
 from chalicelib.models.catalog import Performance, Product, Venue
 from chalicelib.models.contacts import Contact
 from chalicelib.models.options import SweepMark
 from chalicelib.models.subscriptions import RenewalNoticeDue, Subscription, SubscriptionTerms
-from chalicelib.observability import logger
-from chalicelib.services.jobs.framework import ChunkBudget, ChunkResult, job_kind, start_job
+from chalicelib.services.jobs.framework import ChunkBudget, ChunkResult, job_kind, start_job, start_once
 from chalicelib.services.mail import sending as mail
 from chalicelib.services.options.notices import box_office
 from chalicelib.services.shared.actors import Actor
@@ -102,16 +100,10 @@ def sweep(moment: datetime | None = None) -> NoticeSweep:
 
 def _start(entry: RenewalNoticeDue, now: datetime) -> str | None:
     actor = Actor.system(entry.tenant_id, SCHEDULE_SUBJECT)
-    job_id = ids.derived_id(now.replace(hour=0, minute=0, second=0, microsecond=0), entry.tenant_id,
-                            entry.product_id, NOTIFY)
-    try:
-        start_job(actor, NOTIFY, {"product_id": entry.product_id}, job_id=job_id)
-        return job_id
-    except (Duplicate, ConcurrentChange):
-        return None  # today's job was started already
-    except Exception:  # noqa: BLE001 - one product's failure must not stop the others; the next sweep retries
-        logger.exception("renewal notices not started", extra={"tenant_id": entry.tenant_id})
-        return None
+    return start_once(lambda job_id: start_job(actor, NOTIFY, {"product_id": entry.product_id}, job_id=job_id),
+                      ids.derived_id(now.replace(hour=0, minute=0, second=0, microsecond=0), entry.tenant_id,
+                                     entry.product_id, NOTIFY),
+                      what="renewal notices", tenant_id=entry.tenant_id).job_id
 
 
 def _mark() -> SweepMark | None:

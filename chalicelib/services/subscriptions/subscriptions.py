@@ -1,18 +1,23 @@
-"""Reading subscriptions: one with its instalments, and the lists staff follow them by (a
-product's, a payer's; either narrowed to a state).
+"""Reading subscriptions: one with its instalments, the lists staff follow them by (a
+product's, a season's, a payer's; each narrowed to a state if asked), and the instalments the
+collector owes on a day.
 
-Both lists are one Query a page of a keys-only index (``subscriptions_by_product``,
-``subscriptions_by_payer``, newest first) and one batch read of the page's subscriptions; a
-state narrows the page after reading, so a page may hold fewer than asked, with a cursor
-to go on.
+Each list is one Query a page of a keys-only index (``subscriptions_by_product``,
+``subscriptions_by_season``, ``subscriptions_by_payer``, newest first) and one batch read of
+the page's subscriptions; a state narrows the page after reading, so a page may hold fewer than
+asked, with a cursor to go on. A day's instalments are the collector's due entries of the
+venue for that day (one Query), with each instalment as its subscription records it.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date, datetime
+
 from chalicelib.errors import FieldError, InvalidInput
 from chalicelib.models.base import tenant_key
-from chalicelib.models.catalog import Product
+from chalicelib.models.catalog import Product, Season
 from chalicelib.models.contacts import Contact
-from chalicelib.models.subscriptions import Subscription
+from chalicelib.models.subscriptions import InstalmentDue, Subscription
 from chalicelib.services.shared.actors import Actor
 from chalicelib.services.shared.paging import Page, paged
 from chalicelib.services.shared.records import by_ids, get_record, require_reference
@@ -23,14 +28,21 @@ def get_subscription(actor: Actor, subscription_id: str) -> Subscription:
 
 
 def list_subscriptions(actor: Actor, *, product_id: str | None, payer_id: str | None, state: str | None,
-                       limit: int, cursor: str | None) -> Page[Subscription]:
-    """A product's or a payer's subscriptions, newest first (422 unless exactly one is named)."""
-    if (product_id is None) == (payer_id is None):
-        raise InvalidInput("Name a product or a payer.",
-                           errors=[FieldError("product_id", "give product_id or payer_id, one of them")])
+                       limit: int, cursor: str | None, season_id: str | None = None) -> Page[Subscription]:
+    """A product's, a season's or a payer's subscriptions, newest first (422 unless exactly one
+    is named)."""
+    named = [name for name, value in (("product_id", product_id), ("season_id", season_id), ("payer_id", payer_id))
+             if value is not None]
+    if len(named) != 1:
+        raise InvalidInput("Name a product, a season or a payer: one of them.",
+                           errors=[FieldError(named[1] if len(named) > 1 else "product_id",
+                                              "give one of product_id, season_id, payer_id")])
     if product_id is not None:
         require_reference(actor, Product, product_id, "product_id")
         index, key = Subscription.by_product, tenant_key(actor.tenant_id, product_id)
+    elif season_id is not None:
+        require_reference(actor, Season, season_id, "season_id")
+        index, key = Subscription.by_season, tenant_key(actor.tenant_id, season_id)
     else:
         require_reference(actor, Contact, payer_id, "payer_id")
         index, key = Subscription.by_payer, tenant_key(actor.tenant_id, payer_id)
@@ -39,3 +51,26 @@ def list_subscriptions(actor: Actor, *, product_id: str | None, payer_id: str | 
     found = by_ids(actor, Subscription, [entry.id for entry in page.items])
     items = [found[entry.id] for entry in page.items if entry.id in found]
     return Page(items=[item for item in items if state is None or item.state == state], next_cursor=page.next_cursor)
+
+
+@dataclass
+class DueInstalment:
+    subscription: Subscription
+    number: int
+    due_at: datetime
+
+    @property
+    def instalment(self) -> dict:
+        return self.subscription.instalments[self.number - 1]
+
+
+def instalments_of_day(actor: Actor, day: date, *, state: str | None) -> list[DueInstalment]:
+    """What the collector owes the venue on ``day`` (due, announced or retried that day), each
+    instalment as its subscription records it, optionally in one state (``scheduled``,
+    ``processing``, ``failed``, ``awaiting_payer``, ``paid``)."""
+    entries = list(InstalmentDue.query(day.isoformat(), InstalmentDue.due_key.startswith(f"{actor.tenant_id}#"),
+                                       consistent_read=True))
+    found = by_ids(actor, Subscription, {entry.subscription_id for entry in entries})
+    due = [DueInstalment(found[entry.subscription_id], int(entry.number), entry.due_at)
+           for entry in entries if entry.subscription_id in found]
+    return [item for item in due if state is None or item.instalment["state"] == state]

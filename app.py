@@ -12,6 +12,7 @@ from chalicelib.handlers import (
     contacts,
     customers,
     documents,
+    geo_limits,
     instalment_page,
     jobs,
     mail,
@@ -23,6 +24,7 @@ from chalicelib.handlers import (
     payers,
     refund_page,
     refunds,
+    seat_changes,
     shop,
     spectator,
     subscriptions,
@@ -34,8 +36,9 @@ app = Chalice(app_name="ticketing")
 app.log.setLevel("INFO")
 
 for area in (catalog, contacts, customers, organisation, orders, options, refunds, metrics, campaigns, documents, shop, spectator,
-             refund_page, mail, jobs, audit, payers, openapi, subscriptions, instalment_page):
+             refund_page, mail, jobs, audit, payers, openapi, subscriptions, instalment_page, geo_limits):
     app.register_blueprint(area.bp)
+app.register_blueprint(seat_changes.bp)  # seat changes: one performance's ticket, a subscription's future ones
 
 # The job kinds, by the modules that define them: imported when a job starts or a chunk runs.
 register_kind_modules("chalicelib.services.orders.bulk", "chalicelib.services.orders.export",

@@ -60,6 +60,9 @@ class Settings:
     stripe_charge_rate: float  # off-session charges a second the instalment collector may make, all runs together
     sepa_prenotice_days: int  # least calendar days between a SEPA debit's pre-notification and the debit
     sepa_creditor_id: str  # the venue's SEPA creditor identifier (ICS), in every pre-notification
+    geoip_database: str  # the GeoIP2/GeoLite2 City .mmdb: a path, or s3://bucket/key (read once per container)
+    local_source_ip: str | None  # local stack only (stage local/dev): the shop's client address, forced
+    local_source_ip_header: bool  # local stack only: the X-Local-Source-Ip header names the client address
 
 
 DEV_SIGNING_SECRET = "dev-only-signing-secret-change-me"
@@ -118,6 +121,9 @@ def load_settings() -> Settings:
         sepa_creditor_id=_env("SEPA_CREDITOR_ID", DEV_SEPA_CREDITOR_ID),
         shop_holds_per_buyer=int(_env("SHOP_HOLDS_PER_BUYER", "3")),
         shop_holds_per_client=int(_env("SHOP_HOLDS_PER_CLIENT", "10")),
+        geoip_database=_env("GEOIP_DATABASE"),
+        local_source_ip=_env("LOCAL_SOURCE_IP") or None,
+        local_source_ip_header=_flag("LOCAL_SOURCE_IP_HEADER"),
     )
 
 

@@ -51,6 +51,7 @@ from pathlib import Path
 
 from devtools import engines
 from devtools.engines import LOCAL, ROOT, Engine, Stack
+from devtools.geo_database import write_database as write_geo_database
 from devtools.mailbox import Mailbox
 from devtools.tokens import DEV_ISSUER, dev_signer
 
@@ -59,6 +60,7 @@ LOG_DIR = DEV_DIR / "logs"
 DATA_DIR = DEV_DIR / "dynamodb"
 MAIL_DIR = DEV_DIR / "mailbox"
 STACK_ENV = DEV_DIR / "stack.env"
+GEOIP_DATABASE = DEV_DIR / "geoip" / "GeoIP2-City-test.mmdb"
 STAGE = "dev"
 DEMO_TENANT = "theatre-lyon"
 HOST = "127.0.0.1"
@@ -125,6 +127,10 @@ def stack_environment(dynamodb: Engine, moto: Engine, stripe: Engine, mailbox: M
         "STRIPE_WEBHOOK_SECRET": webhook_secret,
         "PUBLIC_BASE_URL": api_url,
         "POWERTOOLS_TRACE_DISABLED": "true",
+        # Geographic limits: the test database of devtools/geo_database.py (192.0.2.10 is in Strasbourg...),
+        # and the X-Local-Source-Ip header to say where a request comes from (chalice local says 127.0.0.1).
+        "GEOIP_DATABASE": str(write_geo_database(GEOIP_DATABASE)),
+        "LOCAL_SOURCE_IP_HEADER": "true",
     }
 
 

@@ -134,10 +134,28 @@ def authenticate(authorization: str | None, role: str) -> Actor:
     return Actor(tenant_id=claims.tenant_id, subject=claims.subject, roles=claims.roles)
 
 
+LOCAL_STAGES = ("local", "dev")
+LOCAL_SOURCE_IP_HEADER = "x-local-source-ip"
+
+
 def client_address(request) -> str | None:
-    """The address the request came from, as API Gateway saw it (the shop bounds holds by it)."""
+    """The address the request came from, as API Gateway saw it (``requestContext.identity.sourceIp``):
+    the shop bounds holds by it and its geographic limits locate it. Never ``X-Forwarded-For``
+    nor any other header a client writes.
+
+    In the local stack only (stage ``local`` or ``dev``, where ``chalice local`` says 127.0.0.1
+    for everyone), a person can try a geographic limit: ``LOCAL_SOURCE_IP`` forces the address,
+    and with ``LOCAL_SOURCE_IP_HEADER=true`` (``make dev`` sets it) the ``X-Local-Source-Ip``
+    header names it. Neither setting exists in a deployed stage; any other stage ignores both."""
     identity = (request.context or {}).get("identity") or {}
-    return identity.get("sourceIp") or None
+    seen = identity.get("sourceIp") or None
+    if settings.stage in LOCAL_STAGES:
+        forced = settings.local_source_ip
+        if settings.local_source_ip_header:
+            forced = (request.headers.get(LOCAL_SOURCE_IP_HEADER) or "").strip() or forced
+        if forced:
+            return forced
+    return seen
 
 
 def _has_role(granted: frozenset[str], required: str) -> bool:

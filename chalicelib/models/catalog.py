@@ -251,4 +251,5 @@ class SalesChannel(TenantEntity):
 
     name = UnicodeAttribute()
     kind = UnicodeAttribute()
-    geo_refusal_message = UnicodeAttribute(null=True)
+    geo_refusal_message = UnicodeAttribute(null=True)  # French; the generic message when unset
+    geo_refusal_message_en = UnicodeAttribute(null=True)  # English; the generic message when unset

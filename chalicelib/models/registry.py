@@ -22,6 +22,7 @@ from chalicelib.models.catalog import (
     Venue,
 )
 from chalicelib.models.contacts import Contact, ContactToken
+from chalicelib.models.geo_limits import GeoLimit, GeoPolicy
 from chalicelib.models.holds import HoldSlot
 from chalicelib.models.invoices import CreditNote, Invoice
 from chalicelib.models.jobs import Job
@@ -32,6 +33,7 @@ from chalicelib.models.options import DueAction, FollowUpPolicy, HoldLine, HoldL
 from chalicelib.models.orders import Counter, Order, OrderListing, Payment, Ticket
 from chalicelib.models.organisation import Organisation
 from chalicelib.models.payers import PayerAccount, PaymentMeans
+from chalicelib.models.seat_changes import SeatChange
 from chalicelib.models.segments import Segment
 from chalicelib.models.subscriptions import InstalmentDue, RenewalNoticeDue, Subscription, SubscriptionTerms
 from chalicelib.models.team import TeamNotificationRule
@@ -45,7 +47,9 @@ MODELS: tuple[type[Model], ...] = (
     SubscriptionTerms, Subscription, InstalmentDue, RenewalNoticeDue,
     Refund, LedgerEntry, MetricRow, CreditAccount, CreditEntry, Donation, Campaign, AffectedCustomer,
     PayerAccount, PaymentMeans,
+    SeatChange,
     Venue, Season, ProductFamily, Product, Performance, Tariff, Quota, SeatCategory, Seat, SalesChannel,
+    GeoLimit, GeoPolicy,
 )
 
 

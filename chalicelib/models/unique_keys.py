@@ -22,6 +22,9 @@ class UniqueKey(Model):
     entity_type = UnicodeAttribute()
     entity_id = UnicodeAttribute()
     label = UnicodeAttribute()
+    # A seat claim a seat change took before its ticket moved (services/seat_changes): its change's id, so
+    # that a later attempt of that change recognises its own claims (to resume, or to give them back).
+    change_id = UnicodeAttribute(null=True)
 
     @classmethod
     def of(cls, entity: TenantEntity, label: str, parts: tuple[str, ...]) -> "UniqueKey":

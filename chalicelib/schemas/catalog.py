@@ -370,16 +370,22 @@ class SalesChannelIn(InputModel):
     name: Name
     kind: ChannelKind
     geo_refusal_message: LongText | None = Field(
-        default=None, description="Shown when a geographic restriction refuses a sale here")
+        default=None, description="Shown (in French) when a geographic restriction refuses a sale here; null: the "
+                                  "generic \"Une erreur est survenue lors de l'ajout au panier.\"")
+    geo_refusal_message_en: LongText | None = Field(
+        default=None, description="The same in English; null: the generic \"An error occurred while adding to the "
+                                  "cart.\"")
 
 
 class SalesChannelPatch(InputModel):
     name: Name = None
     kind: ChannelKind = None
     geo_refusal_message: LongText | None = None
+    geo_refusal_message_en: LongText | None = None
 
 
 class SalesChannelOut(RecordOut):
     name: str
     kind: str
     geo_refusal_message: str | None
+    geo_refusal_message_en: str | None

@@ -115,7 +115,9 @@ def _address_spans(text: str) -> list[tuple[int, int]]:
         domain = _DOMAIN_AFTER_AT.match(text, at + 1)
         if start < at and domain:
             spans.append((start, domain.end()))
-        floor = domain.end() if domain else at + 1
+        # Past an address, the next one starts after its domain; with no local part here, what
+        # follows this "@" may still be the next address's local part ("@M.M@a.a").
+        floor = domain.end() if start < at and domain else at + 1
     return sorted(spans)
 
 

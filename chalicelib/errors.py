@@ -34,6 +34,11 @@ class InvalidInput(DomainError):
     kind = "validation"
     title = "The request has invalid fields"
 
+    @classmethod
+    def on(cls, field: str, message: str) -> "InvalidInput":
+        """The refusal of one field, its message the problem's detail too."""
+        return cls(message, errors=[FieldError(field, message)])
+
 
 class MalformedRequest(DomainError):
     status = 400

@@ -145,7 +145,9 @@ def test_what_the_terms_do_not_offer_is_refused_and_nothing_is_sold(client, staf
                            ({"plan_id": "10x"}, "plan_id"),
                            ({"plan_id": "3x"}, "plan_id"),  # instalments are not paid in cash
                            ({"means": "sepa_debit", "saved_means_id": None}, "saved_means_id"),
-                           ({"subscribers": [{"holder_contact_id": gone.id}]}, "subscribers.0.holder_contact_id")):
+                           ({"subscribers": [{"holder_contact_id": gone.id}]}, "subscribers.0.holder_contact_id"),
+                           ({"subscribers": [{"holder_contact_id": anne.id, "seats": {
+                               "01ARZ3NDEKTSV4RRFFQ69G5FAV": world.seats[0].id}}]}, "subscribers.0.seats")):
         problem = assert_problem(call(client, "POST", "/subscriptions", staff_headers, _sale(offer, anne, **changes)),
                                  422)
         assert problem["errors"][0]["field"] == field, (changes, problem)

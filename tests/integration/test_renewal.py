@@ -352,3 +352,29 @@ def test_a_sabbatical_keeps_the_seats_and_the_next_season_renews_them(client, st
     renewed = _renewal_of(actor, kept)
     assert renewed.saved_means_id == card.id and renewed.means == "card_alias"
     assert [t.seat_id for t in orders.tickets_of(orders.get_order(actor, renewed.order_id))] == [seasons.seats[0].id]
+
+
+def test_a_chunk_ending_inside_an_order_does_not_count_it_twice(actor, monkeypatch):
+    """Households of three sold a minute apart, chunks of two subscriptions: every chunk's end
+    cuts an order, and the cursor remembers a single order. The dry run (which marks nothing)
+    must still report each subscription once."""
+    monkeypatch.setattr(renewal, "ORDERS_REMEMBERED", 1)
+    seasons = Seasons(actor)
+    for minute, name in enumerate(("Anne", "Paul", "Lea")):
+        clock.set_clock(clock.frozen_at(datetime(2026, 10, 1, 9, minute, tzinfo=timezone.utc)))
+        payer = _person(actor, name)
+        _card(actor, payer)
+        seasons.sell(actor, payer, payer, _person(actor, f"{name}-b"), _person(actor, f"{name}-c"))
+    clock.set_clock(clock.frozen_at(RENEWED_AT))
+    params = {"source_product_id": seasons.source.id, "target_product_id": seasons.target.id,
+              "delivery_modes": ["new_card"], "fallback_mode": None, "mode_replacements": None, "tariffs": None,
+              "opt_out_criterion": None, "on_error": "nothing", "reservation_deadline": None, "keep_seats": True,
+              "dry_run": True}
+    cursor, sales, seq = None, 0, 0
+    while True:
+        result = renewal.renew(actor, params, cursor, ChunkBudget(job_id="cut", seq=seq, max_items=2, seconds=840))
+        sales += result.outcomes.get("sale", 0)
+        if result.cursor is None:
+            break
+        cursor, seq = result.cursor, seq + 1
+    assert sales == 9

@@ -25,7 +25,7 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.adapters import clock, ids
-from chalicelib.errors import ConcurrentChange, Conflict, FieldError, InvalidInput, NotFound
+from chalicelib.errors import ConcurrentChange, Conflict, InvalidInput, NotFound
 from chalicelib.models.base import connection, tenant_key
 from chalicelib.models.campaigns import CHOICES, AffectedCustomer, Campaign
 from chalicelib.models.catalog import Performance
@@ -44,9 +44,6 @@ BUILD = "campaigns.build_customers"
 BUILD_PAGE = 100
 
 
-def _refuse(field: str, message: str) -> InvalidInput:
-    return InvalidInput(message, errors=[FieldError(field, message)])
-
 
 def _check(request: dict, performance: Performance) -> set[str]:
     kind, now = request["kind"], clock.now()
@@ -54,16 +51,16 @@ def _check(request: dict, performance: Performance) -> set[str]:
                                                                                   else [])))
     if kind == "postponement":
         if not request.get("new_starts_at"):
-            raise _refuse("new_starts_at", "a postponement needs the new date")
+            raise InvalidInput.on("new_starts_at", "a postponement needs the new date")
         if request["new_starts_at"] <= now:
-            raise _refuse("new_starts_at", "the new date must be in the future")
+            raise InvalidInput.on("new_starts_at", "the new date must be in the future")
     elif request.get("new_starts_at") or "keep" in choices:
-        raise _refuse("choices" if "keep" in choices else "new_starts_at",
+        raise InvalidInput.on("choices" if "keep" in choices else "new_starts_at",
                       "a cancelled performance has no new date to keep tickets for")
     if request["refund_deadline"] <= now:
-        raise _refuse("refund_deadline", "the refund deadline must be in the future")
+        raise InvalidInput.on("refund_deadline", "the refund deadline must be in the future")
     if not choices <= set(CHOICES):
-        raise _refuse("choices", f"choices are among {', '.join(CHOICES)}")
+        raise InvalidInput.on("choices", f"choices are among {', '.join(CHOICES)}")
     if performance.status == "cancelled":
         raise Conflict("This performance is already cancelled.")
     return choices

@@ -102,9 +102,6 @@ class NotMovable(Conflict):
     title = "This ticket's seat cannot be changed"
 
 
-def refused(field_name: str, message: str) -> InvalidInput:
-    return InvalidInput(message, errors=[FieldError(field_name, message)])
-
 
 # -- the record --------------------------------------------------------------------------------
 
@@ -187,7 +184,7 @@ def the_seat(actor: Actor, seat_id: str, field_name: str) -> Seat:
     try:
         return get_record(actor, Seat, seat_id)
     except NotFound:
-        raise refused(field_name, "unknown seat") from None
+        raise InvalidInput.on(field_name, "unknown seat") from None
 
 
 def require_venue(seat: Seat, performance: Performance, field_name: str) -> None:
@@ -277,21 +274,21 @@ def plan_price(order: Order, moving: list[Ticket], all_tickets: list[Ticket], di
 
     if not difference or not difference.get("amount_cents"):
         if difference and (difference.get("means") or difference.get("bank_account")):
-            raise refused("price_difference.amount_cents", "no difference to collect or refund")
+            raise InvalidInput.on("price_difference.amount_cents", "no difference to collect or refund")
         return PricePlan()
     plan = PricePlan(direction=difference["direction"], per_ticket=int(difference["amount_cents"]))
     means, bank = difference.get("means"), difference.get("bank_account")
     if plan.direction == "reduction" and not difference.get("waived"):
         too_cheap = [ticket for ticket in moving if int(ticket.price_cents) < plan.per_ticket]
         if too_cheap:
-            raise refused("price_difference.amount_cents",
+            raise InvalidInput.on("price_difference.amount_cents",
                           f"more than ticket {int(too_cheap[0].position)} costs ({int(too_cheap[0].price_cents)})")
         gross = sum(int(ticket.price_cents) for ticket in all_tickets) - plan.per_ticket * len(moving)
         if gross < int(order.discount_cents or 0):
-            raise refused("price_difference.amount_cents", "the order's discount would exceed what its tickets cost")
+            raise InvalidInput.on("price_difference.amount_cents", "the order's discount would exceed what its tickets cost")
     if difference.get("waived"):
         if means or bank:
-            raise refused("price_difference.waived", "a waived difference is neither collected nor refunded")
+            raise InvalidInput.on("price_difference.waived", "a waived difference is neither collected nor refunded")
         plan.moves = "waived"
         return plan
     if is_open_hold(order):
@@ -301,17 +298,17 @@ def plan_price(order: Order, moving: list[Ticket], all_tickets: list[Ticket], di
     if order.paid:
         if plan.direction == "supplement":
             if means not in ("cash", "cheque"):
-                raise refused("price_difference.means", "say how the supplement is collected now: cash or cheque")
+                raise InvalidInput.on("price_difference.means", "say how the supplement is collected now: cash or cheque")
             if bank:
-                raise refused("price_difference.bank_account", "only a refund goes to a bank account")
+                raise InvalidInput.on("price_difference.bank_account", "only a refund goes to a bank account")
             plan.moves, plan.means, plan.reference = "collect", means, difference.get("reference")
         else:
             if means:
-                raise refused("price_difference.means", "a reduction is refunded by the order's own means")
+                raise InvalidInput.on("price_difference.means", "a reduction is refunded by the order's own means")
             plan.moves = "refund"
             if bank:
                 if means_of(order) == CARD_MEANS:
-                    raise refused("price_difference.bank_account", "a card payment is refunded to the card")
+                    raise InvalidInput.on("price_difference.bank_account", "a card payment is refunded to the card")
                 plan.iban, plan.holder = _checked_iban(bank)
             try:
                 check_within_received(order, plan.per_ticket * len(moving))
@@ -326,7 +323,7 @@ def plan_price(order: Order, moving: list[Ticket], all_tickets: list[Ticket], di
                 "Waive the difference, or change the seat once the order is paid.",
                 errors=[FieldError("price_difference", "waive it: the order's amounts are fixed")])
         if means or bank:
-            raise refused("price_difference.means" if means else "price_difference.bank_account",
+            raise InvalidInput.on("price_difference.means" if means else "price_difference.bank_account",
                           "the order is not paid yet: the difference changes what it owes")
         plan.moves = "owed"
     return plan

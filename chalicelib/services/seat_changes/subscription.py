@@ -61,7 +61,7 @@ from pynamodb.exceptions import DeleteError, PutError, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.adapters import clock
-from chalicelib.errors import ConcurrentChange, Conflict, DomainError, FieldError
+from chalicelib.errors import ConcurrentChange, Conflict, DomainError, FieldError, InvalidInput
 from chalicelib.models.base import connection
 from chalicelib.models.catalog import Performance
 from chalicelib.models.orders import Order, Ticket
@@ -114,7 +114,7 @@ def change_subscription_seats(actor: Actor, subscription_id: str, request: dict)
                                         errors=[FieldError("change_id", "already used")])
         return drive(actor, existing)
     if bool(request.get("seat_id")) == bool(request.get("seats")):
-        raise common.refused("seat_id", "give seat_id (the same seat at every performance) or seats (one per "
+        raise InvalidInput.on("seat_id", "give seat_id (the same seat at every performance) or seats (one per "
                                         "performance), not both")
     settle_stale_lock(actor, subscription.id)
     change = _planned(actor, subscription, order, request, change_id, request_digest)
@@ -145,7 +145,7 @@ def _planned(actor: Actor, subscription: Subscription, order: Order, request: di
             field_name = f"seats.{performance_id}"
             performance = performances.get(performance_id)
             if performance is None:
-                raise common.refused(field_name, "not a performance of this subscription")
+                raise InvalidInput.on(field_name, "not a performance of this subscription")
             if performance.starts_at <= now:
                 raise common.NotMovable("This performance has passed: its seat is no longer changed.",
                                         errors=[FieldError(field_name, "performance passed")])

@@ -26,7 +26,7 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.adapters import clock
-from chalicelib.errors import ConcurrentChange, Conflict, FieldError, NotFound
+from chalicelib.errors import ConcurrentChange, Conflict, FieldError, InvalidInput, NotFound
 from chalicelib.models.base import connection, tenant_key
 from chalicelib.models.catalog import Performance
 from chalicelib.models.orders import Ticket
@@ -78,7 +78,7 @@ def change_ticket_seat(actor: Actor, order_id: str, position: str | int, request
     seat = common.the_seat(actor, request["seat_id"], "seat_id")
     common.require_venue(seat, performance, "seat_id")
     if seat.id == ticket.seat_id:
-        raise common.refused("seat_id", "this is already the ticket's seat")
+        raise InvalidInput.on("seat_id", "this is already the ticket's seat")
     starts_at = performance.starts_at.isoformat()
     if common.holder_of(actor.tenant_id, performance.id, seat.id) is not None:
         raise _taken(seat.id, common.seat_label(seat), performance.id, starts_at)

@@ -229,6 +229,18 @@ def _mark(sweep: str = SWEEP) -> SweepMark | None:
         return None
 
 
+def _venue_entries(tenant_id: str, day: str, after: str | None, budget: ChunkBudget):
+    """The venue's due entries of ``day`` after the key ``after``, in key order. One more than the
+    budget holds is read: that entry ends the chunk with its cursor, so a busy day's partition is
+    read a chunk at a time, never whole."""
+    prefix = f"{tenant_id}#"
+    condition = InstalmentDue.due_key > after if after else InstalmentDue.due_key.startswith(prefix)
+    for entry in InstalmentDue.query(day, condition, consistent_read=True, limit=budget.items_left + 1):
+        if not entry.due_key.startswith(prefix):
+            return  # past this venue's part of the day
+        yield entry
+
+
 @job_kind(COLLECT, max_items=100)
 def collect_due(actor: Actor, params: dict, cursor: dict | None, budget: ChunkBudget) -> ChunkResult:
     """The venue's instalments due before ``params["before"]`` on ``params["days"]``, day by day."""
@@ -237,11 +249,7 @@ def collect_due(actor: Actor, params: dict, cursor: dict | None, budget: ChunkBu
     outcomes: list[str] = []
     while position["day"] < len(params["days"]):
         day = params["days"][position["day"]]
-        condition = InstalmentDue.due_key > position["after"] if position["after"] else \
-            InstalmentDue.due_key.startswith(f"{actor.tenant_id}#")
-        for entry in InstalmentDue.query(day, condition, consistent_read=True):
-            if not entry.due_key.startswith(f"{actor.tenant_id}#"):
-                break  # past this venue's part of the day
+        for entry in _venue_entries(actor.tenant_id, day, position["after"], budget):
             if not budget.take():
                 return ChunkResult(cursor=position, **_tally(outcomes))
             position = {**position, "after": entry.due_key}
@@ -256,12 +264,8 @@ def prenotify_day(actor: Actor, params: dict, cursor: dict | None, budget: Chunk
     """The venue's SEPA instalments on ``params["day"]`` not yet pre-notified: each payer is sent
     the pre-notification (module docstring); the venue's entries of the day, in key order."""
     after = (cursor or {}).get("after")
-    prefix = f"{actor.tenant_id}#"
-    condition = InstalmentDue.due_key > after if after else InstalmentDue.due_key.startswith(prefix)
     outcomes: list[str] = []
-    for entry in InstalmentDue.query(params["day"], condition, consistent_read=True):
-        if not entry.due_key.startswith(prefix):
-            break  # past this venue's part of the day
+    for entry in _venue_entries(actor.tenant_id, params["day"], after, budget):
         if not budget.take():
             return ChunkResult(cursor={"after": after}, **_tally(outcomes))
         after = entry.due_key
@@ -419,7 +423,7 @@ def _record_prenotice(actor: Actor, subscription: Subscription, number: int, not
                                                                       "instalment": number, "status": status})
     _save(actor, subscription, "instalment-prenotified", number,
           {"debit_on": debit_on, "mail": instalment["prenotice_mail"], "mail_status": status},
-          also=[_due_entry(actor, subscription.id, number, date.fromisoformat(debit_on))])
+          also=[due_entry(actor.tenant_id, subscription.id, number, date.fromisoformat(debit_on))])
     for entry in waiting:
         if entry.due_day != debit_on:
             entry.delete()
@@ -593,7 +597,7 @@ def _record_failure(actor: Actor, subscription: Subscription, number: int, reaso
     else:
         instalment.pop("retry_on", None)
         subscription.state = "in_arrears"
-    retry = [_due_entry(actor, subscription.id, number, retry_on)] if retry_on is not None else []
+    retry = [due_entry(actor.tenant_id, subscription.id, number, retry_on)] if retry_on is not None else []
     _save(actor, subscription, "instalment-failed", number, {"reason": reason[:200], "attempts": attempts,
                                                              "retry_on": instalment.get("retry_on")}, also=retry)
     for entry in waiting:
@@ -626,10 +630,12 @@ def _save(actor: Actor, subscription: Subscription, action: str, number: int, de
         raise ConcurrentChange("The subscription changed meanwhile.") from error
 
 
-def _due_entry(actor: Actor, subscription_id: str, number: int, day: date) -> InstalmentDue:
-    moment = due_at(Instalment(number=number, due_on=day, amount_cents=0), settings.default_timezone)
-    return InstalmentDue(due_day=day.isoformat(), due_key=InstalmentDue.key_of(actor.tenant_id, subscription_id, number),
-                         tenant_id=actor.tenant_id, subscription_id=subscription_id, number=number, due_at=moment)
+def due_entry(tenant_id: str, subscription_id: str, number: int, day: date) -> InstalmentDue:
+    """The collector's entry for instalment ``number``, to be charged on ``day`` (at the collection
+    hour, on the venue's clock): written by the sale that schedules it, a pre-notice or a retry."""
+    return InstalmentDue(due_day=day.isoformat(), due_key=InstalmentDue.key_of(tenant_id, subscription_id, number),
+                         tenant_id=tenant_id, subscription_id=subscription_id, number=number,
+                         due_at=_collection_moment(day))
 
 
 def _recheck_later(actor: Actor, subscription: Subscription, number: int) -> None:

@@ -50,7 +50,7 @@ from pynamodb.exceptions import DoesNotExist
 
 from chalicelib.adapters import clock, ids
 from chalicelib.config import settings
-from chalicelib.errors import FieldError, InvalidInput
+from chalicelib.errors import InvalidInput
 from chalicelib.models.base import tenant_key
 from chalicelib.models.catalog import Performance, Product, Seat, Tariff
 from chalicelib.models.contacts import Contact
@@ -69,11 +69,9 @@ from chalicelib.values.payment_plans import PaymentPlan, schedule
 from chalicelib.values.text import fold
 
 RENEW = "subscriptions.renew"
+ORDERS_REMEMBERED = 50  # in the cursor: far more than the orders a chunk's end can cut
 NO_ANSWERS = {"non", "no", "false", "0", ""}
 
-
-def _refused(field: str, message: str) -> InvalidInput:
-    return InvalidInput(message, errors=[FieldError(field, message)])
 
 
 # -- starting a run --------------------------------------------------------------------------
@@ -84,9 +82,9 @@ def check_products(actor: Actor, source_id: str, target_id: str) -> tuple[Produc
     source = require_reference(actor, Product, source_id, "source_product_id")
     target = require_reference(actor, Product, target_id, "target_product_id")
     if target.kind not in BUNDLE_KINDS or target.kind != source.kind:
-        raise _refused("target_product_id", f"a {source.kind} renews into a {source.kind} of the new season")
+        raise InvalidInput.on("target_product_id", f"a {source.kind} renews into a {source.kind} of the new season")
     if target.season_id == source.season_id:
-        raise _refused("target_product_id", "the new season's product: this one is of the same season")
+        raise InvalidInput.on("target_product_id", "the new season's product: this one is of the same season")
     get_terms(actor, target.id)
     return source, target
 
@@ -98,24 +96,24 @@ def start_run(actor: Actor, params: dict) -> Job:
     offered = set(terms.delivery_modes)
     for position, mode in enumerate(params["delivery_modes"]):
         if mode not in offered:
-            raise _refused(f"delivery_modes.{position}", "not a delivery mode of the new product")
+            raise InvalidInput.on(f"delivery_modes.{position}", "not a delivery mode of the new product")
     if params.get("fallback_mode") and params["fallback_mode"] not in params["delivery_modes"]:
-        raise _refused("fallback_mode", "must be one of the run's delivery modes")
+        raise InvalidInput.on("fallback_mode", "must be one of the run's delivery modes")
     for old, new in (params.get("mode_replacements") or {}).items():
         if new not in params["delivery_modes"]:
-            raise _refused(f"mode_replacements.{old}", "must be one of the run's delivery modes")
+            raise InvalidInput.on(f"mode_replacements.{old}", "must be one of the run's delivery modes")
     targets = {tariff.id for tariff in Tariff.by_product.query(tenant_key(actor.tenant_id, target.id))}
     sources = {tariff.id for tariff in Tariff.by_product.query(tenant_key(actor.tenant_id, source.id))}
     for old, new in (params.get("tariffs") or {}).items():
         if old not in sources:
-            raise _refused(f"tariffs.{old}", "not a tariff of the source product")
+            raise InvalidInput.on(f"tariffs.{old}", "not a tariff of the source product")
         if new not in targets:
-            raise _refused(f"tariffs.{old}", "not a tariff of the new product")
+            raise InvalidInput.on(f"tariffs.{old}", "not a tariff of the new product")
     deadline = params.get("reservation_deadline")
     if deadline is not None and deadline <= clock.now():
-        raise _refused("reservation_deadline", "must be in the future")
+        raise InvalidInput.on("reservation_deadline", "must be in the future")
     if (params["on_error"] == "reservation" or not source.tacit_renewal) and deadline is None:
-        raise _refused("reservation_deadline", "required: this run may make reservations")
+        raise InvalidInput.on("reservation_deadline", "required: this run may make reservations")
     stored = {**params, "reservation_deadline": deadline.isoformat() if deadline else None}
     return start_job(actor, RENEW, stored)
 
@@ -132,6 +130,7 @@ class Run:
     terms: SubscriptionTerms
     source_performances: list[Performance]  # last season's
     tariffs: dict[str, Tariff]  # the new product's, by id
+    previous_tariffs: dict[str, Tariff]  # last season's product's, by id (read once, not per subscription)
     performances: dict[str, Performance]  # the new product's, by id
     deadline: datetime | None
 
@@ -142,7 +141,9 @@ class Run:
         tariffs = {tariff.id: tariff for tariff in Tariff.by_product.query(tenant_key(actor.tenant_id, target.id))}
         deadline = params.get("reservation_deadline")
         source_terms = get_terms(actor, params["source_product_id"])
+        previous = Tariff.by_product.query(tenant_key(actor.tenant_id, params["source_product_id"]))
         return cls(params=params, target=target, terms=terms, tariffs=tariffs,
+                   previous_tariffs={tariff.id: tariff for tariff in previous},
                    source_performances=list(by_ids(actor, Performance, source_terms.performance_ids).values()),
                    performances=by_ids(actor, Performance, terms.performance_ids),
                    deadline=datetime.fromisoformat(deadline) if deadline else None)
@@ -173,11 +174,14 @@ def _mode(run: Run, previous: str) -> str | None:
     return replacement or run.params.get("fallback_mode")
 
 
-def _tariff(actor: Actor, run: Run, source: Subscription) -> Tariff | None:
+def tariff_for(actor: Actor, run: Run, source: Subscription) -> Tariff | None:
+    """The new product's tariff for ``source``: the run's mapping, else the tariff of the same name."""
     mapped = (run.params.get("tariffs") or {}).get(source.tariff_id)
     if mapped:
         return run.tariffs.get(mapped)
-    previous = Tariff.get(actor.tenant_id, source.tariff_id)
+    previous = run.previous_tariffs.get(source.tariff_id)
+    if previous is None:
+        return None
     return next((tariff for tariff in run.tariffs.values() if fold(tariff.name) == fold(previous.name)), None)
 
 
@@ -198,7 +202,7 @@ def _decide(actor: Actor, run: Run, source: Subscription, people: dict[str, Cont
         return Decision(source, "error", "record_closed")
     if run.terms.choose is not None:
         return Decision(source, "error", "holder_must_choose")
-    tariff = _tariff(actor, run, source)
+    tariff = tariff_for(actor, run, source)
     if tariff is None:
         return Decision(source, "error", "no_tariff")
     mode = _mode(run, source.delivery_mode)
@@ -411,7 +415,9 @@ def renew(actor: Actor, params: dict, cursor: dict | None, budget: ChunkBudget) 
     key = tenant_key(actor.tenant_id, params["source_product_id"])
     after = (cursor or {}).get("after")
     tally: Counter = Counter()
-    done_orders: set[str] = set((cursor or {}).get("orders_seen", []))
+    # The orders taken most recently, in walk order: an order's subscriptions are near each other
+    # in the walk, and one cut by a chunk's end must not be taken again by the next chunk.
+    done_orders: dict[str, None] = dict.fromkeys((cursor or {}).get("orders_seen", []))
     query = Subscription.by_product.query(key, scan_index_forward=False, limit=budget.items_left,
                                           last_evaluated_key=after)
     for entry in query:
@@ -421,13 +427,13 @@ def renew(actor: Actor, params: dict, cursor: dict | None, budget: ChunkBudget) 
         source = Subscription.get(actor.tenant_id, entry.id, consistent_read=True)
         if source.order_id in done_orders:
             continue
-        done_orders.add(source.order_id)
+        done_orders[source.order_id] = None
         tally += renew_order(actor, run, _siblings(actor, source), dry_run=bool(params.get("dry_run")))
     more = query.last_evaluated_key is not None or budget.items_left == 0
     done = tally["sale"] + tally["reservation"]
     skipped = sum(count for name, count in tally.items() if name.startswith("skip:"))
     failed = sum(count for name, count in tally.items() if name.startswith("error:"))
-    return ChunkResult(cursor={"after": after, "orders_seen": sorted(done_orders)[-50:]} if more else None,
+    return ChunkResult(cursor={"after": after, "orders_seen": list(done_orders)[-ORDERS_REMEMBERED:]} if more else None,
                        done=done, skipped=skipped, failed=failed, outcomes=dict(tally))
 
 

@@ -45,13 +45,16 @@ def take_sabbatical(actor: Actor, subscription_id: str, target_product_id: str) 
     renewal.check_products(actor, source.product_id, target_product_id)
     run = renewal.Run.of(actor, {"source_product_id": source.product_id, "target_product_id": target_product_id,
                                  "keep_seats": True})
+    tariff = renewal.tariff_for(actor, run, source)
+    if tariff is None:
+        raise NoSabbatical("The new product has no tariff of the same name as this subscription's.")
     seats, missing = renewal.seats_for(actor, run, source)
     if missing:
         raise NoSabbatical("No seat of the holder's category is free at a new performance: it cannot be kept.")
     now = clock.now()
     placeholder = Subscription(
         tenant_id=actor.tenant_id, id=ids.new_id(), product_id=run.target.id, season_id=run.target.season_id,
-        tariff_id=source.tariff_id, holder_contact_id=source.holder_contact_id,
+        tariff_id=tariff.id, holder_contact_id=source.holder_contact_id,
         payer_contact_id=source.payer_contact_id, order_id="", ticket_positions=[],
         performance_ids=list(run.terms.performance_ids), price_cents=0, currency=source.currency,
         delivery_mode=source.delivery_mode, means=source.means, saved_means_id=source.saved_means_id,

@@ -23,28 +23,26 @@ searchable, and what the "subscriber" segment rule reads), after the sale.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from chalicelib.adapters import clock, ids
 from chalicelib.config import settings
-from chalicelib.errors import FieldError, InvalidInput
+from chalicelib.errors import InvalidInput
 from chalicelib.models.catalog import Product, Seat, Tariff
 from chalicelib.models.contacts import Contact
 from chalicelib.models.orders import Order
-from chalicelib.models.subscriptions import SAVED_MEANS, InstalmentDue, Subscription, SubscriptionTerms
+from chalicelib.models.subscriptions import SAVED_MEANS, Subscription, SubscriptionTerms
 from chalicelib.services.contacts import contacts
 from chalicelib.services.orders import orders
 from chalicelib.services.shared.actors import Actor
 from chalicelib.services.shared.audit import audit_event, snapshot
 from chalicelib.services.shared.records import by_ids, get_record
+from chalicelib.services.subscriptions.collector import due_entry
 from chalicelib.services.subscriptions.terms import get_terms, plan_of
-from chalicelib.values.payment_plans import PaymentPlan, due_at, schedule
+from chalicelib.values.payment_plans import PaymentPlan, schedule
 
 ORDER_PAYMENT_TYPE = {"cash": "cash", "cheque": "cheque", "sepa_debit": "sepa", "card_alias": "card"}
 
-
-def _refused(field: str, message: str) -> InvalidInput:
-    return InvalidInput(message, errors=[FieldError(field, message)])
 
 
 @dataclass
@@ -82,14 +80,16 @@ def sell(actor: Actor, draft: dict) -> Sale:
     terms = get_terms(actor, product.id)
     tariff = get_record(actor, Tariff, draft["tariff_id"]) if draft["tariff_id"] else None
     if tariff is None or tariff.product_id != product.id:
-        raise _refused("tariff_id", "not a tariff of this subscription")
+        raise InvalidInput.on("tariff_id", "not a tariff of this subscription")
     if draft["delivery_mode"] not in terms.delivery_modes:
-        raise _refused("delivery_mode", f"not offered (offered: {', '.join(terms.delivery_modes)})")
+        raise InvalidInput.on("delivery_mode", f"not offered (offered: {', '.join(terms.delivery_modes)})")
     plan = plan_of(terms, draft["plan_id"])
     saved_means_id = _means(actor, draft, plan)
     people = _people(actor, draft)
-    holders = [(people[subscriber["holder_contact_id"]], _chosen(terms, subscriber, position),
-                _seats(actor, subscriber, position)) for position, subscriber in enumerate(draft["subscribers"])]
+    holders = []
+    for position, subscriber in enumerate(draft["subscribers"]):
+        chosen = _chosen(terms, subscriber, position)
+        holders.append((people[subscriber["holder_contact_id"]], chosen, _seats(actor, subscriber, chosen, position)))
     sale = place(actor, Placement(product=product, terms=terms, tariff=tariff, payer=people[draft["payer_contact_id"]],
                                   delivery_mode=draft["delivery_mode"], plan=plan, means=draft["means"],
                                   saved_means_id=saved_means_id, holders=holders))
@@ -147,14 +147,14 @@ def _means(actor: Actor, draft: dict, plan: PaymentPlan) -> str | None:
     in use, or when a box-office means meets a plan in instalments)."""
     if draft["means"] not in SAVED_MEANS:
         if plan.instalments > 1:
-            raise _refused("plan_id", "instalments are collected by SEPA debit or a saved card, not at the box office")
+            raise InvalidInput.on("plan_id", "instalments are collected by SEPA debit or a saved card, not at the box office")
         return None
     from chalicelib.services.money import saved_means
 
     kind = "sepa_debit" if draft["means"] == "sepa_debit" else "card"
     usable = {means.id for means in saved_means.usable_means(actor, draft["payer_contact_id"], kind=kind)}
     if draft.get("saved_means_id") not in usable:
-        raise _refused("saved_means_id", f"not a {kind.replace('_', ' ')} of the payer in use")
+        raise InvalidInput.on("saved_means_id", f"not a {kind.replace('_', ' ')} of the payer in use")
     return draft["saved_means_id"]
 
 
@@ -167,9 +167,9 @@ def _people(actor: Actor, draft: dict) -> dict[str, Contact]:
     for field, contact_id in wanted.items():
         contact = found.get(contact_id)
         if contact is None:
-            raise _refused(field, "unknown contact")
+            raise InvalidInput.on(field, "unknown contact")
         if contact.closed:
-            raise _refused(field, "this record was merged into another or erased")
+            raise InvalidInput.on(field, "this record was merged into another or erased")
     return found
 
 
@@ -179,25 +179,26 @@ def _chosen(terms: SubscriptionTerms, subscriber: dict, position: int) -> list[s
     field = f"subscribers.{position}.performance_ids"
     if terms.choose is None:
         if picked and set(picked) != set(terms.performance_ids):
-            raise _refused(field, "this subscription holds every performance it offers: name none")
+            raise InvalidInput.on(field, "this subscription holds every performance it offers: name none")
         return list(terms.performance_ids)
     if not picked or len(set(picked)) != terms.choose or len(picked) != terms.choose:
-        raise _refused(field, f"choose exactly {terms.choose} different performances")
+        raise InvalidInput.on(field, f"choose exactly {terms.choose} different performances")
     unknown = [performance_id for performance_id in picked if performance_id not in terms.quotas]
     if unknown:
-        raise _refused(field, f"not offered by this subscription: {', '.join(unknown)}")
+        raise InvalidInput.on(field, f"not offered by this subscription: {', '.join(unknown)}")
     return [performance_id for performance_id in terms.performance_ids if performance_id in picked]
 
 
-def _seats(actor: Actor, subscriber: dict, position: int) -> dict[str, str]:
-    """The holder's seats by performance, each a seat of the venue's (422 naming the field)."""
+def _seats(actor: Actor, subscriber: dict, chosen: list[str], position: int) -> dict[str, str]:
+    """The holder's seats by performance, each for a performance of the subscription and a seat
+    of the venue's (422 naming the field)."""
     seats = subscriber.get("seats") or {}
-    if subscriber.get("performance_ids") is not None and not set(seats) <= set(subscriber["performance_ids"]):
-        raise _refused(f"subscribers.{position}.seats", "a seat for a performance not in the subscription")
+    if not set(seats) <= set(chosen):
+        raise InvalidInput.on(f"subscribers.{position}.seats", "a seat for a performance not in the subscription")
     found = by_ids(actor, Seat, seats.values())
     for performance_id, seat_id in seats.items():
         if seat_id not in found:
-            raise _refused(f"subscribers.{position}.seats.{performance_id}", "unknown seat")
+            raise InvalidInput.on(f"subscribers.{position}.seats.{performance_id}", "unknown seat")
     return dict(seats)
 
 
@@ -216,23 +217,13 @@ def _instalments(plan: PaymentPlan, price_cents: int, means: str, sold_at, count
 def _records(actor: Actor, subscriptions: list[Subscription]) -> list[tuple]:
     """What the order's transaction also writes: each subscription (new), its audit event, and
     the collector's due entries of its instalments."""
-    from datetime import date
-
-    from chalicelib.values.payment_plans import Instalment
-
     records: list[tuple] = []
     for subscription in subscriptions:
         records.append((subscription, Subscription.id.does_not_exist()))
         records.append((audit_event(actor, "subscription", subscription.id, "sell", None, snapshot(subscription)),
                         None))
-        for due in subscription.instalments:
-            moment = due_at(Instalment(number=due["number"], due_on=date.fromisoformat(due["due_on"]),
-                                       amount_cents=due["amount_cents"]), settings.default_timezone)
-            records.append((InstalmentDue(due_day=due["due_on"],
-                                          due_key=InstalmentDue.key_of(actor.tenant_id, subscription.id,
-                                                                       due["number"]),
-                                          tenant_id=actor.tenant_id, subscription_id=subscription.id,
-                                          number=due["number"], due_at=moment), None))
+        records += [(due_entry(actor.tenant_id, subscription.id, due["number"], date.fromisoformat(due["due_on"])),
+                     None) for due in subscription.instalments]
     return records
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pynamodb.exceptions import DoesNotExist
 
-from chalicelib.errors import FieldError, InvalidInput, NotFound
+from chalicelib.errors import InvalidInput, NotFound
 from chalicelib.models.catalog import Performance, Product, Quota
 from chalicelib.models.subscriptions import SubscriptionTerms
 from chalicelib.services.shared.actors import Actor
@@ -24,16 +24,13 @@ from chalicelib.values.payment_plans import PaymentPlan
 BUNDLE_KINDS = ("subscription", "package")
 
 
-def _refused(field: str, message: str) -> InvalidInput:
-    return InvalidInput(message, errors=[FieldError(field, message)])
-
 
 def plan_of(terms: SubscriptionTerms, plan_id: str) -> PaymentPlan:
     """The terms' plan named ``plan_id`` (422 on ``plan_id`` when they offer none so named)."""
     for plan in terms.payment_plans:
         if plan["id"] == plan_id:
             return PaymentPlan(**plan)
-    raise _refused("plan_id", f"not a payment plan of this subscription (offered: "
+    raise InvalidInput.on("plan_id", f"not a payment plan of this subscription (offered: "
                               f"{', '.join(plan['id'] for plan in terms.payment_plans)})")
 
 
@@ -49,17 +46,17 @@ def set_terms(actor: Actor, product_id: str, fields: dict) -> SubscriptionTerms:
     """Replace the product's terms with ``fields`` (validated by the schema; the catalog checked here)."""
     product = get_record(actor, Product, product_id)
     if product.kind not in BUNDLE_KINDS:
-        raise _refused("product_id", f"a {product.kind} has no subscription terms; only a subscription or a package")
+        raise InvalidInput.on("product_id", f"a {product.kind} has no subscription terms; only a subscription or a package")
     performances = _performances(actor, product, fields["performances"])
     choose = fields.get("choose")
     if choose is not None and choose > len(performances):
-        raise _refused("choose", f"at most the {len(performances)} performances offered")
+        raise InvalidInput.on("choose", f"at most the {len(performances)} performances offered")
     for position, plan in enumerate(fields["payment_plans"]):
         _check_plan(position, plan)
     if len({plan["id"] for plan in fields["payment_plans"]}) != len(fields["payment_plans"]):
-        raise _refused("payment_plans", "each plan has its own id")
+        raise InvalidInput.on("payment_plans", "each plan has its own id")
     if fields.get("refusal_deadline") is not None and not product.tacit_renewal:
-        raise _refused("refusal_deadline", "only a tacitly renewed subscription has a refusal deadline")
+        raise InvalidInput.on("refusal_deadline", "only a tacitly renewed subscription has a refusal deadline")
     try:
         terms = SubscriptionTerms.get(actor.tenant_id, product_id, consistent_read=True)
         before = snapshot(terms)
@@ -89,17 +86,17 @@ def _performances(actor: Actor, product: Product, offered: list[dict]) -> list[t
         performance = found.get(entry["performance_id"])
         field = f"performances.{position}"
         if performance is None:
-            raise _refused(f"{field}.performance_id", "unknown performance")
+            raise InvalidInput.on(f"{field}.performance_id", "unknown performance")
         if performance.id in seen:
-            raise _refused(f"{field}.performance_id", "offered twice")
+            raise InvalidInput.on(f"{field}.performance_id", "offered twice")
         if performance.status == "cancelled":
-            raise _refused(f"{field}.performance_id", "this performance is cancelled")
+            raise InvalidInput.on(f"{field}.performance_id", "this performance is cancelled")
         show = shows.get(performance.product_id)
         if show is None or show.season_id != product.season_id:
-            raise _refused(f"{field}.performance_id", "not a performance of this product's season")
+            raise InvalidInput.on(f"{field}.performance_id", "not a performance of this product's season")
         quota = quotas.get(entry["quota_id"])
         if quota is None or quota.performance_id != performance.id:
-            raise _refused(f"{field}.quota_id", "not a quota of this performance")
+            raise InvalidInput.on(f"{field}.quota_id", "not a quota of this performance")
         seen.add(performance.id)
         checked.append((performance, quota.id))
     return checked
@@ -109,4 +106,4 @@ def _check_plan(position: int, plan: dict) -> None:
     try:
         PaymentPlan(**plan)
     except (TypeError, ValueError) as error:
-        raise _refused(f"payment_plans.{position}", str(error)) from None
+        raise InvalidInput.on(f"payment_plans.{position}", str(error)) from None

@@ -63,6 +63,9 @@ class Settings:
     geoip_database: str  # the GeoIP2/GeoLite2 City .mmdb: a path, or s3://bucket/key (read once per container)
     local_source_ip: str | None  # local stack only (stage local/dev): the shop's client address, forced
     local_source_ip_header: bool  # local stack only: the X-Local-Source-Ip header names the client address
+    card_results_queue: str  # the venues' agents report print results and printer heartbeats here
+    card_images_bucket: str  # the rendered card faces, under {tenant}/{site}/{job}/
+    print_queue_prefix: str  # a site's print queue is {prefix}{site_id}.fifo, created when the site is registered
 
 
 DEV_SIGNING_SECRET = "dev-only-signing-secret-change-me"
@@ -124,6 +127,9 @@ def load_settings() -> Settings:
         geoip_database=_env("GEOIP_DATABASE"),
         local_source_ip=_env("LOCAL_SOURCE_IP") or None,
         local_source_ip_header=_flag("LOCAL_SOURCE_IP_HEADER"),
+        card_results_queue=_env("CARD_RESULTS_QUEUE", f"ticketing-{stage}-card-results"),
+        card_images_bucket=_env("CARD_IMAGES_BUCKET", f"ticketing-{stage}-card-images"),
+        print_queue_prefix=_env("PRINT_QUEUE_PREFIX", f"ticketing-{stage}-print-"),
     )
 
 

@@ -97,6 +97,9 @@ class Subscription(TenantEntity):
     renewed_into = UnicodeAttribute(null=True)  # written with the renewal's order: renewed at most once
     renewal_notice_at = UTCDateTimeAttribute(null=True)  # when the payer was told of the tacit renewal (L215-1)
     may_leave_anytime = BooleanAttribute(default=False)  # renewed without that notice: the payer may leave at will
+    # Season cards issued after a card of this subscription was revoked (lost, stolen): with one or more,
+    # the renewal cannot tell which card to reload and takes the run's fallback delivery mode.
+    duplicates_issued = NumberAttribute(default=0)
     # A sabbatical (state "sabbatical"): no order; the seats kept out of sale, by performance, and the
     # number of instalments the next renewal keeps.
     held_seats = JSONAttribute(null=True)

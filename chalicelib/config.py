@@ -56,6 +56,10 @@ class Settings:
     checkout_hold_minutes: int
     shop_holds_per_buyer: int
     shop_holds_per_client: int
+    cart_hold_minutes: int  # a cart holds its places this long from when it is opened
+    cart_max_items: int  # lines (a performance, tariff and quota, or its seats) in one cart
+    cart_max_tickets: int  # places in one cart, all lines together
+    carts_per_client_hour: int  # carts one client address may open in an hour
     instalment_retry_days: str  # days after each failed instalment before the next attempt: "3,7"
     stripe_charge_rate: float  # off-session charges a second the instalment collector may make, all runs together
     sepa_prenotice_days: int  # least calendar days between a SEPA debit's pre-notification and the debit
@@ -124,6 +128,10 @@ def load_settings() -> Settings:
         sepa_creditor_id=_env("SEPA_CREDITOR_ID", DEV_SEPA_CREDITOR_ID),
         shop_holds_per_buyer=int(_env("SHOP_HOLDS_PER_BUYER", "3")),
         shop_holds_per_client=int(_env("SHOP_HOLDS_PER_CLIENT", "10")),
+        cart_hold_minutes=int(_env("CART_HOLD_MINUTES", "20")),
+        cart_max_items=int(_env("CART_MAX_ITEMS", "10")),
+        cart_max_tickets=int(_env("CART_MAX_TICKETS", "20")),
+        carts_per_client_hour=int(_env("CARTS_PER_CLIENT_HOUR", "20")),
         geoip_database=_env("GEOIP_DATABASE"),
         local_source_ip=_env("LOCAL_SOURCE_IP") or None,
         local_source_ip_header=_flag("LOCAL_SOURCE_IP_HEADER"),

@@ -9,6 +9,7 @@ from pynamodb.models import Model
 
 from chalicelib.models.audit import AuditEvent
 from chalicelib.models.campaigns import AffectedCustomer, Campaign
+from chalicelib.models.carts import Cart, CartRate
 from chalicelib.models.catalog import (
     Performance,
     Product,
@@ -49,7 +50,7 @@ MODELS: tuple[type[Model], ...] = (
     PayerAccount, PaymentMeans,
     SeatChange,
     Venue, Season, ProductFamily, Product, Performance, Tariff, Quota, SeatCategory, Seat, SalesChannel,
-    GeoLimit, GeoPolicy,
+    GeoLimit, GeoPolicy, Cart, CartRate,
 )
 
 

@@ -83,6 +83,7 @@ BODIES = {
     ("POST", "/performances/{performance_id}/reopen"): {"reason": "back on"},
     ("PUT", "/performances/{performance_id}/geo-policy"): {"unknown_location": "refuse"},
     ("DELETE", "/performances/{performance_id}/geo-limits/{limit_id}"): None,
+    ("DELETE", "/shop/{tenant_id}/carts/{cart}/lines/{item_id}"): None,
     ("POST", "/campaigns/{campaign_id}/customers/{order_id}/resend"): {"address": "b@tenant-b.fr"},
     ("POST", "/campaigns/{campaign_id}/customers/{order_id}/act-for"): {},
     ("POST", "/p/refund/{token}"): {},
@@ -129,6 +130,10 @@ BODIES = {
     ("POST", "/subscriptions/{subscription_id}/sabbatical"): {"target_product_id": "PRODUCT_ID"},
     ("POST", "/subscriptions/renewals"): {"source_product_id": "PRODUCT_ID", "target_product_id": "PRODUCT_ID",
                                           "delivery_modes": ["box_office"], "on_error": "nothing", "dry_run": True},
+    ("POST", "/shop/{tenant_id}/carts"): {"language": "fr"},
+    ("POST", "/shop/{tenant_id}/carts/{cart}/lines"): {"performance_id": "PERFORMANCE_ID", "tariff_id": "TARIFF_ID",
+                                                       "quota_id": "QUOTA_ID", "quantity": 1},
+    ("POST", "/shop/{tenant_id}/carts/{cart}/checkout"): {"buyer": {"last_name": "B", "email": "b@b.fr"}},
     ("PUT", "/organisation"): {"legal_name": "Tenant B SAS", "address_line1": "1 rue B", "postcode": "69001",
                                "city": "Lyon", "siret": "73282932000074", "vat_number": "FR44732829320"},
 }
@@ -151,7 +156,27 @@ def _build_world(client, headers, tenant_id) -> dict:
     ids["refund_id"] = _offline_refund_by_a(client, headers, ids["order_id"])
     ids["job_id"] = _job_started_by_a(tenant_id, ids["contact_id"])
     ids["subscription_id"] = _subscription_sold_by_a(client, headers, ids)
+    ids["cart"], ids["item_id"] = _cart_filled_for_a(client, headers, tenant_id, ids)
     return ids
+
+
+def _cart_filled_for_a(client, headers, tenant_id: str, ids: dict) -> tuple[str, str]:
+    """A cart of A's shop holding a place of a performance a month from now."""
+    from datetime import datetime, timedelta, timezone
+
+    starts_at = (datetime.now(timezone.utc) + timedelta(days=30)).isoformat()
+    status, performance, _ = call(client, "POST", "/performances", headers, {
+        "product_id": ids["product_id"], "venue_id": ids["venue_id"], "starts_at": starts_at})
+    assert status == 201, performance
+    status, quota, _ = call(client, "POST", "/quotas", headers, {"performance_id": performance["id"], "name": "Web",
+                                                                 "capacity": 10})
+    assert status == 201, quota
+    status, cart, _ = call(client, "POST", f"/shop/{tenant_id}/carts", {}, {})
+    assert status == 201, cart
+    status, cart, _ = call(client, "POST", f"/shop/{tenant_id}/carts/{cart['cart']}/lines", {}, {
+        "performance_id": performance["id"], "tariff_id": ids["tariff_id"], "quota_id": quota["id"], "quantity": 1})
+    assert status == 201, cart
+    return cart["cart"], cart["lines"][0]["item_id"]
 
 
 def _subscription_sold_by_a(client, headers, ids: dict) -> str:

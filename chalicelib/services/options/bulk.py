@@ -1,6 +1,6 @@
 """The follow-up's work on many lines, as jobs with progress: remind, release or extend every
 line matching the list's filters (displayed or not), and what the schedule found due (remind,
-release, expire shop checkouts); plus re-timing every open hold after a policy change.
+release, expire shop checkouts and carts); plus re-timing every open hold after a policy change.
 
 Each job walks its lines page by page (:func:`~.listing.lines_matching`, or the due actions of
 its venue and action) and acts **per order** through the same functions as a single request
@@ -35,8 +35,9 @@ REMIND = "options.remind"
 RELEASE = "options.release"
 EXTEND = "options.extend"
 EXPIRE = "options.expire_holds"
+EXPIRE_CARTS = "options.expire_carts"
 RESCHEDULE = "options.reschedule"
-KIND_OF_ACTION = {"remind": REMIND, "release": RELEASE, "expire": EXPIRE}
+KIND_OF_ACTION = {"remind": REMIND, "release": RELEASE, "expire": EXPIRE, "expire-cart": EXPIRE_CARTS}
 PAGE = 25  # lines (or due actions) per Query; a chunk takes pages while its budget lasts
 PAGES_PER_CHUNK = 20
 
@@ -209,3 +210,15 @@ def reschedule_chunk(actor: Actor, params: dict, cursor: dict | None, budget: Ch
         if place is None:
             return _result(outcomes, cursor=None)
     return _result(outcomes, cursor=place)
+
+
+@job_kind(EXPIRE_CARTS, max_items=PAGES_PER_CHUNK)
+def expire_carts_chunk(actor: Actor, params: dict, cursor: dict | None, budget: ChunkBudget) -> ChunkResult:
+    """The shop's carts whose hold is over give their places back (the due action's id is the cart's)."""
+    from chalicelib.services.shop import carts
+
+    def act(run_actor: Actor, cart_id: str, lines: set[str]) -> list[LineOutcome]:
+        what = carts.expire_cart(run_actor, cart_id)
+        return [LineOutcome(cart_id, DONE if what == carts.EXPIRED else "skipped_" + what.replace(" ", "_"), what)]
+
+    return _walk(actor, params, cursor, budget, act, due_action="expire-cart")

@@ -56,27 +56,32 @@ def hold_time() -> timedelta:
     return timedelta(minutes=settings.checkout_hold_minutes)
 
 
-def shop_checkout(tenant_id: str, draft: dict, *, client_address: str | None) -> Checkout:
+def shop_checkout(tenant_id: str, draft: dict, *, client_address: str | None, until=None,
+                  held: orders.HeldPlaces | None = None, also=(), order_id: str | None = None) -> Checkout:
     """The public shop's checkout for the venue ``tenant_id`` names (its shop's address), bounded
-    per buyer and per client address."""
+    per buyer and per client address (a cart's checkout passes its places and record, and the
+    end of its hold)."""
     if not TENANT_ID_PATTERN.match(tenant_id):
         raise NotFound("No such shop.")
     actor = Actor.system(tenant_id, "shop")
-    order_id, until = ids.new_id(), clock.now() + hold_time()
+    order_id, until = order_id or ids.new_id(), until or clock.now() + hold_time()
     performance_ids = {line["performance_id"] for line in draft["lines"]}
     holds.claim(tenant_id, order_id, performance_ids, draft["buyer"]["email"], client_address, until)
     try:
-        return start_checkout(actor, draft, order_id=order_id, until=until)
+        return start_checkout(actor, draft, order_id=order_id, until=until, held=held, also=also)
     except Exception:
         holds.release(tenant_id, order_id)
         raise
 
 
-def start_checkout(actor: Actor, draft: dict, *, order_id: str | None = None, until=None) -> Checkout:
-    """Place a card order (the shop's, or the box office's with a card reader) and its intent."""
+def start_checkout(actor: Actor, draft: dict, *, order_id: str | None = None, until=None,
+                   held: orders.HeldPlaces | None = None, also=()) -> Checkout:
+    """Place a card order (the shop's, or the box office's with a card reader) and its intent
+    (``held`` and ``also``: a cart's places and record, see :func:`~.orders.place_order`)."""
     tenant_id = actor.tenant_id
     order, tickets = orders.place_order(actor, {**draft, "kind": "sale", "payment_type": "card",
-                                                "deadline": until or clock.now() + hold_time()}, order_id=order_id)
+                                                "deadline": until or clock.now() + hold_time()}, order_id=order_id,
+                                        held=held, also=also)
     if int(order.total_cents) == 0:
         return Checkout(orders.complete_free(actor, order.id), tickets, None)
     try:
@@ -89,6 +94,13 @@ def start_checkout(actor: Actor, draft: dict, *, order_id: str | None = None, un
         raise PaymentUnavailable("Card payment is not available right now; nothing was charged and the places "
                                  "were not kept. Please try again in a moment.") from error
     return Checkout(orders.attach_payment_intent(actor, order.id, intent.id), tickets, intent)
+
+
+def checkout_of(actor: Actor, order_id: str) -> Checkout:
+    """A checkout already made, as it stands (asked again: the same order and PaymentIntent)."""
+    order = orders.get_order(actor, order_id)
+    intent = payments.get_intent(order.payment_intent_id) if order.payment_intent_id else None
+    return Checkout(order, orders.tickets_of(order), intent)
 
 
 class NotAnOpenHold(Conflict):

@@ -192,12 +192,24 @@ def _check_references(actor: Actor, draft: dict) -> None:
                                errors=[FieldError("buyer.contact_id", "erased")])
 
 
+@dataclass(frozen=True)
+class HeldPlaces:
+    """Places a record other than an order already holds (a shop cart): taken out of their quotas
+    (``places``: quota id → count) and seats claimed in its name (``seats``: (performance, seat)).
+    An order placed with them takes them over in its own transaction instead of taking new ones."""
+
+    owner_id: str
+    places: dict[str, int]
+    seats: frozenset[tuple[str, str]]
+
+
 def place_order(actor: Actor, draft: dict, *, order_id: str | None = None,
-                also: Iterable[tuple[Any, Any]] = ()) -> tuple[Order, list[Ticket]]:
+                also: Iterable[tuple[Any, Any]] = (), held: HeldPlaces | None = None) -> tuple[Order, list[Ticket]]:
     """Make an order from a validated draft (see ``schemas/orders.py: OrderIn``); ``order_id``
     when the caller already claimed something in the order's name (the shop's hold slots);
     ``also``: the caller's records written in the order's own transaction, as ``(item,
-    condition)`` pairs (the subscriptions a sale makes, on condition they do not exist yet)."""
+    condition)`` pairs (the subscriptions a sale makes, on condition they do not exist yet);
+    ``held``: places the caller's record holds, which the order takes over (a cart's checkout)."""
     _check_draft(draft)
     _check_references(actor, draft)
     lines = [price_line(actor, index, line) for index, line in enumerate(draft["lines"])]
@@ -210,7 +222,7 @@ def place_order(actor: Actor, draft: dict, *, order_id: str | None = None,
         raise InvalidInput(f"The discount exceeds what the tickets cost ({gross} cents).",
                            errors=[FieldError("discount_cents", f"at most {gross}, what the tickets cost")])
     order, tickets = _build(actor, draft, lines, order_id or ids.new_id())
-    places = Tally(ticket.quota_id for ticket in tickets)
+    places = _place_changes(tickets, held)
     sale = _receive(actor, order, tickets, means=order.payment_type) if order.paid else None
     derived = derived_writes(None, order, tickets=tickets)
     items = (2 + len(tickets) + derived.item_count() + len(places) + sum(1 for ticket in tickets if ticket.seat_id)
@@ -223,14 +235,15 @@ def place_order(actor: Actor, draft: dict, *, order_id: str | None = None,
             transaction.save(order, condition=Order.id.does_not_exist())
             for ticket in tickets:
                 transaction.save(ticket)
-            for quota_id, count in places.items():
+            for quota_id, change in places.items():
                 transaction.update(Quota(tenant_id=actor.tenant_id, id=quota_id),
-                                   actions=[Quota.remaining.add(-count)],
-                                   condition=Quota.remaining >= count, add_version_condition=False)
+                                   actions=[Quota.remaining.add(change)],
+                                   condition=Quota.remaining >= -change if change < 0 else None,
+                                   add_version_condition=False)
             for ticket in tickets:
                 if ticket.seat_id:
                     transaction.save(seat_claim(actor.tenant_id, order.id, ticket.performance_id, ticket.seat_id),
-                                     condition=UniqueKey.key.does_not_exist())
+                                     condition=_seat_free_for(ticket, held))
             derived.apply(transaction)
             if sale is not None:
                 transaction.save(sale[0])
@@ -243,6 +256,24 @@ def place_order(actor: Actor, draft: dict, *, order_id: str | None = None,
                       "Choose again.") from error
     _announce(actor, order, tickets)
     return order, tickets
+
+
+def _place_changes(tickets: list[Ticket], held: HeldPlaces | None) -> dict[str, int]:
+    """What each quota's remaining places change by: minus the places the order takes, plus what
+    ``held`` took already (so a cart's places pass to its order with no moment back on sale)."""
+    taken = Tally(ticket.quota_id for ticket in tickets)
+    given = Tally(held.places) if held else Tally()
+    if held and not held.seats <= {(t.performance_id, t.seat_id) for t in tickets if t.seat_id}:
+        raise ValueError("an order taking over held seats must take every one of them")
+    changes = {quota_id: given[quota_id] - taken[quota_id] for quota_id in taken.keys() | given.keys()}
+    return {quota_id: change for quota_id, change in changes.items() if change}
+
+
+def _seat_free_for(ticket: Ticket, held: HeldPlaces | None):
+    """A seat is the order's to claim when nobody holds it, or when ``held``'s owner does."""
+    if held and (ticket.performance_id, ticket.seat_id) in held.seats:
+        return UniqueKey.entity_id == held.owner_id
+    return UniqueKey.key.does_not_exist()
 
 
 def _announce(actor: Actor, order: Order, tickets: list[Ticket]) -> None:

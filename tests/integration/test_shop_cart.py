@@ -431,3 +431,12 @@ def test_a_made_up_or_another_venues_cart_is_404(client, actor, world, signer):
         assert_problem(call(client, "GET", path, {}, None), 404)
     with pytest.raises(NotFound):
         carts.get_cart("another-venue", token)
+
+
+def test_a_seat_of_another_venue_is_a_409_naming_it(actor, world):
+    elsewhere = catalog.venues.create(actor, {"name": "Salle Molière", "city": "Lyon"})
+    stranger = catalog.create_seat(actor, {"venue_id": elsewhere.id, "block": "Balcon", "row": "C", "number": "7"})
+    with pytest.raises(Conflict) as refused:
+        add(actor, new_cart(actor), places(world, seats=[stranger]))
+    assert refused.value.kind == "seat-of-another-venue" and refused.value.errors[0].field == "seat_ids"
+    assert "Balcon C 7" in refused.value.detail and remaining(world.evening_quota) == 6

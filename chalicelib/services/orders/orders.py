@@ -46,6 +46,11 @@ class SoldOut(Conflict):
     title = "The places asked for are no longer available"
 
 
+class SeatOfAnotherVenue(Conflict):
+    kind = "seat-of-another-venue"
+    title = "A seat asked for is not a seat of the performance's venue"
+
+
 @dataclass
 class PricedLine:
     performance: Performance
@@ -87,7 +92,10 @@ def price_line(actor: Actor, index: int, line: dict) -> PricedLine:
     if line.get("seat_id"):
         seat = _reference(actor, Seat, line["seat_id"], index, "seat_id")
         if seat.venue_id != performance.venue_id:
-            raise _line_error(index, "seat_id", "not a seat of this performance's venue")
+            label = f"{seat.block} {seat.row} {seat.number}"
+            raise SeatOfAnotherVenue(f"Seat {label} ({seat.id}) is a seat of another venue than the performance's.",
+                                     errors=[FieldError(f"lines.{index}.seat_id", f"seat {seat.id} ({label}) is of "
+                                                                                  "another venue")])
     return PricedLine(performance, tariff, quota, seat, line.get("attendee_name"), line.get("attendee_email"),
                       subscription_id=line.get("subscription_id"), price_cents=int(tariff.price_cents))
 

@@ -65,6 +65,7 @@ from chalicelib.models.seat_changes import SeatChange
 from chalicelib.models.unique_keys import UniqueKey
 from chalicelib.observability import logger
 from chalicelib.services.ledger import ledger
+from chalicelib.services.orders.orders import SeatOfAnotherVenue
 from chalicelib.services.shared.actors import Actor
 from chalicelib.services.shared.paging import Page, paged
 from chalicelib.values.cents import allocate, vat_included
@@ -75,11 +76,6 @@ SEAT_CHANGE_ORIGIN = "seat-change"  # a Refund's origin: a price difference give
 class SeatTaken(Conflict):
     kind = "seat-taken"
     title = "A seat asked for is already taken"
-
-
-class SeatOfAnotherVenue(Conflict):
-    kind = "seat-of-another-venue"
-    title = "A seat asked for is not a seat of the performance's venue"
 
 
 class ChangeIdReused(Conflict):

@@ -275,9 +275,10 @@ def _priced_item(cart: Cart, line: Line) -> dict:
 def _price(orders_module, cart: Cart, asked: dict):
     try:
         return orders_module.price_line(_actor(cart.tenant_id), 0, asked)
-    except InvalidInput as error:  # the orders' checks name ``lines.0.<field>``: here the line is the body
-        raise InvalidInput(error.detail, errors=[FieldError(refused.field.removeprefix("lines.0."), refused.message)
-                                                 for refused in error.errors]) from None
+    except (InvalidInput, Conflict) as error:  # the orders' checks name ``lines.0.<field>``: here the line is the body
+        fields = [FieldError(refused.field.removeprefix("lines.0.").replace("seat_id", "seat_ids"), refused.message)
+                  for refused in error.errors]
+        raise type(error)(error.detail, errors=fields) from None
 
 
 def _refuse_off_sale(cart: Cart, performance) -> None:

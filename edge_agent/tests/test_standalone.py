@@ -1,0 +1,33 @@
+"""The agent is a package of its own: nothing in it imports the app."""
+
+import ast
+from pathlib import Path
+
+SRC = Path(__file__).resolve().parents[1] / "src" / "edge_agent"
+APP_PACKAGES = {"chalicelib", "app", "devtools", "infra", "bench", "tests"}
+
+
+def imported_modules(path: Path) -> set[str]:
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+def test_no_module_of_the_agent_imports_the_app():
+    sources = sorted(SRC.rglob("*.py"))
+    assert len(sources) >= 10
+    offenders = {
+        str(path.relative_to(SRC)): sorted(m for m in imported_modules(path) if m.split(".")[0] in APP_PACKAGES)
+        for path in sources
+    }
+    assert {k: v for k, v in offenders.items() if v} == {}
+
+
+def test_the_scan_sees_an_import_of_the_app(tmp_path):
+    sample = tmp_path / "sample.py"
+    sample.write_text("import os\nfrom chalicelib.services import cards\n")
+    assert "chalicelib.services" in imported_modules(sample)

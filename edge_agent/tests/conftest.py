@@ -243,7 +243,7 @@ class AgentProcess:
         self.log = config.parent / f"agent-{time.monotonic_ns()}.log"
         self._log = open(self.log, "w")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "edge_agent", "run", "--config", str(config), "--log-level", "DEBUG"],
+            [sys.executable, "-m", "edge_agent", "run", "--config", str(config), "--log-level", "INFO"],
             env={**os.environ, **(env or {})}, stdout=self._log, stderr=subprocess.STDOUT, cwd=config.parent,
         )
 

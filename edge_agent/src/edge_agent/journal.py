@@ -104,6 +104,16 @@ class Journal:
         )
         return row.uid if row else None
 
+    def left_in_printer(self, printer_id: str) -> JournalEntry | None:
+        """The printer's latest job whose card may still be inside: its last step is between
+        `inserting` and `printed` (the agent died before the card left the printer)."""
+        return self._one(
+            "SELECT j.* FROM job_steps j WHERE j.printer_id = ? AND j.seq = ("
+            " SELECT MAX(seq) FROM job_steps WHERE job_id = j.job_id)"
+            " AND j.step IN (?, ?, ?, ?) ORDER BY j.seq DESC LIMIT 1",
+            printer_id, INSERTING, UID_READ, PRINTING, PRINTED,
+        )
+
     def steps(self, job_id: str) -> list[str]:
         with self._lock:
             rows = self._db.execute("SELECT step FROM job_steps WHERE job_id = ? ORDER BY seq", (job_id,))

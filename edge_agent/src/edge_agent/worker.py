@@ -54,6 +54,7 @@ class PrinterWorker(threading.Thread):
         self._status = UNKNOWN_STATUS
         self._current_job: str | None = None
         self._next_poll = 0.0
+        self._card_path_cleared = False
         self._announced = False  # the first status is always sent (the agent started)
         self._lock = threading.Lock()
 
@@ -88,6 +89,8 @@ class PrinterWorker(threading.Thread):
                 stop.wait(poll)
                 self.refresh_status()
                 continue
+            if not self._card_path_cleared:
+                self._clear_card_path()
             try:
                 delivery = self.inbox.get(timeout=min(poll, 1.0))
             except queue.Empty:
@@ -143,8 +146,6 @@ class PrinterWorker(threading.Thread):
             log.info("job %s: already %s, reported again", job.job_id, decided.step)
             self._report(d, decided.step, uid=decided.uid, reason=decided.reason, detail=decided.detail)
             return
-        if last is not None and last.step in (steps.INSERTING, steps.UID_READ, steps.PRINTING):
-            self.driver.reject_card()  # a card left inside by the agent that died
         if last is not None and last.step == steps.PRINTING:
             log.warning("job %s: the agent stopped while printing it: uncertain", job.job_id)
             self._conclude(d, protocol.UNCERTAIN, uid=journal.uid(job.job_id),
@@ -204,6 +205,22 @@ class PrinterWorker(threading.Thread):
             # The card is printed: it stays printed; the state tells staff to take it out.
             log.warning("job %s: printed, but eject failed: %s", job.job_id, fault)
         return uid
+
+    def _clear_card_path(self) -> None:
+        """Once, when the printer first answers: the card an agent that died left inside goes
+        out: to the output hopper when it was printed, else to the reject box."""
+        left = self.site.journal.left_in_printer(self.printer.printer_id)
+        self._card_path_cleared = True
+        if left is None:
+            return
+        log.warning("job %s: last step %s; taking out the card it may have left inside", left.job_id, left.step)
+        if left.step == steps.PRINTED:
+            try:
+                self.driver.eject_card()
+            except PrinterFault as fault:
+                log.info("no printed card left inside (%s)", fault)
+        else:
+            self.driver.reject_card()
 
     def _fail(self, d: Delivery, fault: PrinterFault, *, card_inside: bool) -> None:
         log.warning("job %s failed: %s", d.job.job_id, fault)

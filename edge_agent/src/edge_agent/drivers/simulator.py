@@ -36,7 +36,6 @@ import struct
 import threading
 import time
 from enum import Enum
-from pathlib import Path
 from typing import Any
 
 from edge_agent.config import SimulatorSettings
@@ -147,6 +146,7 @@ class SimulatedPrinter:
             (self._dir / "faults").mkdir(parents=True, exist_ok=True)
             if (self._dir / "state.json").exists():
                 self.state.update(json.loads((self._dir / "state.json").read_text()))
+            self.save()
 
     # Faults --------------------------------------------------------------------------------
 

@@ -261,3 +261,9 @@ class AgentProcess:
     def kill(self) -> None:
         self.proc.kill()
         self.wait_exit()
+
+
+@pytest.fixture
+def agent_process():
+    """AgentProcess, for the tests that run the agent as a venue does."""
+    return AgentProcess

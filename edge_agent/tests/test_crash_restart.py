@@ -9,21 +9,20 @@ from __future__ import annotations
 import pytest
 
 from edge_agent.journal import CRASH_EXIT_CODE, CRASH_HOOK_ENV
-from tests.conftest import AgentProcess
 
 P1 = "printer-1"
 
 
 @pytest.mark.parametrize("step", ["taken", "inserting", "uid_read", "printing", "printed", "reported"])
-def test_a_crash_after_each_step_then_a_restart(site, step):
+def test_a_crash_after_each_step_then_a_restart(site, step, agent_process):
     config = site.write_config([{"printer_id": P1}])
-    dying = AgentProcess(config, {CRASH_HOOK_ENV: step})
+    dying = agent_process(config, {CRASH_HOOK_ENV: step})
     job, nxt = site.send_job(P1), site.send_job(P1)
     assert dying.wait_exit() == CRASH_EXIT_CODE
     site.poll()
     before = list(site.job_results(job))
 
-    agent = AgentProcess(config)
+    agent = agent_process(config)
     try:
         site.wait_for(lambda: len([r for r in site.job_results(job) if r["outcome"] != "taken"])
                       > len([r for r in before if r["outcome"] != "taken"]), timeout=20, what="the restarted result")
@@ -52,14 +51,14 @@ def test_a_crash_after_each_step_then_a_restart(site, step):
     assert len(site.prints_of(P1, nxt)) == 1
 
 
-def test_killed_in_the_middle_of_a_print_is_uncertain_and_never_printed_again(site):
+def test_killed_in_the_middle_of_a_print_is_uncertain_and_never_printed_again(site, agent_process):
     config = site.write_config([{"printer_id": P1, "simulator": {"print_seconds": 5}}])
-    agent = AgentProcess(config)
+    agent = agent_process(config)
     job = site.send_job(P1)
     site.wait_for(lambda: len(site.printed(P1)) == 1, timeout=20, what="the print started")
     agent.kill()  # SIGKILL: no goodbye
 
-    agent = AgentProcess(config)
+    agent = agent_process(config)
     try:
         result = site.wait_outcome(job, timeout=20)
     finally:
@@ -69,9 +68,9 @@ def test_killed_in_the_middle_of_a_print_is_uncertain_and_never_printed_again(si
     assert result["uid"] == card["uid"]  # staff can mark it printed with this UID
 
 
-def test_a_stopped_agent_finishes_its_card_and_gives_back_the_jobs_it_held(site):
+def test_a_stopped_agent_finishes_its_card_and_gives_back_the_jobs_it_held(site, agent_process):
     config = site.write_config([{"printer_id": P1, "simulator": {"print_seconds": 1.5}}])
-    agent = AgentProcess(config)
+    agent = agent_process(config)
     jobs = [site.send_job(P1) for _ in range(3)]
     site.wait_for(lambda: len(site.printed(P1)) == 1, timeout=20, what="the first print started")
     assert agent.terminate() == 0

@@ -5,7 +5,6 @@ tests: send print messages, read (and verify) what the agent answers."""
 from __future__ import annotations
 
 import json
-import logging
 import os
 import signal
 import socket
@@ -13,6 +12,7 @@ import struct
 import subprocess
 import sys
 import time
+import urllib.request
 import uuid
 import zlib
 from dataclasses import dataclass, field
@@ -21,7 +21,6 @@ from typing import Any, Callable
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from edge_agent import protocol
 
@@ -29,7 +28,6 @@ os.environ.update({
     "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "eu-west-3",
 })
 os.environ.pop("AWS_PROFILE", None)
-logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
 REGION = "eu-west-3"
 AGENT_KEY = bytes.fromhex("11" * 32)
@@ -56,11 +54,25 @@ def card_png(tag: str, width: int = 1016, height: int = 648) -> bytes:
 
 @pytest.fixture(scope="session")
 def moto_endpoint():
+    """moto server in its own process (in this one it would share the interpreter's lock with
+    the agents under test)."""
     port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    yield f"http://127.0.0.1:{port}"
-    server.stop()
+    server = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    endpoint = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1)
+            break
+        except OSError:
+            if time.monotonic() > deadline or server.poll() is not None:
+                server.kill()
+                raise RuntimeError("moto server did not start")
+            time.sleep(0.1)
+    yield endpoint
+    server.terminate()
+    server.wait(10)
 
 
 @dataclass
@@ -156,7 +168,9 @@ class Site:
         )["Attributes"]
         return int(attrs["ApproximateNumberOfMessages"]), int(attrs["ApproximateNumberOfMessagesNotVisible"])
 
-    def config_text(self, printers: list[dict[str, Any]], **agent: Any) -> str:
+    def config_text(self, printers: list[dict[str, Any]], wait_time_seconds: int = 0, **agent: Any) -> str:
+        """The agent's TOML. Short polling by default: moto's long poll does not wake when a FIFO
+        group is freed, and an agent stops within one poll."""
         settings = {"heartbeat_seconds": 30, "status_poll_seconds": 0.1, "busy_retry_seconds": 1,
                     "print_timeout_seconds": 30, **agent}
         lines = [
@@ -165,7 +179,7 @@ class Site:
             *(f"{k} = {json.dumps(v)}" for k, v in settings.items()),
             "[aws]", f'region = "{REGION}"', f'endpoint_url = "{self.endpoint}"',
             f'print_queue_url = "{self.print_queue_url}"', f'results_queue_url = "{self.results_queue_url}"',
-            "wait_time_seconds = 1", "visibility_timeout_seconds = 2", "visibility_extend_seconds = 0.5",
+            f"wait_time_seconds = {wait_time_seconds}", "visibility_timeout_seconds = 2", "visibility_extend_seconds = 0.5",
         ]
         for p in printers:
             sim = {"print_seconds": 0.05, "back_seconds": 0.01, "encode_seconds": 0.01,
@@ -176,9 +190,9 @@ class Site:
                       "[printers.simulator]", *(f"{k} = {json.dumps(v)}" for k, v in sim.items())]
         return "\n".join(lines) + "\n"
 
-    def write_config(self, printers: list[dict[str, Any]], **agent: Any) -> Path:
+    def write_config(self, printers: list[dict[str, Any]], **settings: Any) -> Path:
         path = self.tmp / "agent.toml"
-        path.write_text(self.config_text(printers, **agent))
+        path.write_text(self.config_text(printers, **settings))
         return path
 
     def faults(self, printer_id: str) -> Path:

@@ -15,7 +15,7 @@ UID = re.compile(r"^04[0-9A-F]{12}$")
 
 
 def test_single_print_reports_taken_then_printed_with_the_card_uid(site, run_agent):
-    run_agent([{"printer_id": P1}])
+    run_agent([{"printer_id": P1}], wait_time_seconds=1)  # long polling, as in production
     job = site.send_job(P1, back=True)
     result = site.wait_outcome(job)
     assert [r["outcome"] for r in site.job_results(job)] == ["taken", "printed"]
@@ -37,7 +37,7 @@ def test_a_job_without_encoding_is_printed_without_uid(site, run_agent):
 
 
 def test_fifty_cards_each_printed_once_in_order(site, run_agent):
-    run_agent([{"printer_id": P1}])
+    run_agent([{"printer_id": P1, "simulator": {"print_seconds": 0.02, "encode_seconds": 0.005}}])
     jobs = [site.send_job(P1) for _ in range(50)]
     site.wait_for(lambda: all(site.outcome(j) for j in jobs), timeout=40, what="50 results")
     assert {site.outcome(j)["outcome"] for j in jobs} == {"printed"}

@@ -11,8 +11,8 @@ import pytest
 P1 = "printer-1"
 
 
-def assert_waits(site, job, seconds=1.0):
-    """The job is held: no result but `taken`... not even taken, and its message stays in the queue."""
+def assert_waits(site, job, seconds=0.6):
+    """The job is held: no result at all (not even `taken`), and its message is still in the queue."""
     time.sleep(seconds)
     site.poll()
     assert site.job_results(job) == []

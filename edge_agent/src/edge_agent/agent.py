@@ -18,7 +18,7 @@ from edge_agent.config import AgentConfig
 from edge_agent.drivers import driver_for
 from edge_agent.drivers.base import PrinterDriver
 from edge_agent.journal import Journal
-from edge_agent.queues import Delivery, PrintQueue, ReportFailed, ResultsQueue
+from edge_agent.queues import Delivery, Outbox, PrintQueue, ReportFailed, ResultsQueue
 from edge_agent.worker import PrinterWorker, Site
 
 log = logging.getLogger(__name__)
@@ -42,6 +42,7 @@ class Agent:
     def __init__(self, config: AgentConfig, drivers: dict[str, PrinterDriver] | None = None):
         self.config = config
         self.stop_event = threading.Event()
+        self._drained = threading.Event()
         sqs, s3 = aws_clients(config)
         self.journal = Journal(config.journal_path)
         self.print_queue = PrintQueue(
@@ -51,7 +52,7 @@ class Agent:
         self.site = Site(
             config=config, journal=self.journal, print_queue=self.print_queue,
             results=ResultsQueue(sqs, config.results_queue_url, config.agent_key, self.stop_event),
-            images=CardImages(s3, config.tenant_id, config.site_id), stop=self.stop_event,
+            images=CardImages(s3, config.tenant_id, config.site_id), outbox=Outbox(), stop=self.stop_event,
         )
         drivers = drivers or {p.printer_id: driver_for(p) for p in config.printers}
         self.workers = {p.printer_id: PrinterWorker(p, drivers[p.printer_id], self.site) for p in config.printers}
@@ -72,6 +73,9 @@ class Agent:
                              name="visibility", daemon=True),
             threading.Thread(target=self._heartbeats, name="heartbeats", daemon=True),
         ]
+        self._outbox_thread = threading.Thread(target=self.site.outbox.run, args=(self._drained,),
+                                               name="outbox", daemon=True)
+        self._outbox_thread.start()
         for thread in self._threads:
             thread.start()
         log.info("agent for site %s started: printers %s", self.config.site_id, ", ".join(self.workers))
@@ -83,6 +87,8 @@ class Agent:
         """Until every thread ended (a worker first finishes the card it is printing)."""
         for thread in self._threads:
             thread.join(timeout)
+        self._drained.set()  # the workers ended: what they left in the outbox is the last
+        self._outbox_thread.join(timeout)
         self.journal.close()
 
     # Receiving ---------------------------------------------------------------------------

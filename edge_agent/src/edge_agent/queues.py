@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import json
 import logging
+import queue
 import threading
 import time
+from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -35,6 +37,7 @@ class Delivery:
     receipt_handle: str
     body: str
     job: protocol.PrintJob | None = None
+    faces: Future | None = None  # the faces, fetched while the job waits its turn
 
 
 class PrintQueue:
@@ -124,3 +127,26 @@ class ResultsQueue:
                 if not retry or self._stop.wait(backoff):
                     raise ReportFailed(str(exc)) from exc
                 backoff = min(backoff * 2, self._max_backoff)
+
+
+class Outbox:
+    """What need not hold up a printer, done in order by one thread: `taken` results (the app
+    takes results in any order) and deletes of messages whose result is reported."""
+
+    def __init__(self) -> None:
+        self._work: queue.Queue[Callable[[], None]] = queue.Queue()
+
+    def put(self, work: Callable[[], None]) -> None:
+        self._work.put(work)
+
+    def run(self, drained: threading.Event) -> None:
+        """Until `drained` is set (after the workers ended) and nothing is left."""
+        while not (drained.is_set() and self._work.empty()):
+            try:
+                work = self._work.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            try:
+                work()
+            except ReportFailed as exc:
+                log.warning("outbox: %s", exc)

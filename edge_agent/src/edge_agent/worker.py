@@ -10,6 +10,7 @@ import logging
 import queue
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +20,7 @@ from edge_agent.card_images import CardImages, ImageUnavailable
 from edge_agent.config import AgentConfig, PrinterConfig
 from edge_agent.drivers.base import PrinterDriver, PrinterFault, PrinterStatus
 from edge_agent.journal import Journal
-from edge_agent.queues import Delivery, PrintQueue, ReportFailed, ResultsQueue
+from edge_agent.queues import Delivery, Outbox, PrintQueue, ReportFailed, ResultsQueue
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,7 @@ class Site:
     print_queue: PrintQueue
     results: ResultsQueue
     images: CardImages
+    outbox: Outbox
     stop: threading.Event
 
     def result(self, printer_id: str, job_id: str | None, outcome: str, **fields: Any) -> dict[str, Any]:
@@ -57,11 +59,18 @@ class PrinterWorker(threading.Thread):
         self._card_path_cleared = False
         self._announced = False  # the first status is always sent (the agent started)
         self._lock = threading.Lock()
+        self._prefetch = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"faces-{printer.printer_id}")
 
     # What the agent sees ---------------------------------------------------------------
 
     def submit(self, delivery: Delivery) -> None:
+        """Queue a job; its faces are fetched at once, while it waits for the printer."""
+        delivery.faces = self._prefetch.submit(self._faces, delivery.job)
         self.inbox.put(delivery)
+
+    def _faces(self, job: protocol.PrintJob) -> tuple[bytes, bytes | None]:
+        front = self.site.images.face(job.front)
+        return front, self.site.images.face(job.back) if job.back else None
 
     def heartbeat(self) -> dict[str, Any]:
         with self._lock:
@@ -98,6 +107,7 @@ class PrinterWorker(threading.Thread):
                 continue
             self._take(delivery)
         self._release_held()
+        self._prefetch.shutdown(cancel_futures=True)
         self.driver.close()
 
     def _poll_when_due(self) -> None:
@@ -157,14 +167,14 @@ class PrinterWorker(threading.Thread):
     def _print(self, d: Delivery) -> None:
         job, journal, pid = d.job, self.site.journal, self.printer.printer_id
         journal.record(job.job_id, pid, steps.TAKEN)
-        self.site.results.send(self.site.result(pid, job.job_id, protocol.TAKEN))
+        taken = self.site.result(pid, job.job_id, protocol.TAKEN)
+        self.site.outbox.put(lambda: self.site.results.send(taken))
         if job.encode and not self.printer.encoder:
             self._conclude(d, protocol.FAILED, reason=protocol.PRINTER_NOT_CONFIGURED,
                            detail="the job asks for encoding; this printer has no encoder in the agent's configuration")
             return
         try:
-            front = self.site.images.face(job.front)
-            back = self.site.images.face(job.back) if job.back else None
+            front, back = d.faces.result() if d.faces is not None else self._faces(job)
         except ImageUnavailable as exc:
             self._conclude(d, protocol.FAILED, reason=protocol.IMAGE_UNAVAILABLE, detail=str(exc))
             return
@@ -184,7 +194,7 @@ class PrinterWorker(threading.Thread):
         finally:
             self.driver.release()
         self._report(d, protocol.PRINTED, uid=uid)
-        self.refresh_status()
+        self._poll_when_due()
 
     def _make_card(self, d: Delivery, front: bytes, back: bytes | None) -> str | None:
         """Insert, read the UID, print, eject: each step journalled before it is done. The printer
@@ -241,4 +251,4 @@ class PrinterWorker(threading.Thread):
         pid = self.printer.printer_id
         self.site.results.send(self.site.result(pid, d.job.job_id, outcome, uid=uid, reason=reason, detail=detail))
         self.site.journal.record(d.job.job_id, pid, steps.REPORTED)
-        self.site.print_queue.delete(d)
+        self.site.outbox.put(lambda: self.site.print_queue.delete(d))

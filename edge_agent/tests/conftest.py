@@ -214,6 +214,11 @@ class Site:
 
 @pytest.fixture
 def site(moto_endpoint, tmp_path) -> Site:
+    return new_site(moto_endpoint, tmp_path)
+
+
+def new_site(moto_endpoint: str, tmp_path: Path) -> Site:
+    """A site of its own (queues named after a fresh site id) in the shared bucket."""
     sqs = boto3.client("sqs", region_name=REGION, endpoint_url=moto_endpoint)
     s3 = boto3.client("s3", region_name=REGION, endpoint_url=moto_endpoint)
     site_id = "site-" + uuid.uuid4().hex[:12]
@@ -275,9 +280,3 @@ class AgentProcess:
     def kill(self) -> None:
         self.proc.kill()
         self.wait_exit()
-
-
-@pytest.fixture
-def agent_process():
-    """AgentProcess, for the tests that run the agent as a venue does."""
-    return AgentProcess

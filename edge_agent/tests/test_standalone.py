@@ -31,3 +31,23 @@ def test_the_scan_sees_an_import_of_the_app(tmp_path):
     sample = tmp_path / "sample.py"
     sample.write_text("import os\nfrom chalicelib.services import cards\n")
     assert "chalicelib.services" in imported_modules(sample)
+
+
+def test_a_wrong_configuration_stops_the_agent_naming_the_setting(tmp_path):
+    import subprocess
+    import sys
+
+    config = tmp_path / "agent.toml"
+    config.write_text(
+        '[agent]\ntenant_id = "v"\nsite_id = "s"\nagent_key = "zz"\njournal = "j.sqlite3"\n'
+        '[aws]\nregion = "eu-west-3"\nprint_queue_url = "q"\nresults_queue_url = "r"\n'
+        '[[printers]]\nprinter_id = "p"\ndriver = "simulator"\n'
+    )
+    run = subprocess.run([sys.executable, "-m", "edge_agent", "run", "--config", str(config)],
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 2 and "agent.agent_key: not hexadecimal" in run.stderr
+    config.write_text(config.read_text().replace('"zz"', '"' + "ab" * 32 + '"').replace('driver = "simulator"',
+                                                                                        'driver = "zebra"'))
+    run = subprocess.run([sys.executable, "-m", "edge_agent", "check", "--config", str(config)],
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 2 and "printers[0].driver: 'zebra' is not one of evolis, simulator" in run.stderr

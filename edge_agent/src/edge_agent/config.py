@@ -77,6 +77,13 @@ def load(path: str | Path) -> AgentConfig:
 
 
 def parse(raw: dict[str, Any], base: Path) -> AgentConfig:
+    try:
+        return _parse(raw, base)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"a setting has the wrong type: {exc}") from exc
+
+
+def _parse(raw: dict[str, Any], base: Path) -> AgentConfig:
     agent = _table(raw, "agent")
     aws = _table(raw, "aws")
     printers = raw.get("printers")

@@ -3,7 +3,7 @@ printer's status as the protocol's heartbeat shows it, and the fault a step can 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Protocol
 
 from edge_agent import protocol
@@ -30,7 +30,6 @@ class PrinterStatus:
     reasons: tuple[str, ...] = ()
     ribbon_remaining: int | None = None
     detail: str | None = None
-    extra: dict[str, str] = field(default_factory=dict)
 
     @property
     def takes_jobs(self) -> bool:

@@ -222,3 +222,23 @@ def test_heartbeats_every_period_are_signed_and_name_the_job_being_printed(site,
     assert len(beats) >= 3
     assert beats[-1]["ribbon_remaining"] in (99, 100)
     assert all(h["state"] == "ready" for h in beats)
+
+
+def test_an_unexpected_error_gives_the_message_back_and_the_journal_decides(site, run_agent):
+    agent = run_agent([{"printer_id": P1}])
+    driver = agent.workers[P1].driver
+    real_insert = driver.insert_card
+    calls = []
+
+    def insert_with_a_bug():
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("a bug in a driver")
+        real_insert()
+
+    driver.insert_card = insert_with_a_bug
+    job = site.send_job(P1)
+    result = site.wait_outcome(job, timeout=20)
+    assert result["outcome"] == "printed" and len(calls) == 2
+    assert len(site.prints_of(P1, job)) == 1
+    assert agent.workers[P1].is_alive()

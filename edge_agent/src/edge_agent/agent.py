@@ -107,8 +107,12 @@ class Agent:
             for delivery in deliveries:
                 if self.stop_event.is_set():
                     self.print_queue.release(delivery)
-                else:
+                    continue
+                try:
                     self._dispatch(delivery)
+                except Exception:  # a bug must not stop the receiving: the message comes back
+                    log.exception("message %s: unexpected error while dispatching", delivery.message_id)
+                    self.print_queue.release(delivery)
 
     def _dispatch(self, delivery: Delivery) -> None:
         """Hand the job to its printer's worker, or answer at once what no printer can do."""

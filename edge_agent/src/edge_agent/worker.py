@@ -116,7 +116,11 @@ class PrinterWorker(threading.Thread):
 
     def refresh_status(self) -> PrinterStatus:
         """Ask the printer; a change of state or reasons is sent at once."""
-        status = self.driver.status()
+        try:
+            status = self.driver.status()
+        except Exception as exc:  # a driver's bug must not stop the worker: the printer shows it
+            log.exception("printer %s: status failed", self.printer.printer_id)
+            status = PrinterStatus(protocol.ERROR, (protocol.UNKNOWN_ERROR,), None, repr(exc)[:protocol.DETAIL_MAX])
         self._next_poll = time.monotonic() + self.site.config.status_poll_seconds
         with self._lock:
             changed = not self._announced or (status.state, status.reasons) != (self._status.state, self._status.reasons)
@@ -142,6 +146,12 @@ class PrinterWorker(threading.Thread):
             self._run(delivery)
         except ReportFailed:
             log.warning("job %s: stopping before its result was sent; it comes back", delivery.job.job_id)
+        except Exception:
+            # Not a printer fault (those are results): give the message back; when it returns,
+            # the journal decides as after a crash.
+            log.exception("job %s: unexpected error; its message goes back to the queue", delivery.job.job_id)
+            self.site.print_queue.release(delivery)
+            self.site.stop.wait(self.site.config.status_poll_seconds)
         finally:
             with self._lock:
                 self._current_job = None

@@ -5,8 +5,11 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 PY     := $(VENV)/bin/python
+# The venue's card-printing agent is a package of its own (edge_agent/pyproject.toml), with its own venv.
+AGENT_VENV := edge_agent/.venv
+AGENT_PY   := $(AGENT_VENV)/bin/python
 
-.PHONY: deps java chromium dev test lint token pay bench package clean
+.PHONY: deps java chromium dev test agent-test lint token pay bench agent-bench package clean
 
 deps: java chromium $(VENV)/.installed node_modules/.installed
 
@@ -22,6 +25,11 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
+$(AGENT_VENV)/.installed: edge_agent/pyproject.toml
+	test -x $(AGENT_PY) || $(PYTHON) -m venv $(AGENT_VENV)
+	$(AGENT_PY) -m pip install --quiet --disable-pip-version-check -e 'edge_agent[test,evolis]'
+	touch $@
+
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
 	touch $@
@@ -29,8 +37,13 @@ node_modules/.installed: package.json package-lock.json
 dev: deps
 	$(PY) -m devtools.dev
 
-test: deps lint
+test: deps lint $(AGENT_VENV)/.installed
 	$(PY) -m pytest $(PYTEST_ARGS)
+	$(AGENT_PY) -m pytest edge_agent/tests
+
+# The agent's tests alone, in its own venv (its simulator against a moto server).
+agent-test: $(AGENT_VENV)/.installed
+	$(AGENT_PY) -m pytest edge_agent/tests $(PYTEST_ARGS)
 
 # pyflakes' checks and sorted imports (ruff.toml); the import flow is a test (tests/unit/test_import_graph.py).
 lint: deps
@@ -46,6 +59,10 @@ pay: deps
 bench: deps
 	$(PY) bench/cold_import.py
 
+# Mass print of 500 cards on the simulator against a moto server (edge_agent/bench/mass_print.py).
+agent-bench: $(AGENT_VENV)/.installed
+	$(AGENT_PY) edge_agent/bench/mass_print.py $(ARGS)
+
 # The prod stage's CloudFormation (SAM) in dist/: Lambdas from Chalice, plus the tables, jobs
 # queue and mail-events topic from infra/template.py. The prod secrets (SIGNING_SECRET, STRIPE_SECRET_KEY,
 # STRIPE_WEBHOOK_SECRET) and JWT_AUDIENCE come from the deploy's environment.
@@ -56,4 +73,4 @@ package: deps
 		--merge-template .local/infra/prod.json dist/
 
 clean:
-	rm -rf $(VENV) node_modules .local
+	rm -rf $(VENV) $(AGENT_VENV) node_modules .local

@@ -48,13 +48,13 @@ def signed_event(event_type: str, subject: dict) -> tuple[bytes, str]:
     import hashlib
     import hmac
 
-    from chalicelib.config import settings
+    from chalicelib.adapters import secrets
 
     body = json.dumps({"id": f"evt_{time.time_ns()}", "object": "event", "type": event_type,
                        "api_version": "2024-06-20", "created": int(time.time()),
                        "data": {"object": subject}}).encode()
     stamp = str(int(time.time()))
-    signature = hmac.new(settings.stripe_webhook_secret.encode(), f"{stamp}.".encode() + body,
+    signature = hmac.new(secrets.stripe_webhook_secret().encode(), f"{stamp}.".encode() + body,
                          hashlib.sha256).hexdigest()
     return body, f"t={stamp},v1={signature}"
 
@@ -201,10 +201,10 @@ def stripe_answering_500_after_success(monkeypatch):
     """Point the payments adapter at a :class:`StripeSucceedingThen500` for the block."""
     import stripe
 
-    from chalicelib.config import settings
+    from chalicelib.adapters import secrets
 
     fake = StripeSucceedingThen500()
-    failing = stripe.StripeClient(settings.stripe_secret_key, base_addresses={"api": fake.address},
+    failing = stripe.StripeClient(secrets.stripe_secret_key(), base_addresses={"api": fake.address},
                                   max_network_retries=2)
     with monkeypatch.context() as patch:
         patch.setattr(payments, "_client", lambda: failing)

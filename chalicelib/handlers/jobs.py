@@ -10,7 +10,7 @@ from chalice import Blueprint
 
 from chalicelib.config import settings
 from chalicelib.handlers.http import staff_route
-from chalicelib.observability import logger
+from chalicelib.handlers.queues import each_message
 from chalicelib.services.jobs import framework as jobs
 
 bp = Blueprint(__name__)
@@ -45,8 +45,6 @@ def download_file(actor, job_id):
 
 @bp.on_sqs_message(queue=settings.jobs_queue, batch_size=1, name="jobs")
 def on_job_chunk(event):
-    """One chunk message per invocation: a raise leaves it to SQS for another delivery."""
-    logger.clear_state()  # a warm Lambda must not carry the previous job's keys
-    logger.append_keys(request_id=getattr(event.context, "aws_request_id", None))
-    for record in event:
-        jobs.run_next_chunk(record.to_dict(), event.context)
+    """Each chunk message in turn; one that raises is reported as failed, and SQS delivers it
+    again (after the delay :func:`~chalicelib.services.jobs.framework.run_next_chunk` set)."""
+    return each_message(event, lambda record: jobs.run_next_chunk(record, event.context))

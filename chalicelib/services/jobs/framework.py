@@ -344,7 +344,7 @@ def run_next_chunk(record: dict, context: Any = None) -> str:
     if job is None:
         logger.error("jobs: no job %s for tenant %s; message acknowledged", chunk.job_id, chunk.tenant_id)
         return "missing"
-    logger.append_keys(tenant=job.tenant_id, job=job.id, chunk=chunk.seq)
+    logger.append_keys(tenant=job.tenant_id, job_id=job.id, chunk=chunk.seq)
     if job.ended:
         return "ended"
     if chunk.seq != job.chunk_seq:

@@ -30,9 +30,11 @@ from chalicelib.handlers import (
     subscriptions,
 )
 from chalicelib.observability import start_invocation
-from chalicelib.services.jobs.framework import register_kind_modules
+from chalicelib.services.jobs.wiring import register_kind_modules
 
-app = Chalice(app_name="ticketing")
+# Chalice's logger and Powertools' are one ("ticketing"): Powertools' JSON handler, added when the
+# logger is first used, is its only handler (Chalice would add a plain-text one of its own).
+app = Chalice(app_name="ticketing", configure_logs=False)
 app.log.setLevel("INFO")
 
 for area in (catalog, contacts, customers, organisation, orders, options, refunds, metrics, campaigns, documents, shop, spectator,

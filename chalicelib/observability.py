@@ -10,7 +10,9 @@ tests) means no tracer is ever built. Otherwise the first invocation of a contai
 Powertools Tracer, which imports the X-Ray SDK (about a quarter of a second) and patches
 boto3/botocore, so every later AWS call (DynamoDB through PynamoDB, SQS, SNS, SES, S3, SSM)
 shows in the trace. Building it then, not at import, keeps the SDK out of ``import app``: see
-"Cold start" in ``docs/operations.md``.
+"Cold start" in ``docs/operations.md``. The logger itself is built on first use too (the first
+invocation, or the first line logged): :data:`logger` stands for it, so that importing the app
+imports no part of Powertools.
 
 A trace crosses from the API to the jobs with the message: :func:`trace_header` is the
 current invocation's X-Ray header, which :mod:`chalicelib.adapters.queue` sends as the
@@ -22,9 +24,24 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 
-from aws_lambda_powertools import Logger
+SERVICE = "ticketing"
 
-logger = Logger(service="ticketing")
+
+@lru_cache(maxsize=1)
+def _powertools_logger():
+    from aws_lambda_powertools import Logger
+
+    return Logger(service=SERVICE)
+
+
+class _Logger:
+    """The Powertools Logger of the app, built on first use; every attribute is the logger's."""
+
+    def __getattr__(self, name: str):
+        return getattr(_powertools_logger(), name)
+
+
+logger = _Logger()
 
 TRACE_HEADER_VARIABLE = "_X_AMZN_TRACE_ID"  # set by Lambda for each invocation when tracing is active
 
@@ -41,7 +58,7 @@ def tracer():
         return None
     from aws_lambda_powertools import Tracer
 
-    return Tracer(service="ticketing", patch_modules=["boto3", "botocore"])
+    return Tracer(service=SERVICE, patch_modules=["boto3", "botocore"])
 
 
 def start_invocation(request_id: str | None, **keys: str | None) -> None:

@@ -11,7 +11,6 @@ from chalice import Blueprint
 from chalicelib.config import settings
 from chalicelib.handlers.http import staff_route
 from chalicelib.handlers.queues import each_message
-from chalicelib.services.jobs import framework as jobs
 
 bp = Blueprint(__name__)
 
@@ -19,18 +18,24 @@ bp = Blueprint(__name__)
 @staff_route(bp, "/jobs", query="common:PageQuery", response="jobs:JobOut", many=True,
              summary="Background jobs, newest first", tag="jobs")
 def list_jobs(actor, query):
+    from chalicelib.services.jobs import framework as jobs
+
     return jobs.list_jobs(actor, limit=query.limit, cursor=query.cursor)
 
 
 @staff_route(bp, "/jobs/{job_id}", response="jobs:JobOut",
              summary="One job's progress: status, counters, percentage, last error", tag="jobs")
 def get_job(actor, job_id):
+    from chalicelib.services.jobs import framework as jobs
+
     return jobs.get_job(actor, job_id)
 
 
 @staff_route(bp, "/jobs/{job_id}/cancel", method="POST", body="jobs:CancelIn", response="jobs:JobOut",
              summary="Stop a job after its current chunk (audited); an ended job answers 409", tag="jobs")
 def cancel_job(actor, job_id, body):
+    from chalicelib.services.jobs import framework as jobs
+
     return jobs.cancel_job(actor, job_id, reason=body.reason)
 
 
@@ -47,4 +52,6 @@ def download_file(actor, job_id):
 def on_job_chunk(event):
     """Each chunk message in turn; one that raises is reported as failed, and SQS delivers it
     again (after the delay :func:`~chalicelib.services.jobs.framework.run_next_chunk` set)."""
+    from chalicelib.services.jobs import framework as jobs
+
     return each_message(event, lambda record: jobs.run_next_chunk(record, event.context))

@@ -60,6 +60,9 @@ def configuration(tracing: bool, root: Path) -> dict[str, str]:
     if tracing:
         env.update({"STAGE": "prod", "LAMBDA_TASK_ROOT": str(root), "AWS_LAMBDA_FUNCTION_NAME": "ticketing-prod",
                     "AWS_XRAY_CONTEXT_MISSING": "IGNORE_ERROR"})
+        if root != ROOT:  # an older checkout refused to import in prod without them
+            env.update({"SIGNING_SECRET": "bench-" * 6, "STRIPE_SECRET_KEY": "sk_live_bench",
+                        "STRIPE_WEBHOOK_SECRET": "whsec_bench", "JWT_AUDIENCE": "bench"})
     else:
         env.update({"STAGE": "dev", "POWERTOOLS_TRACE_DISABLED": "true"})
     return env

@@ -270,6 +270,9 @@ def _route(bp: Blueprint, route: RouteDoc, *, pass_request: bool = False) -> Cal
     return register
 
 
+RECORD_ROUTES: list["RecordRoutes"] = []  # every plain record's routes, as registered
+
+
 @lru_cache(maxsize=None)
 def record_kind(name: str) -> Any:
     """The :class:`~chalicelib.services.shared.records.RecordKind` ``"module:attribute"`` of
@@ -306,6 +309,7 @@ class RecordRoutes:
         return re.sub(r"(?<!^)(?=[A-Z])", "_", self.schemas.partition(":")[2]).lower()
 
     def register(self, bp: Blueprint, tag: str) -> None:
+        RECORD_ROUTES.append(self)
         item_path = f"{self.path}/{{{self.id_param}}}"
         name, id_param, filters = self.records, self.id_param, self.filters
         query = f"{self.schemas}Query" if filters else "common:PageQuery"

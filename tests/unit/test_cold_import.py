@@ -52,3 +52,16 @@ def test_with_tracing_off_an_invocation_builds_no_tracer():
                     "start_invocation('request-1'); assert tracer() is None\n"
                     f"print({LOADED})", tracing=False)
     assert loaded == {"heavy": [], "patched": False}
+
+
+def test_each_plain_record_route_names_its_record_kind_as_the_kind_says():
+    """Plain records' routes name their record kind by path (importing it would import its
+    model at cold start): what they declare of it (the noun, the list's filters) is checked here."""
+    import app  # noqa: F401 - registers every route
+    from chalicelib.handlers.http import RECORD_ROUTES, record_kind
+
+    assert len(RECORD_ROUTES) >= 10
+    for routes in RECORD_ROUTES:
+        kind = record_kind(routes.records)
+        assert routes.noun == kind.model.entity_type, routes.path
+        assert routes.filters == tuple(kind.filters), routes.path

@@ -29,10 +29,12 @@ from chalicelib.handlers import (
     spectator,
     subscriptions,
 )
-from chalicelib.observability import logger
-from chalicelib.services.jobs.framework import register_kind_modules
+from chalicelib.observability import start_invocation
+from chalicelib.services.jobs.wiring import register_kind_modules
 
-app = Chalice(app_name="ticketing")
+# Chalice's logger and Powertools' are one ("ticketing"): Powertools' JSON handler, added when the
+# logger is first used, is its only handler (Chalice would add a plain-text one of its own).
+app = Chalice(app_name="ticketing", configure_logs=False)
 app.log.setLevel("INFO")
 
 for area in (catalog, contacts, customers, organisation, orders, options, refunds, metrics, campaigns, documents, shop, spectator,
@@ -52,7 +54,17 @@ register_kind_modules("chalicelib.services.orders.bulk", "chalicelib.services.or
 
 @app.middleware("http")
 def request_logging(event, get_response):
-    """Every log line of a request carries its request id; the tenant is added once known."""
-    logger.clear_state()
-    logger.append_keys(request_id=event.context.get("requestId"), path=event.context.get("resourcePath"))
+    """Every log line of a request carries API Gateway's request id and the route; the tenant is
+    added once the token is verified."""
+    start_invocation(event.context.get("requestId"), path=event.context.get("resourcePath"))
+    return get_response(event)
+
+
+@app.middleware("sqs")
+@app.middleware("sns")
+@app.middleware("scheduled")
+def event_logging(event, get_response):
+    """Every log line of an event's invocation carries Lambda's request id; a job chunk adds its
+    tenant and job once its message is read."""
+    start_invocation(getattr(event.context, "aws_request_id", None))
     return get_response(event)

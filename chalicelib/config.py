@@ -4,6 +4,14 @@ Every other module takes what it needs from :data:`settings`. The values come fr
 process environment, which is filled by ``.chalice/config.json`` per stage in AWS, by the
 local stack runner in development and by the test harness in tests. Endpoints left empty
 mean "the real AWS service"; local runs point them at DynamoDB Local and moto.
+
+Secrets (the signing keys, Stripe's secret key and webhook secret) are never read from here
+by the product: :mod:`chalicelib.adapters.secrets` reads them on first use from the store
+``SECRETS_STORE`` names. ``ssm`` (the default of the prod stage) is SSM Parameter Store,
+under ``SECRETS_PREFIX``; ``environment`` (every other stage's default: development, tests)
+is :attr:`Settings.environment_secrets`, filled below from ``SIGNING_SECRET``,
+``STRIPE_SECRET_KEY`` and ``STRIPE_WEBHOOK_SECRET`` (public development defaults outside prod).
+Loading the settings never fails for a missing secret: a request that needs one answers 503.
 """
 from __future__ import annotations
 
@@ -34,9 +42,12 @@ class Settings:
     aws_endpoint: str | None
     jwks_url: str
     jwt_issuer: str
-    jwt_audience: str | None  # the app client ids (comma separated) whose tokens are accepted
+    jwt_audience: str | None  # the app client ids (comma separated) whose tokens are accepted; required in prod
     jwt_token_uses: tuple[str, ...]  # Cognito's token_use values accepted ("id", "access"); empty: not checked
-    signing_secret: str
+    secrets_store: str  # "ssm" (SSM Parameter Store, SecureString) or "environment" (development, tests)
+    secrets_prefix: str  # the parameters' names: {prefix}signing-keys, {prefix}stripe-secret-key, ...
+    secrets_max_age: int  # seconds a secret read from SSM is kept before being read again (rotation delay)
+    environment_secrets: dict[str, str]  # the "environment" store: secret name -> value (only that store reads it)
     public_base_url: str
     default_timezone: str
     max_body_bytes: int
@@ -51,8 +62,6 @@ class Settings:
     jobs_queue: str
     exports_bucket: str
     stripe_api_base: str | None
-    stripe_secret_key: str
-    stripe_webhook_secret: str
     checkout_hold_minutes: int
     shop_holds_per_buyer: int
     shop_holds_per_client: int
@@ -76,23 +85,28 @@ DEV_SIGNING_SECRET = "dev-only-signing-secret-change-me"
 DEV_STRIPE_SECRET_KEY = "sk_test_local"
 DEV_STRIPE_WEBHOOK_SECRET = "whsec_local"
 DEV_SEPA_CREDITOR_ID = "FR00ZZZ000000"  # not a real ICS: production sets SEPA_CREDITOR_ID
-# Secrets and claims prod cannot run without: with a public default, a link, a cursor or a Stripe
-# event could be forged, or a token of another app of the same user pool accepted.
-PROD_REQUIRED = {"SIGNING_SECRET": DEV_SIGNING_SECRET, "STRIPE_SECRET_KEY": DEV_STRIPE_SECRET_KEY,
-                 "STRIPE_WEBHOOK_SECRET": DEV_STRIPE_WEBHOOK_SECRET, "JWT_AUDIENCE": ""}
+# The secrets by name (the last part of their SSM parameter's name), with the environment
+# variable and the public development default of the "environment" store. In prod a public
+# default counts as missing: with it a link, a cursor or a Stripe event could be forged.
+SECRETS = {
+    "signing-keys": ("SIGNING_SECRET", DEV_SIGNING_SECRET),
+    "stripe-secret-key": ("STRIPE_SECRET_KEY", DEV_STRIPE_SECRET_KEY),
+    "stripe-webhook-secret": ("STRIPE_WEBHOOK_SECRET", DEV_STRIPE_WEBHOOK_SECRET),
+}
 
 
-def _check_prod() -> None:
-    missing = [name for name, default in PROD_REQUIRED.items() if _env(name, default) == default]
-    if missing:
-        raise RuntimeError(f"{', '.join(missing)} must be set in prod: links, cursors, Stripe events or staff tokens "
-                           "would be forgeable")
+def _environment_secrets(stage: str) -> dict[str, str]:
+    """What the "environment" store holds: each variable set, else (outside prod) its default."""
+    found = {}
+    for name, (variable, default) in SECRETS.items():
+        value = _env(variable, "" if stage == "prod" else default)
+        if value and not (stage == "prod" and value == default):
+            found[name] = value
+    return found
 
 
 def load_settings() -> Settings:
     stage = _env("STAGE", "dev")
-    if stage == "prod":
-        _check_prod()
     return Settings(
         stage=stage,
         aws_region=_env("AWS_REGION", _env("AWS_DEFAULT_REGION", "eu-west-3")),
@@ -104,7 +118,10 @@ def load_settings() -> Settings:
         jwt_audience=_env("JWT_AUDIENCE") or None,
         jwt_token_uses=tuple(use for use in _env("JWT_TOKEN_USES", "id,access" if stage == "prod" else "").split(",")
                              if use),
-        signing_secret=_env("SIGNING_SECRET", DEV_SIGNING_SECRET),
+        secrets_store=_env("SECRETS_STORE", "ssm" if stage == "prod" else "environment"),
+        secrets_prefix=_env("SECRETS_PREFIX", f"/ticketing/{stage}/"),
+        secrets_max_age=int(_env("SECRETS_MAX_AGE", "300")),
+        environment_secrets=_environment_secrets(stage),
         public_base_url=_env("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
         default_timezone=_env("DEFAULT_TIMEZONE", "Europe/Paris"),
         max_body_bytes=int(_env("MAX_BODY_BYTES", "262144")),
@@ -119,8 +136,6 @@ def load_settings() -> Settings:
         jobs_queue=_env("JOBS_QUEUE", f"ticketing-{stage}-jobs"),
         exports_bucket=_env("EXPORTS_BUCKET", f"ticketing-{stage}-exports"),
         stripe_api_base=_env("STRIPE_API_BASE") or None,
-        stripe_secret_key=_env("STRIPE_SECRET_KEY", DEV_STRIPE_SECRET_KEY),
-        stripe_webhook_secret=_env("STRIPE_WEBHOOK_SECRET", DEV_STRIPE_WEBHOOK_SECRET),
         checkout_hold_minutes=int(_env("CHECKOUT_HOLD_MINUTES", "30")),
         instalment_retry_days=_env("INSTALMENT_RETRY_DAYS", "3,7"),
         stripe_charge_rate=float(_env("STRIPE_CHARGE_RATE", "20")),

@@ -116,3 +116,11 @@ class LinkExpired(DomainError):
     status = 410
     kind = "link-expired"
     title = "This link has expired"
+
+
+class ServiceUnavailable(DomainError):
+    """Something the request needs is not there now (a secret, a setting): nothing was done; retry later."""
+
+    status = 503
+    kind = "unavailable"
+    title = "The service is not available right now"

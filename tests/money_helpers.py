@@ -43,24 +43,24 @@ def refunds_at_stripe(intent_id: str) -> list[payments.StripeRefund]:
     return payments.refunds_of(intent_id)
 
 
-def signed_event(event_type: str, subject: dict) -> tuple[bytes, str]:
-    """A Stripe event as Stripe sends it, signed with the webhook secret (v1 scheme)."""
+def signed_event(event_type: str, subject: dict, secret: str | None = None) -> tuple[bytes, str]:
+    """A Stripe event as Stripe sends it, signed with ``secret`` (default: the app's webhook secret; v1 scheme)."""
     import hashlib
     import hmac
 
-    from chalicelib.config import settings
+    from chalicelib.adapters import secrets
 
     body = json.dumps({"id": f"evt_{time.time_ns()}", "object": "event", "type": event_type,
                        "api_version": "2024-06-20", "created": int(time.time()),
                        "data": {"object": subject}}).encode()
     stamp = str(int(time.time()))
-    signature = hmac.new(settings.stripe_webhook_secret.encode(), f"{stamp}.".encode() + body,
+    signature = hmac.new((secret or secrets.stripe_webhook_secret()).encode(), f"{stamp}.".encode() + body,
                          hashlib.sha256).hexdigest()
     return body, f"t={stamp},v1={signature}"
 
 
-def deliver(client, event_type: str, subject: dict):
-    body, signature = signed_event(event_type, subject)
+def deliver(client, event_type: str, subject: dict, *, secret: str | None = None):
+    body, signature = signed_event(event_type, subject, secret)
     return client.request("POST", "/webhooks/stripe", body=body,
                           headers={"Content-Type": "application/json", "Stripe-Signature": signature})
 
@@ -201,10 +201,10 @@ def stripe_answering_500_after_success(monkeypatch):
     """Point the payments adapter at a :class:`StripeSucceedingThen500` for the block."""
     import stripe
 
-    from chalicelib.config import settings
+    from chalicelib.adapters import secrets
 
     fake = StripeSucceedingThen500()
-    failing = stripe.StripeClient(settings.stripe_secret_key, base_addresses={"api": fake.address},
+    failing = stripe.StripeClient(secrets.stripe_secret_key(), base_addresses={"api": fake.address},
                                   max_network_retries=2)
     with monkeypatch.context() as patch:
         patch.setattr(payments, "_client", lambda: failing)

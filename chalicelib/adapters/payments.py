@@ -1,10 +1,11 @@
 """Stripe, behind the few calls the product makes: PaymentIntents, refunds, webhook checks.
 
-One :class:`stripe.StripeClient` per process (``STRIPE_SECRET_KEY``; ``STRIPE_API_BASE``
-points it at localstripe locally), with explicit network retries. Every call that moves
+One :class:`stripe.StripeClient` per secret key (read from :mod:`chalicelib.adapters.secrets`,
+so a rotated key is taken up without a restart; ``STRIPE_API_BASE`` points it at localstripe
+locally), with explicit network retries. Every call that moves
 money carries a deterministic idempotency key chosen by the caller (e.g.
 ``checkout:{order}``), so a retried request never charges or refunds twice at Stripe.
-Webhooks are verified on the raw body against ``STRIPE_WEBHOOK_SECRET``.
+Webhooks are verified on the raw body against the webhook secret (same module).
 
 ``stripe`` is imported on first use: it costs a third of a second, which routes that never
 touch money should not pay at cold start.
@@ -14,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
+from chalicelib.adapters import secrets
 from chalicelib.config import settings
 
 
@@ -42,12 +44,16 @@ class Intent:
     metadata: dict
 
 
-@lru_cache(maxsize=1)
 def _client():
+    return _client_with(secrets.stripe_secret_key())
+
+
+@lru_cache(maxsize=2)
+def _client_with(secret_key: str):
     import stripe
 
     addresses = {"api": settings.stripe_api_base} if settings.stripe_api_base else None
-    return stripe.StripeClient(settings.stripe_secret_key, base_addresses=addresses, max_network_retries=2)
+    return stripe.StripeClient(secret_key, base_addresses=addresses, max_network_retries=2)
 
 
 def _intent(resource) -> Intent:
@@ -94,7 +100,7 @@ def verified_event(payload: bytes, signature_header: str | None) -> dict:
     if not signature_header:
         raise InvalidWebhook("no Stripe-Signature header")
     try:
-        event = stripe.Webhook.construct_event(payload, signature_header, settings.stripe_webhook_secret)
+        event = stripe.Webhook.construct_event(payload, signature_header, secrets.stripe_webhook_secret())
     except (ValueError, stripe.SignatureVerificationError) as error:
         raise InvalidWebhook(str(error)) from error
     return event.to_dict() if hasattr(event, "to_dict") else dict(event)

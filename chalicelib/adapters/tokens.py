@@ -4,6 +4,8 @@ In AWS the JWKS is the Cognito user pool's ``.../.well-known/jwks.json`` (an htt
 fetched and cached by :class:`jwt.PyJWKClient`); in development and tests it is a local
 file written next to a generated key pair (``devtools/tokens.py``). Only where the keys
 come from differs; the signature, expiry, issuer, audience (app client) and token use checks are one code path.
+In prod the audience is required: without ``JWT_AUDIENCE`` a token of any app client of the
+user pool would pass, so staff routes answer 503 (and log why) until it is set.
 
 ``jwt`` (and ``cryptography`` under it) is imported on first verification, not at cold
 start of routes that never see a staff token.
@@ -17,6 +19,8 @@ from functools import lru_cache
 from typing import Any
 
 from chalicelib.config import settings
+from chalicelib.errors import ServiceUnavailable
+from chalicelib.observability import logger
 
 TENANT_CLAIMS = ("tenant_id", "custom:tenant_id")
 ROLE_CLAIMS = ("roles", "cognito:groups")
@@ -78,6 +82,9 @@ def verify_bearer(authorization: str | None) -> VerifiedClaims:
     token = authorization.removeprefix("Bearer ").strip()
     if not settings.jwks_url:
         raise InvalidToken("no JWKS configured")
+    if settings.stage == "prod" and not settings.jwt_audience:
+        logger.error("JWT_AUDIENCE is not set in prod: staff routes answer 503 until it names our app clients")
+        raise ServiceUnavailable("This service is not available right now; please retry later.")
     import jwt
 
     try:

@@ -4,7 +4,6 @@ from __future__ import annotations
 from chalice import Blueprint
 
 from chalicelib.handlers.http import RecordRoutes, staff_route
-from chalicelib.services.contacts import contacts, mailing_lists
 
 bp = Blueprint(__name__)
 
@@ -12,6 +11,8 @@ bp = Blueprint(__name__)
 @staff_route(bp, "/contacts", method="POST", body="contacts:ContactIn", response="contacts:ContactOut",
              status=201, summary="Create a contact", tag="contacts")
 def create_contact(actor, body):
+    from chalicelib.services.contacts import contacts
+
     return contacts.create_contact(actor, body.model_dump())
 
 
@@ -19,6 +20,8 @@ def create_contact(actor, body):
              summary="List contacts, find them by anything in their record (q), or by name prefix (name)",
              tag="contacts")
 def list_contacts(actor, query):
+    from chalicelib.services.contacts import contacts
+
     if query.q:
         from chalicelib.services.contacts import search
 
@@ -28,12 +31,16 @@ def list_contacts(actor, query):
 
 @staff_route(bp, "/contacts/{contact_id}", response="contacts:ContactOut", summary="Read a contact", tag="contacts")
 def get_contact(actor, contact_id):
+    from chalicelib.services.contacts import contacts
+
     return contacts.get_contact(actor, contact_id)
 
 
 @staff_route(bp, "/contacts/{contact_id}", method="PATCH", body="contacts:ContactPatch",
              response="contacts:ContactOut", summary="Edit a contact (system-filled fields are kept)", tag="contacts")
 def update_contact(actor, contact_id, body):
+    from chalicelib.services.contacts import contacts
+
     return contacts.update_contact(actor, contact_id, body.model_dump(exclude_unset=True))
 
 
@@ -46,7 +53,7 @@ def reindex_contacts(actor):
     return reindex.start_reindex(actor)
 
 
-RecordRoutes("/mailing-lists", "list_id", mailing_lists.lists, "mailing list", "contacts:MailingList").register(
+RecordRoutes("/mailing-lists", "list_id", "contacts.mailing_lists:lists", "mailing list", "contacts:MailingList").register(
     bp, "contacts")
 
 
@@ -54,12 +61,15 @@ RecordRoutes("/mailing-lists", "list_id", mailing_lists.lists, "mailing list", "
              many=True, summary="A mailing list's people, members now or not, with each one's history",
              tag="contacts")
 def list_members(actor, list_id, query):
+    from chalicelib.services.contacts import mailing_lists
+
     return mailing_lists.members(actor, list_id, limit=query.limit, cursor=query.cursor)
 
 
 @staff_route(bp, "/contacts/{contact_id}/mailing-lists", response="contacts:MembershipOut", many=True,
              summary="The lists a contact is or was on, each with the history of its consent", tag="contacts")
 def contact_memberships(actor, contact_id):
+    from chalicelib.services.contacts import mailing_lists
     from chalicelib.services.shared.paging import Page
 
     return Page(items=mailing_lists.memberships(actor, contact_id), next_cursor=None)
@@ -69,6 +79,8 @@ def contact_memberships(actor, contact_id):
              body="contacts:MembershipChangeIn", response="contacts:MembershipOut",
              summary="Put a contact on a list, recording how they consented (audited)", tag="contacts")
 def join_list(actor, contact_id, list_id, body):
+    from chalicelib.services.contacts import mailing_lists
+
     return mailing_lists.join(actor, contact_id, list_id, how=body.how)
 
 
@@ -76,4 +88,6 @@ def join_list(actor, contact_id, list_id, body):
              body="contacts:MembershipChangeIn", response="contacts:MembershipOut",
              summary="Take a contact off a list (the history of the consent is kept; audited)", tag="contacts")
 def leave_list(actor, contact_id, list_id, body):
+    from chalicelib.services.contacts import mailing_lists
+
     return mailing_lists.leave(actor, contact_id, list_id, how=body.how)

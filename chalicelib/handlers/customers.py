@@ -6,7 +6,6 @@ from __future__ import annotations
 from chalice import Blueprint
 
 from chalicelib.handlers.http import RecordRoutes, staff_route
-from chalicelib.services.customers import segments
 
 bp = Blueprint(__name__)
 TAG = "contacts"
@@ -83,7 +82,7 @@ def erase_person(actor, contact_id, body):
     return privacy.start_erasure(actor, contact_id, reason=body.reason)
 
 
-RecordRoutes("/segments", "segment_id", segments.segments, "segment", "customers:Segment",
+RecordRoutes("/segments", "segment_id", "customers.segments:segments", "segment", "customers:Segment",
              notes="rules: all must hold; membership is computed when a record is read or members are listed"
              ).register(bp, TAG)
 
@@ -92,4 +91,6 @@ RecordRoutes("/segments", "segment_id", segments.segments, "segment", "customers
              summary="List a segment's members as CSV for Excel in French, as its rules stand now (background "
                      "job; download with GET /jobs/{job_id}/download)", tag=TAG)
 def export_segment_members(actor, segment_id):
+    from chalicelib.services.customers import segments
+
     return segments.start_members_export(actor, segment_id)

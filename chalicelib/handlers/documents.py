@@ -9,13 +9,13 @@ from __future__ import annotations
 from chalice import Blueprint, Response
 
 from chalicelib.handlers.http import staff_route
-from chalicelib.services.documents import documents
-from chalicelib.services.documents.rendering import DOCUMENT_HEADERS
 
 bp = Blueprint(__name__)
 TAG = "documents"
 
 def html_document(body: str) -> Response:
+    from chalicelib.services.documents.rendering import DOCUMENT_HEADERS
+
     return Response(body=body, status_code=200, headers=dict(DOCUMENT_HEADERS))
 
 
@@ -23,12 +23,16 @@ def html_document(body: str) -> Response:
              summary="Printable ticket (HTML) of the attendee at this position (1, 2...), with its check-in "
                      "QR code; 409 if the order's status does not allow viewing tickets", tag=TAG)
 def ticket_document(actor, order_id, position, query):
+    from chalicelib.services.documents import documents
+
     return html_document(documents.ticket_html(actor, order_id, position, query.lang))
 
 
 @staff_route(bp, "/orders/{order_id}/receipt", query="documents:DocumentQuery", produces="text/html", answers=(409,),
              summary="Printable receipt (HTML); 409 if the order's status does not allow it (e.g. unpaid)", tag=TAG)
 def receipt_document(actor, order_id, query):
+    from chalicelib.services.documents import documents
+
     return html_document(documents.receipt_html(actor, order_id, query.lang))
 
 
@@ -36,6 +40,8 @@ def receipt_document(actor, order_id, query):
              summary="Printable invoice (HTML), numbered in the tenant's gapless sequence on first issue; "
                      "409 without an organisation profile or if the status does not allow it", tag=TAG)
 def invoice_document(actor, order_id, query):
+    from chalicelib.services.documents import documents
+
     return html_document(documents.invoice_html(actor, order_id, query.lang))
 
 

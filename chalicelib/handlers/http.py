@@ -22,6 +22,7 @@ Example::
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import import_module
@@ -269,43 +270,65 @@ def _route(bp: Blueprint, route: RouteDoc, *, pass_request: bool = False) -> Cal
     return register
 
 
+RECORD_ROUTES: list["RecordRoutes"] = []  # every plain record's routes, as registered
+
+
+@lru_cache(maxsize=None)
+def record_kind(name: str) -> Any:
+    """The :class:`~chalicelib.services.shared.records.RecordKind` ``"module:attribute"`` of
+    ``chalicelib.services`` (e.g. ``"catalog.catalog:venues"``), imported on first need."""
+    module, _, attribute = name.partition(":")
+    return getattr(import_module(f"chalicelib.services.{module}"), attribute)
+
+
 @dataclass(frozen=True)
 class RecordRoutes:
     """The four routes of a plain record (create, list, read, change), served by its
-    :class:`~chalicelib.services.shared.records.RecordKind`.
+    :class:`~chalicelib.services.shared.records.RecordKind`, named by ``records``
+    (``"catalog.catalog:venues"``) and imported on the first request that needs it, so that
+    importing the app pays neither for the service nor for its model.
 
     ``schemas`` prefixes the record's schemas (``"catalog:Tariff"`` -> ``TariffIn``,
     ``TariffPatch``, ``TariffOut``, and ``TariffQuery`` when its list takes parent filters);
-    ``notes`` adds what a summary should say (e.g. which fields are fixed at creation).
+    ``filters`` names those parents, as the record kind's ``filters`` does (a test compares
+    them); ``notes`` adds what a summary should say (e.g. which fields are fixed at creation).
+    The record's noun in the views' names (``create_venue``) is the schemas' class in snake
+    case, its model's ``entity_type`` (compared by the same test).
     """
 
     path: str
     id_param: str
-    records: Any
+    records: str
     label: str
     schemas: str
     notes: str = ""
+    filters: tuple[str, ...] = ()
+
+    @property
+    def noun(self) -> str:
+        return re.sub(r"(?<!^)(?=[A-Z])", "_", self.schemas.partition(":")[2]).lower()
 
     def register(self, bp: Blueprint, tag: str) -> None:
+        RECORD_ROUTES.append(self)
         item_path = f"{self.path}/{{{self.id_param}}}"
-        records, id_param, filters = self.records, self.id_param, tuple(self.records.filters)
+        name, id_param, filters = self.records, self.id_param, self.filters
         query = f"{self.schemas}Query" if filters else "common:PageQuery"
         out = f"{self.schemas}Out"
         suffix = f" ({self.notes})" if self.notes else ""
-        noun = records.model.entity_type
+        noun = self.noun
 
         def create_view(actor, body):
-            return records.create(actor, body.model_dump())
+            return record_kind(name).create(actor, body.model_dump())
 
         def list_view(actor, query):
-            return records.list(actor, limit=query.limit, cursor=query.cursor,
-                                **{name: getattr(query, name) for name in filters})
+            return record_kind(name).list(actor, limit=query.limit, cursor=query.cursor,
+                                          **{parent: getattr(query, parent) for parent in filters})
 
         def read_view(actor, **path):
-            return records.get(actor, path[id_param])
+            return record_kind(name).get(actor, path[id_param])
 
         def change_view(actor, body, **path):
-            return records.update(actor, path[id_param], body.model_dump(exclude_unset=True))
+            return record_kind(name).update(actor, path[id_param], body.model_dump(exclude_unset=True))
 
         for view, verb in ((create_view, "create"), (list_view, "list"), (read_view, "get"), (change_view, "update")):
             view.__name__ = f"{verb}_{noun}"

@@ -10,8 +10,7 @@ from chalice import Blueprint
 
 from chalicelib.config import settings
 from chalicelib.handlers.http import staff_route
-from chalicelib.observability import logger
-from chalicelib.services.jobs import framework as jobs
+from chalicelib.handlers.queues import each_message
 
 bp = Blueprint(__name__)
 
@@ -19,18 +18,24 @@ bp = Blueprint(__name__)
 @staff_route(bp, "/jobs", query="common:PageQuery", response="jobs:JobOut", many=True,
              summary="Background jobs, newest first", tag="jobs")
 def list_jobs(actor, query):
+    from chalicelib.services.jobs import framework as jobs
+
     return jobs.list_jobs(actor, limit=query.limit, cursor=query.cursor)
 
 
 @staff_route(bp, "/jobs/{job_id}", response="jobs:JobOut",
              summary="One job's progress: status, counters, percentage, last error", tag="jobs")
 def get_job(actor, job_id):
+    from chalicelib.services.jobs import framework as jobs
+
     return jobs.get_job(actor, job_id)
 
 
 @staff_route(bp, "/jobs/{job_id}/cancel", method="POST", body="jobs:CancelIn", response="jobs:JobOut",
              summary="Stop a job after its current chunk (audited); an ended job answers 409", tag="jobs")
 def cancel_job(actor, job_id, body):
+    from chalicelib.services.jobs import framework as jobs
+
     return jobs.cancel_job(actor, job_id, reason=body.reason)
 
 
@@ -45,8 +50,8 @@ def download_file(actor, job_id):
 
 @bp.on_sqs_message(queue=settings.jobs_queue, batch_size=1, name="jobs")
 def on_job_chunk(event):
-    """One chunk message per invocation: a raise leaves it to SQS for another delivery."""
-    logger.clear_state()  # a warm Lambda must not carry the previous job's keys
-    logger.append_keys(request_id=getattr(event.context, "aws_request_id", None))
-    for record in event:
-        jobs.run_next_chunk(record.to_dict(), event.context)
+    """Each chunk message in turn; one that raises is reported as failed, and SQS delivers it
+    again (after the delay :func:`~chalicelib.services.jobs.framework.run_next_chunk` set)."""
+    from chalicelib.services.jobs import framework as jobs
+
+    return each_message(event, lambda record: jobs.run_next_chunk(record, event.context))

@@ -6,9 +6,6 @@ from chalice import Blueprint
 
 from chalicelib.config import settings
 from chalicelib.handlers.http import staff_route
-from chalicelib.services.mail import events as mail_events
-from chalicelib.services.mail import notifications
-from chalicelib.services.mail import sending as mail
 
 bp = Blueprint(__name__)
 
@@ -17,6 +14,8 @@ bp = Blueprint(__name__)
              summary="Mails about an entity, to an address, or to a domain within a campaign or a day",
              tag="mail")
 def list_notifications(actor, query):
+    from chalicelib.services.mail import notifications
+
     page = {"limit": query.limit, "cursor": query.cursor}
     if query.entity_type:
         return notifications.of_entity(actor, query.entity_type, query.entity_id, **page)
@@ -30,12 +29,16 @@ def list_notifications(actor, query):
              response="mail:NotificationOut", many=True, summary="Mails sent to a contact, newest first",
              tag="mail")
 def contact_notifications(actor, contact_id, query):
+    from chalicelib.services.mail import notifications
+
     return notifications.of_contact(actor, contact_id, limit=query.limit, cursor=query.cursor)
 
 
 @staff_route(bp, "/notifications/{notification_id}", response="mail:NotificationOut",
              summary="One mail with its delivery timeline", tag="mail")
 def get_notification(actor, notification_id):
+    from chalicelib.services.mail import notifications
+
     return notifications.get_notification(actor, notification_id)
 
 
@@ -43,6 +46,8 @@ def get_notification(actor, notification_id):
              response="mail:NotificationOut", status=201,
              summary="Send a mail again, to the same or a corrected address (audited)", tag="mail")
 def resend_notification(actor, notification_id, body):
+    from chalicelib.services.mail import sending as mail
+
     return mail.resend(actor, notification_id, body.address)
 
 
@@ -56,6 +61,8 @@ def list_templates(actor):
 @staff_route(bp, "/mail/preview", method="POST", body="mail:PreviewIn", response="mail:PreviewOut",
              summary="Render a template for a sample or given context, without sending", tag="mail")
 def preview(actor, body):
+    from chalicelib.services.mail import sending as mail
+
     rendered, problems = mail.preview(actor.tenant_id, body.template, body.language, body.context)
     return {"template": body.template, "language": rendered.language, "subject": rendered.subject,
             "text": rendered.text, "html": rendered.html, "problems": problems}
@@ -66,12 +73,16 @@ def preview(actor, body):
              summary="Set the venue's wording of some blocks of a template (checked against the content rules)",
              tag="mail")
 def set_override(actor, template, language, body):
+    from chalicelib.services.mail import sending as mail
+
     return mail.set_override(actor, template, language, body.blocks)
 
 
 @bp.on_sns_message(topic=settings.mail_events_topic, name="mail_events")
 def on_mail_event(event):
     """SES event publishing, through SNS (one record per invocation, at least once, any order)."""
+    from chalicelib.services.mail import events as mail_events
+
     for record in event.to_dict().get("Records", []):
         sns = record.get("Sns", {})
         mail_events.apply_sns_record(sns.get("MessageId", ""), sns.get("Message", ""))

@@ -47,7 +47,8 @@ _STATUS_MEANINGS = {
     415: "The request body is not of a type this route takes",
     422: "Invalid fields",
     429: "Too many at once from this client; retry later",
-    503: "A service this needs (the jobs queue, mail, Stripe) did not answer; nothing was done, retry",
+    503: "A service or secret this needs (the jobs queue, mail, Stripe, the signing keys) is not available; "
+         "nothing was done, retry",
 }
 
 
@@ -61,14 +62,15 @@ def _problem(description: str, produces: str = "application/json") -> dict:
 def _statuses(route: RouteDoc) -> set[int]:
     """Every refusal the route may answer: the endpoint's own (body type, size, auth, fields), the
     services' typed errors for what it names (a path id, a referenced record, a cursor), and
-    conflicts for whatever changes state."""
-    statuses = {400, 415, 422} | set(route.answers)
+    conflicts for whatever changes state. Any route may answer 503: a secret it needs (a cursor's
+    signing key, a staff token's audience) may be missing from a stage."""
+    statuses = {400, 415, 422, 503} | set(route.answers)
     if route.role is not None:
         statuses |= {401, 403}
     if _PATH_PARAM.search(route.path) or route.body is not None or route.query is not None:
         statuses.add(404)
     if route.method not in ("GET", "HEAD"):
-        statuses |= {409, 413, 503}
+        statuses |= {409, 413}
     return statuses
 
 

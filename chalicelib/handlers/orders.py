@@ -6,10 +6,6 @@ from __future__ import annotations
 from chalice import Blueprint
 
 from chalicelib.handlers.http import staff_route
-from chalicelib.services.catalog import team
-from chalicelib.services.orders import listing as order_listing
-from chalicelib.services.orders import orders
-from chalicelib.services.orders.details import order_details
 
 bp = Blueprint(__name__)
 TAG = "orders"
@@ -18,6 +14,9 @@ TAG = "orders"
 @staff_route(bp, "/orders", method="POST", body="orders:OrderIn", response="orders:OrderOut", status=201,
              summary="Place a box-office order, option or reservation (places taken atomically)", tag=TAG)
 def place_order(actor, body):
+    from chalicelib.services.orders import orders
+    from chalicelib.services.orders.details import order_details
+
     draft = body.model_dump()
     if draft["payment_type"] == "card" and draft["kind"] == "sale":
         from chalicelib.services.orders import checkout
@@ -33,6 +32,8 @@ def place_order(actor, body):
              summary="List orders newest first: filter by status, ticket type, ticket name, promo code, "
                      "payment type, performance, dates; or search by number or buyer name", tag=TAG)
 def list_orders(actor, query):
+    from chalicelib.services.orders import listing as order_listing
+
     if query.q:
         return order_listing.search_orders(actor, query.q, limit=query.limit, cursor=query.cursor)
     filters = order_listing.OrderFilters(
@@ -44,12 +45,18 @@ def list_orders(actor, query):
 
 @staff_route(bp, "/orders/{order_id}", response="orders:OrderOut", summary="Order details", tag=TAG)
 def get_order(actor, order_id):
+    from chalicelib.services.orders import orders
+    from chalicelib.services.orders.details import order_details
+
     return order_details(orders.get_order(actor, order_id))
 
 
 @staff_route(bp, "/orders/{order_id}/buyer", method="PATCH", body="orders:BuyerPatch", response="orders:OrderOut",
              summary="Edit the buyer: name, email, billing address (audited)", tag=TAG)
 def edit_buyer(actor, order_id, body):
+    from chalicelib.services.orders import orders
+    from chalicelib.services.orders.details import order_details
+
     return order_details(orders.edit_buyer(actor, order_id, body.model_dump(exclude_unset=True)))
 
 
@@ -58,6 +65,7 @@ def edit_buyer(actor, order_id, body):
                      "reader or the buyer's browser); Stripe's webhook completes the order", tag=TAG)
 def card_payment(actor, order_id):
     from chalicelib.services.orders import checkout
+    from chalicelib.services.orders.details import order_details
 
     made = checkout.card_payment_for_hold(actor, order_id)
     return {**order_details(made.order, made.tickets), "client_secret": made.intent.client_secret}
@@ -67,6 +75,9 @@ def card_payment(actor, order_id):
              summary="Mark a cheque, invoice or cash order as paid (409 unless unpaid; 409 paid-by-card-only for "
                      "a card order, which only Stripe completes)", tag=TAG)
 def mark_paid(actor, order_id):
+    from chalicelib.services.orders import orders
+    from chalicelib.services.orders.details import order_details
+
     return order_details(orders.mark_paid(actor, order_id))
 
 
@@ -74,24 +85,32 @@ def mark_paid(actor, order_id):
              response="team:TeamRuleOut", status=201,
              summary="Mail staff addresses on new orders of chosen ticket types", tag=TAG)
 def create_team_rule(actor, body):
+    from chalicelib.services.catalog import team
+
     return team.create_rule(actor, body.model_dump())
 
 
 @staff_route(bp, "/team-notifications", query="common:PageQuery", response="team:TeamRuleOut", many=True,
              summary="Team notification rules", tag=TAG)
 def list_team_rules(actor, query):
+    from chalicelib.services.catalog import team
+
     return team.list_rules(actor, limit=query.limit, cursor=query.cursor)
 
 
 @staff_route(bp, "/team-notifications/{rule_id}", response="team:TeamRuleOut",
              summary="A team notification rule", tag=TAG)
 def get_team_rule(actor, rule_id):
+    from chalicelib.services.catalog import team
+
     return team.get_rule(actor, rule_id)
 
 
 @staff_route(bp, "/team-notifications/{rule_id}", method="PATCH", role="admin", body="team:TeamRulePatch",
              response="team:TeamRuleOut", summary="Change a team notification rule", tag=TAG)
 def update_team_rule(actor, rule_id, body):
+    from chalicelib.services.catalog import team
+
     return team.update_rule(actor, rule_id, body.model_dump(exclude_unset=True))
 
 
@@ -122,6 +141,7 @@ def export_orders(actor, body):
                      "the buyer is told (409 if a ticket is no longer valid or the status forbids it)", tag=TAG)
 def cancel_tickets(actor, order_id, body):
     from chalicelib.services.orders import cancellations
+    from chalicelib.services.orders.details import order_details
 
     order, tickets = cancellations.cancel_tickets(actor, order_id, body.positions)
     return order_details(order, tickets)

@@ -4,7 +4,6 @@ from __future__ import annotations
 from chalice import Blueprint
 
 from chalicelib.handlers.http import staff_route
-from chalicelib.services.catalog import organisation
 
 bp = Blueprint(__name__)
 TAG = "organisation"
@@ -14,6 +13,8 @@ TAG = "organisation"
              summary="The organisation profile (seller's legal name, address, SIRET, VAT) documents print; "
                      "404 until filled", tag=TAG)
 def get_organisation(actor):
+    from chalicelib.services.catalog import organisation
+
     return organisation.get_profile(actor)
 
 
@@ -21,4 +22,6 @@ def get_organisation(actor):
              response="organisation:OrganisationOut",
              summary="Fill or replace the organisation profile (SIRET and VAT number checked; audited)", tag=TAG)
 def put_organisation(actor, body):
+    from chalicelib.services.catalog import organisation
+
     return organisation.save_profile(actor, body.model_dump())

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from chalice import Blueprint, Response
 
-from chalicelib.errors import DomainError, LinkExpired, LinkInvalid
+from chalicelib.errors import DomainError, LinkExpired, LinkInvalid, ServiceUnavailable
 from chalicelib.handlers.http import public_route
 
 bp = Blueprint(__name__)
@@ -46,5 +46,7 @@ def tickets_page(token, query):
     except LinkInvalid:
         return refused(403, "Il a été modifié ou recopié de travers. Reprenez le lien complet du mail.",
                        "It was altered or copied incompletely. Use the whole link from the mail.")
+    except ServiceUnavailable:
+        raise  # not the link's fault: a 503 problem (a signing key missing), retried later
     except DomainError:
         return refused(404, "Cette commande n'a plus de billets à afficher.", "This order has no tickets to show.")

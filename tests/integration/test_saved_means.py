@@ -22,7 +22,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
-from chalicelib.adapters import payments
+from chalicelib.adapters import payments, secrets
 from chalicelib.models.payers import PayerAccount, PaymentMeans, payer_key
 from chalicelib.services.contacts import contacts
 from chalicelib.services.money import saved_means
@@ -312,7 +312,7 @@ def _stripe_events_received(*types: str):
     def register(url: str, events: list[str]) -> None:
         import urllib.request
 
-        body = json.dumps({"url": url, "secret": settings.stripe_webhook_secret, "events": events}).encode()
+        body = json.dumps({"url": url, "secret": secrets.stripe_webhook_secret(), "events": events}).encode()
         urllib.request.urlopen(urllib.request.Request(
             f"{settings.stripe_api_base}/_config/webhooks/saved-means-test", data=body, method="POST",
             headers={"Content-Type": "application/json"}), timeout=10).close()

@@ -22,7 +22,8 @@ A kind is a function that does one chunk of the work, registered under a name::
             done, after = done + 1, order.id
         return ChunkResult(done=done, cursor=None)
 
-and its module is named where the app is wired (``app.py`` calls :func:`register_kind_modules`);
+and its module is named where the app is wired (``app.py`` calls
+:func:`~chalicelib.services.jobs.wiring.register_kind_modules`);
 the framework imports those modules when a job starts or a chunk runs, never when the app
 loads, and never names them itself. ``cursor`` is what the previous chunk returned (``None`` for
 the first); returning ``cursor=None`` finishes the job. ``total`` may be given whenever the

@@ -7,7 +7,6 @@ import re
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
-from importlib import import_module
 from typing import Any, Callable
 
 from pynamodb.exceptions import DoesNotExist, UpdateError
@@ -18,14 +17,11 @@ from chalicelib.errors import ConcurrentChange, Conflict, DomainError, Duplicate
 from chalicelib.models.base import TENANT_ID_PATTERN
 from chalicelib.models.jobs import CANCELLED, FAILED, QUEUED, RUNNING, SUCCEEDED, Job, JobNote
 from chalicelib.observability import logger
+from chalicelib.services.jobs.wiring import import_kind_modules
 from chalicelib.services.shared.actors import Actor
 from chalicelib.services.shared.audit import snapshot, write_audited
 from chalicelib.services.shared.paging import Page, paged
 from chalicelib.services.shared.records import get_record
-
-# The modules that define job kinds, given by the app's wiring (register_kind_modules) and
-# imported on first need (a chunk to run, a job to start) so that importing the app stays cheap.
-_kind_modules: list[str] = []
 
 MAX_CHUNK_ATTEMPTS = 5
 # Backstop for deliveries that die before recording anything (time limit, memory). Higher than
@@ -187,19 +183,8 @@ def _origin(function: Callable) -> str:
     return f"{function.__module__}.{function.__qualname__}"
 
 
-def register_kind_modules(*modules: str) -> None:
-    """Name the modules that define job kinds (dotted paths): imported the first time a kind is
-    looked up, not now. Called once where the app is wired; repeating a module is harmless."""
-    _kind_modules.extend(module for module in modules if module not in _kind_modules)
-
-
-def _import_kind_modules() -> None:
-    for module in _kind_modules:  # already imported: a dictionary lookup in sys.modules
-        import_module(module)
-
-
 def kind_named(name: str) -> JobKind | None:
-    _import_kind_modules()
+    import_kind_modules()
     return KINDS.get(name)
 
 
@@ -344,7 +329,7 @@ def run_next_chunk(record: dict, context: Any = None) -> str:
     if job is None:
         logger.error("jobs: no job %s for tenant %s; message acknowledged", chunk.job_id, chunk.tenant_id)
         return "missing"
-    logger.append_keys(tenant=job.tenant_id, job=job.id, chunk=chunk.seq)
+    logger.append_keys(tenant=job.tenant_id, job_id=job.id, chunk=chunk.seq)
     if job.ended:
         return "ended"
     if chunk.seq != job.chunk_seq:

@@ -10,18 +10,17 @@ taken is given back and :class:`TooManyHolds` (429) is raised before any place i
 an abandoned checkout needs nothing: its slots are free again when its hold expires.
 
 Who is counted: the buyer by their normalised e-mail, the client by the address the request
-came from. Both are stored as keyed digests only (HMAC with the signing secret), never as
-clear text.
+came from. Both are stored as keyed digests only (:func:`chalicelib.adapters.signing.keyed_digest`),
+never as clear text. A rotation of the signing key changes the digests: for at most one hold's
+time (``CHECKOUT_HOLD_MINUTES``) a buyer's older slots are then not counted against the new ones.
 """
 from __future__ import annotations
 
-import hashlib
-import hmac
 from datetime import datetime
 
 from pynamodb.exceptions import DeleteError, PutError
 
-from chalicelib.adapters import clock
+from chalicelib.adapters import clock, signing
 from chalicelib.config import settings
 from chalicelib.errors import DomainError
 from chalicelib.models.base import tenant_key
@@ -36,7 +35,7 @@ class TooManyHolds(DomainError):
 
 
 def _digest(value: str) -> str:
-    return hmac.new(settings.signing_secret.encode(), value.encode(), hashlib.sha256).hexdigest()[:32]
+    return signing.keyed_digest("hold-slot", value)
 
 
 def _bounds(tenant_id: str, performance_id: str, buyer_email: str, client_address: str | None):

@@ -15,9 +15,10 @@ bp = Blueprint(__name__)
 
 @public_route(bp, "/shop/{tenant_id}/checkout", method="POST", body="orders:CheckoutIn",
               response="orders:CheckoutOut", status=201, answers=(403, 429),
-              summary="Check out lines at once (without a cart): the geographic limits (403), places held, a card PaymentIntent to confirm with Stripe.js (an order that "
-                      "costs nothing completes at once); 429 when too many unpaid checkouts are open for a "
-                      "performance from this buyer or connection", tag="shop")
+              summary="Check out lines at once (without a cart): the geographic limits (403), places held, a card "
+                      "PaymentIntent to confirm with Stripe.js (an order that costs nothing completes at once); 429 "
+                      "when too many unpaid checkouts are open for a performance from this buyer or connection",
+              tag="shop")
 def checkout(tenant_id, body):
     from chalicelib.services.shop import carts
 

@@ -28,8 +28,6 @@ expired cart does it at once. Rules and examples: ``docs/shop.md``.
 """
 from __future__ import annotations
 
-import hashlib
-import hmac
 from collections import Counter as Tally
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -120,7 +118,7 @@ def get_cart(tenant_id: str, token: str) -> Cart:
 
 
 def _digest(client_address: str) -> str:
-    return hmac.new(settings.signing_secret.encode(), client_address.encode(), hashlib.sha256).hexdigest()[:32]
+    return signing.keyed_digest("cart-client", client_address)
 
 
 def open_cart(tenant_id: str, *, channel_id: str | None, language: str, client_address: str | None) -> Cart:

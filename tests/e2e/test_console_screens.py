@@ -182,3 +182,42 @@ def test_list_screens_read_one_page_never_the_table(console_server, tenant, acto
         assert reads["items"] <= PAGE_SIZE + 1 and reads["calls"] <= 2, (path, reads)
         assert "Scan" not in reads["operations"]
         monkeypatch.undo()
+
+
+def test_axe_does_see_a_violation_when_there_is_one(console_server, console_browser, tenant):
+    """The check the screens pass is not empty: a field without a label is found on a console page."""
+    browser = console_browser
+    sign_in(browser, console_server, tenant, next_path="/console/jobs")
+    browser._session_call("POST", "/execute/sync", {"script": "document.querySelector('main').insertAdjacentHTML("
+                                                              "'beforeend', '<input type=text id=unlabelled>')",
+                                                    "args": []})
+    assert "label" in [violation["id"] for violation in axe_violations(browser)]
+
+
+def test_a_customer_found_by_phone_and_their_record_read(console_server, console_browser, tenant, actor):
+    from chalicelib.services.contacts import contacts
+
+    world = build_world(actor)
+    customer = contacts.create_contact(actor, {
+        "first_name": "Agnès", "last_name": "Roux", "emails": [{"address": "agnes.roux@exemple.fr"}],
+        "phones": [{"number": "06 12 34 56 78"}], "addresses": [{"line1": "3 rue Mercière", "postcode": "69002",
+                                                                  "city": "Lyon"}]})
+    contacts.create_contact(actor, {"first_name": "Agnès", "last_name": "Rousseau"})
+    order = paid_cheque_order(actor, world, buyer={"first_name": "Agnès", "last_name": "Roux",
+                                                   "email": "agnes.roux@exemple.fr", "contact_id": customer.id})
+    browser = console_browser
+    sign_in(browser, console_server, tenant, next_path="/console/customers")
+    browser.type("#q", "06.12.34.56.78")
+    browser.press("#q", "enter", navigates=True)
+    names = [browser._session_call("GET", f"/element/{cell}/text") for cell in browser.find_all("tbody th")]
+    assert names == ["Agnès Roux"]  # the phone in another writing finds her, and only her
+    assert axe_violations(browser) == []
+    screenshot(browser, "customers")
+    browser.press(f"a[href='/console/customers/{customer.id}']", "enter", navigates=True)
+    text = browser.text()
+    assert "Agnès Roux" in text and "3 rue Mercière" in text and "06 12 34 56 78" in text
+    assert f"{order.number}" in text and "Complète" in text and "32,00" in text  # the booking section
+    assert axe_violations(browser) == []
+    screenshot(browser, "customer")
+    sign_in(browser, console_server, "tenant-elsewhere", next_path=f"/console/customers/{customer.id}")
+    assert "Page introuvable" in browser.text() and "Roux" not in browser.text()

@@ -41,13 +41,20 @@ def exchange_code(token_url: str, form: dict[str, str]) -> dict:
     return tokens
 
 
+def dev_keys_available() -> bool:
+    """The local stack's key pair is here: a local stage, and a JWKS that is a file beside its
+    private key (a deployed stage's JWKS is Cognito's URL, with no private key anywhere near it)."""
+    jwks = settings.jwks_url
+    return settings.stage in DEV_STAGES and bool(jwks) and "://" not in jwks and \
+        (Path(jwks).parent / "signing-key.pem").exists()
+
+
 def mint_dev_token(tenant_id: str, roles: list[str], subject: str, *, ttl_seconds: int = 300) -> str:
     """An ID token signed with the local stack's key pair (the private key beside the JWKS file
-    the app verifies with). Refused outside the local stages, and where no such key exists:
-    a deployed stage's JWKS is Cognito's URL, with no private key anywhere near it."""
+    the app verifies with); refused wherever :func:`dev_keys_available` is not so."""
     import jwt
 
-    if settings.stage not in DEV_STAGES or not settings.jwks_url or "://" in settings.jwks_url:
+    if not dev_keys_available():
         raise ProviderRefused("the dev sign-in exists only in the local stack")
     key_dir = Path(settings.jwks_url).parent
     jwks = json.loads((key_dir / "jwks.json").read_text(encoding="utf-8"))

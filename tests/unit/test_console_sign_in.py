@@ -202,12 +202,13 @@ def test_after_sign_in_only_a_console_path_of_this_site(asked, kept):
     assert sign_in.safe_next(asked) == kept
 
 
-def test_the_dev_sign_in_does_not_exist_in_prod(monkeypatch, client, tenant):
+@pytest.mark.parametrize("stage, jwks", [("prod", None), ("dev", "https://cognito-idp.eu-west-3.amazonaws.com/pool/"
+                                                                ".well-known/jwks.json")])
+def test_the_dev_sign_in_does_not_exist_in_a_deployed_stage(monkeypatch, client, tenant, stage, jwks):
     from chalicelib.config import settings
 
-    prod = replace(settings, stage="prod")
-    monkeypatch.setattr(sign_in, "settings", prod)
-    monkeypatch.setattr(identity_provider, "settings", prod)
+    deployed = replace(settings, stage=stage, jwks_url=jwks or settings.jwks_url)
+    monkeypatch.setattr(identity_provider, "settings", deployed)
     with pytest.raises(NotFound):
         sign_in.dev_sign_in(tenant, "admin", "x")
     with pytest.raises(identity_provider.ProviderRefused):
@@ -217,3 +218,14 @@ def test_the_dev_sign_in_does_not_exist_in_prod(monkeypatch, client, tenant):
     posted = client.post("/console/sign-in", body=f"tenant={tenant}&role=admin&subject=x",
                          headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert posted.status_code == 404 and "Set-Cookie" not in posted.headers
+
+
+def test_the_session_cookie_is_secure_outside_the_local_stack(monkeypatch):
+    from chalicelib.config import settings
+    from chalicelib.handlers.console import frame
+
+    assert "Secure" not in frame.session_cookie("v")  # this run: plain http on the loopback
+    monkeypatch.setattr(frame, "settings", replace(settings, stage="dev", public_base_url="https://dev.example.org"))
+    assert frame.session_cookie("v").endswith("; Secure")
+    monkeypatch.setattr(frame, "settings", replace(settings, stage="prod", public_base_url="http://127.0.0.1:8000"))
+    assert frame.session_cookie("v").endswith("; Secure")

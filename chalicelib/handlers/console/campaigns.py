@@ -39,9 +39,14 @@ def campaign_view(screen: Screen, campaign_id: str):
 
 @console_route(bp, "/console/campaigns/{campaign_id}/notify", methods=("POST",))
 def notify(screen: Screen, campaign_id: str):
+    from chalicelib.errors import InvalidInput
     from chalicelib.services.campaigns import affected_customers
 
     selected = screen.values("order_id") if screen.value("scope") == "selected" else None
+    if selected == []:
+        raise InvalidInput.on("order_id", screen.say("Cochez au moins un client, ou choisissez tous les clients non "
+                                                     "prévenus.", "Tick at least one customer, or choose every "
+                                                                  "customer not notified."))
     job = affected_customers.start_notify(screen.actor, campaign_id, selected)
     return screen.redirect(f"/console/jobs/{job.id}")
 

@@ -32,7 +32,7 @@ SESSION_COOKIE = "console_session"
 LANGUAGE_COOKIE = "console_lang"
 LANGUAGES = ("fr", "en")
 MAX_FORM_BYTES = 16384
-INSECURE_STAGES = ("local", "dev", "test")  # served over plain http on the loopback
+INSECURE_STAGES = ("local", "dev", "test")  # the local stack, served over plain http on the loopback
 PAGE_SIZE = 25
 
 
@@ -49,6 +49,9 @@ class Screen:
     @property
     def actor(self):
         return self.session.actor
+
+    def say(self, french: str, english: str) -> str:
+        return _say(self.language)(french, english)
 
     def value(self, name: str, limit: int = 200) -> str:
         """A form field, trimmed and bounded."""
@@ -137,7 +140,9 @@ def cookie_of(request, name: str) -> str | None:
 
 
 def set_cookie(name: str, value: str, max_age: int, *, path: str = "/console") -> str:
-    secure = "" if settings.stage in INSECURE_STAGES else "; Secure"
+    # Secure everywhere but the local stack (a browser drops a Secure cookie sent over plain http)
+    plain_http = settings.stage in INSECURE_STAGES and settings.public_base_url.startswith("http://")
+    secure = "" if plain_http else "; Secure"
     return f"{name}={value}; Path={path}; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}"
 
 

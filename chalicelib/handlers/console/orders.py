@@ -52,8 +52,11 @@ def _ticket(screen: Screen, order_id: str, position: str):
 @console_route(bp, "/console/orders/{order_id}/tickets/{position}/cancel", methods=("GET", "POST"))
 def cancel_ticket(screen: Screen, order_id: str, position: str):
     from chalicelib.services.orders import cancellations
+    from chalicelib.services.orders.status import ActionNotAllowed
 
     order, ticket = _ticket(screen, order_id, position)
+    if "cancel" not in ticket["actions"]:  # the action matrix, as the order's details computed it
+        raise ActionNotAllowed("This ticket can no longer be cancelled.")
     if screen.request.method == "GET":
         return screen.page("cancel_ticket.html.j2", order=order, ticket=ticket)
     cancellations.cancel_tickets(screen.actor, order_id, [ticket["position"]])

@@ -29,6 +29,13 @@ from chalicelib.handlers import (
     spectator,
     subscriptions,
 )
+from chalicelib.handlers.console import admin as console_admin
+from chalicelib.handlers.console import assets as console_assets
+from chalicelib.handlers.console import campaigns as console_campaigns
+from chalicelib.handlers.console import customers as console_customers
+from chalicelib.handlers.console import jobs as console_jobs
+from chalicelib.handlers.console import orders as console_orders
+from chalicelib.handlers.console import sign_in as console_sign_in
 from chalicelib.observability import start_invocation
 from chalicelib.services.jobs.wiring import register_kind_modules
 
@@ -41,6 +48,9 @@ for area in (catalog, contacts, customers, organisation, orders, options, refund
              refund_page, mail, jobs, audit, payers, openapi, subscriptions, instalment_page, geo_limits):
     app.register_blueprint(area.bp)
 app.register_blueprint(seat_changes.bp)  # seat changes: one performance's ticket, a subscription's future ones
+for screens in (console_sign_in, console_assets, console_jobs, console_campaigns, console_orders, console_customers,
+                console_admin):
+    app.register_blueprint(screens.bp)  # the staff console (docs/console.md)
 
 # The job kinds, by the modules that define them: imported when a job starts or a chunk runs.
 register_kind_modules("chalicelib.services.orders.bulk", "chalicelib.services.orders.export",

@@ -157,3 +157,29 @@ def load_settings() -> Settings:
 
 
 settings = load_settings()
+
+
+# -- the staff console (docs/console.md): kept apart from Settings so the console's settings
+# -- are read in one block. Cognito's hosted UI signs staff in; nothing here is a secret (the
+# -- app client is public and uses PKCE).
+@dataclass(frozen=True)
+class ConsoleSettings:
+    cognito_domain: str  # the user pool's hosted UI, e.g. https://venue.auth.eu-west-3.amazoncognito.com
+    cognito_client_id: str  # the console's app client (public, no secret: PKCE)
+    redirect_uri: str  # where Cognito sends the code back: {base}/console/auth/callback
+    idle_minutes: int  # a session ends after this long without a request
+    max_hours: int  # and this long after sign-in, however active
+
+
+def load_console_settings() -> ConsoleSettings:
+    base = _env("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+    return ConsoleSettings(
+        cognito_domain=_env("COGNITO_DOMAIN").rstrip("/"),
+        cognito_client_id=_env("CONSOLE_CLIENT_ID"),
+        redirect_uri=_env("CONSOLE_REDIRECT_URI", f"{base}/console/auth/callback"),
+        idle_minutes=int(_env("CONSOLE_IDLE_MINUTES", "30")),
+        max_hours=int(_env("CONSOLE_MAX_HOURS", "10")),
+    )
+
+
+console_settings = load_console_settings()

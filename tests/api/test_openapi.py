@@ -5,6 +5,8 @@ import json
 
 from openapi_spec_validator import validate
 
+CONSOLE = "/console"
+
 
 def test_openapi_document_is_valid_and_complete(client, app):
     response = client.get("/openapi.json")
@@ -13,7 +15,9 @@ def test_openapi_document_is_valid_and_complete(client, app):
     validate(document)
     assert document["openapi"].startswith("3.1")
     documented = {(path, method) for path, operations in document["paths"].items() for method in operations}
-    registered = {(path, method.lower()) for path, methods in app.routes.items() for method in methods}
+    # the staff console's screens are HTML for people, not the API (docs/console.md)
+    registered = {(path, method.lower()) for path, methods in app.routes.items() for method in methods
+                  if path != CONSOLE and not path.startswith(CONSOLE + "/")}
     assert registered - documented == set(), "routes missing from /openapi.json"
     assert documented - registered == set(), "documented routes that do not exist"
 

@@ -138,7 +138,7 @@ BODIES = {
                                "city": "Lyon", "siret": "73282932000074", "vat_number": "FR44732829320"},
 }
 # Path parameters that are not ids of A's entities, and query strings for listings that need one.
-FIXED_PATH_VALUES = {"entity_type": "venue", "template": "order_confirmation", "language": "fr", "position": "1",
+FIXED_PATH_VALUES = {"version": "000000000000", "name": "console.css", "entity_type": "venue", "template": "order_confirmation", "language": "fr", "position": "1",
                      "tenant_id": "tenant-b-shop", "token": "not-a-signed-token", "scope": "performance", "number": "1"}
 ID_FOR_PARAM = {"entity_id": "venue_id", "scope_id": "performance_id"}
 QUERIES = {"/notifications": "recipient=a@secret.fr", "/refunds": "state=pending",
@@ -284,6 +284,18 @@ def _body_for(method: str, path: str, ids: dict):
     return json.loads(json.dumps(recipe(ids)).replace(SECRET, "tenant-b-text"))
 
 
+def _console_visitor(tenant_id: str):
+    """The console's way in for a tenant: its session cookie, and the anti-forgery value its forms carry."""
+    from urllib.parse import urlencode
+
+    from chalicelib.adapters.tokens import VerifiedClaims
+    from chalicelib.services.staff_sessions.sessions import open_session
+
+    session, cookie = open_session(VerifiedClaims(subject="b-admin", tenant_id=tenant_id, roles=frozenset({"admin"})))
+    headers = {"Cookie": f"console_session={cookie}", "Content-Type": "application/x-www-form-urlencoded"}
+    return headers, urlencode({"form": session.form_value()}).encode()
+
+
 def _routes():
     import app as application
 
@@ -303,7 +315,9 @@ def test_tenant_b_can_neither_read_nor_change_tenant_a_data_through_any_route(cl
 
     tenant_a = new_tenant_id()
     a_headers = {"Authorization": f"Bearer {signer.mint(tenant_a, ['admin'], 'a-admin')}"}
-    b_headers = {"Authorization": f"Bearer {signer.mint(new_tenant_id(), ['admin'], 'b-admin')}"}
+    tenant_b = new_tenant_id()
+    b_headers = {"Authorization": f"Bearer {signer.mint(tenant_b, ['admin'], 'b-admin')}"}
+    console_headers, console_form = _console_visitor(tenant_b)  # the staff console: B signed in to it
     ids = _build_world(client, a_headers, tenant_a)
     before = _snapshot(client, a_headers, ids)
     assert SECRET in json.dumps(before), "tenant A's own data should be visible to tenant A"
@@ -314,7 +328,10 @@ def test_tenant_b_can_neither_read_nor_change_tenant_a_data_through_any_route(cl
         path_targets_a = bool(set(_path_values(path, ids).values()) & a_ids)
         for method in methods:
             url = _fill_path(path, ids)
-            if method in ("GET", "HEAD"):
+            if path.startswith("/console"):
+                status, body, _ = call(client, method, url, console_headers, console_form if method == "POST" else None)
+                targets_a = path_targets_a
+            elif method in ("GET", "HEAD"):
                 query = _id_query(path, docs.get((path, method)), ids)
                 status, body, _ = call(client, method, url + query, b_headers)
                 targets_a = path_targets_a or any(value in query for value in a_ids)

@@ -1,0 +1,108 @@
+"""Campaign screens: the campaigns of the venue; a campaign's affected customers (the columns of a
+postponement or cancellation, filters by state, search, counts per state, the reset of those who
+received the mail without reacting, notify all or the selected ones); one customer (refund link,
+act for them, resend to a corrected address); the delivery diagnosis per domain.
+
+The inputs are read with the API's own schemas, and every action is the API's service call."""
+from __future__ import annotations
+
+from chalice import Blueprint
+
+from chalicelib.handlers.console.frame import PAGE_SIZE, Screen, console_route, paging_link
+
+bp = Blueprint(__name__)
+STATES = ("not_notified", "mail_sent", "mail_read", "made_choices")
+
+
+@console_route(bp, "/console/campaigns")
+def campaigns_list(screen: Screen):
+    from chalicelib.services.campaigns import campaigns
+
+    page = campaigns.list_campaigns(screen.actor, limit=PAGE_SIZE, cursor=screen.query("cursor"))
+    return screen.page("campaigns.html.j2", campaigns=page.items, next_link=paging_link(screen, page.next_cursor))
+
+
+@console_route(bp, "/console/campaigns/{campaign_id}")
+def campaign_view(screen: Screen, campaign_id: str):
+    from chalicelib.handlers.http import parse_query
+    from chalicelib.services.campaigns import affected_customers, campaigns
+
+    campaign = campaigns.get_campaign(screen.actor, campaign_id)
+    asked = {name: value for name in ("state", "q", "cursor") if (value := screen.query(name))}
+    query = parse_query({**asked, "limit": str(PAGE_SIZE)}, "campaigns:CustomerQuery")
+    page = affected_customers.rows(screen.actor, affected_customers.list_customers(
+        screen.actor, campaign_id, state=query.state, search=query.q, limit=query.limit, cursor=query.cursor))
+    return screen.page("campaign.html.j2", campaign=campaign, customers=page.items, states=STATES,
+                       counts=affected_customers.counts(screen.actor, campaign_id), state=query.state, q=query.q,
+                       next_link=paging_link(screen, page.next_cursor))
+
+
+@console_route(bp, "/console/campaigns/{campaign_id}/notify", methods=("POST",))
+def notify(screen: Screen, campaign_id: str):
+    from chalicelib.errors import InvalidInput
+    from chalicelib.services.campaigns import affected_customers
+
+    selected = screen.values("order_id") if screen.value("scope") == "selected" else None
+    if selected == []:
+        raise InvalidInput.on("order_id", screen.say("Cochez au moins un client, ou choisissez tous les clients non "
+                                                     "prévenus.", "Tick at least one customer, or choose every "
+                                                                  "customer not notified."))
+    job = affected_customers.start_notify(screen.actor, campaign_id, selected)
+    return screen.redirect(f"/console/jobs/{job.id}")
+
+
+@console_route(bp, "/console/campaigns/{campaign_id}/reset", methods=("POST",))
+def reset(screen: Screen, campaign_id: str):
+    from chalicelib.services.campaigns import affected_customers
+
+    job = affected_customers.start_reset(screen.actor, campaign_id)
+    return screen.redirect(f"/console/jobs/{job.id}")
+
+
+@console_route(bp, "/console/campaigns/{campaign_id}/customers/{order_id}")
+def customer_view(screen: Screen, campaign_id: str, order_id: str):
+    from chalicelib.services.campaigns import affected_customers, campaigns
+    from chalicelib.services.shared.paging import Page
+
+    customer = affected_customers.get_customer(screen.actor, campaign_id, order_id)
+    [row] = affected_customers.rows(screen.actor, Page(items=[customer], next_cursor=None)).items
+    return screen.page("campaign_customer.html.j2", campaign=campaigns.get_campaign(screen.actor, campaign_id),
+                       customer=row, resent=screen.query("resent") == "1", acting=None)
+
+
+@console_route(bp, "/console/campaigns/{campaign_id}/customers/{order_id}/resend", methods=("POST",))
+def resend(screen: Screen, campaign_id: str, order_id: str):
+    from chalicelib.handlers.http import parse_body
+    from chalicelib.services.campaigns import affected_customers
+
+    typed = screen.value("address", 254)
+    body = parse_body(_json({"address": typed} if typed else {}), "campaigns:ResendIn")
+    affected_customers.resend(screen.actor, campaign_id, order_id, address=body.address)
+    return screen.redirect(f"/console/campaigns/{campaign_id}/customers/{order_id}?resent=1")
+
+
+@console_route(bp, "/console/campaigns/{campaign_id}/customers/{order_id}/act-for", methods=("POST",))
+def act_for(screen: Screen, campaign_id: str, order_id: str):
+    from chalicelib.services.campaigns import affected_customers, campaigns
+    from chalicelib.services.shared.paging import Page
+
+    acting = affected_customers.act_for(screen.actor, campaign_id, order_id)
+    customer = affected_customers.get_customer(screen.actor, campaign_id, order_id)
+    [row] = affected_customers.rows(screen.actor, Page(items=[customer], next_cursor=None)).items
+    return screen.page("campaign_customer.html.j2", campaign=campaigns.get_campaign(screen.actor, campaign_id),
+                       customer=row, resent=False, acting=acting)
+
+
+@console_route(bp, "/console/campaigns/{campaign_id}/diagnosis")
+def diagnosis(screen: Screen, campaign_id: str):
+    from chalicelib.services.campaigns import campaigns, delivery_diagnosis
+
+    campaign = campaigns.get_campaign(screen.actor, campaign_id)
+    return screen.page("diagnosis.html.j2", campaign=campaign,
+                       diagnosis=delivery_diagnosis.diagnose(screen.actor, campaign_id))
+
+
+def _json(values: dict) -> bytes:
+    import json
+
+    return json.dumps(values).encode()

@@ -1,0 +1,259 @@
+"""What every console screen shares: the session read from its cookie (renewed while active),
+the role each screen needs, the anti-forgery value every POST must carry, the language
+(French unless ``?lang=en`` or the language cookie says English), the security headers, the
+static assets, and the error pages (a 404 page for an id of another venue).
+
+A screen is declared with :func:`console_route`; its view receives a :class:`Screen` and the
+path's values, and returns ``screen.page(...)`` or ``screen.redirect(...)``. Services are called
+with ``screen.actor``, the actor the API would build from the same person's token.
+
+Console pages are HTML screens, not the API: they are not in the OpenAPI document.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from functools import lru_cache
+from http.cookies import CookieError, SimpleCookie
+from typing import Any, Callable
+from urllib.parse import parse_qs, urlencode
+
+from chalice import Blueprint, Response
+
+from chalicelib.config import TEMPLATES_DIR, console_settings, settings
+from chalicelib.errors import DomainError, NotFound
+from chalicelib.observability import logger
+from chalicelib.services.staff_sessions import sessions
+from chalicelib.services.staff_sessions.sessions import StaffSession
+
+CONSOLE_DIR = TEMPLATES_DIR / "console"
+STATIC_DIR = CONSOLE_DIR / "static"
+SESSION_COOKIE = "console_session"
+LANGUAGE_COOKIE = "console_lang"
+LANGUAGES = ("fr", "en")
+MAX_FORM_BYTES = 16384
+INSECURE_STAGES = ("local", "dev", "test")  # the local stack, served over plain http on the loopback
+PAGE_SIZE = 25
+
+
+@dataclass
+class Screen:
+    """One request to a console screen."""
+
+    request: Any
+    session: StaffSession | None
+    language: str
+    form: dict[str, list[str]] = field(default_factory=dict)
+    cookies: list[str] = field(default_factory=list)
+
+    @property
+    def actor(self):
+        return self.session.actor
+
+    def say(self, french: str, english: str) -> str:
+        return _say(self.language)(french, english)
+
+    def value(self, name: str, limit: int = 200) -> str:
+        """A form field, trimmed and bounded."""
+        return (self.form.get(name) or [""])[0].strip()[:limit]
+
+    def values(self, name: str) -> list[str]:
+        return [value.strip()[:64] for value in self.form.get(name, [])][:500]
+
+    def query(self, name: str) -> str | None:
+        return ((self.request.query_params or {}).get(name) or "").strip()[:200] or None
+
+    @property
+    def path(self) -> str:
+        return self.request.context.get("path") or "/console"
+
+    def page(self, template: str, status: int = 200, **context: Any) -> Response:
+        return Response(body=render(template, self, **context), status_code=status, headers={})
+
+    def redirect(self, location: str) -> Response:
+        """After a POST, the next page by GET (303), so a reload never posts twice."""
+        return Response(body="", status_code=303, headers={"Location": location})
+
+
+def _say(language: str) -> Callable[[str, str], str]:
+    return lambda french, english: english if language == "en" else french
+
+
+@lru_cache(maxsize=1)
+def _environment() -> Any:
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+    return Environment(loader=FileSystemLoader(str(CONSOLE_DIR)), undefined=StrictUndefined, autoescape=True,
+                       trim_blocks=True, lstrip_blocks=True, auto_reload=False)
+
+
+def render(template: str, screen: Screen, **context: Any) -> str:
+    from chalicelib.values import formatting
+
+    language = screen.language
+
+    def when(moment) -> str:
+        return formatting.datetime_text(moment, settings.default_timezone, language) if moment else "—"
+
+    def money(cents, currency="EUR") -> str:
+        return formatting.money(int(cents or 0), currency, language)
+
+    session = screen.session
+    return _environment().get_template(template).render(
+        language=language, t=_say(language), when=when, money=money, session=session,
+        form_value=session.form_value() if session else "", may=(session.may if session else (lambda role: False)),
+        asset=asset_url, here=screen.path, other_language="en" if language == "fr" else "fr", **context)
+
+
+@lru_cache(maxsize=None)
+def _asset_version(name: str) -> str:
+    return hashlib.sha256((STATIC_DIR / name).read_bytes()).hexdigest()[:12]
+
+
+def asset_url(name: str) -> str:
+    """A static asset's address, versioned by its content: cached for a year, never stale."""
+    return f"/console/static/{_asset_version(name)}/{name}"
+
+
+def security_headers() -> dict[str, str]:
+    return {
+        "Content-Type": "text/html; charset=utf-8",
+        "Content-Security-Policy": ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+                                    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+                                    "base-uri 'none'"),
+        "Referrer-Policy": "same-origin",
+        "X-Content-Type-Options": "nosniff",
+        "X-Frame-Options": "DENY",
+        "Cache-Control": "no-store, private",
+        "Cross-Origin-Opener-Policy": "same-origin",
+        "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",
+    }
+
+
+def cookie_of(request, name: str) -> str | None:
+    jar = SimpleCookie()
+    try:
+        jar.load(request.headers.get("cookie") or "")
+    except CookieError:
+        return None
+    return jar[name].value if name in jar else None
+
+
+def set_cookie(name: str, value: str, max_age: int, *, path: str = "/console") -> str:
+    # Secure everywhere but the local stack (a browser drops a Secure cookie sent over plain http)
+    plain_http = settings.stage in INSECURE_STAGES and settings.public_base_url.startswith("http://")
+    secure = "" if plain_http else "; Secure"
+    return f"{name}={value}; Path={path}; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}"
+
+
+def session_cookie(value: str) -> str:
+    return set_cookie(SESSION_COOKIE, value, console_settings.idle_minutes * 60)
+
+
+def _language(request) -> tuple[str, str | None]:
+    """The page's language, and the cookie to set when ``?lang=`` chose it."""
+    asked = ((request.query_params or {}).get("lang") or "").lower()
+    if asked in LANGUAGES:
+        return asked, set_cookie(LANGUAGE_COOKIE, asked, 365 * 24 * 3600)
+    kept = cookie_of(request, LANGUAGE_COOKIE)
+    return (kept if kept in LANGUAGES else "fr"), None
+
+
+ERROR_TITLES = {
+    400: ("Demande incorrecte", "Bad request"), 401: ("Connexion requise", "Sign-in needed"),
+    403: ("Action refusée", "Not allowed"), 404: ("Page introuvable", "Not found"),
+    409: ("Impossible dans l'état actuel", "Not possible in the current state"),
+    413: ("Formulaire trop long", "Form too long"), 422: ("Saisie à corriger", "Input to correct"),
+    500: ("Erreur inattendue", "Unexpected error"),
+}
+
+
+def error_page(screen: Screen, status: int, detail: str, errors: list | None = None) -> Response:
+    title = _say(screen.language)(*ERROR_TITLES.get(status, ERROR_TITLES[400]))
+    return screen.page("error.html.j2", status=status, title=title, detail=detail, errors=errors or [])
+
+
+def _sign_in_redirect(screen: Screen) -> Response:
+    query = (screen.request.query_params or {})
+    target = screen.path + (f"?{urlencode(query)}" if query else "")
+    return screen.redirect("/console/sign-in?" + urlencode({"next": target}))
+
+
+def _read_form(screen: Screen) -> Response | None:
+    body = screen.request.raw_body or b""
+    if len(body) > MAX_FORM_BYTES:
+        return error_page(screen, 413, "")
+    screen.form = parse_qs(body.decode("utf-8", errors="replace"), max_num_fields=600)
+    return None
+
+
+def _guarded(screen: Screen, method: str, role: str | None) -> Response | None:
+    """The refusal of a request the session may not make, else ``None``."""
+    if role is None:
+        return _read_form(screen) if method == "POST" else None
+    if screen.session is None:
+        return _sign_in_redirect(screen) if method == "GET" else error_page(screen, 401, "")
+    if not screen.session.may(role):
+        return error_page(screen, 403, _say(screen.language)("Cet écran est réservé aux administrateurs.",
+                                                               "This screen is for administrators only."))
+    if method == "POST":
+        refused = _read_form(screen)
+        if refused or sessions.form_is_genuine(screen.session, screen.value("form", 400)):
+            return refused
+        return error_page(screen, 403, _say(screen.language)(
+            "Ce formulaire a expiré ou ne vient pas de la console : rechargez la page puis recommencez.",
+            "This form has expired or did not come from the console: reload the page and try again."))
+    return None
+
+
+def _run(view: Callable, screen: Screen, method: str, role: str | None, path: dict) -> Response:
+    try:
+        return _guarded(screen, method, role) or view(screen, **path)
+    except NotFound:
+        return error_page(screen, 404, _say(screen.language)("Rien à cette adresse pour votre salle.",
+                                                             "Nothing at this address for your venue."))
+    except DomainError as error:
+        return error_page(screen, error.status if error.status in ERROR_TITLES else 400, error.detail,
+                          [(e.field, e.message) for e in error.errors])
+    except Exception:  # a bug: logged whole, the page says nothing of the internals
+        logger.exception("unhandled error in console %s %s", method, screen.path)
+        return error_page(screen, 500, _say(screen.language)("Réessayez ; si cela persiste, notez l'heure.",
+                                                             "Please retry; if it persists, note the time."))
+
+
+def _finish(response: Response, screen: Screen, language_cookie: str | None) -> Response:
+    headers = {**security_headers(), **(response.headers or {})}
+    # One Set-Cookie per answer: the language choice, a new or ended session, or a renewal.
+    chosen = screen.cookies[-1] if screen.cookies else language_cookie
+    if chosen is None and screen.session is not None:
+        renewed = sessions.renewal(screen.session)
+        chosen = session_cookie(renewed) if renewed else None
+    if chosen:
+        headers["Set-Cookie"] = chosen
+    return Response(body=response.body, status_code=response.status_code, headers=headers)
+
+
+def console_route(bp: Blueprint, path: str, *, methods: tuple[str, ...] = ("GET",), role: str | None = "staff"
+                  ) -> Callable:
+    """Register a console screen on ``bp``; ``role=None`` for the sign-in pages only."""
+
+    def register(view: Callable) -> Callable:
+        def endpoint(**path_params: str) -> Response:
+            request = bp.current_request
+            language, language_cookie = _language(request)
+            screen = Screen(request, sessions.read_session(cookie_of(request, SESSION_COOKIE)), language)
+            return _finish(_run(view, screen, request.method, role, path_params), screen, language_cookie)
+
+        endpoint.__name__ = f"console_{view.__name__}"
+        bp.route(path, methods=list(methods), content_types=["*/*"])(endpoint)
+        return view
+
+    return register
+
+
+def paging_link(screen: Screen, cursor: str | None) -> str | None:
+    """The next page's address: the same filters, the next cursor."""
+    if not cursor:
+        return None
+    query = {name: value for name, value in (screen.request.query_params or {}).items() if name != "cursor"}
+    return screen.path + "?" + urlencode({**query, "cursor": cursor})

@@ -1,0 +1,24 @@
+"""Jobs screens: every background job of the venue, newest first, one page at a time, and one
+job with its progress, counts, notes and report (the page refreshes itself while it runs)."""
+from __future__ import annotations
+
+from chalice import Blueprint
+
+from chalicelib.handlers.console.frame import PAGE_SIZE, Screen, console_route, paging_link
+
+bp = Blueprint(__name__)
+
+
+@console_route(bp, "/console/jobs")
+def jobs_list(screen: Screen):
+    from chalicelib.services.jobs import framework as jobs
+
+    page = jobs.list_jobs(screen.actor, limit=PAGE_SIZE, cursor=screen.query("cursor"))
+    return screen.page("jobs.html.j2", jobs=page.items, next_link=paging_link(screen, page.next_cursor))
+
+
+@console_route(bp, "/console/jobs/{job_id}")
+def job_view(screen: Screen, job_id: str):
+    from chalicelib.services.jobs import framework as jobs
+
+    return screen.page("job.html.j2", job=jobs.get_job(screen.actor, job_id))

@@ -13,12 +13,13 @@ import pytest
 from chalicelib.adapters import clock, payments
 from chalicelib.models.jobs import Job
 from chalicelib.models.subscriptions import Subscription
+from chalicelib.models.unique_keys import UniqueKey
 from chalicelib.services.catalog import catalog
 from chalicelib.services.contacts import contacts
 from chalicelib.services.jobs.framework import ChunkBudget
 from chalicelib.services.money import saved_means
 from chalicelib.services.orders import orders
-from chalicelib.services.subscriptions import renewal, selling, terms
+from chalicelib.services.subscriptions import renewal, renewal_seats, selling, terms
 from tests.api.helpers import assert_problem, call
 from tests.job_helpers import drive
 from tests.orders_world import build_world
@@ -242,6 +243,72 @@ def test_seats_are_kept_or_the_first_free_of_their_category(actor, pump):
                                                                                                renewed.order_id))]
     assert seats_of[anne.id] == [seasons.seats[0].id] * 2
     assert seats_of[paul.id] == [seasons.seats[2].id, seasons.seats[1].id]  # B1 taken at the first: the first free
+
+
+def test_many_holders_whose_seats_are_taken_get_the_best_free_seats_once_each(actor, pump, monkeypatch):
+    """Five holders of one category lose their seat at the first new performance, one of another
+    category too, and a sale lands between the run's reading of the free seats and its write: each
+    gets the first free seat of their category in the venue's order that no other subscriber
+    waits for, no seat is sold twice, and the venue's seats are walked once per category in the
+    chunk, not once per holder."""
+    seasons = Seasons(actor, tacit=False)  # reservations: the same seats, without Stripe
+    venue = seasons.world.venue.id
+    orchestra = seasons.seats[0].category_id
+    balcony = catalog.seat_categories.create(actor, {"venue_id": venue, "name": "Balcon"})
+    row_c = [catalog.create_seat(actor, {"venue_id": venue, "block": "Parterre", "row": "C", "number": str(n),
+                                         "category_id": orchestra}) for n in range(1, 13)]
+    high = [catalog.create_seat(actor, {"venue_id": venue, "block": "Balcon", "row": "A", "number": str(n),
+                                        "category_id": balcony.id}) for n in range(1, 4)]
+    b1, b2, b3 = seasons.seats
+    held = [b1, b2, b3, row_c[0], row_c[1], row_c[2], high[0]]
+    people = [_person(actor, f"Abonne{n}") for n in range(len(held))]
+    sold = [seasons.sell(actor, person, seats={seasons.world.evening.id: seat.id}).subscriptions[0]
+            for person, seat in zip(people, held)]
+    first, second = seasons.new_performances
+    tariff = _show_tariff(actor, seasons)
+
+    def buy(seat, name="Autre"):
+        return orders.place_order(actor, {"kind": "sale", "payment_type": "cash", "buyer": {"last_name": name},
+                                          "lines": [{"performance_id": first.id, "tariff_id": tariff.id,
+                                                     "quota_id": seasons.target_quota(actor, 0),
+                                                     "seat_id": seat.id}]})[0]
+
+    # Sold to others at the first new performance: five holders' seats, C4 and C6, and A1.
+    others = [buy(seat) for seat in (b1, b2, b3, row_c[0], row_c[1], row_c[3], row_c[5], high[0])]
+    # Between the run's reading and its first write of a seat from the free seats, someone buys it.
+    real, raced = renewal.place, []
+
+    def a_sale_lands_first(actor_, placement, **kwargs):
+        pooled = {seat.id: seat for seat in row_c[4:]}
+        for _, _, seats in placement.holders:
+            if not raced and seats.get(first.id) in pooled:
+                raced.append(buy(pooled[seats[first.id]], "Concurrent"))
+        return real(actor_, placement, **kwargs)
+
+    walks = []
+    listing = renewal_seats.Seat.by_venue.query
+    monkeypatch.setattr(renewal, "place", a_sale_lands_first)
+    monkeypatch.setattr(renewal_seats.Seat.by_venue, "query", lambda *a, **k: walks.append(a) or listing(*a, **k))
+    job = seasons.run(actor, pump)
+    assert job.outcomes == {"reservation": 7}, job.outcomes
+    renewed = {}
+    for person, source in zip(people, sold):
+        tickets = orders.tickets_of(orders.get_order(actor, _renewal_of(actor, source).order_id))
+        renewed[person.id] = {ticket.performance_id: ticket for ticket in tickets}
+    at_first = [renewed[person.id][first.id].seat_id for person in people]
+    raced_seat = orders.tickets_of(raced[0])[0].seat_id
+    assert raced_seat == row_c[4].id  # C5, the best free seat, went to the concurrent buyer
+    assert sorted(at_first[:5]) == sorted(seat.id for seat in (row_c[6], row_c[7], row_c[8], row_c[9], row_c[10]))
+    assert at_first[5] == row_c[2].id and at_first[6] == high[1].id  # C3 kept; the balcony's A1 → A2
+    assert [renewed[person.id][second.id].seat_id for person in people] == [seat.id for seat in held]
+    # No seat sold twice: each ticket at the first performance owns its seat's claim.
+    tickets = [ticket for order in [*others, raced[0]] for ticket in orders.tickets_of(order)]
+    tickets += [renewed[person.id][first.id] for person in people]
+    assert len({ticket.seat_id for ticket in tickets}) == len(tickets) == 16
+    for ticket in tickets:
+        claim = UniqueKey.get(f"{actor.tenant_id}#seat_sold#{first.id}#{ticket.seat_id}")
+        assert claim.entity_id == ticket.order_id
+    assert len(walks) == 2  # one walk per category at the first performance, for six holders
 
 
 def _show_tariff(actor, seasons):

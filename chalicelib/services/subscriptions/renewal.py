@@ -46,8 +46,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from pynamodb.exceptions import DoesNotExist
-
 from chalicelib.adapters import clock, ids
 from chalicelib.config import settings
 from chalicelib.errors import InvalidInput
@@ -57,12 +55,12 @@ from chalicelib.models.contacts import Contact
 from chalicelib.models.jobs import Job
 from chalicelib.models.orders import Ticket
 from chalicelib.models.subscriptions import SAVED_MEANS, Subscription, SubscriptionTerms
-from chalicelib.models.unique_keys import UniqueKey
 from chalicelib.services.jobs.framework import ChunkBudget, ChunkResult, job_kind, start_job
 from chalicelib.services.orders.orders import SoldOut
 from chalicelib.services.shared.actors import Actor
 from chalicelib.services.shared.audit import plain
 from chalicelib.services.shared.records import by_ids, get_record, require_reference
+from chalicelib.services.subscriptions.renewal_seats import Seating
 from chalicelib.services.subscriptions.selling import Placement, place
 from chalicelib.services.subscriptions.terms import BUNDLE_KINDS, get_terms
 from chalicelib.values.payment_plans import PaymentPlan, schedule
@@ -70,6 +68,7 @@ from chalicelib.values.text import fold
 
 RENEW = "subscriptions.renew"
 ORDERS_REMEMBERED = 50  # in the cursor: far more than the orders a chunk's end can cut
+PLACE_ATTEMPTS = 3  # an order's write, when seats handed out were sold meanwhile (each time seated again)
 NO_ANSWERS = {"non", "no", "false", "0", ""}
 
 
@@ -133,6 +132,7 @@ class Run:
     previous_tariffs: dict[str, Tariff]  # last season's product's, by id (read once, not per subscription)
     performances: dict[str, Performance]  # the new product's, by id
     deadline: datetime | None
+    seating: Seating  # the new performances' seats, read once per chunk and handed out in memory
 
     @classmethod
     def of(cls, actor: Actor, params: dict) -> "Run":
@@ -142,11 +142,13 @@ class Run:
         deadline = params.get("reservation_deadline")
         source_terms = get_terms(actor, params["source_product_id"])
         previous = Tariff.by_product.query(tenant_key(actor.tenant_id, params["source_product_id"]))
+        source_performances = list(by_ids(actor, Performance, source_terms.performance_ids).values())
         return cls(params=params, target=target, terms=terms, tariffs=tariffs,
                    previous_tariffs={tariff.id: tariff for tariff in previous},
-                   source_performances=list(by_ids(actor, Performance, source_terms.performance_ids).values()),
+                   source_performances=source_performances,
                    performances=by_ids(actor, Performance, terms.performance_ids),
-                   deadline=datetime.fromisoformat(deadline) if deadline else None)
+                   deadline=datetime.fromisoformat(deadline) if deadline else None,
+                   seating=Seating(actor.tenant_id, params["source_product_id"], source_performances))
 
 
 @dataclass
@@ -185,8 +187,7 @@ def tariff_for(actor: Actor, run: Run, source: Subscription) -> Tariff | None:
     return next((tariff for tariff in run.tariffs.values() if fold(tariff.name) == fold(previous.name)), None)
 
 
-def _decide(actor: Actor, run: Run, source: Subscription, people: dict[str, Contact],
-            taken: set[tuple[str, str]]) -> Decision:
+def _decide(actor: Actor, run: Run, source: Subscription, people: dict[str, Contact]) -> Decision:
     criterion = run.params.get("opt_out_criterion")
     if source.state == "cancelled":
         return Decision(source, "skip", "cancelled")
@@ -208,7 +209,7 @@ def _decide(actor: Actor, run: Run, source: Subscription, people: dict[str, Cont
     mode = _mode(run, source.delivery_mode)
     if mode is None:
         return Decision(source, "error", "no_delivery_mode", tariff=tariff)
-    seats, missing = _seats(actor, run, source, taken)
+    seats, missing = _seats(actor, run, source)
     if missing:
         return Decision(source, "error", "no_seat", tariff=tariff, mode=mode)
     return Decision(source, "sale" if source.tacit else "reservation", "", tariff=tariff, mode=mode, seats=seats)
@@ -216,27 +217,16 @@ def _decide(actor: Actor, run: Run, source: Subscription, people: dict[str, Cont
 
 def seats_for(actor: Actor, run: Run, source: Subscription) -> tuple[dict[str, str], bool]:
     """The seats a renewal of ``source`` would give its holder (and whether one is missing)."""
-    return _seats(actor, run, source, set())
+    return _seats(actor, run, source)
 
 
-def _seats(actor: Actor, run: Run, source: Subscription, taken: set[tuple[str, str]]) -> tuple[dict[str, str], bool]:
-    """The holder's seat at each new performance (module docstring); whether one could not be found."""
+def _seats(actor: Actor, run: Run, source: Subscription, *, fresh: bool = False) -> tuple[dict[str, str], bool]:
+    """The holder's seat at each new performance (module docstring; :mod:`.renewal_seats`),
+    taken in the chunk's memory; whether one could not be found."""
     if not run.params.get("keep_seats", True):
         return {}, False
-    by_venue = _previous_seats(actor, source)
-    chosen: dict[str, str] = {}
-    for performance_id in run.terms.performance_ids:
-        performance = run.performances[performance_id]
-        had = by_venue.get(performance.venue_id)
-        if had is None:
-            continue  # no seat there last season: none now
-        seat_id = had[0] if _free(actor, performance_id, had[0], taken) else \
-            _first_free(actor, run, performance, had[1], taken)
-        if seat_id is None:
-            return chosen, True
-        chosen[performance_id] = seat_id
-        taken.add((performance_id, seat_id))
-    return chosen, False
+    return run.seating.seats_for([run.performances[performance_id] for performance_id in run.terms.performance_ids],
+                                 _previous_seats(actor, source), fresh=fresh)
 
 
 def _previous_seats(actor: Actor, source: Subscription) -> dict[str, tuple[str, str | None]]:
@@ -254,56 +244,6 @@ def _previous_seats(actor: Actor, source: Subscription) -> dict[str, tuple[str, 
     performances = by_ids(actor, Performance, {ticket.performance_id for ticket in tickets})
     return {performances[ticket.performance_id].venue_id: (ticket.seat_id, ticket.seat_category_id)
             for ticket in tickets if ticket.performance_id in performances}
-
-
-def _free(actor: Actor, performance_id: str, seat_id: str, taken: set[tuple[str, str]]) -> bool:
-    if (performance_id, seat_id) in taken:
-        return False
-    try:
-        UniqueKey.get(tenant_key(actor.tenant_id, "seat_sold", performance_id, seat_id))
-        return False
-    except DoesNotExist:
-        return True
-
-
-def _first_free(actor: Actor, run: Run, performance: Performance, category_id: str | None,
-                taken: set[tuple[str, str]]) -> str | None:
-    """The first free seat of the category in the venue's order that no subscriber still to
-    renew held last season (their seat waits for them, whatever order the run takes them in)."""
-    for seat in Seat.by_venue.query(tenant_key(actor.tenant_id, performance.venue_id)):
-        if seat.category_id == category_id and _free(actor, performance.id, seat.id, taken) \
-                and not _awaits_its_holder(actor, run, performance.venue_id, seat.id):
-            return seat.id
-    return None
-
-
-def _awaits_its_holder(actor: Actor, run: Run, venue_id: str, seat_id: str) -> bool:
-    """Whether a subscription of the source product not renewed yet had this seat last season."""
-    for previous in run.source_performances:
-        if previous.venue_id != venue_id:
-            continue
-        try:
-            claim = UniqueKey.get(tenant_key(actor.tenant_id, "seat_sold", previous.id, seat_id))
-        except DoesNotExist:
-            continue
-        if _open_source_in(actor, run, claim.entity_id):
-            return True
-    return False
-
-
-def _open_source_in(actor: Actor, run: Run, order_id: str) -> bool:
-    """Whether the order holds a subscription of the source product still to renew."""
-    return any(ticket.subscription_id and _still_to_renew(actor, ticket.subscription_id, run)
-               for ticket in Ticket.query(tenant_key(actor.tenant_id, order_id)))
-
-
-def _still_to_renew(actor: Actor, subscription_id: str, run: Run) -> bool:
-    try:
-        subscription = Subscription.get(actor.tenant_id, subscription_id)
-    except DoesNotExist:
-        return False
-    return subscription.product_id == run.params["source_product_id"] and not subscription.renewed_into \
-        and subscription.state != "cancelled"
 
 
 # -- carrying it out -------------------------------------------------------------------------
@@ -338,8 +278,7 @@ def renew_order(actor: Actor, run: Run, sources: list[Subscription], *, dry_run:
     """Renew the subscriptions of one source order (those of the source product not renewed yet)."""
     people = by_ids(actor, Contact, {sub.payer_contact_id for sub in sources} | {sub.holder_contact_id
                                                                                  for sub in sources})
-    taken: set[tuple[str, str]] = set()
-    decisions = [_decide(actor, run, source, people, taken) for source in sources]
+    decisions = [_decide(actor, run, source, people) for source in sources]
     tally: Counter = Counter()
     sales = [decision for decision in decisions if decision.outcome == "sale"]
     reservations = [decision for decision in decisions if decision.outcome == "reservation"]
@@ -355,6 +294,7 @@ def renew_order(actor: Actor, run: Run, sources: list[Subscription], *, dry_run:
             reservations.append(decision)
         elif decision.outcome in ("skip", "error"):
             tally[f"{decision.outcome}:{decision.reason}"] += 1
+            run.seating.give_back(decision.seats)  # not renewed: its seats are free for the others
     for group, placed_as in ((sales, "sale"), (reservations, "reservation")):
         for decision in group:
             decision.mode = decision.mode or run.params.get("fallback_mode") or run.params["delivery_modes"][0]
@@ -379,7 +319,28 @@ def _carry_out(actor: Actor, run: Run, decisions: list[Decision], placed_as: str
                     tally[f"projected:{due.due_on.isoformat()}"] += due.amount_cents
         return tally
     new_ids = [ids.new_id() for _ in decisions]
-    placement = Placement(
+    for decision, new_id in zip(decisions, new_ids):
+        decision.source.renewed_into = new_id
+    for attempt in range(1, PLACE_ATTEMPTS + 1):
+        try:
+            place(actor, _placement(run, decisions, placed_as, means, people, plan, count, new_ids),
+                  also=[(decision.source, Subscription.renewed_into.does_not_exist()) for decision in decisions])
+        except SoldOut:
+            # One transaction: places gone, a seat sold meanwhile, or a source marked by another run.
+            reason = _why_not_placed(actor, run, decisions, last=attempt == PLACE_ATTEMPTS)
+            if reason is None:
+                continue  # seats sold meanwhile: the decisions were seated again
+            tally[reason] += len(decisions)
+            return tally
+        tally[placed_as] += len(decisions)
+        return tally
+    return tally
+
+
+def _placement(run: Run, decisions: list[Decision], placed_as: str, means: tuple[str, str] | None,
+               people: dict[str, Contact], plan: PaymentPlan, count: int | None, new_ids: list[str]) -> Placement:
+    first = decisions[0].source
+    return Placement(
         product=run.target, terms=run.terms, tariff=decisions[0].tariff, payer=people[first.payer_contact_id],
         delivery_mode=decisions[0].mode, plan=plan, means=means[0] if placed_as == "sale" else "reservation",
         saved_means_id=means[1] if placed_as == "sale" else None,
@@ -389,20 +350,32 @@ def _carry_out(actor: Actor, run: Run, decisions: list[Decision], placed_as: str
         deadline=run.deadline if placed_as == "reservation" else None, subscription_ids=new_ids,
         leave_anytime=[placed_as == "sale" and decision.source.tacit and not decision.source.renewal_notice_at
                        for decision in decisions])
-    for decision, new_id in zip(decisions, new_ids):
-        decision.source.renewed_into = new_id
-    try:
-        place(actor, placement, also=[(decision.source, Subscription.renewed_into.does_not_exist())
-                                      for decision in decisions])
-    except SoldOut:
-        # One transaction: places gone, or a source marked by another run meanwhile. Which one?
-        again = Subscription.batch_get([(actor.tenant_id, decision.source.id) for decision in decisions],
-                                       consistent_read=True)
-        reason = "skip:already_renewed" if any(source.renewed_into for source in again) else "error:sold_out"
-        tally[reason] += len(decisions)
-        return tally
-    tally[placed_as] += len(decisions)
-    return tally
+
+
+def _why_not_placed(actor: Actor, run: Run, decisions: list[Decision], *, last: bool) -> str | None:
+    """After a refused write: the outcome to report, or ``None`` when seats sold meanwhile were
+    replaced (the write is to be tried again)."""
+    again = Subscription.batch_get([(actor.tenant_id, decision.source.id) for decision in decisions],
+                                   consistent_read=True)
+    if any(source.renewed_into for source in again):
+        for decision in decisions:
+            run.seating.give_back(decision.seats)
+        return "skip:already_renewed"
+    if not run.seating.drop_lost([decision.seats for decision in decisions]) or last:
+        for decision in decisions:
+            run.seating.give_back(decision.seats)
+        return "error:sold_out"  # places gone (the quota), not a seat
+    reseated = []
+    for decision in decisions:
+        seats, missing = _seats(actor, run, decision.source, fresh=True)
+        if missing:
+            for chosen in reseated:
+                run.seating.give_back(chosen)
+            return "error:no_seat"
+        reseated.append(seats)
+    for decision, seats in zip(decisions, reseated):
+        decision.seats = seats
+    return None
 
 
 # -- the job ---------------------------------------------------------------------------------

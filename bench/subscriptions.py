@@ -393,9 +393,9 @@ def outcomes_line(tally: Counter, prefix: str = "outcome ") -> str:
 
 
 def counted(tally: Counter) -> int:
-    """How many subscriptions the outcomes name (projected cents left out)."""
+    """How many subscriptions the outcomes name (projected cents and notes on delivery modes left out)."""
     return sum(count for name, count in tally.items() if name.startswith("outcome ")
-               and not name.startswith("outcome projected:"))
+               and not name.startswith(("outcome projected:", "outcome mode:")))
 
 
 class OrderTimes:

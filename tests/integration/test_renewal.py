@@ -204,6 +204,43 @@ def test_delivery_modes_kept_replaced_fallback_or_none(actor, pump):
     assert job.outcomes == {"error:no_delivery_mode": 1, "skip:already_renewed": 3}
 
 
+def _duplicates_issued(source: Subscription, count: int) -> None:
+    """What the season cards feature records when it issues a duplicate after a lost card."""
+    source.update(actions=[Subscription.duplicates_issued.set(count)])
+
+
+def test_duplicate_cards_take_the_fallback_mode_or_the_on_error_rule(actor, pump):
+    seasons = Seasons(actor, modes=("new_card", "reload_card", "print_at_home"))
+    anne, paul = _person(actor, "Anne"), _person(actor, "Paul")
+    for person in (anne, paul):
+        _card(actor, person)
+    lost = seasons.sell(actor, anne, mode="new_card").subscriptions[0]  # replaced by reload_card...
+    _duplicates_issued(lost, 1)  # ...but Anne lost her card: which of two cards to reload?
+    kept = seasons.sell(actor, paul, mode="new_card").subscriptions[0]
+    modes = {"delivery_modes": ["reload_card", "print_at_home"], "mode_replacements": {"new_card": "reload_card"}}
+    # The dry run says why: one renewal takes the fallback for duplicates.
+    dry = seasons.run(actor, pump, dry_run=True, fallback_mode="print_at_home", **modes)
+    assert dry.outcomes["sale"] == 2 and dry.outcomes["mode:fallback_duplicates"] == 1, dry.outcomes
+    # No fallback: the on-error rule, with its reason, in the dry run and for real.
+    dry = seasons.run(actor, pump, dry_run=True, fallback_mode=None, **modes)
+    assert dry.outcomes["error:duplicates_no_fallback"] == 1 and dry.outcomes["sale"] == 1, dry.outcomes
+    job = seasons.run(actor, pump, fallback_mode=None, on_error="reservation", **modes)
+    assert job.outcomes == {"sale": 1, "reservation": 1}, job.outcomes
+    assert orders.get_order(actor, _renewal_of(actor, lost).order_id).kind == "reservation"
+    assert _renewal_of(actor, kept).delivery_mode == "reload_card"
+
+
+def test_duplicate_cards_renew_in_the_fallback_mode(actor, pump):
+    seasons = Seasons(actor, modes=("new_card", "reload_card", "print_at_home"))
+    anne = _person(actor, "Anne")
+    _card(actor, anne)
+    lost = seasons.sell(actor, anne, mode="new_card").subscriptions[0]
+    _duplicates_issued(lost, 2)
+    job = seasons.run(actor, pump, delivery_modes=["new_card", "print_at_home"], fallback_mode="print_at_home")
+    assert job.outcomes == {"sale": 1, "mode:fallback_duplicates": 1}, job.outcomes
+    assert _renewal_of(actor, lost).delivery_mode == "print_at_home"  # not last season's new_card, though offered
+
+
 def test_whoever_pays_decides(actor, pump):
     seasons = Seasons(actor)
     stop = {"Arrêt du renouvellement automatique": "oui"}

@@ -16,6 +16,9 @@ themselves and two others gets one new order), by the rules of the field's back 
   followed up in the options list like any reservation.
 - **Delivery mode**: last season's if the run offers it; else the mode the run's replacements
   name for it (``{"new_card": "reload_card"}``); else the run's **fallback**; none: on-error.
+  When several modes are possible because duplicate cards were issued after a lost card
+  (``duplicates_issued``), the fallback (reported as ``mode:fallback_duplicates``); no fallback:
+  on-error, reason ``duplicates_no_fallback``.
 - **Opting out: whoever pays decides.** The run names a contact criterion ("Arrêt du
   renouvellement automatique"); a payer holding it (with a value other than no) stops every
   subscription they pay for; a holder holding it stops only theirs.
@@ -159,6 +162,7 @@ class Decision:
     tariff: Tariff | None = None
     mode: str | None = None
     seats: dict[str, str] = field(default_factory=dict)
+    mode_reason: str = ""  # "fallback_duplicates": the fallback taken because duplicate cards were issued
 
 
 def _opted_out(contact: Contact | None, criterion: str | None) -> bool:
@@ -168,12 +172,17 @@ def _opted_out(contact: Contact | None, criterion: str | None) -> bool:
     return fold(criterion) in held and held[fold(criterion)] not in NO_ANSWERS
 
 
-def _mode(run: Run, previous: str) -> str | None:
+def _mode(run: Run, source: Subscription) -> tuple[str | None, str]:
+    """The renewal's delivery mode and, when it is the fallback for a reason to report, that reason."""
+    if int(source.duplicates_issued or 0) > 0:
+        # Duplicates were issued after a lost card: several cards, so several modes are possible
+        # (which card to reload?). The rule takes the run's fallback.
+        return run.params.get("fallback_mode"), "fallback_duplicates"
     offered = run.params["delivery_modes"]
-    if previous in offered:
-        return previous
-    replacement = (run.params.get("mode_replacements") or {}).get(previous)
-    return replacement or run.params.get("fallback_mode")
+    if source.delivery_mode in offered:
+        return source.delivery_mode, ""
+    replacement = (run.params.get("mode_replacements") or {}).get(source.delivery_mode)
+    return replacement or run.params.get("fallback_mode"), ""
 
 
 def tariff_for(actor: Actor, run: Run, source: Subscription) -> Tariff | None:
@@ -206,13 +215,14 @@ def _decide(actor: Actor, run: Run, source: Subscription, people: dict[str, Cont
     tariff = tariff_for(actor, run, source)
     if tariff is None:
         return Decision(source, "error", "no_tariff")
-    mode = _mode(run, source.delivery_mode)
+    mode, why = _mode(run, source)
     if mode is None:
-        return Decision(source, "error", "no_delivery_mode", tariff=tariff)
+        return Decision(source, "error", "duplicates_no_fallback" if why else "no_delivery_mode", tariff=tariff)
     seats, missing = _seats(actor, run, source)
     if missing:
         return Decision(source, "error", "no_seat", tariff=tariff, mode=mode)
-    return Decision(source, "sale" if source.tacit else "reservation", "", tariff=tariff, mode=mode, seats=seats)
+    return Decision(source, "sale" if source.tacit else "reservation", "", tariff=tariff, mode=mode, seats=seats,
+                    mode_reason=why)
 
 
 def seats_for(actor: Actor, run: Run, source: Subscription) -> tuple[dict[str, str], bool]:
@@ -312,6 +322,7 @@ def _carry_out(actor: Actor, run: Run, decisions: list[Decision], placed_as: str
     count = instalment_count(first) if placed_as == "sale" else None
     if dry_run:
         tally[placed_as] += len(decisions)
+        tally += _mode_reasons(decisions)
         if placed_as == "sale":
             for decision in decisions:
                 for due in schedule(plan, int(decision.tariff.price_cents), clock.now(), settings.default_timezone,
@@ -333,8 +344,13 @@ def _carry_out(actor: Actor, run: Run, decisions: list[Decision], placed_as: str
             tally[reason] += len(decisions)
             return tally
         tally[placed_as] += len(decisions)
-        return tally
+        return tally + _mode_reasons(decisions)
     return tally
+
+
+def _mode_reasons(decisions: list[Decision]) -> Counter:
+    """``mode:<reason>`` for the renewals whose delivery mode the rule chose for a reason to report."""
+    return Counter(f"mode:{decision.mode_reason}" for decision in decisions if decision.mode_reason)
 
 
 def _placement(run: Run, decisions: list[Decision], placed_as: str, means: tuple[str, str] | None,

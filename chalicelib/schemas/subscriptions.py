@@ -142,7 +142,8 @@ class RenewalRunIn(InputModel):
                                                                                   "one; unnamed: the tariff of the "
                                                                                   "same name")
     opt_out_criterion: Name | None = Field(default=None, description="The contact criterion that stops the tacit "
-                                                                     "renewal (whoever pays decides)")
+                                                                     "renewal (whoever pays decides); one staff "
+                                                                     "gave at least one contact (422 otherwise)")
     on_error: Literal["nothing", "reservation"] = Field(description="What a subscription that cannot be renewed "
                                                                     "as asked becomes")
     reservation_deadline: AwareDatetime | None = Field(default=None, description="The reservations' deadline "

@@ -25,6 +25,7 @@ from tests.job_helpers import drive
 from tests.orders_world import build_world
 
 GOOD_IBAN = "DE89370400440532013000"
+OPT_OUT = "Arrêt du renouvellement automatique"
 RENEWED_AT = datetime(2027, 6, 1, 9, 0, tzinfo=timezone.utc)
 PLANS = [{"id": "once", "label": "Comptant", "instalments": 1, "day_of_month": 5, "first_at_purchase": True},
          {"id": "3x", "label": "En 3 fois", "instalments": 3, "day_of_month": 5, "first_at_purchase": True}]
@@ -92,7 +93,7 @@ class Seasons:
             "source_product_id": self.source.id, "target_product_id": self.target.id,
             "delivery_modes": params.pop("delivery_modes", ["new_card", "print_at_home"]),
             "fallback_mode": params.pop("fallback_mode", "print_at_home"), "mode_replacements": None,
-            "tariffs": None, "opt_out_criterion": "Arrêt du renouvellement automatique",
+            "tariffs": None, "opt_out_criterion": params.pop("opt_out_criterion", None),
             "on_error": params.pop("on_error", "nothing"),
             "reservation_deadline": params.pop("reservation_deadline", datetime(2027, 7, 1, tzinfo=timezone.utc)),
             "keep_seats": True, "dry_run": False, **params})
@@ -177,9 +178,9 @@ def test_without_a_saved_card_each_on_error_choice(actor, pump, on_error):
 
 def test_not_tacit_is_renewed_as_a_reservation(actor, pump):
     seasons = Seasons(actor, tacit=False)
-    anne = _person(actor, "Anne", criteria={"Arrêt du renouvellement automatique": "oui"})
+    anne = _person(actor, "Anne", criteria={OPT_OUT: "oui"})
     sold = seasons.sell(actor, anne, means="cash")
-    job = seasons.run(actor, pump)
+    job = seasons.run(actor, pump, opt_out_criterion=OPT_OUT)
     assert job.outcomes == {"reservation": 1}  # the opt-out criterion concerns tacit renewals only
     assert orders.get_order(actor, _renewal_of(actor, sold.subscriptions[0]).order_id).kind == "reservation"
 
@@ -243,14 +244,14 @@ def test_duplicate_cards_renew_in_the_fallback_mode(actor, pump):
 
 def test_whoever_pays_decides(actor, pump):
     seasons = Seasons(actor)
-    stop = {"Arrêt du renouvellement automatique": "oui"}
+    stop = {OPT_OUT: "oui"}
     payer_stops, b, c = _person(actor, "Anne", criteria=stop), _person(actor, "Paul"), _person(actor, "Lea")
     _card(actor, payer_stops)
     everyone = seasons.sell(actor, payer_stops, payer_stops, b, c)
     payer, holder_stops, d = _person(actor, "Noe"), _person(actor, "Eve", criteria=stop), _person(actor, "Ines")
     _card(actor, payer)
     some = seasons.sell(actor, payer, payer, holder_stops, d)
-    job = seasons.run(actor, pump)
+    job = seasons.run(actor, pump, opt_out_criterion="ARRET du renouvellement automatique")  # accents, case ignored
     assert [_renewal_of(actor, sub) for sub in everyone.subscriptions] == [None] * 3
     renewed = [_renewal_of(actor, sub) for sub in some.subscriptions]
     assert [sub is not None for sub in renewed] == [True, False, True]
@@ -407,12 +408,17 @@ def test_contradicting_parameters_are_refused_before_anything_starts(client, sta
                            ({"delivery_modes": ["reload_card"], "fallback_mode": None}, "delivery_modes.0"),
                            ({"on_error": "reservation"}, "reservation_deadline"),
                            ({"tariffs": {seasons.target_tariff.id: seasons.target_tariff.id}},
-                            f"tariffs.{seasons.target_tariff.id}")):
+                            f"tariffs.{seasons.target_tariff.id}"),
+                           ({"opt_out_criterion": "Arret du renouvelement automatique"}, "opt_out_criterion")):
         problem = assert_problem(call(client, "POST", "/subscriptions/renewals", admin, {**base, **changes}), 422)
         assert problem["errors"][0]["field"] == field, (changes, problem)
     assert call(client, "POST", "/subscriptions/renewals", staff_headers, base)[0] == 403  # admins run renewals
-    status, job, _ = call(client, "POST", "/subscriptions/renewals", admin, {**base, "dry_run": True})
-    assert status == 202 and job["kind"] == "subscriptions.renew"
+    assert list(Job.query(actor.tenant_id)) == []  # nothing started
+    # A criterion exists once staff gave it to a contact (whatever its value there).
+    _person(actor, "Anne", criteria={OPT_OUT: "non"})
+    status, job, _ = call(client, "POST", "/subscriptions/renewals", admin,
+                          {**base, "dry_run": True, "opt_out_criterion": "arrêt du RENOUVELLEMENT automatique"})
+    assert status == 202 and job["kind"] == "subscriptions.renew", job
 
 
 def test_a_sabbatical_keeps_the_seats_and_the_next_season_renews_them(client, staff_headers, actor, pump):

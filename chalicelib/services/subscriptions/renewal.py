@@ -58,6 +58,7 @@ from chalicelib.models.contacts import Contact
 from chalicelib.models.jobs import Job
 from chalicelib.models.orders import Ticket
 from chalicelib.models.subscriptions import SAVED_MEANS, Subscription, SubscriptionTerms
+from chalicelib.services.contacts import criteria
 from chalicelib.services.jobs.framework import ChunkBudget, ChunkResult, job_kind, start_job
 from chalicelib.services.orders.orders import SoldOut
 from chalicelib.services.shared.actors import Actor
@@ -111,6 +112,10 @@ def start_run(actor: Actor, params: dict) -> Job:
             raise InvalidInput.on(f"tariffs.{old}", "not a tariff of the source product")
         if new not in targets:
             raise InvalidInput.on(f"tariffs.{old}", "not a tariff of the new product")
+    criterion = params.get("opt_out_criterion")
+    if criterion and not criteria.exists(actor.tenant_id, criterion):
+        # A misspelt criterion would renew everyone who opted out.
+        raise InvalidInput.on("opt_out_criterion", "no contact of the venue was ever given this criterion")
     deadline = params.get("reservation_deadline")
     if deadline is not None and deadline <= clock.now():
         raise InvalidInput.on("reservation_deadline", "must be in the future")

@@ -349,6 +349,73 @@ def test_many_holders_whose_seats_are_taken_get_the_best_free_seats_once_each(ac
     assert len(walks) == 2  # one walk per category at the first performance, for six holders
 
 
+def _package(actor, season, name, parts):
+    """A package (tacit renewal off: reservations, no Stripe) of ``parts``: [(part, performance)]."""
+    family = catalog.product_families.create(actor, {"name": f"Forfaits {name}"})
+    product = catalog.products.create(actor, {"kind": "package", "name": name, "family_id": family.id,
+                                             "season_id": season, "tacit_renewal": False})
+    tariff = catalog.tariffs.create(actor, {"product_id": product.id, "name": "Forfait", "price_cents": 15000})
+    offered = []
+    for part, performance in parts:
+        quota = catalog.quotas.create(actor, {"performance_id": performance.id, "name": "Forfaits", "capacity": 10})
+        offered.append({"performance_id": performance.id, "quota_id": quota.id, "part": part})
+    terms.set_terms(actor, product.id, {"performances": offered, "choose": None, "delivery_modes": ["print_at_home"],
+                                        "payment_plans": PLANS})
+    return product, tariff
+
+
+def test_a_package_of_sub_packages_in_two_venues_renews_in_one_run_each_keeping_its_seats(actor, pump):
+    """Théâtre and Musique share a hall with a seat each, Danse is in another venue: one run, one
+    order, and each sub-package keeps its own seat (by its name, accents and case ignored)."""
+    world = build_world(actor)
+    hall = world.venue.id
+    stalls = catalog.seat_categories.create(actor, {"venue_id": hall, "name": "Parterre"})
+    b = [catalog.create_seat(actor, {"venue_id": hall, "block": "Parterre", "row": "B", "number": str(n),
+                                     "category_id": stalls.id}) for n in range(1, 5)]
+    dance_hall = catalog.venues.create(actor, {"name": "Maison de la Danse", "city": "Lyon"})
+    tiers = catalog.seat_categories.create(actor, {"venue_id": dance_hall.id, "name": "Gradin"})
+    d = [catalog.create_seat(actor, {"venue_id": dance_hall.id, "block": "Gradin", "row": "D", "number": str(n),
+                                     "category_id": tiers.id}) for n in range(1, 7)]
+
+    def season_of(name, year):
+        season = catalog.seasons.create(actor, {"name": name, "starts_on": date(year, 9, 1),
+                                                "ends_on": date(year + 1, 6, 30)})
+        show = catalog.products.create(actor, {"kind": "show", "name": f"Saison {name}",
+                                              "family_id": world.show.family_id, "season_id": season.id})
+        return season.id, [catalog.create_performance(actor, {
+            "product_id": show.id, "venue_id": venue, "starts_at": datetime(year, 10, day, 19, 0, tzinfo=timezone.utc)})
+            for venue, day in ((hall, 5), (hall, 12), (dance_hall.id, 19))]
+
+    old_season, old = season_of("2026-2027 bis", 2026)
+    new_season, new = season_of("2027-2028", 2027)
+    source, source_tariff = _package(actor, old_season, "Forfait découverte 26-27",
+                                     [("Théâtre", old[0]), ("Musique", old[1]), ("Danse", old[2])])
+    target, _ = _package(actor, new_season, "Forfait découverte 27-28",
+                         [("THEATRE", new[0]), ("musique", new[1]), ("Danse", new[2])])
+    anne, paul = _person(actor, "Anne"), _person(actor, "Paul")
+    seats_of = {anne.id: {old[0].id: b[0].id, old[1].id: b[3].id, old[2].id: d[4].id},
+                paul.id: {old[0].id: b[1].id, old[1].id: b[2].id, old[2].id: d[5].id}}
+    sold = selling.sell(actor, {
+        "product_id": source.id, "tariff_id": source_tariff.id, "payer_contact_id": anne.id,
+        "delivery_mode": "print_at_home", "plan_id": "once", "means": "cash",
+        "subscribers": [{"holder_contact_id": person.id, "seats": seats_of[person.id]} for person in (anne, paul)]})
+    clock.set_clock(clock.frozen_at(RENEWED_AT))
+    job = renewal.start_run(actor, {
+        "source_product_id": source.id, "target_product_id": target.id, "delivery_modes": ["print_at_home"],
+        "fallback_mode": None, "mode_replacements": None, "tariffs": None, "opt_out_criterion": None,
+        "on_error": "nothing", "reservation_deadline": datetime(2027, 7, 1, tzinfo=timezone.utc), "keep_seats": True,
+        "dry_run": False})
+    assert drive(pump, actor.tenant_id, job.id).outcomes == {"reservation": 2}
+    renewed = [_renewal_of(actor, subscription) for subscription in sold.subscriptions]
+    assert renewed[0].order_id == renewed[1].order_id  # one order, like a single product
+    tickets = orders.tickets_of(orders.get_order(actor, renewed[0].order_id))
+    got = {(ticket.subscription_id, ticket.performance_id): ticket.seat_id for ticket in tickets}
+    for subscription, person in zip(renewed, (anne, paul)):
+        had = seats_of[person.id]
+        assert [got[(subscription.id, performance.id)] for performance in new] == \
+            [had[old[0].id], had[old[1].id], had[old[2].id]]  # Théâtre's, Musique's (same hall), Danse's
+
+
 def _show_tariff(actor, seasons):
     show_id = seasons.new_performances[0].product_id
     return catalog.tariffs.create(actor, {"product_id": show_id, "name": "Plein tarif", "price_cents": 2500})

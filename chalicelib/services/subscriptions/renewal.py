@@ -24,7 +24,9 @@ themselves and two others gets one new order), by the rules of the field's back 
   subscription they pay for; a holder holding it stops only theirs.
 - **Seats** (``keep_seats``): at each new performance, the seat the holder had at that venue if
   it is free; else the first free seat of the same category in the venue's order (block, row,
-  number); none free: on-error. A holder without a seat gets none.
+  number); none free: on-error. A holder without a seat gets none. A package of sub-packages
+  (terms naming each performance's ``part``) keeps each sub-package's own seat at a venue,
+  matched by the part's name; a package spanning several venues keeps one seat per venue.
 - **On error**: ``nothing`` (the subscription is reported, not renewed) or ``reservation``.
 - A new product that lets the holder choose N performances cannot carry last season's choice:
   on-error, reason ``holder_must_choose``.
@@ -141,6 +143,11 @@ class Run:
     performances: dict[str, Performance]  # the new product's, by id
     deadline: datetime | None
     seating: Seating  # the new performances' seats, read once per chunk and handed out in memory
+    source_parts: dict[str, str]  # last season's sub-package of each performance that has one
+
+    @property
+    def source_by_id(self) -> dict[str, Performance]:
+        return {performance.id: performance for performance in self.source_performances}
 
     @classmethod
     def of(cls, actor: Actor, params: dict) -> "Run":
@@ -156,7 +163,8 @@ class Run:
                    source_performances=source_performances,
                    performances=by_ids(actor, Performance, terms.performance_ids),
                    deadline=datetime.fromisoformat(deadline) if deadline else None,
-                   seating=Seating(actor.tenant_id, params["source_product_id"], source_performances))
+                   seating=Seating(actor.tenant_id, params["source_product_id"], source_performances),
+                   source_parts=dict(source_terms.parts or {}))
 
 
 @dataclass
@@ -240,25 +248,45 @@ def _seats(actor: Actor, run: Run, source: Subscription, *, fresh: bool = False)
     taken in the chunk's memory; whether one could not be found."""
     if not run.params.get("keep_seats", True):
         return {}, False
-    return run.seating.seats_for([run.performances[performance_id] for performance_id in run.terms.performance_ids],
-                                 _previous_seats(actor, source), fresh=fresh)
+    had = _previous_seats(actor, run, source)
+    parts = run.terms.parts or {}
+    wanted = []
+    for performance_id in run.terms.performance_ids:
+        performance = run.performances[performance_id]
+        seat = _matching(had, parts.get(performance_id), performance.venue_id)
+        if seat is not None:  # no seat there last season: none now
+            wanted.append((performance, seat))
+    return run.seating.seats_for(wanted, fresh=fresh)
 
 
-def _previous_seats(actor: Actor, source: Subscription) -> dict[str, tuple[str, str | None]]:
-    """The holder's seat last season at each venue, with its category: its tickets' seats, or the
-    seats a sabbatical kept."""
+def _matching(had: dict[tuple[str, str], tuple[str, str | None]], part: str | None,
+              venue_id: str) -> tuple[str, str | None] | None:
+    """The seat last season for a new performance: its sub-package's (by name) at its venue, else
+    the holder's first at that venue."""
+    return had.get((fold(part or ""), venue_id)) or next(
+        (seat for (_, venue), seat in had.items() if venue == venue_id), None)
+
+
+def _previous_seats(actor: Actor, run: Run, source: Subscription) -> dict[tuple[str, str], tuple[str, str | None]]:
+    """The holder's seat last season by (sub-package, venue), with its category, the first in date
+    order: its tickets' seats, or the seats a sabbatical kept."""
     if source.held_seats:
-        seats = by_ids(actor, Seat, source.held_seats.values())
-        performances = by_ids(actor, Performance, source.held_seats.keys())
-        return {performances[performance_id].venue_id: (seat_id, seats[seat_id].category_id)
-                for performance_id, seat_id in source.held_seats.items()
-                if performance_id in performances and seat_id in seats}
-    positions = {int(position) for position in source.ticket_positions or []}
-    tickets = [ticket for ticket in Ticket.query(tenant_key(actor.tenant_id, source.order_id))
-               if int(ticket.position) in positions and ticket.seat_id] if source.order_id else []
-    performances = by_ids(actor, Performance, {ticket.performance_id for ticket in tickets})
-    return {performances[ticket.performance_id].venue_id: (ticket.seat_id, ticket.seat_category_id)
-            for ticket in tickets if ticket.performance_id in performances}
+        categories = {seat.id: seat.category_id for seat in by_ids(actor, Seat, source.held_seats.values()).values()}
+        held = [(performance_id, seat_id, categories[seat_id]) for performance_id, seat_id in source.held_seats.items()
+                if seat_id in categories]
+    else:
+        positions = {int(position) for position in source.ticket_positions or []}
+        tickets = Ticket.query(tenant_key(actor.tenant_id, source.order_id)) if source.order_id else []
+        held = [(ticket.performance_id, ticket.seat_id, ticket.seat_category_id) for ticket in tickets
+                if int(ticket.position) in positions and ticket.seat_id]
+    performances = {**run.source_by_id, **by_ids(actor, Performance, {performance_id for performance_id, _, _ in held
+                                                                      if performance_id not in run.source_by_id})}
+    seats: dict[tuple[str, str], tuple[str, str | None]] = {}
+    for performance_id, seat_id, category_id in sorted(
+            (entry for entry in held if entry[0] in performances), key=lambda entry: performances[entry[0]].starts_at):
+        part = fold(run.source_parts.get(performance_id) or "")
+        seats.setdefault((part, performances[performance_id].venue_id), (seat_id, category_id))
+    return seats
 
 
 # -- carrying it out -------------------------------------------------------------------------

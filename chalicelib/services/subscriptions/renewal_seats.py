@@ -64,13 +64,11 @@ class Seating:
 
     # -- what a renewal asks --------------------------------------------------------------------
 
-    def seats_for(self, performances: list[Performance], had: dict[str, tuple[str, str | None]], *,
+    def seats_for(self, wanted: list[tuple[Performance, tuple[str, str | None]]], *,
                   fresh: bool = False) -> tuple[dict[str, str], bool]:
-        """The holder's seat at each of ``performances`` (``had``: their seat and its category by
-        venue last season; none there, none now), taken in memory; whether one could not be found
-        (then none is taken). ``fresh``: the own seats read consistently (after a failed write)."""
-        wanted = [(performance, had[performance.venue_id]) for performance in performances
-                  if performance.venue_id in had]
+        """The holder's seat at each performance of ``wanted`` (with the seat they had for it last
+        season and its category), taken in memory; whether one could not be found (then none is
+        taken). ``fresh``: the own seats read consistently (after a failed write)."""
         own = self._still_free([(performance.id, seat_id) for performance, (seat_id, _) in wanted], fresh=fresh)
         chosen: dict[str, str] = {}
         for performance, (seat_id, category_id) in wanted:

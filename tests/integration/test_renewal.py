@@ -304,6 +304,14 @@ def test_many_holders_whose_seats_are_taken_get_the_best_free_seats_once_each(ac
             for person, seat in zip(people, held)]
     first, second = seasons.new_performances
     tariff = _show_tariff(actor, seasons)
+    # Last season, C7 was an ordinary ticket's (no subscriber waits for it), and C3's claim was
+    # written before claims named their subscription (its order's tickets tell).
+    orders.place_order(actor, {"kind": "sale", "payment_type": "cash", "buyer": {"last_name": "Passant"},
+                               "lines": [{"performance_id": seasons.world.evening.id,
+                                          "tariff_id": seasons.world.full_price.id,
+                                          "quota_id": seasons.world.evening_quota.id, "seat_id": row_c[6].id}]})
+    older = UniqueKey.get(f"{actor.tenant_id}#seat_sold#{seasons.world.evening.id}#{row_c[2].id}")
+    older.update(actions=[UniqueKey.subscription_id.remove()])
 
     def buy(seat, name="Autre"):
         return orders.place_order(actor, {"kind": "sale", "payment_type": "cash", "buyer": {"last_name": name},

@@ -12,8 +12,10 @@ is taken gets the pool's first seat; only an empty pool walks on, a block of sea
 ``BatchGetItem`` of their claims at that performance, then one per last season's performance at
 that venue for the seats still in the running), and stops once it found one. So the venue's seats
 of a category are read at most once per chunk however many holders need one, a holder's own seats
-cost one ``BatchGetItem``, and an order that held a seat last season is read once per chunk (its
-tickets, then its subscriptions: whether one is still to renew).
+cost one ``BatchGetItem``. Whether a seat awaits its subscriber: its claims at last season's
+performances name the subscription (read in one ``BatchGetItem`` a block, once per chunk each);
+a claim naming none (an ordinary ticket's, or one sold before claims named their subscription)
+names its order, whose tickets are read once per chunk.
 
 **Nothing here writes.** The seats handed out are taken in memory for the rest of the chunk; the
 order's transaction (its conditional seat claims) decides. A seat handed out and not written (the
@@ -157,14 +159,18 @@ class Seating:
         return {place for place in places if place not in claimed and place not in self.handed}
 
     def _learn_holders(self, claims) -> None:
-        """Read, once per chunk, the orders (and sabbaticals' placeholders) that hold these claims:
-        each order's tickets name its subscriptions; the subscriptions say whether they are still
-        to renew."""
-        orders = {claim.entity_id for claim in claims if claim.entity_type == "order"} - set(self.open_orders)
+        """Read, once per chunk, the subscriptions holding these claims (a subscription's ticket's
+        claim names it; a sabbatical's placeholder holds its own): whether they are still to renew.
+        A claim naming none (an ordinary ticket, or one sold before claims named their
+        subscription) is resolved through its order's tickets, each order read once per chunk."""
+        claims = list(claims)
+        orders = {claim.entity_id for claim in claims if claim.entity_type == "order" and not claim.subscription_id}
+        orders -= set(self.open_orders)
         by_order = {order_id: {ticket.subscription_id for ticket in Ticket.query(tenant_key(self.tenant_id, order_id))
                                if ticket.subscription_id} for order_id in orders}
         wanted = {sub for subs in by_order.values() for sub in subs}
         wanted |= {claim.entity_id for claim in claims if claim.entity_type == "subscription"}
+        wanted |= {claim.subscription_id for claim in claims if claim.subscription_id}
         wanted -= set(self.open_subscriptions)
         for subscription in Subscription.batch_get([(self.tenant_id, sub) for sub in wanted]) if wanted else []:
             self.open_subscriptions[subscription.id] = subscription.product_id == self.source_product_id \
@@ -175,6 +181,8 @@ class Seating:
     def _awaits(self, claim: UniqueKey | None) -> bool:
         if claim is None:
             return False
+        if claim.subscription_id:
+            return self.open_subscriptions.get(claim.subscription_id, False)
         if claim.entity_type == "subscription":  # a sabbatical's placeholder keeps it
             return self.open_subscriptions.get(claim.entity_id, False)
         return self.open_orders.get(claim.entity_id, False)

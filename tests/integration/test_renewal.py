@@ -563,3 +563,34 @@ def test_a_chunk_ending_inside_an_order_does_not_count_it_twice(actor, monkeypat
             break
         cursor, seq = result.cursor, seq + 1
     assert sales == 9
+
+
+def test_a_dry_run_does_not_hand_one_free_seat_out_in_two_chunks(actor):
+    """Two holders lost their seats and one seat is free: chunks of one subscription each, the
+    dry run projects what the real run does (one seated, one without a seat)."""
+    seasons = Seasons(actor, tacit=False)
+    b1, b2, _ = seasons.seats
+    for minute, (name, seat) in enumerate((("Anne", b1), ("Paul", b2))):
+        clock.set_clock(clock.frozen_at(datetime(2026, 10, 1, 9, minute, tzinfo=timezone.utc)))
+        seasons.sell(actor, _person(actor, name), seats={seasons.world.evening.id: seat.id})
+    tariff = _show_tariff(actor, seasons)
+    for seat in (b1, b2):
+        orders.place_order(actor, {"kind": "sale", "payment_type": "cash", "buyer": {"last_name": "Autre"},
+                                   "lines": [{"performance_id": seasons.new_performances[0].id, "tariff_id": tariff.id,
+                                              "quota_id": seasons.target_quota(actor, 0), "seat_id": seat.id}]})
+    clock.set_clock(clock.frozen_at(RENEWED_AT))
+    params = {"source_product_id": seasons.source.id, "target_product_id": seasons.target.id,
+              "delivery_modes": ["new_card"], "fallback_mode": None, "mode_replacements": None, "tariffs": None,
+              "opt_out_criterion": None, "on_error": "nothing",
+              "reservation_deadline": datetime(2027, 7, 1, tzinfo=timezone.utc).isoformat(), "keep_seats": True}
+    for dry_run in (True, False):
+        cursor, outcomes, seq = None, {}, 0
+        while True:
+            result = renewal.renew(actor, {**params, "dry_run": dry_run}, cursor,
+                                   ChunkBudget(job_id="dry", seq=seq, max_items=1, seconds=840))
+            for name, count in result.outcomes.items():
+                outcomes[name] = outcomes.get(name, 0) + count
+            if result.cursor is None:
+                break
+            cursor, seq = result.cursor, seq + 1
+        assert outcomes == {"reservation": 1, "error:no_seat": 1}, (dry_run, outcomes)

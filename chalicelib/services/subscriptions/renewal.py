@@ -74,6 +74,7 @@ from chalicelib.values.text import fold
 
 RENEW = "subscriptions.renew"
 ORDERS_REMEMBERED = 50  # in the cursor: far more than the orders a chunk's end can cut
+DRY_SEATS_CARRIED = 400  # a dry run's seats handed out from pools, carried to the next chunk (the cursor is small)
 PLACE_ATTEMPTS = 3  # an order's write, when seats handed out were sold meanwhile (each time seated again)
 NO_ANSWERS = {"non", "no", "false", "0", ""}
 
@@ -434,6 +435,9 @@ def _why_not_placed(actor: Actor, run: Run, decisions: list[Decision], *, last: 
 def renew(actor: Actor, params: dict, cursor: dict | None, budget: ChunkBudget) -> ChunkResult:
     """The source product's subscriptions, newest first, a source order at a time."""
     run = Run.of(actor, params)
+    dry_run = bool(params.get("dry_run"))
+    if dry_run:  # the seats earlier chunks would have written
+        run.seating.assume_handed((cursor or {}).get("dry_seats") or {})
     key = tenant_key(actor.tenant_id, params["source_product_id"])
     after = (cursor or {}).get("after")
     tally: Counter = Counter()
@@ -450,12 +454,15 @@ def renew(actor: Actor, params: dict, cursor: dict | None, budget: ChunkBudget) 
         if source.order_id in done_orders:
             continue
         done_orders[source.order_id] = None
-        tally += renew_order(actor, run, _siblings(actor, source), dry_run=bool(params.get("dry_run")))
+        tally += renew_order(actor, run, _siblings(actor, source), dry_run=dry_run)
     more = query.last_evaluated_key is not None or budget.items_left == 0
     done = tally["sale"] + tally["reservation"]
     skipped = sum(count for name, count in tally.items() if name.startswith("skip:"))
     failed = sum(count for name, count in tally.items() if name.startswith("error:"))
-    return ChunkResult(cursor={"after": after, "orders_seen": list(done_orders)[-ORDERS_REMEMBERED:]} if more else None,
+    following = {"after": after, "orders_seen": list(done_orders)[-ORDERS_REMEMBERED:]}
+    if dry_run:
+        following["dry_seats"] = run.seating.handed_from_pools(limit=DRY_SEATS_CARRIED)
+    return ChunkResult(cursor=following if more else None,
                        done=done, skipped=skipped, failed=failed, outcomes=dict(tally))
 
 

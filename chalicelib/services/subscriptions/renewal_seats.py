@@ -17,6 +17,10 @@ performances name the subscription (read in one ``BatchGetItem`` a block, once p
 a claim naming none (an ordinary ticket's, or one sold before claims named their subscription)
 names its order, whose tickets are read once per chunk.
 
+A dry run writes nothing, so its next chunk would find free the seats this one handed out from
+pools: the cursor carries them (up to ``DRY_SEATS_CARRIED``; beyond, the dry run may project a
+seat twice).
+
 **Nothing here writes.** The seats handed out are taken in memory for the rest of the chunk; the
 order's transaction (its conditional seat claims) decides. A seat handed out and not written (the
 renewal ended in an error, or the write failed) is given back; a seat a concurrent sale took in
@@ -63,6 +67,7 @@ class Seating:
         self.from_pools: dict[Place, tuple[tuple[str, str | None], str]] = {}  # a pool's seat handed: pool, position
         self.open_orders: dict[str, bool] = {}
         self.open_subscriptions: dict[str, bool] = {}
+        self.carried: dict[str, list[str]] = {}  # a dry run's: seats earlier chunks handed out from pools
 
     # -- what a renewal asks --------------------------------------------------------------------
 
@@ -102,6 +107,24 @@ class Seating:
             else:
                 self.from_pools.pop(place, None)
         return bool(claimed)
+
+    def assume_handed(self, places: dict[str, list[str]]) -> None:
+        """A dry run's chunk: the seats earlier chunks handed out from pools (``{performance:
+        [seat]}``), which a real run would have written, are taken."""
+        self.handed |= {(performance_id, seat_id) for performance_id, seats in places.items() for seat_id in seats}
+        self.carried = places
+
+    def handed_from_pools(self, *, limit: int) -> dict[str, list[str]]:
+        """The seats handed out from pools, this chunk's and those carried in (at most ``limit``),
+        for a dry run's next chunk."""
+        places = {performance_id: list(seats) for performance_id, seats in self.carried.items()}
+        count = sum(len(seats) for seats in places.values())
+        for performance_id, seat_id in self.from_pools:
+            if count >= limit:
+                break
+            places.setdefault(performance_id, []).append(seat_id)
+            count += 1
+        return places
 
     # -- the pools ------------------------------------------------------------------------------
 

@@ -21,7 +21,9 @@ themselves and two others gets one new order), by the rules of the field's back 
   on-error, reason ``duplicates_no_fallback``.
 - **Opting out: whoever pays decides.** The run names a contact criterion ("Arrêt du
   renouvellement automatique"); a payer holding it (with a value other than no) stops every
-  subscription they pay for; a holder holding it stops only theirs.
+  subscription they pay for; a holder holding it stops only theirs. A criterion no contact of the
+  venue was ever given is refused before the run starts (a misspelling would renew everyone who
+  opted out; :mod:`chalicelib.services.contacts.criteria`).
 - **Seats** (``keep_seats``): at each new performance, the seat the holder had at that venue if
   it is free; else the first free seat of the same category in the venue's order (block, row,
   number); none free: on-error. A holder without a seat gets none. A package of sub-packages

@@ -51,8 +51,7 @@ class SeatPool:
 
     walk: Iterator[Seat]  # the venue's seats of the category not looked at yet
     free: list[tuple[str, str]] = field(default_factory=list)  # (position, seat id), sorted
-    block: int = FIRST_BLOCK
-    walked: int = 0  # seats looked at (what the tests and the benchmark count)
+    block: int = FIRST_BLOCK  # how many seats the walk's next step looks at
 
 
 class Seating:
@@ -135,7 +134,6 @@ class Seating:
                 block = list(islice(pool.walk, pool.block))
                 if not block:
                     return None
-                pool.walked += len(block)
                 pool.block = min(pool.block * 2, LAST_BLOCK)
                 pool.free += [(seat.position, seat.id) for seat in self._free_and_unawaited(performance, block)]
             position, seat_id = pool.free.pop(0)

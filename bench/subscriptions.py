@@ -33,8 +33,8 @@ each sale through ``selling.sell`` (one order per household), two sellers at onc
 records read once for all the sales). The clock runs from the sale's day, then from the
 renewal's (ids made later sort later, as in production). ``--taken-seats K`` (0 by default): before
 the runs, someone else buys the seats of K renewing subscribers at the new season's first
-performance, so those holders take the first free seat of their category (a walk of the venue's
-seats in order).
+performance, so those holders take the best free seat of their category (a chunk's pools of free
+seats, ``services/subscriptions/renewal_seats.py``).
 
 **Measured.** The ``subscriptions.renew`` job started by ``renewal.start_run`` and run chunk by
 chunk (each with a 900 s Lambda's budget less the framework's 60 s margin): the dry run (time,
@@ -393,9 +393,9 @@ def outcomes_line(tally: Counter, prefix: str = "outcome ") -> str:
 
 
 def counted(tally: Counter) -> int:
-    """How many subscriptions the outcomes name (projected cents left out)."""
+    """How many subscriptions the outcomes name (projected cents and notes on delivery modes left out)."""
     return sum(count for name, count in tally.items() if name.startswith("outcome ")
-               and not name.startswith("outcome projected:"))
+               and not name.startswith(("outcome projected:", "outcome mode:")))
 
 
 class OrderTimes:

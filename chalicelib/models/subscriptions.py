@@ -45,6 +45,7 @@ class SubscriptionTerms(TenantEntity):
 
     performance_ids = ListAttribute(of=UnicodeAttribute)  # in date order
     quotas = JSONAttribute()  # {performance_id: quota_id}: the places subscriptions are sold from
+    parts = JSONAttribute(null=True)  # {performance_id: sub-package name}: a package's sub-packages keep their own seats
     choose = NumberAttribute(null=True)  # None: every performance; N: the holder chooses N of them
     delivery_modes = ListAttribute(of=UnicodeAttribute)
     payment_plans = JSONAttribute()  # [{"id", "label", "instalments", "day_of_month", "first_at_purchase"}]

@@ -25,6 +25,9 @@ class UniqueKey(Model):
     # A seat claim a seat change took before its ticket moved (services/seat_changes): its change's id, so
     # that a later attempt of that change recognises its own claims (to resume, or to give them back).
     change_id = UnicodeAttribute(null=True)
+    # A seat claim of a subscription's ticket (written by the order's sale): that subscription, so that a
+    # renewal tells whether the seat awaits a subscriber still to renew without reading the order's tickets.
+    subscription_id = UnicodeAttribute(null=True)
 
     @classmethod
     def of(cls, entity: TenantEntity, label: str, parts: tuple[str, ...]) -> "UniqueKey":

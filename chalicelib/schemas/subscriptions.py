@@ -16,6 +16,9 @@ PlanId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]{1,20}$")]
 class OfferedPerformanceIn(InputModel):
     performance_id: Id
     quota_id: Id = Field(description="The quota of this performance subscriptions are sold from")
+    part: Name | None = Field(default=None, description="A package's sub-package this performance belongs to "
+                                                        "(e.g. \"Danse\"): a renewal keeps each sub-package's own "
+                                                        "seats, matched by name from one season to the next")
 
 
 class PaymentPlanIn(InputModel):
@@ -44,6 +47,8 @@ class TermsOut(OutputModel):
     product_id: str = Field(validation_alias="id")
     performance_ids: list[str]
     quotas: dict[str, str]
+    parts: dict[str, str] | None = Field(default=None, description="A package's sub-package of each performance "
+                                                                    "that has one")
     choose: int | None
     delivery_modes: list[str]
     payment_plans: list[dict]
@@ -142,7 +147,8 @@ class RenewalRunIn(InputModel):
                                                                                   "one; unnamed: the tariff of the "
                                                                                   "same name")
     opt_out_criterion: Name | None = Field(default=None, description="The contact criterion that stops the tacit "
-                                                                     "renewal (whoever pays decides)")
+                                                                     "renewal (whoever pays decides); one staff "
+                                                                     "gave at least one contact (422 otherwise)")
     on_error: Literal["nothing", "reservation"] = Field(description="What a subscription that cannot be renewed "
                                                                     "as asked becomes")
     reservation_deadline: AwareDatetime | None = Field(default=None, description="The reservations' deadline "

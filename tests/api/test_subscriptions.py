@@ -72,6 +72,11 @@ def test_terms_are_checked_against_the_catalog(client, staff_headers, actor, wor
         problem = assert_problem(call(client, "PUT", path, staff_headers, _terms(world, **changes)), 422)
         assert problem["errors"][0]["field"] == field, (changes, problem)
     assert call(client, "GET", path, staff_headers)[1]["choose"] is None  # nothing refused was written
+    # A package's sub-packages: a part per performance (none for the others).
+    parted = _terms(world)
+    parted["performances"][0]["part"] = "Musique"
+    status, terms, _ = call(client, "PUT", path, staff_headers, parted)
+    assert status == 200 and terms["parts"] == {world.other_performance.id: "Musique"}, terms
     show = assert_problem(call(client, "PUT", f"/products/{world.show.id}/subscription-terms", staff_headers,
                                _terms(world)), 422)
     assert show["errors"][0]["field"] == "product_id"

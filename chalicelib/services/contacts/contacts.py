@@ -92,11 +92,14 @@ class NewContact:
 def prepare_contact(actor: Actor, fields: dict[str, Any]) -> NewContact:
     """A new contact from request-shaped ``fields`` (see :func:`_as_attributes`), not written:
     the contact, its audit event, its search-index entries, and its newsletter memberships if an
-    e-mail's newsletter consent is ticked."""
+    e-mail's newsletter consent is ticked. Its criterion names are registered now, before any
+    write of it (:mod:`.criteria`)."""
+    from chalicelib.services.contacts import criteria
     from chalicelib.services.contacts.mailing_lists import newsletter_changes
     from chalicelib.services.contacts.search import index_changes
 
     values = _as_attributes(fields, None)
+    criteria.register(actor.tenant_id, values.get("criteria") or {})
     values["search_name"] = search_name(values.get("last_name"), values.get("first_name"))
     contact = Contact(tenant_id=actor.tenant_id, id=ids.new_id(), **values)
     contact.set_index_keys()
@@ -214,9 +217,11 @@ def write_contact(actor: Actor, contact: Contact, *, action: str, before: dict |
     """Save a changed contact (version checked) with its audit event (``details`` added to what it
     says after), its index entries and the claims on its e-mails (those it gained taken, those it
     lost given back; ``previous_emails`` ``None``: every e-mail of it claimed, as after a
-    re-index), in one transaction."""
+    re-index), in one transaction. Its criterion names are registered first (:mod:`.criteria`)."""
+    from chalicelib.services.contacts import criteria
     from chalicelib.services.contacts.search import index_changes
 
+    criteria.register(contact.tenant_id, plain(contact.criteria) or {})
     puts, deletes = index_changes(contact)
     now = {email.address.lower() for email in contact.emails}
     was = {address.lower() for address in previous_emails} if previous_emails is not None else set()

@@ -2,15 +2,18 @@
 record, and its e-mails claimed (contacts written before the index existed, or after its rules
 changed); two contacts sharing an e-mail are counted as ``duplicate_email`` for staff to merge. A job, one
 contact per item, each written like an edit (under its version, with its entries in the same
-transaction) and only when its tokens differ, so running it twice writes nothing more."""
+transaction) and only when its tokens differ, so running it twice writes nothing more. It also
+registers each contact's criterion names (``criteria.py``: contacts written before the registry)."""
 from __future__ import annotations
 
 from chalicelib.errors import ConcurrentChange
 from chalicelib.models.contacts import Contact
+from chalicelib.services.contacts import criteria
 from chalicelib.services.contacts.contacts import DuplicateContact, write_contact
 from chalicelib.services.contacts.search import tokens_of
 from chalicelib.services.jobs.framework import ChunkBudget, ChunkResult, job_kind, start_job, walk_pages
 from chalicelib.services.shared.actors import Actor
+from chalicelib.services.shared.audit import plain
 
 REINDEX = "contacts.reindex"
 PAGE = 100
@@ -37,6 +40,7 @@ def reindex_chunk(actor: Actor, params: dict, cursor: dict | None, budget: Chunk
 
 
 def _reindexed(actor: Actor, contact: Contact) -> str:
+    criteria.register(actor.tenant_id, plain(contact.criteria) or {})  # contacts written before the registry
     if (contact.search_tokens or {}) == tokens_of(contact):
         return "skipped"
     try:

@@ -135,9 +135,11 @@ def _vat(tickets: list[Ticket], discount: int) -> int:
     return sum(vat_included(net, rate) for rate, net in net_by_rate.items())
 
 
-def seat_claim(tenant_id: str, order_id: str, performance_id: str, seat_id: str) -> UniqueKey:
+def seat_claim(tenant_id: str, order_id: str, performance_id: str, seat_id: str,
+               subscription_id: str | None = None) -> UniqueKey:
+    """The claim an order's ticket holds on its seat (naming the subscription a subscription's ticket is of)."""
     return UniqueKey(key=tenant_key(tenant_id, "seat_sold", performance_id, seat_id),
-                     entity_type="order", entity_id=order_id, label="seat_id")
+                     entity_type="order", entity_id=order_id, label="seat_id", subscription_id=subscription_id)
 
 
 def _build(actor: Actor, draft: dict, lines: list[PricedLine], order_id: str) -> tuple[Order, list[Ticket]]:
@@ -250,8 +252,8 @@ def place_order(actor: Actor, draft: dict, *, order_id: str | None = None,
                                    add_version_condition=False)
             for ticket in tickets:
                 if ticket.seat_id:
-                    transaction.save(seat_claim(actor.tenant_id, order.id, ticket.performance_id, ticket.seat_id),
-                                     condition=_seat_free_for(ticket, held))
+                    transaction.save(seat_claim(actor.tenant_id, order.id, ticket.performance_id, ticket.seat_id,
+                                                ticket.subscription_id), condition=_seat_free_for(ticket, held))
             derived.apply(transaction)
             if sale is not None:
                 transaction.save(sale[0])

@@ -16,12 +16,19 @@ themselves and two others gets one new order), by the rules of the field's back 
   followed up in the options list like any reservation.
 - **Delivery mode**: last season's if the run offers it; else the mode the run's replacements
   name for it (``{"new_card": "reload_card"}``); else the run's **fallback**; none: on-error.
+  When several modes are possible because duplicate cards were issued after a lost card
+  (``duplicates_issued``), the fallback (reported as ``mode:fallback_duplicates``); no fallback:
+  on-error, reason ``duplicates_no_fallback``.
 - **Opting out: whoever pays decides.** The run names a contact criterion ("Arrêt du
   renouvellement automatique"); a payer holding it (with a value other than no) stops every
-  subscription they pay for; a holder holding it stops only theirs.
+  subscription they pay for; a holder holding it stops only theirs. A criterion no contact of the
+  venue was ever given is refused before the run starts (a misspelling would renew everyone who
+  opted out; :mod:`chalicelib.services.contacts.criteria`).
 - **Seats** (``keep_seats``): at each new performance, the seat the holder had at that venue if
   it is free; else the first free seat of the same category in the venue's order (block, row,
-  number); none free: on-error. A holder without a seat gets none.
+  number); none free: on-error. A holder without a seat gets none. A package of sub-packages
+  (terms naming each performance's ``part``) keeps each sub-package's own seat at a venue,
+  matched by the part's name; a package spanning several venues keeps one seat per venue.
 - **On error**: ``nothing`` (the subscription is reported, not renewed) or ``reservation``.
 - A new product that lets the holder choose N performances cannot carry last season's choice:
   on-error, reason ``holder_must_choose``.
@@ -46,8 +53,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from pynamodb.exceptions import DoesNotExist
-
 from chalicelib.adapters import clock, ids
 from chalicelib.config import settings
 from chalicelib.errors import InvalidInput
@@ -57,12 +62,13 @@ from chalicelib.models.contacts import Contact
 from chalicelib.models.jobs import Job
 from chalicelib.models.orders import Ticket
 from chalicelib.models.subscriptions import SAVED_MEANS, Subscription, SubscriptionTerms
-from chalicelib.models.unique_keys import UniqueKey
+from chalicelib.services.contacts import criteria
 from chalicelib.services.jobs.framework import ChunkBudget, ChunkResult, job_kind, start_job
 from chalicelib.services.orders.orders import SoldOut
 from chalicelib.services.shared.actors import Actor
 from chalicelib.services.shared.audit import plain
 from chalicelib.services.shared.records import by_ids, get_record, require_reference
+from chalicelib.services.subscriptions.renewal_seats import Seating
 from chalicelib.services.subscriptions.selling import Placement, place
 from chalicelib.services.subscriptions.terms import BUNDLE_KINDS, get_terms
 from chalicelib.values.payment_plans import PaymentPlan, schedule
@@ -70,6 +76,8 @@ from chalicelib.values.text import fold
 
 RENEW = "subscriptions.renew"
 ORDERS_REMEMBERED = 50  # in the cursor: far more than the orders a chunk's end can cut
+DRY_SEATS_CARRIED = 400  # a dry run's seats handed out from pools, carried to the next chunk (the cursor is small)
+PLACE_ATTEMPTS = 3  # an order's write, when seats handed out were sold meanwhile (each time seated again)
 NO_ANSWERS = {"non", "no", "false", "0", ""}
 
 
@@ -109,6 +117,10 @@ def start_run(actor: Actor, params: dict) -> Job:
             raise InvalidInput.on(f"tariffs.{old}", "not a tariff of the source product")
         if new not in targets:
             raise InvalidInput.on(f"tariffs.{old}", "not a tariff of the new product")
+    criterion = params.get("opt_out_criterion")
+    if criterion and not criteria.exists(actor.tenant_id, criterion):
+        # A misspelt criterion would renew everyone who opted out.
+        raise InvalidInput.on("opt_out_criterion", "no contact of the venue was ever given this criterion")
     deadline = params.get("reservation_deadline")
     if deadline is not None and deadline <= clock.now():
         raise InvalidInput.on("reservation_deadline", "must be in the future")
@@ -133,6 +145,12 @@ class Run:
     previous_tariffs: dict[str, Tariff]  # last season's product's, by id (read once, not per subscription)
     performances: dict[str, Performance]  # the new product's, by id
     deadline: datetime | None
+    seating: Seating  # the new performances' seats, read once per chunk and handed out in memory
+    source_parts: dict[str, str]  # last season's sub-package of each performance that has one
+
+    @property
+    def source_by_id(self) -> dict[str, Performance]:
+        return {performance.id: performance for performance in self.source_performances}
 
     @classmethod
     def of(cls, actor: Actor, params: dict) -> "Run":
@@ -142,11 +160,14 @@ class Run:
         deadline = params.get("reservation_deadline")
         source_terms = get_terms(actor, params["source_product_id"])
         previous = Tariff.by_product.query(tenant_key(actor.tenant_id, params["source_product_id"]))
+        source_performances = list(by_ids(actor, Performance, source_terms.performance_ids).values())
         return cls(params=params, target=target, terms=terms, tariffs=tariffs,
                    previous_tariffs={tariff.id: tariff for tariff in previous},
-                   source_performances=list(by_ids(actor, Performance, source_terms.performance_ids).values()),
+                   source_performances=source_performances,
                    performances=by_ids(actor, Performance, terms.performance_ids),
-                   deadline=datetime.fromisoformat(deadline) if deadline else None)
+                   deadline=datetime.fromisoformat(deadline) if deadline else None,
+                   seating=Seating(actor.tenant_id, params["source_product_id"], source_performances),
+                   source_parts=dict(source_terms.parts or {}))
 
 
 @dataclass
@@ -157,6 +178,7 @@ class Decision:
     tariff: Tariff | None = None
     mode: str | None = None
     seats: dict[str, str] = field(default_factory=dict)
+    mode_reason: str = ""  # "fallback_duplicates": the fallback taken because duplicate cards were issued
 
 
 def _opted_out(contact: Contact | None, criterion: str | None) -> bool:
@@ -166,12 +188,17 @@ def _opted_out(contact: Contact | None, criterion: str | None) -> bool:
     return fold(criterion) in held and held[fold(criterion)] not in NO_ANSWERS
 
 
-def _mode(run: Run, previous: str) -> str | None:
+def _mode(run: Run, source: Subscription) -> tuple[str | None, str]:
+    """The renewal's delivery mode and, when it is the fallback for a reason to report, that reason."""
+    if int(source.duplicates_issued or 0) > 0:
+        # Duplicates were issued after a lost card: several cards, so several modes are possible
+        # (which card to reload?). The rule takes the run's fallback.
+        return run.params.get("fallback_mode"), "fallback_duplicates"
     offered = run.params["delivery_modes"]
-    if previous in offered:
-        return previous
-    replacement = (run.params.get("mode_replacements") or {}).get(previous)
-    return replacement or run.params.get("fallback_mode")
+    if source.delivery_mode in offered:
+        return source.delivery_mode, ""
+    replacement = (run.params.get("mode_replacements") or {}).get(source.delivery_mode)
+    return replacement or run.params.get("fallback_mode"), ""
 
 
 def tariff_for(actor: Actor, run: Run, source: Subscription) -> Tariff | None:
@@ -185,8 +212,7 @@ def tariff_for(actor: Actor, run: Run, source: Subscription) -> Tariff | None:
     return next((tariff for tariff in run.tariffs.values() if fold(tariff.name) == fold(previous.name)), None)
 
 
-def _decide(actor: Actor, run: Run, source: Subscription, people: dict[str, Contact],
-            taken: set[tuple[str, str]]) -> Decision:
+def _decide(actor: Actor, run: Run, source: Subscription, people: dict[str, Contact]) -> Decision:
     criterion = run.params.get("opt_out_criterion")
     if source.state == "cancelled":
         return Decision(source, "skip", "cancelled")
@@ -205,105 +231,65 @@ def _decide(actor: Actor, run: Run, source: Subscription, people: dict[str, Cont
     tariff = tariff_for(actor, run, source)
     if tariff is None:
         return Decision(source, "error", "no_tariff")
-    mode = _mode(run, source.delivery_mode)
+    mode, why = _mode(run, source)
     if mode is None:
-        return Decision(source, "error", "no_delivery_mode", tariff=tariff)
-    seats, missing = _seats(actor, run, source, taken)
+        return Decision(source, "error", "duplicates_no_fallback" if why else "no_delivery_mode", tariff=tariff)
+    seats, missing = _seats(actor, run, source)
     if missing:
         return Decision(source, "error", "no_seat", tariff=tariff, mode=mode)
-    return Decision(source, "sale" if source.tacit else "reservation", "", tariff=tariff, mode=mode, seats=seats)
+    return Decision(source, "sale" if source.tacit else "reservation", "", tariff=tariff, mode=mode, seats=seats,
+                    mode_reason=why)
 
 
 def seats_for(actor: Actor, run: Run, source: Subscription) -> tuple[dict[str, str], bool]:
     """The seats a renewal of ``source`` would give its holder (and whether one is missing)."""
-    return _seats(actor, run, source, set())
+    return _seats(actor, run, source)
 
 
-def _seats(actor: Actor, run: Run, source: Subscription, taken: set[tuple[str, str]]) -> tuple[dict[str, str], bool]:
-    """The holder's seat at each new performance (module docstring); whether one could not be found."""
+def _seats(actor: Actor, run: Run, source: Subscription, *, fresh: bool = False) -> tuple[dict[str, str], bool]:
+    """The holder's seat at each new performance (module docstring; :mod:`.renewal_seats`),
+    taken in the chunk's memory; whether one could not be found."""
     if not run.params.get("keep_seats", True):
         return {}, False
-    by_venue = _previous_seats(actor, source)
-    chosen: dict[str, str] = {}
+    had = _previous_seats(actor, run, source)
+    parts = run.terms.parts or {}
+    wanted = []
     for performance_id in run.terms.performance_ids:
         performance = run.performances[performance_id]
-        had = by_venue.get(performance.venue_id)
-        if had is None:
-            continue  # no seat there last season: none now
-        seat_id = had[0] if _free(actor, performance_id, had[0], taken) else \
-            _first_free(actor, run, performance, had[1], taken)
-        if seat_id is None:
-            return chosen, True
-        chosen[performance_id] = seat_id
-        taken.add((performance_id, seat_id))
-    return chosen, False
+        seat = _matching(had, parts.get(performance_id), performance.venue_id)
+        if seat is not None:  # no seat there last season: none now
+            wanted.append((performance, seat))
+    return run.seating.seats_for(wanted, fresh=fresh)
 
 
-def _previous_seats(actor: Actor, source: Subscription) -> dict[str, tuple[str, str | None]]:
-    """The holder's seat last season at each venue, with its category: its tickets' seats, or the
-    seats a sabbatical kept."""
+def _matching(had: dict[tuple[str, str], tuple[str, str | None]], part: str | None,
+              venue_id: str) -> tuple[str, str | None] | None:
+    """The seat last season for a new performance: its sub-package's (by name) at its venue, else
+    the holder's first at that venue."""
+    return had.get((fold(part or ""), venue_id)) or next(
+        (seat for (_, venue), seat in had.items() if venue == venue_id), None)
+
+
+def _previous_seats(actor: Actor, run: Run, source: Subscription) -> dict[tuple[str, str], tuple[str, str | None]]:
+    """The holder's seat last season by (sub-package, venue), with its category, the first in date
+    order: its tickets' seats, or the seats a sabbatical kept."""
     if source.held_seats:
-        seats = by_ids(actor, Seat, source.held_seats.values())
-        performances = by_ids(actor, Performance, source.held_seats.keys())
-        return {performances[performance_id].venue_id: (seat_id, seats[seat_id].category_id)
-                for performance_id, seat_id in source.held_seats.items()
-                if performance_id in performances and seat_id in seats}
-    positions = {int(position) for position in source.ticket_positions or []}
-    tickets = [ticket for ticket in Ticket.query(tenant_key(actor.tenant_id, source.order_id))
-               if int(ticket.position) in positions and ticket.seat_id] if source.order_id else []
-    performances = by_ids(actor, Performance, {ticket.performance_id for ticket in tickets})
-    return {performances[ticket.performance_id].venue_id: (ticket.seat_id, ticket.seat_category_id)
-            for ticket in tickets if ticket.performance_id in performances}
-
-
-def _free(actor: Actor, performance_id: str, seat_id: str, taken: set[tuple[str, str]]) -> bool:
-    if (performance_id, seat_id) in taken:
-        return False
-    try:
-        UniqueKey.get(tenant_key(actor.tenant_id, "seat_sold", performance_id, seat_id))
-        return False
-    except DoesNotExist:
-        return True
-
-
-def _first_free(actor: Actor, run: Run, performance: Performance, category_id: str | None,
-                taken: set[tuple[str, str]]) -> str | None:
-    """The first free seat of the category in the venue's order that no subscriber still to
-    renew held last season (their seat waits for them, whatever order the run takes them in)."""
-    for seat in Seat.by_venue.query(tenant_key(actor.tenant_id, performance.venue_id)):
-        if seat.category_id == category_id and _free(actor, performance.id, seat.id, taken) \
-                and not _awaits_its_holder(actor, run, performance.venue_id, seat.id):
-            return seat.id
-    return None
-
-
-def _awaits_its_holder(actor: Actor, run: Run, venue_id: str, seat_id: str) -> bool:
-    """Whether a subscription of the source product not renewed yet had this seat last season."""
-    for previous in run.source_performances:
-        if previous.venue_id != venue_id:
-            continue
-        try:
-            claim = UniqueKey.get(tenant_key(actor.tenant_id, "seat_sold", previous.id, seat_id))
-        except DoesNotExist:
-            continue
-        if _open_source_in(actor, run, claim.entity_id):
-            return True
-    return False
-
-
-def _open_source_in(actor: Actor, run: Run, order_id: str) -> bool:
-    """Whether the order holds a subscription of the source product still to renew."""
-    return any(ticket.subscription_id and _still_to_renew(actor, ticket.subscription_id, run)
-               for ticket in Ticket.query(tenant_key(actor.tenant_id, order_id)))
-
-
-def _still_to_renew(actor: Actor, subscription_id: str, run: Run) -> bool:
-    try:
-        subscription = Subscription.get(actor.tenant_id, subscription_id)
-    except DoesNotExist:
-        return False
-    return subscription.product_id == run.params["source_product_id"] and not subscription.renewed_into \
-        and subscription.state != "cancelled"
+        categories = {seat.id: seat.category_id for seat in by_ids(actor, Seat, source.held_seats.values()).values()}
+        held = [(performance_id, seat_id, categories[seat_id]) for performance_id, seat_id in source.held_seats.items()
+                if seat_id in categories]
+    else:
+        positions = {int(position) for position in source.ticket_positions or []}
+        tickets = Ticket.query(tenant_key(actor.tenant_id, source.order_id)) if source.order_id else []
+        held = [(ticket.performance_id, ticket.seat_id, ticket.seat_category_id) for ticket in tickets
+                if int(ticket.position) in positions and ticket.seat_id]
+    performances = {**run.source_by_id, **by_ids(actor, Performance, {performance_id for performance_id, _, _ in held
+                                                                      if performance_id not in run.source_by_id})}
+    seats: dict[tuple[str, str], tuple[str, str | None]] = {}
+    for performance_id, seat_id, category_id in sorted(
+            (entry for entry in held if entry[0] in performances), key=lambda entry: performances[entry[0]].starts_at):
+        part = fold(run.source_parts.get(performance_id) or "")
+        seats.setdefault((part, performances[performance_id].venue_id), (seat_id, category_id))
+    return seats
 
 
 # -- carrying it out -------------------------------------------------------------------------
@@ -338,8 +324,7 @@ def renew_order(actor: Actor, run: Run, sources: list[Subscription], *, dry_run:
     """Renew the subscriptions of one source order (those of the source product not renewed yet)."""
     people = by_ids(actor, Contact, {sub.payer_contact_id for sub in sources} | {sub.holder_contact_id
                                                                                  for sub in sources})
-    taken: set[tuple[str, str]] = set()
-    decisions = [_decide(actor, run, source, people, taken) for source in sources]
+    decisions = [_decide(actor, run, source, people) for source in sources]
     tally: Counter = Counter()
     sales = [decision for decision in decisions if decision.outcome == "sale"]
     reservations = [decision for decision in decisions if decision.outcome == "reservation"]
@@ -355,6 +340,7 @@ def renew_order(actor: Actor, run: Run, sources: list[Subscription], *, dry_run:
             reservations.append(decision)
         elif decision.outcome in ("skip", "error"):
             tally[f"{decision.outcome}:{decision.reason}"] += 1
+            run.seating.give_back(decision.seats)  # not renewed: its seats are free for the others
     for group, placed_as in ((sales, "sale"), (reservations, "reservation")):
         for decision in group:
             decision.mode = decision.mode or run.params.get("fallback_mode") or run.params["delivery_modes"][0]
@@ -372,6 +358,7 @@ def _carry_out(actor: Actor, run: Run, decisions: list[Decision], placed_as: str
     count = instalment_count(first) if placed_as == "sale" else None
     if dry_run:
         tally[placed_as] += len(decisions)
+        tally += _mode_reasons(decisions)
         if placed_as == "sale":
             for decision in decisions:
                 for due in schedule(plan, int(decision.tariff.price_cents), clock.now(), settings.default_timezone,
@@ -379,7 +366,33 @@ def _carry_out(actor: Actor, run: Run, decisions: list[Decision], placed_as: str
                     tally[f"projected:{due.due_on.isoformat()}"] += due.amount_cents
         return tally
     new_ids = [ids.new_id() for _ in decisions]
-    placement = Placement(
+    for decision, new_id in zip(decisions, new_ids):
+        decision.source.renewed_into = new_id
+    for attempt in range(1, PLACE_ATTEMPTS + 1):
+        try:
+            place(actor, _placement(run, decisions, placed_as, means, people, plan, count, new_ids),
+                  also=[(decision.source, Subscription.renewed_into.does_not_exist()) for decision in decisions])
+        except SoldOut:
+            # One transaction: places gone, a seat sold meanwhile, or a source marked by another run.
+            reason = _why_not_placed(actor, run, decisions, last=attempt == PLACE_ATTEMPTS)
+            if reason is None:
+                continue  # seats sold meanwhile: the decisions were seated again
+            tally[reason] += len(decisions)
+            return tally
+        tally[placed_as] += len(decisions)
+        return tally + _mode_reasons(decisions)
+    return tally
+
+
+def _mode_reasons(decisions: list[Decision]) -> Counter:
+    """``mode:<reason>`` for the renewals whose delivery mode the rule chose for a reason to report."""
+    return Counter(f"mode:{decision.mode_reason}" for decision in decisions if decision.mode_reason)
+
+
+def _placement(run: Run, decisions: list[Decision], placed_as: str, means: tuple[str, str] | None,
+               people: dict[str, Contact], plan: PaymentPlan, count: int | None, new_ids: list[str]) -> Placement:
+    first = decisions[0].source
+    return Placement(
         product=run.target, terms=run.terms, tariff=decisions[0].tariff, payer=people[first.payer_contact_id],
         delivery_mode=decisions[0].mode, plan=plan, means=means[0] if placed_as == "sale" else "reservation",
         saved_means_id=means[1] if placed_as == "sale" else None,
@@ -389,20 +402,32 @@ def _carry_out(actor: Actor, run: Run, decisions: list[Decision], placed_as: str
         deadline=run.deadline if placed_as == "reservation" else None, subscription_ids=new_ids,
         leave_anytime=[placed_as == "sale" and decision.source.tacit and not decision.source.renewal_notice_at
                        for decision in decisions])
-    for decision, new_id in zip(decisions, new_ids):
-        decision.source.renewed_into = new_id
-    try:
-        place(actor, placement, also=[(decision.source, Subscription.renewed_into.does_not_exist())
-                                      for decision in decisions])
-    except SoldOut:
-        # One transaction: places gone, or a source marked by another run meanwhile. Which one?
-        again = Subscription.batch_get([(actor.tenant_id, decision.source.id) for decision in decisions],
-                                       consistent_read=True)
-        reason = "skip:already_renewed" if any(source.renewed_into for source in again) else "error:sold_out"
-        tally[reason] += len(decisions)
-        return tally
-    tally[placed_as] += len(decisions)
-    return tally
+
+
+def _why_not_placed(actor: Actor, run: Run, decisions: list[Decision], *, last: bool) -> str | None:
+    """After a refused write: the outcome to report, or ``None`` when seats sold meanwhile were
+    replaced (the write is to be tried again)."""
+    again = Subscription.batch_get([(actor.tenant_id, decision.source.id) for decision in decisions],
+                                   consistent_read=True)
+    if any(source.renewed_into for source in again):
+        for decision in decisions:
+            run.seating.give_back(decision.seats)
+        return "skip:already_renewed"
+    if not run.seating.drop_lost([decision.seats for decision in decisions]) or last:
+        for decision in decisions:
+            run.seating.give_back(decision.seats)
+        return "error:sold_out"  # places gone (the quota), not a seat
+    reseated = []
+    for decision in decisions:
+        seats, missing = _seats(actor, run, decision.source, fresh=True)
+        if missing:
+            for chosen in reseated:
+                run.seating.give_back(chosen)
+            return "error:no_seat"
+        reseated.append(seats)
+    for decision, seats in zip(decisions, reseated):
+        decision.seats = seats
+    return None
 
 
 # -- the job ---------------------------------------------------------------------------------
@@ -412,6 +437,9 @@ def _carry_out(actor: Actor, run: Run, decisions: list[Decision], placed_as: str
 def renew(actor: Actor, params: dict, cursor: dict | None, budget: ChunkBudget) -> ChunkResult:
     """The source product's subscriptions, newest first, a source order at a time."""
     run = Run.of(actor, params)
+    dry_run = bool(params.get("dry_run"))
+    if dry_run:  # the seats earlier chunks would have written
+        run.seating.assume_handed((cursor or {}).get("dry_seats") or {})
     key = tenant_key(actor.tenant_id, params["source_product_id"])
     after = (cursor or {}).get("after")
     tally: Counter = Counter()
@@ -428,12 +456,15 @@ def renew(actor: Actor, params: dict, cursor: dict | None, budget: ChunkBudget) 
         if source.order_id in done_orders:
             continue
         done_orders[source.order_id] = None
-        tally += renew_order(actor, run, _siblings(actor, source), dry_run=bool(params.get("dry_run")))
+        tally += renew_order(actor, run, _siblings(actor, source), dry_run=dry_run)
     more = query.last_evaluated_key is not None or budget.items_left == 0
     done = tally["sale"] + tally["reservation"]
     skipped = sum(count for name, count in tally.items() if name.startswith("skip:"))
     failed = sum(count for name, count in tally.items() if name.startswith("error:"))
-    return ChunkResult(cursor={"after": after, "orders_seen": list(done_orders)[-ORDERS_REMEMBERED:]} if more else None,
+    following = {"after": after, "orders_seen": list(done_orders)[-ORDERS_REMEMBERED:]}
+    if dry_run:
+        following["dry_seats"] = run.seating.handed_from_pools(limit=DRY_SEATS_CARRIED)
+    return ChunkResult(cursor=following if more else None,
                        done=done, skipped=skipped, failed=failed, outcomes=dict(tally))
 
 

@@ -1,5 +1,6 @@
 """What a subscription product offers (its terms): the performances it groups and the quota each
-sells from, whether the holder chooses N of them, the delivery modes, the payment plans.
+sells from (and, in a package of sub-packages, the sub-package it belongs to), whether the
+holder chooses N of them, the delivery modes, the payment plans.
 
 Set whole by staff (``PUT /products/{id}/subscription-terms``), audited, checked against the
 catalog: the product is a subscription or a package; every performance is a show's, of the
@@ -66,6 +67,8 @@ def set_terms(actor: Actor, product_id: str, fields: dict) -> SubscriptionTerms:
     ordered = sorted(performances, key=lambda pair: pair[0].starts_at)
     terms.performance_ids = [performance.id for performance, _ in ordered]
     terms.quotas = {performance.id: quota_id for performance, quota_id in ordered}
+    terms.parts = {entry["performance_id"]: entry["part"] for entry in fields["performances"]
+                   if entry.get("part")} or None
     terms.choose = choose
     terms.delivery_modes = list(dict.fromkeys(fields["delivery_modes"]))
     terms.payment_plans = fields["payment_plans"]

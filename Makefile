@@ -6,9 +6,19 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: deps java chromium dev test lint token pay bench package clean
+.PHONY: deps java chromium checkov dev test lint token pay bench package deploy destroy clean
 
-deps: java chromium $(VENV)/.installed node_modules/.installed
+deps: java chromium $(VENV)/.installed node_modules/.installed checkov
+
+# checkov (the template's security scan, run by the tests) has its own virtualenv: its pins
+# (boto3 1.35, packaging 23) conflict with the app's, which it must not change.
+CHECKOV_VENV := .local/checkov
+checkov: $(CHECKOV_VENV)/.installed
+
+$(CHECKOV_VENV)/.installed: infra/requirements-checkov.txt
+	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r infra/requirements-checkov.txt
+	touch $@
 
 java:
 	@command -v java >/dev/null 2>&1 || { apt-get update && apt-get install -y --no-install-recommends openjdk-17-jre-headless; }
@@ -46,14 +56,22 @@ pay: deps
 bench: deps
 	$(PY) bench/cold_import.py
 
-# The prod stage's CloudFormation (SAM) in dist/: Lambdas from Chalice, plus the tables, jobs
-# queue and mail-events topic from infra/template.py. The prod secrets (SIGNING_SECRET, STRIPE_SECRET_KEY,
-# STRIPE_WEBHOOK_SECRET) and JWT_AUDIENCE come from the deploy's environment.
+# A stage's CloudFormation (SAM) in dist/<stage>/: Lambdas from Chalice, completed and joined by
+# everything else from infra/ (tables, queues, buckets, user pool, roles, alarms). No secret and
+# no AWS account needed. `make deploy` also deploys it with the stage's parameters
+# (infra/stages/<stage>.json; AWS credentials from the caller); `make destroy` deletes a test
+# stage (never prod). See docs/deploy.md.
+STAGE ?= prod
 package: deps
-	mkdir -p .local/infra
-	STAGE=prod $(PY) -m infra.template > .local/infra/prod.json
-	STAGE=prod AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-eu-west-3} $(VENV)/bin/chalice package --stage prod \
-		--merge-template .local/infra/prod.json dist/
+	$(PY) -m infra.deploy package --stage $(STAGE)
+
+deploy: deps
+	@test "$(origin STAGE)" != file || { echo "name the stage: make $@ STAGE=<stage> (infra/stages/)"; exit 2; }
+	$(PY) -m infra.deploy deploy --stage $(STAGE)
+
+destroy: deps
+	@test "$(origin STAGE)" != file || { echo "name the stage: make $@ STAGE=<stage> (infra/stages/)"; exit 2; }
+	$(PY) -m infra.deploy destroy --stage $(STAGE)
 
 clean:
 	rm -rf $(VENV) node_modules .local

@@ -54,6 +54,9 @@ def current() -> Stage:
 def retained() -> dict:
     """What holds data (tables, buckets, the user pool) is retained when the stack is deleted and
     when a change would replace it (the data outlives any template mistake), except in a
-    disposable stage, which ``make destroy`` removes whole."""
-    policy = current().retention
+    disposable stage, which ``make destroy`` removes whole. A stage without a file (local, tests)
+    retains, the safe side."""
+    from chalicelib.config import settings
+
+    policy = current().retention if (STAGES / f"{settings.stage}.json").exists() else "Retain"
     return {"DeletionPolicy": policy, "UpdateReplacePolicy": policy}

@@ -36,7 +36,7 @@ def test_checkov_fails_nothing_and_every_skip_says_why(packaged):
     offline = {"CKV_SKIP_PACKAGE_UPDATE_CHECK": "true", "BC_SKIP_MAPPING": "TRUE", "REQUEST_MAX_TRIES": "1",
                "SLEEP_BETWEEN_REQUEST_TRIES": "0"}
     result = subprocess.run([str(CHECKOV), "-f", str(packaged / "sam.json"), "--framework", "cloudformation",
-                             "--skip-download", "--quiet", "-o", "json"], capture_output=True, text=True,
+                             "--skip-download", "-o", "json"], capture_output=True, text=True,
                             timeout=600, env={**os.environ, **offline})
     report = json.loads(result.stdout)
     failed = [(check["check_id"], check["resource"]) for check in report["results"]["failed_checks"]]

@@ -19,10 +19,25 @@ What is merged into each function:
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from pathlib import Path
 
 LOG_RETENTION_DAYS = 90  # the stack's own log groups (API access log); the functions' come from Chalice's config
 METRICS_NAMESPACE = "Ticketing"
+CHALICE_CONFIG = Path(__file__).resolve().parents[1] / ".chalice" / "config.json"
+CHALICE_DEFAULT_TIMEOUT = 60
+
+
+def lambda_timeout(name: str) -> int:
+    """The timeout Chalice gives function ``name`` in the stage being packaged (queues that feed a
+    function need a visibility timeout of several times it)."""
+    from chalicelib.config import settings
+
+    config = json.loads(CHALICE_CONFIG.read_text())
+    stage = config["stages"].get(settings.stage, {})
+    return (stage.get("lambda_functions", {}).get(name, {}).get("lambda_timeout") or stage.get("lambda_timeout")
+            or config.get("lambda_timeout") or CHALICE_DEFAULT_TIMEOUT)
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """The stack's queues and topics, every queue with its dead-letter queue.
 
 - The jobs queue: its dead-letter queue takes a message only after the jobs framework itself
-  has given up (``MAX_DELIVERIES``), and its visibility timeout is six times the jobs Lambda's.
+  has given up (``MAX_DELIVERIES``), and its visibility timeout is six times the jobs Lambda's
+  (as ``.chalice/config.json`` sets it).
 - The card results queue (standard): the venues' agents report print results and printer
   heartbeats there; a message its consumer keeps failing on lands in its dead-letter queue.
 - The print queues, one FIFO queue per site, are created by the app when staff register a
@@ -15,8 +16,7 @@ Every queue is encrypted with SQS's own key (SSE-SQS) and keeps a dead letter 14
 from __future__ import annotations
 
 KEEP_DEAD_LETTERS_SECONDS = 14 * 24 * 3600  # SQS's longest
-JOBS_LAMBDA_TIMEOUT_SECONDS = 300
-DEFAULT_LAMBDA_TIMEOUT_SECONDS = 30
+VISIBILITY_PER_TIMEOUT = 6  # SQS's advice: a visibility timeout of six times the consumer's timeout
 CARD_RESULTS_MAX_RECEIVES = 5
 PRINT_MAX_RECEIVES = 5
 
@@ -54,12 +54,13 @@ def print_dead_letters_name() -> str:
 def resources() -> dict:
     from chalicelib.config import settings
     from chalicelib.services.jobs.framework import MAX_DELIVERIES
+    from infra.functions import lambda_timeout
 
-    # SQS wants a visibility timeout of at least six times the consumer's timeout.
-    card_results_visibility = 6 * DEFAULT_LAMBDA_TIMEOUT_SECONDS
+    # The card results' consumer is not written yet: the stage's default timeout.
+    card_results_visibility = VISIBILITY_PER_TIMEOUT * lambda_timeout("card_results")
     return {
         "JobsDeadLetterQueue": _dead_letters(f"{settings.jobs_queue}-dead-letters"),
-        "JobsQueue": _queue(settings.jobs_queue, VisibilityTimeout=6 * JOBS_LAMBDA_TIMEOUT_SECONDS,
+        "JobsQueue": _queue(settings.jobs_queue, VisibilityTimeout=VISIBILITY_PER_TIMEOUT * lambda_timeout("jobs"),
                             RedrivePolicy=_redrive("JobsDeadLetterQueue", MAX_DELIVERIES + 5)),
         "CardResultsDeadLetterQueue": _dead_letters(f"{settings.card_results_queue}-dead-letters"),
         "CardResultsQueue": _queue(settings.card_results_queue, VisibilityTimeout=card_results_visibility,

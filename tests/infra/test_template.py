@@ -65,6 +65,8 @@ def test_every_queue_has_a_dead_letter_queue_with_a_depth_alarm(sam):
             target = queue["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
             assert target in dead_letters
         assert queue["Properties"]["SqsManagedSseEnabled"] is True
+    jobs_timeout = sam["Resources"]["Jobs"]["Properties"]["Timeout"]
+    assert queues["JobsQueue"]["Properties"]["VisibilityTimeout"] == 6 * jobs_timeout  # SQS's advice for a consumer
     assert queues["CardResultsQueue"]["Properties"]["QueueName"] == "ticketing-prod-card-results"
     assert "FifoQueue" not in queues["CardResultsQueue"]["Properties"]  # standard
     assert queues["PrintDeadLetterQueue"]["Properties"]["QueueName"] == "ticketing-prod-print-dead-letters.fifo"

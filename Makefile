@@ -8,7 +8,7 @@ PY     := $(VENV)/bin/python
 
 .PHONY: deps java chromium checkov dev test lint token pay bench package deploy destroy clean
 
-deps: java chromium $(VENV)/.installed node_modules/.installed checkov
+deps: java chromium $(VENV)/.installed node_modules/.installed
 
 # checkov (the template's security scan, run by the tests) has its own virtualenv: its pins
 # (boto3 1.35, packaging 23) conflict with the app's, which it must not change.
@@ -39,7 +39,7 @@ node_modules/.installed: package.json package-lock.json
 dev: deps
 	$(PY) -m devtools.dev
 
-test: deps lint
+test: deps checkov lint
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # pyflakes' checks and sorted imports (ruff.toml); the import flow is a test (tests/unit/test_import_graph.py).

@@ -31,7 +31,8 @@ def resources() -> dict:
                                             "RequireNumbers": True, "RequireSymbols": False,
                                             "TemporaryPasswordValidityDays": 3}},
             "MfaConfiguration": {"Ref": "UserPoolMfa"},
-            "EnabledMfas": ["SOFTWARE_TOKEN_MFA"],
+            # Cognito refuses a second factor listed while MFA is off.
+            "EnabledMfas": {"Fn::If": ["HasStaffMfa", ["SOFTWARE_TOKEN_MFA"], {"Ref": "AWS::NoValue"}]},
             "AccountRecoverySetting": {"RecoveryMechanisms": [{"Name": "verified_email", "Priority": 1}]},
             "DeletionProtection": "ACTIVE" if retained()["DeletionPolicy"] == "Retain" else "INACTIVE",
             "Schema": [{"Name": "tenant_id", "AttributeDataType": "String", "Mutable": True,

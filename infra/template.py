@@ -214,6 +214,7 @@ PARAMETERS = {
 CONDITIONS = {
     "HasCustomDomain": {"Fn::Not": [{"Fn::Equals": [{"Ref": "CertificateArn"}, ""]}]},
     "HasGeoIpDatabase": {"Fn::Not": [{"Fn::Equals": [{"Ref": "GeoIpDatabaseObject"}, ""]}]},
+    "HasStaffMfa": {"Fn::Not": [{"Fn::Equals": [{"Ref": "UserPoolMfa"}, "OFF"]}]},
 }
 
 

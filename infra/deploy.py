@@ -74,7 +74,8 @@ def package(stage: Stage, out: Path) -> Path:
 def _aws(stage: Stage, *args: str, capture: bool = False) -> str:
     command = [os.environ.get("AWS_CLI", _python_tool("aws")), *args, "--region", stage.region]
     print("+", " ".join(command), flush=True)
-    result = subprocess.run(command, check=True, text=True, capture_output=capture)
+    # Only the answer is captured: the command's errors reach the caller's terminal.
+    result = subprocess.run(command, check=True, text=True, stdout=subprocess.PIPE if capture else None)
     return result.stdout if capture else ""
 
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import os
 import stat
+import sys
 from pathlib import Path
 
 import pytest
 
 from infra import deploy, stage
 
-FAKE_AWS = """#!/usr/bin/env python3
+FAKE_AWS = """#!{python}
 import json, os, sys
 args = sys.argv[1:]
 with open(os.environ["AWS_CALLS"], "a") as calls:
@@ -30,7 +31,7 @@ elif args[:2] == ["cloudformation", "describe-stacks"]:
 @pytest.fixture
 def aws_calls(tmp_path, monkeypatch) -> Path:
     fake = tmp_path / "aws"
-    fake.write_text(FAKE_AWS)
+    fake.write_text(FAKE_AWS.replace("{python}", sys.executable))  # this interpreter, whatever PATH holds
     fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
     calls = tmp_path / "calls.jsonl"
     monkeypatch.setenv("AWS_CLI", str(fake))

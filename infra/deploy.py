@@ -75,7 +75,8 @@ def _aws(stage: Stage, *args: str, capture: bool = False) -> str:
     command = [os.environ.get("AWS_CLI", _python_tool("aws")), *args, "--region", stage.region]
     print("+", " ".join(command), flush=True)
     # Only the answer is captured: the command's errors reach the caller's terminal.
-    result = subprocess.run(command, check=True, text=True, stdout=subprocess.PIPE if capture else None)
+    result = subprocess.run(command, check=True, text=True, stdout=subprocess.PIPE if capture else None,
+                            env=dict(os.environ))
     return result.stdout if capture else ""
 
 

@@ -9,9 +9,19 @@ PY     := $(VENV)/bin/python
 AGENT_VENV := edge_agent/.venv
 AGENT_PY   := $(AGENT_VENV)/bin/python
 
-.PHONY: deps java chromium dev test agent-test lint token pay bench agent-bench package clean
+.PHONY: deps java chromium checkov dev test agent-test lint token pay bench agent-bench package deploy destroy clean
 
 deps: java chromium $(VENV)/.installed node_modules/.installed
+
+# checkov (the template's security scan, run by the tests) has its own virtualenv: its pins
+# (boto3 1.35, packaging 23) conflict with the app's, which it must not change.
+CHECKOV_VENV := .local/checkov
+checkov: $(CHECKOV_VENV)/.installed
+
+$(CHECKOV_VENV)/.installed: infra/requirements-checkov.txt
+	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r infra/requirements-checkov.txt
+	touch $@
 
 java:
 	@command -v java >/dev/null 2>&1 || { apt-get update && apt-get install -y --no-install-recommends openjdk-17-jre-headless; }
@@ -37,7 +47,7 @@ node_modules/.installed: package.json package-lock.json
 dev: deps
 	$(PY) -m devtools.dev
 
-test: deps lint $(AGENT_VENV)/.installed
+test: deps checkov lint $(AGENT_VENV)/.installed
 	$(PY) -m pytest $(PYTEST_ARGS)
 	$(AGENT_PY) -m pytest edge_agent/tests
 
@@ -63,14 +73,22 @@ bench: deps
 agent-bench: $(AGENT_VENV)/.installed
 	$(AGENT_PY) edge_agent/bench/mass_print.py $(ARGS)
 
-# The prod stage's CloudFormation (SAM) in dist/: Lambdas from Chalice, plus the tables, jobs
-# queue and mail-events topic from infra/template.py. The prod secrets (SIGNING_SECRET, STRIPE_SECRET_KEY,
-# STRIPE_WEBHOOK_SECRET) and JWT_AUDIENCE come from the deploy's environment.
+# A stage's CloudFormation (SAM) in dist/<stage>/: Lambdas from Chalice, completed and joined by
+# everything else from infra/ (tables, queues, buckets, user pool, roles, alarms). No secret and
+# no AWS account needed. `make deploy` also deploys it with the stage's parameters
+# (infra/stages/<stage>.json; AWS credentials from the caller); `make destroy` deletes a test
+# stage (never prod). See docs/deploy.md.
+STAGE ?= prod
 package: deps
-	mkdir -p .local/infra
-	STAGE=prod $(PY) -m infra.template > .local/infra/prod.json
-	STAGE=prod AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-eu-west-3} $(VENV)/bin/chalice package --stage prod \
-		--merge-template .local/infra/prod.json dist/
+	$(PY) -m infra.deploy package --stage $(STAGE)
+
+deploy: deps
+	@test "$(origin STAGE)" != file || { echo "name the stage: make $@ STAGE=<stage> (infra/stages/)"; exit 2; }
+	$(PY) -m infra.deploy deploy --stage $(STAGE)
+
+destroy: deps
+	@test "$(origin STAGE)" != file || { echo "name the stage: make $@ STAGE=<stage> (infra/stages/)"; exit 2; }
+	$(PY) -m infra.deploy destroy --stage $(STAGE)
 
 clean:
 	rm -rf $(VENV) $(AGENT_VENV) node_modules .local

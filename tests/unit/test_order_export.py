@@ -106,7 +106,7 @@ def test_the_stack_has_a_private_expiring_exports_bucket():
     from infra.template import storage_resources
 
     bucket = storage_resources()["ExportsBucket"]["Properties"]
-    assert bucket["BucketName"] == "ticketing-test-exports"
+    assert bucket["BucketName"] == {"Fn::Sub": "ticketing-test-exports-${AWS::AccountId}-${AWS::Region}"}
     assert all(bucket["PublicAccessBlockConfiguration"].values())
     rule, = bucket["LifecycleConfiguration"]["Rules"]
     assert rule["ExpirationInDays"] == 7 and rule["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"] == 1

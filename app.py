@@ -1,6 +1,8 @@
 """The Chalice application: one Lambda for the staff API and the spectators' pages, plus
-event handlers. Kept thin: it creates the app, registers one Blueprint per area, names the
-modules that define job kinds, and wires request-scoped logging. Everything else lives in
+event handlers. Kept thin: it creates the app, registers one Blueprint per area and wires
+request-scoped logging. (The job kinds are named in ``chalicelib/services/jobs/wiring.py``, and
+each event handler starts its own invocation's log keys: in AWS an event handler's Lambda
+imports its Blueprint's module, not this file.) Everything else lives in
 ``chalicelib``.
 """
 from chalice import Chalice
@@ -37,7 +39,6 @@ from chalicelib.handlers.console import jobs as console_jobs
 from chalicelib.handlers.console import orders as console_orders
 from chalicelib.handlers.console import sign_in as console_sign_in
 from chalicelib.observability import start_invocation
-from chalicelib.services.jobs.wiring import register_kind_modules
 
 # Chalice's logger and Powertools' are one ("ticketing"): Powertools' JSON handler, added when the
 # logger is first used, is its only handler (Chalice would add a plain-text one of its own).
@@ -52,29 +53,9 @@ for screens in (console_sign_in, console_assets, console_jobs, console_campaigns
                 console_admin):
     app.register_blueprint(screens.bp)  # the staff console (docs/console.md)
 
-# The job kinds, by the modules that define them: imported when a job starts or a chunk runs.
-register_kind_modules("chalicelib.services.orders.bulk", "chalicelib.services.orders.export",
-                      "chalicelib.services.money.refunds", "chalicelib.services.campaigns.campaigns",
-                      "chalicelib.services.campaigns.affected_customers", "chalicelib.services.options.bulk",
-                      "chalicelib.services.contacts.reindex", "chalicelib.services.orders.relisting",
-                      "chalicelib.services.customers.merge", "chalicelib.services.customers.privacy",
-                      "chalicelib.services.customers.segments", "chalicelib.services.subscriptions.collector",
-                      "chalicelib.services.subscriptions.renewal", "chalicelib.services.subscriptions.renewal_notice")
-
-
 @app.middleware("http")
 def request_logging(event, get_response):
     """Every log line of a request carries API Gateway's request id and the route; the tenant is
     added once the token is verified."""
     start_invocation(event.context.get("requestId"), path=event.context.get("resourcePath"))
-    return get_response(event)
-
-
-@app.middleware("sqs")
-@app.middleware("sns")
-@app.middleware("scheduled")
-def event_logging(event, get_response):
-    """Every log line of an event's invocation carries Lambda's request id; a job chunk adds its
-    tenant and job once its message is read."""
-    start_invocation(getattr(event.context, "aws_request_id", None))
     return get_response(event)

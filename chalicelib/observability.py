@@ -69,6 +69,13 @@ def start_invocation(request_id: str | None, **keys: str | None) -> None:
     tracer()
 
 
+def start_event_invocation(event) -> None:
+    """An event handler's invocation (SQS, SNS, schedule): Lambda's request id as its log key.
+    Called by the handler itself: in AWS its Lambda imports the handler's Blueprint module, never
+    ``app.py``, so an app middleware would not run there."""
+    start_invocation(getattr(getattr(event, "context", None), "aws_request_id", None))
+
+
 def trace_header() -> str | None:
     """The X-Ray trace header of the current invocation (``Root=...;Parent=...;Sampled=...``)."""
     return os.environ.get(TRACE_HEADER_VARIABLE) or None

@@ -11,6 +11,7 @@ from chalice import Blueprint
 from chalicelib.config import settings
 from chalicelib.handlers.http import staff_route
 from chalicelib.handlers.queues import each_message
+from chalicelib.observability import start_event_invocation
 
 bp = Blueprint(__name__)
 
@@ -52,6 +53,7 @@ def download_file(actor, job_id):
 def on_job_chunk(event):
     """Each chunk message in turn; one that raises is reported as failed, and SQS delivers it
     again (after the delay :func:`~chalicelib.services.jobs.framework.run_next_chunk` set)."""
+    start_event_invocation(event)
     from chalicelib.services.jobs import framework as jobs
 
     return each_message(event, lambda record: jobs.run_next_chunk(record, event.context))

@@ -6,6 +6,7 @@ from chalice import Blueprint
 
 from chalicelib.config import settings
 from chalicelib.handlers.http import staff_route
+from chalicelib.observability import start_event_invocation
 
 bp = Blueprint(__name__)
 
@@ -81,6 +82,7 @@ def set_override(actor, template, language, body):
 @bp.on_sns_message(topic=settings.mail_events_topic, name="mail_events")
 def on_mail_event(event):
     """SES event publishing, through SNS (one record per invocation, at least once, any order)."""
+    start_event_invocation(event)
     from chalicelib.services.mail import events as mail_events
 
     for record in event.to_dict().get("Records", []):

@@ -7,7 +7,7 @@ from __future__ import annotations
 from chalice import Blueprint, Rate
 
 from chalicelib.handlers.http import staff_route
-from chalicelib.observability import logger
+from chalicelib.observability import logger, start_event_invocation
 
 bp = Blueprint(__name__)
 TAG = "options"
@@ -180,6 +180,7 @@ def run_due(actor):
 @bp.schedule(Rate(SWEEP_EVERY_MINUTES, unit=Rate.MINUTES), name="follow_up_sweep")
 def follow_up_sweep(event):
     """Every few minutes: start the jobs for the reminders, releases and expired checkouts now due."""
+    start_event_invocation(event)
     from chalicelib.services.options import schedule
 
     report = schedule.sweep()

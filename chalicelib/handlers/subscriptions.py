@@ -6,7 +6,7 @@ from __future__ import annotations
 from chalice import Blueprint, Rate
 
 from chalicelib.handlers.http import staff_route
-from chalicelib.observability import logger
+from chalicelib.observability import logger, start_event_invocation
 
 bp = Blueprint(__name__)
 TAG = "subscriptions"
@@ -115,6 +115,7 @@ def run_collector(actor):
 @bp.schedule(Rate(60, unit=Rate.MINUTES), name="instalment_collector")
 def instalment_collector(event):
     """Every hour: start the jobs charging the instalments now due (SEPA debits, saved cards)."""
+    start_event_invocation(event)
     from chalicelib.services.subscriptions import collector
 
     report = collector.sweep()
@@ -125,6 +126,7 @@ def instalment_collector(event):
 @bp.schedule(Rate(60, unit=Rate.MINUTES), name="renewal_notices")
 def renewal_notices(event):
     """Every hour: start the day's jobs telling payers of their tacit renewal (L215-1) where the window is open."""
+    start_event_invocation(event)
     from chalicelib.services.subscriptions import renewal_notice
 
     report = renewal_notice.sweep()

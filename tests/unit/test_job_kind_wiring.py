@@ -1,5 +1,5 @@
-"""The one wiring point for job kinds (issue 10): ``app.py``'s ``register_kind_modules(...)``
-names exactly the modules of ``chalicelib`` that define a kind: a module-level function
+"""The one wiring point for job kinds (issue 10): ``KIND_MODULES`` in
+``chalicelib/services/jobs/wiring.py`` names exactly the modules of ``chalicelib`` that define a kind: a module-level function
 decorated ``@job_kind(...)``, or a module-level ``file_job_kind(...)`` call (a kind that writes
 a file). A kind
 whose module is missing there would never run (its chunks find no handler); a module named
@@ -46,13 +46,14 @@ def kind_modules() -> set[str]:
 
 
 def wired_modules() -> list[str]:
-    tree = ast.parse((ROOT / "app.py").read_text(encoding="utf-8"), filename="app.py")
-    calls = [node for node in ast.walk(tree) if _called_name(node) == "register_kind_modules"]
-    assert len(calls) == 1, "app.py wires the job kinds in one register_kind_modules(...) call"
-    call, = calls
-    assert not call.keywords and all(isinstance(arg, ast.Constant) and isinstance(arg.value, str)
-                                     for arg in call.args), "the modules are named as plain strings"
-    return [arg.value for arg in call.args]
+    path = PACKAGE / "services/jobs/wiring.py"
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    [assigned] = [node for node in tree.body if isinstance(node, ast.Assign)
+                  and any(isinstance(target, ast.Name) and target.id == "KIND_MODULES" for target in node.targets)]
+    assert isinstance(assigned.value, ast.Tuple) and all(
+        isinstance(item, ast.Constant) and isinstance(item.value, str) for item in assigned.value.elts), \
+        "the modules are named as plain strings"
+    return [item.value for item in assigned.value.elts]
 
 
 def test_the_search_finds_the_known_job_kinds():
@@ -66,5 +67,20 @@ def test_app_registers_every_module_defining_a_job_kind_and_nothing_else():
     wired = wired_modules()
     assert len(wired) == len(set(wired)), "a module named twice"
     found = kind_modules()
-    assert not found - set(wired), f"job kinds never registered in app.py: {sorted(found - set(wired))}"
-    assert not set(wired) - found, f"registered in app.py without a job kind: {sorted(set(wired) - found)}"
+    assert not found - set(wired), f"job kinds never named in wiring.py: {sorted(found - set(wired))}"
+    assert not set(wired) - found, f"named in wiring.py without a job kind: {sorted(set(wired) - found)}"
+
+
+def test_the_jobs_lambda_finds_every_kind_without_app_py():
+    """In AWS the jobs queue's Lambda imports ``chalicelib.handlers.jobs`` (the Blueprint's module),
+    never ``app.py``: the kinds must be found from there alone (a fresh interpreter)."""
+    import subprocess
+    import sys
+
+    probe = ("import sys; import chalicelib.handlers.jobs; from chalicelib.services.jobs import framework; "
+             "assert 'app' not in sys.modules; "
+             "print(sorted(name for name in ['options.expire_holds', 'orders.export_csv', 'subscriptions.collect'] "
+             "if framework.kind_named(name)))")
+    found = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert found.stdout.strip() == str(sorted(["options.expire_holds", "orders.export_csv", "subscriptions.collect"])), \
+        found.stderr

@@ -1,17 +1,32 @@
-"""Where job kinds are found: the modules that define them, named once where the app is wired
-(``app.py`` calls :func:`register_kind_modules`) and imported on first need, a chunk to run
-or a job to start. Kept apart from the framework so that wiring the app imports nothing else:
-neither the framework nor the kinds' modules are paid for at cold start."""
+"""Where job kinds are found: the modules that define them, named once here and imported on
+first need, a chunk to run or a job to start. Kept apart from the framework so that importing
+it costs nothing else: neither the framework nor the kinds' modules are paid for at cold start.
+
+The list lives here, not in ``app.py``, because in AWS an event handler registered on a
+Blueprint runs in a Lambda whose handler is that Blueprint's module (Chalice's handler string):
+``app.py`` is never imported there, so wiring done only in it would be missing exactly where the
+jobs run.
+"""
 from __future__ import annotations
 
 from importlib import import_module
 
-_kind_modules: list[str] = []
+KIND_MODULES = (
+    "chalicelib.services.orders.bulk", "chalicelib.services.orders.export",
+    "chalicelib.services.money.refunds", "chalicelib.services.campaigns.campaigns",
+    "chalicelib.services.campaigns.affected_customers", "chalicelib.services.options.bulk",
+    "chalicelib.services.contacts.reindex", "chalicelib.services.orders.relisting",
+    "chalicelib.services.customers.merge", "chalicelib.services.customers.privacy",
+    "chalicelib.services.customers.segments", "chalicelib.services.subscriptions.collector",
+    "chalicelib.services.subscriptions.renewal", "chalicelib.services.subscriptions.renewal_notice",
+)
+
+_kind_modules: list[str] = list(KIND_MODULES)
 
 
 def register_kind_modules(*modules: str) -> None:
-    """Name the modules that define job kinds (dotted paths): imported the first time a kind is
-    looked up, not now. Called once where the app is wired; repeating a module is harmless."""
+    """Name more modules that define job kinds (a test's own kinds): imported the first time a
+    kind is looked up, not now; repeating a module is harmless."""
     _kind_modules.extend(module for module in modules if module not in _kind_modules)
 
 

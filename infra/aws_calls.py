@@ -6,7 +6,7 @@ reading of the code they are checked against (``tests/infra/test_function_polici
 - **Which code a function runs.** A function starts at its handler (the Chalice event
   handler's body, or every route of the app for the API): the modules its body names, then
   every module those import, at the top or inside a function (a lazy import runs too). The
-  jobs function also runs the job kinds of ``app.py``'s ``register_kind_modules(...)``. This
+  jobs function also runs the job kinds the jobs wiring names (``KIND_MODULES``). This
   is module-grained past the handler: a function is taken to run all of a module it reaches,
   which can only widen what it is found to need, never hide a call.
 - **boto3 calls.** A module that makes a client (``client("sqs")`` from
@@ -180,11 +180,12 @@ def handler_entries(module: str, function: str) -> set[str]:
 
 
 def kind_modules() -> set[str]:
-    """The job kinds' modules, as ``app.py`` registers them."""
+    """The job kinds' modules, as the jobs wiring names them (``KIND_MODULES``)."""
     found = set()
-    for node in ast.walk(_sources()["app"]):
-        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "register_kind_modules":
-            found.update(arg.value for arg in node.args if isinstance(arg, ast.Constant))
+    for node in _sources()["chalicelib.services.jobs.wiring"].body:
+        if isinstance(node, ast.Assign) and any(getattr(target, "id", None) == "KIND_MODULES"
+                                                for target in node.targets):
+            found.update(item.value for item in ast.walk(node.value) if isinstance(item, ast.Constant))
     return found
 
 
@@ -329,5 +330,5 @@ def function_entries(handler_string: str | None) -> set[str]:
     module, _, function = handler_string.rpartition(".")
     entries = handler_entries(module, function)
     if "chalicelib.services.jobs.framework" in entries:
-        entries |= kind_modules()  # a chunk runs its job's kind, found by the names app.py registers
+        entries |= kind_modules()  # a chunk runs its job's kind, found by the names the wiring lists
     return entries

@@ -9,6 +9,7 @@ from pynamodb.models import Model
 
 from chalicelib.models.audit import AuditEvent
 from chalicelib.models.campaigns import AffectedCustomer, Campaign
+from chalicelib.models.cards import Card, CardPrinter, CardSite, PrintJob
 from chalicelib.models.catalog import (
     Performance,
     Product,
@@ -50,6 +51,7 @@ MODELS: tuple[type[Model], ...] = (
     SeatChange,
     Venue, Season, ProductFamily, Product, Performance, Tariff, Quota, SeatCategory, Seat, SalesChannel,
     GeoLimit, GeoPolicy,
+    CardSite, CardPrinter, PrintJob, Card,
 )
 
 

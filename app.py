@@ -8,6 +8,7 @@ from chalice import Chalice
 from chalicelib.handlers import (
     audit,
     campaigns,
+    cards,
     catalog,
     contacts,
     customers,
@@ -39,6 +40,7 @@ for area in (catalog, contacts, customers, organisation, orders, options, refund
              refund_page, mail, jobs, audit, payers, openapi, subscriptions, instalment_page, geo_limits):
     app.register_blueprint(area.bp)
 app.register_blueprint(seat_changes.bp)  # seat changes: one performance's ticket, a subscription's future ones
+app.register_blueprint(cards.bp)  # season cards: sites, printers, print jobs, cards, and the agents' results queue
 
 # The job kinds, by the modules that define them: imported when a job starts or a chunk runs.
 register_kind_modules("chalicelib.services.orders.bulk", "chalicelib.services.orders.export",
@@ -47,7 +49,8 @@ register_kind_modules("chalicelib.services.orders.bulk", "chalicelib.services.or
                       "chalicelib.services.contacts.reindex", "chalicelib.services.orders.relisting",
                       "chalicelib.services.customers.merge", "chalicelib.services.customers.privacy",
                       "chalicelib.services.customers.segments", "chalicelib.services.subscriptions.collector",
-                      "chalicelib.services.subscriptions.renewal", "chalicelib.services.subscriptions.renewal_notice")
+                      "chalicelib.services.subscriptions.renewal", "chalicelib.services.subscriptions.renewal_notice",
+                      "chalicelib.services.cards.mass_print")
 
 
 @app.middleware("http")

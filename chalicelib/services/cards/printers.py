@@ -25,8 +25,13 @@ printers = RecordKind(CardPrinter, rules=_site_must_exist, filters={"site_id": (
 
 @dataclass(frozen=True)
 class PrinterView:
+    """A printer as staff see it: the record, and its queue length (counted, not stored)."""
+
     printer: CardPrinter
     queue_length: int
+
+    def __getattr__(self, name: str):
+        return getattr(self.printer, name)
 
 
 def queue_length(tenant_id: str, printer_id: str) -> int:

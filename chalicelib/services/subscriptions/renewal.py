@@ -391,9 +391,10 @@ def _carry_out(actor: Actor, run: Run, decisions: list[Decision], placed_as: str
                        for decision in decisions])
     for decision, new_id in zip(decisions, new_ids):
         decision.source.renewed_into = new_id
+    also = [(decision.source, Subscription.renewed_into.does_not_exist()) for decision in decisions]
+    also += _reloaded_cards(actor, decisions, new_ids)
     try:
-        place(actor, placement, also=[(decision.source, Subscription.renewed_into.does_not_exist())
-                                      for decision in decisions])
+        place(actor, placement, also=also)
     except SoldOut:
         # One transaction: places gone, or a source marked by another run meanwhile. Which one?
         again = Subscription.batch_get([(actor.tenant_id, decision.source.id) for decision in decisions],
@@ -403,6 +404,16 @@ def _carry_out(actor: Actor, run: Run, decisions: list[Decision], placed_as: str
         return tally
     tally[placed_as] += len(decisions)
     return tally
+
+
+def _reloaded_cards(actor: Actor, decisions: list[Decision], new_ids: list[str]) -> list[tuple]:
+    """Season cards, delivery mode "reload existing card": each new subscription goes onto the card
+    its holder has, in the new order's own transaction (no print; see services/cards/binding.py)."""
+    if decisions[0].mode != "reload_card":
+        return []
+    from chalicelib.services.cards.binding import reloaded_cards
+
+    return reloaded_cards(actor, [(decision.source, new_id) for decision, new_id in zip(decisions, new_ids)])
 
 
 # -- the job ---------------------------------------------------------------------------------

@@ -36,7 +36,7 @@ class PrinterView:
 
 def queue_length(tenant_id: str, printer_id: str) -> int:
     key = tenant_key(tenant_id, printer_id)
-    return sum(PrintJob.by_printer.count(key, PrintJob.by_printer.printer_order.startswith(f"{state}#"))
+    return sum(PrintJob.by_printer.count(key, PrintJob.printer_order.startswith(f"{state}#"))
                for state in OPEN_STATES)
 
 

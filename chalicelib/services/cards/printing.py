@@ -229,7 +229,7 @@ def list_jobs(actor: Actor, *, printer_id: str | None, state: str | None, limit:
     if printer_id is not None:
         require_reference(actor, CardPrinter, printer_id, "printer_id")
         index, key = PrintJob.by_printer, tenant_key(actor.tenant_id, printer_id)
-        condition = PrintJob.by_printer.printer_order.startswith(f"{state}#") if state else None
+        condition = PrintJob.printer_order.startswith(f"{state}#") if state else None
     else:
         index, key, condition = PrintJob.by_state, tenant_key(actor.tenant_id, state), None
     page = paged(f"{index.Meta.index_name}:{key}:{state}", cursor, lambda start: index.query(

@@ -1,4 +1,5 @@
-"""S3 objects for the files the app produces (exports): multipart uploads and presigned downloads.
+"""S3 objects for the files the app produces (exports, season cards' faces): multipart uploads,
+small files, presigned downloads.
 
 A file too large for one request is written as a **multipart upload**: :func:`start_upload`
 names the object (its content type and the ``Content-Disposition`` a browser saves it
@@ -12,7 +13,7 @@ a presigned GET URL (:func:`download_url`, 15 minutes), never through the API.
 
 In AWS the bucket comes from the stack (``infra/template.py``: private, encrypted, files
 expired after 7 days, unfinished uploads aborted after a day). Locally (``AWS_ENDPOINT``
-set: moto) the bucket is created on first use.
+set: moto) each bucket is created on first use.
 """
 from __future__ import annotations
 

@@ -41,6 +41,9 @@ def test_chalice_package_contains_the_app_and_templates_within_limits(tmp_path):
         if template.is_file():
             assert f"templates/{template.relative_to(ROOT / 'templates')}" in names
     assert not any(name.startswith(("tests/", "devtools/", "bench/", "node_modules/")) for name in names)
+    # The season cards' faces: Pillow's compiled imaging core for Lambda's Linux, and the font.
+    assert any(name.startswith("PIL/_imaging.") and name.endswith(".so") for name in names)
+    assert "font_roboto/files/Roboto-Regular.ttf" in names
     assert bundle.stat().st_size < ZIPPED_LIMIT
     assert unzipped < UNZIPPED_LIMIT
 

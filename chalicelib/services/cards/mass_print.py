@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections import Counter
 
 from chalicelib.adapters import ids
-from chalicelib.errors import DomainError
+from chalicelib.errors import DomainError, InvalidInput
 from chalicelib.models.base import tenant_key
 from chalicelib.models.cards import CardPrinter
 from chalicelib.models.catalog import Product
@@ -33,8 +33,6 @@ PAGE = 25  # subscriptions per Query of the product's index
 
 def start_mass_print(actor: Actor, *, product_id: str, printer_id: str, delivery_mode: str = "new_card") -> Job:
     """Start printing the product's subscriptions in ``delivery_mode`` that have no card yet."""
-    from chalicelib.errors import InvalidInput
-
     require_reference(actor, Product, product_id, "product_id")
     printer = require_reference(actor, CardPrinter, printer_id, "printer_id")
     if not printer.active:

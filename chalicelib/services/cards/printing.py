@@ -29,6 +29,7 @@ from chalicelib.models.catalog import Product, Season, Venue
 from chalicelib.models.contacts import Contact
 from chalicelib.models.subscriptions import Subscription
 from chalicelib.observability import logger
+from chalicelib.services.cards import protocol
 from chalicelib.services.shared.actors import Actor
 from chalicelib.services.shared.audit import snapshot, write_audited
 from chalicelib.services.shared.paging import Page, paged
@@ -116,8 +117,6 @@ def send_job(actor: Actor, job: PrintJob) -> None:
     bucket = settings.card_images_bucket
     storage.put_file(bucket, job.front_key, front, content_type=PNG)
     storage.put_file(bucket, job.back_key, back, content_type=PNG)
-    from chalicelib.services.cards import protocol
-
     message = protocol.print_message(
         tenant_id=job.tenant_id, site_id=job.site_id, printer_id=job.printer_id, job_id=job.id, encode=bool(job.encode),
         front=_face_ref(job.front_key), back=_face_ref(job.back_key),

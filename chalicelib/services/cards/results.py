@@ -21,7 +21,7 @@ from chalicelib.adapters import clock
 from chalicelib.errors import ConcurrentChange
 from chalicelib.models.cards import FINAL_STATES, CardPrinter, CardSite, PrintJob, state_rank
 from chalicelib.observability import logger
-from chalicelib.services.cards import protocol
+from chalicelib.services.cards import binding, protocol
 from chalicelib.services.shared.actors import Actor
 from chalicelib.services.shared.audit import snapshot, write_audited
 
@@ -108,8 +108,6 @@ def apply_result(result: protocol.Result) -> str:
 
 def _apply(actor: Actor, job: PrintJob, result: protocol.Result) -> None:
     if result.outcome == "printed":
-        from chalicelib.services.cards import binding
-
         binding.bind_printed(actor, job, result.uid, result.at)
         return
     before = snapshot(job)

@@ -92,7 +92,16 @@ def test_cancelling_a_mass_print_cancels_its_queued_print_jobs(actor, sold, pump
     assert after[taken.id].cancel_requested_at is None, "a job the agent took is printed"
 
 
-def test_reload_existing_card_at_renewal_binds_the_new_season_without_printing(actor, pump):
+@pytest.fixture
+def renewal_clock():
+    """The renewal run moves the clock to its day (``Seasons.run``): put it back for the next tests."""
+    from chalicelib.adapters import clock
+
+    yield
+    clock.set_clock(None)
+
+
+def test_reload_existing_card_at_renewal_binds_the_new_season_without_printing(actor, pump, renewal_clock):
     from chalicelib.services.cards import printers, sites
     from tests.integration.test_renewal import Seasons, _person
 

@@ -10,6 +10,7 @@ from chalice import Chalice
 from chalicelib.handlers import (
     audit,
     campaigns,
+    cards,
     catalog,
     contacts,
     customers,
@@ -52,6 +53,8 @@ app.register_blueprint(seat_changes.bp)  # seat changes: one performance's ticke
 for screens in (console_sign_in, console_assets, console_jobs, console_campaigns, console_orders, console_customers,
                 console_admin):
     app.register_blueprint(screens.bp)  # the staff console (docs/console.md)
+app.register_blueprint(cards.bp)  # season cards: sites, printers, print jobs, cards, and the agents' results queue
+
 
 @app.middleware("http")
 def request_logging(event, get_response):

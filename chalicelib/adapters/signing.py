@@ -56,6 +56,18 @@ def keyed_digest(purpose: str, value: str) -> str:
     return _mac(ring.current_secret, purpose, value.encode()).hex()[:32]
 
 
+def current_key_id() -> str:
+    return secrets.signing_keys().current
+
+
+def derived_key(purpose: str, value: str, key_id: str) -> str | None:
+    """A secret of its own for ``value`` (64 hex characters), derived from the ring's key
+    ``key_id`` (``None`` once that key has left the ring): the same on every call while it stays.
+    For keys handed to someone else once (a card site's agent), who keep them across rotations."""
+    secret = secrets.signing_keys().keys.get(key_id)
+    return None if secret is None else _mac(secret, purpose, value.encode()).hex()
+
+
 def sign(purpose: str, payload: dict, *, expires_at: int | None = None) -> str:
     """``payload`` as a URL-safe token; ``expires_at`` is a Unix time in seconds."""
     ring = secrets.signing_keys()

@@ -1,4 +1,5 @@
-"""S3 objects for the files the app produces (exports): multipart uploads and presigned downloads.
+"""S3 objects for the files the app produces (exports, season cards' faces): multipart uploads,
+small files, presigned downloads.
 
 A file too large for one request is written as a **multipart upload**: :func:`start_upload`
 names the object (its content type and the ``Content-Disposition`` a browser saves it
@@ -12,7 +13,7 @@ a presigned GET URL (:func:`download_url`, 15 minutes), never through the API.
 
 In AWS the bucket comes from the stack (``infra/template.py``: private, encrypted, files
 expired after 7 days, unfinished uploads aborted after a day). Locally (``AWS_ENDPOINT``
-set: moto) the bucket is created on first use.
+set: moto) each bucket is created on first use.
 """
 from __future__ import annotations
 
@@ -56,9 +57,9 @@ def _client():
                                       response_checksum_validation="when_required"))
 
 
-def _s3():
+def _s3(bucket: str | None = None):
     if settings.aws_endpoint:
-        _ensure_local_bucket(settings.exports_bucket)
+        _ensure_local_bucket(bucket or settings.exports_bucket)
     return _client()
 
 
@@ -139,7 +140,26 @@ def get_object(bucket: str, key: str, *, if_match: str | None = None) -> bytes:
         raise
 
 
+def put_file(bucket: str, key: str, data: bytes, *, content_type: str) -> str:
+    """Write a small file whole (a rendered image, a marker), of ``content_type``; its ETag."""
+    answer = _s3(bucket).put_object(Bucket=bucket, Key=key, Body=data, ContentType=content_type,
+                                    ContentMD5=_md5(data), ServerSideEncryption="AES256")
+    return answer["ETag"]
+
+
+def exists(bucket: str, key: str) -> bool:
+    """Whether ``key`` is in ``bucket`` (``HeadObject``)."""
+    s3 = _s3(bucket)
+    try:
+        s3.head_object(Bucket=bucket, Key=key)
+    except s3.exceptions.ClientError as error:
+        if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            return False
+        raise
+    return True
+
+
 def download_url(bucket: str, key: str, *, seconds: int = DOWNLOAD_SECONDS) -> str:
     """A presigned GET URL of ``key``, valid ``seconds`` (and no longer than the signing
     credentials: a Lambda's role credentials, renewed hours ahead)."""
-    return _s3().generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=seconds)
+    return _s3(bucket).generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=seconds)

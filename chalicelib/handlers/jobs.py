@@ -40,6 +40,22 @@ def cancel_job(actor, job_id, body):
     return jobs.cancel_job(actor, job_id, reason=body.reason)
 
 
+@staff_route(bp, "/jobs/{job_id}/pause", method="POST", response="jobs:JobOut",
+             summary="Pause a queued or running job after its current chunk (audited); 409 otherwise", tag="jobs")
+def pause_job(actor, job_id):
+    from chalicelib.services.jobs import framework as jobs
+
+    return jobs.pause_job(actor, job_id)
+
+
+@staff_route(bp, "/jobs/{job_id}/resume", method="POST", response="jobs:JobOut",
+             summary="Resume a paused job from where it stopped (audited); 409 unless paused", tag="jobs")
+def resume_job(actor, job_id):
+    from chalicelib.services.jobs import framework as jobs
+
+    return jobs.resume_job(actor, job_id)
+
+
 @staff_route(bp, "/jobs/{job_id}/download", response="jobs:ExportDownloadOut", answers=(409, 410),
              summary="The file a finished job wrote (an orders export, a segment's members): a presigned URL "
                      "valid 15 minutes (409 while the job runs, 410 once expired)", tag="jobs")

@@ -25,7 +25,8 @@ from pynamodb.attributes import (
 from chalicelib.models.base import TenantEntity, table_meta
 
 QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED = "queued", "running", "succeeded", "failed", "cancelled"
-STATUSES = (QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED)
+PAUSED = "paused"  # staff paused it: no chunk runs until resumed (not ended: it can be resumed or cancelled)
+STATUSES = (QUEUED, RUNNING, PAUSED, SUCCEEDED, FAILED, CANCELLED)
 ENDED = frozenset({SUCCEEDED, FAILED, CANCELLED})
 
 

@@ -9,6 +9,7 @@ from pynamodb.models import Model
 
 from chalicelib.models.audit import AuditEvent
 from chalicelib.models.campaigns import AffectedCustomer, Campaign
+from chalicelib.models.cards import Card, CardPrinter, CardSite, PrintJob
 from chalicelib.models.carts import Cart, CartRate
 from chalicelib.models.catalog import (
     Performance,
@@ -51,6 +52,7 @@ MODELS: tuple[type[Model], ...] = (
     SeatChange,
     Venue, Season, ProductFamily, Product, Performance, Tariff, Quota, SeatCategory, Seat, SalesChannel,
     GeoLimit, GeoPolicy, Cart, CartRate,
+    CardSite, CardPrinter, PrintJob, Card,
 )
 
 

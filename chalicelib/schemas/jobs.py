@@ -20,7 +20,7 @@ class JobNoteOut(OutputModel):
 class JobOut(OutputModel):
     id: str
     kind: str
-    status: str = Field(description="queued | running | succeeded | failed | cancelled")
+    status: str = Field(description="queued | running | paused | succeeded | failed | cancelled")
     params: dict[str, Any]
     total: int | None = Field(description="Items to process; null until the job knows")
     done: int

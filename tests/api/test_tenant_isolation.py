@@ -55,6 +55,9 @@ RECIPES = [
                                                                        "value": SECRET}]}),
     ("rule_id", "/team-notifications", lambda ids: {"name": SECRET, "addresses": ["team@secret.fr"],
                                                     "tariff_ids": [ids["tariff_id"]]}),
+    ("site_id", "/card-sites", lambda ids: {"name": SECRET, "venue_id": ids["venue_id"]}),
+    ("printer_id", "/card-printers", lambda ids: {"site_id": ids["site_id"], "name": SECRET, "model": SECRET,
+                                                  "encoder": True}),
 ]
 # Bodies of write routes that are not the creations above (PATCH routes send an empty, valid patch).
 BODIES = {
@@ -134,6 +137,15 @@ BODIES = {
     ("POST", "/shop/{tenant_id}/carts/{cart}/lines"): {"performance_id": "PERFORMANCE_ID", "tariff_id": "TARIFF_ID",
                                                        "quota_id": "QUOTA_ID", "quantity": 1},
     ("POST", "/shop/{tenant_id}/carts/{cart}/checkout"): {"buyer": {"last_name": "B", "email": "b@b.fr"}},
+    ("POST", "/jobs/{job_id}/pause"): {},
+    ("POST", "/jobs/{job_id}/resume"): {},
+    ("PATCH", "/card-printers/{printer_id}"): {},
+    ("POST", "/subscriptions/{subscription_id}/cards/print"): {"printer_id": "PRINTER_ID"},
+    ("POST", "/cards/mass-print"): {"product_id": "PRODUCT_ID", "printer_id": "PRINTER_ID"},
+    ("POST", "/print-jobs/{job_id}/cancel"): {},
+    ("POST", "/print-jobs/{job_id}/resolve"): {"decision": "printed", "uid": "04A1B2C3D4E5F6"},
+    ("POST", "/cards/{card_id}/revoke"): {"reason": "tenant-b-text"},
+    ("POST", "/cards/check-in"): {"performance_id": "PERFORMANCE_ID", "uid": "04A1B2C3D4E5F6"},
     ("PUT", "/organisation"): {"legal_name": "Tenant B SAS", "address_line1": "1 rue B", "postcode": "69001",
                                "city": "Lyon", "siret": "73282932000074", "vat_number": "FR44732829320"},
 }
@@ -141,6 +153,8 @@ BODIES = {
 FIXED_PATH_VALUES = {"version": "000000000000", "name": "console.css", "entity_type": "venue", "template": "order_confirmation", "language": "fr", "position": "1",
                      "tenant_id": "tenant-b-shop", "token": "not-a-signed-token", "scope": "performance", "number": "1"}
 ID_FOR_PARAM = {"entity_id": "venue_id", "scope_id": "performance_id"}
+# Path parameters whose name differs between areas: a print job's id is {job_id} under /print-jobs.
+PATH_IDS = {"/print-jobs/": {"job_id": "print_job_id"}}
 QUERIES = {"/notifications": "recipient=a@secret.fr", "/refunds": "state=pending",
            "/subscriptions/instalments": "day=2026-12-12"}
 
@@ -157,6 +171,7 @@ def _build_world(client, headers, tenant_id) -> dict:
     ids["job_id"] = _job_started_by_a(tenant_id, ids["contact_id"])
     ids["subscription_id"] = _subscription_sold_by_a(client, headers, ids)
     ids["cart"], ids["item_id"] = _cart_filled_for_a(client, headers, tenant_id, ids)
+    ids["print_job_id"], ids["card_id"] = _card_printed_for_a(client, headers, tenant_id, ids)
     return ids
 
 
@@ -177,6 +192,21 @@ def _cart_filled_for_a(client, headers, tenant_id: str, ids: dict) -> tuple[str,
         "performance_id": performance["id"], "tariff_id": ids["tariff_id"], "quota_id": quota["id"], "quantity": 1})
     assert status == 201, cart
     return cart["cart"], cart["lines"][0]["item_id"]
+
+
+def _card_printed_for_a(client, headers, tenant_id: str, ids: dict) -> tuple[str, str]:
+    """A's subscription's card printed (its agent's result applied): a print job and its card."""
+    from chalicelib.models.cards import CardSite, PrintJob
+    from chalicelib.services.cards import results
+    from tests.cards_world import SiteAgent
+
+    status, job, _ = call(client, "POST", f"/subscriptions/{ids['subscription_id']}/cards/print", headers,
+                          {"printer_id": ids["printer_id"]})
+    assert status == 201, job
+    printed = PrintJob.get(tenant_id, job["id"])
+    agent = SiteAgent(CardSite.get(tenant_id, printed.site_id))
+    assert results.apply_message(json.dumps(agent.result(printed, "printed", uid="04A1B2C3D4E5F6"))) == "printed"
+    return printed.id, printed.id
 
 
 def _subscription_sold_by_a(client, headers, ids: dict) -> str:
@@ -243,7 +273,9 @@ def _path_values(path: str, ids: dict) -> dict[str, str]:
         if name in FIXED_PATH_VALUES:
             values[name] = FIXED_PATH_VALUES[name]
             continue
-        known = ids.get(ID_FOR_PARAM.get(name, name))
+        renamed = next((names[name] for prefix, names in PATH_IDS.items() if path.startswith(prefix) and name in names),
+                       None)
+        known = ids.get(renamed or ID_FOR_PARAM.get(name, name))
         assert known is not None, f"teach the isolation test how to fill {{{name}}} in {path}"
         values[name] = known
     return values
@@ -273,7 +305,7 @@ def _body_for(method: str, path: str, ids: dict):
         for placeholder, id_name in (("PRODUCT_ID", "product_id"), ("ORDER_ID", "order_id"), ("SEASON_ID", "season_id"),
                                      ("FAMILY_ID", "family_id"), ("PERFORMANCE_ID", "performance_id"),
                                      ("QUOTA_ID", "quota_id"), ("CONTACT_ID", "contact_id"),
-                                     ("TARIFF_ID", "tariff_id")):
+                                     ("TARIFF_ID", "tariff_id"), ("PRINTER_ID", "printer_id")):
             text = text.replace(placeholder, ids[id_name])
         return json.loads(text)
     if path == "/shop/{tenant_id}/checkout":  # another tenant's shop, with tenant A's catalog ids

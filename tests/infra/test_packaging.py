@@ -27,6 +27,9 @@ def test_the_bundle_contains_the_app_and_templates_within_limits(packaged):
         if template.is_file():
             assert f"templates/{template.relative_to(ROOT / 'templates')}" in names
     assert not any(name.startswith(("tests/", "devtools/", "bench/", "node_modules/", "infra/")) for name in names)
+    # The season cards' faces: Pillow's compiled imaging core for Lambda's Linux, and the font.
+    assert any(name.startswith("PIL/_imaging.") and name.endswith(".so") for name in names)
+    assert "font_roboto/files/Roboto-Regular.ttf" in names
     assert bundle.stat().st_size < ZIPPED_LIMIT
     assert unzipped < UNZIPPED_LIMIT
 

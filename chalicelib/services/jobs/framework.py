@@ -15,7 +15,7 @@ from chalicelib.adapters import clock, ids, queue
 from chalicelib.config import settings
 from chalicelib.errors import ConcurrentChange, Conflict, DomainError, Duplicate
 from chalicelib.models.base import TENANT_ID_PATTERN
-from chalicelib.models.jobs import CANCELLED, FAILED, QUEUED, RUNNING, SUCCEEDED, Job, JobNote
+from chalicelib.models.jobs import CANCELLED, FAILED, PAUSED, QUEUED, RUNNING, SUCCEEDED, Job, JobNote
 from chalicelib.observability import logger
 from chalicelib.services.jobs.wiring import import_kind_modules
 from chalicelib.services.shared.actors import Actor
@@ -288,6 +288,36 @@ def cancel_job(actor: Actor, job_id: str, *, reason: str | None = None) -> Job:
     raise ConcurrentChange(f"Job {job_id} kept changing; try again.")
 
 
+def pause_job(actor: Actor, job_id: str) -> Job:
+    """Pause a queued or running job (audited): its next chunk message is acknowledged without
+    running; a chunk running now still records what it did. 409 unless queued or running."""
+    return _set_status(actor, job_id, PAUSED, allowed=(QUEUED, RUNNING), action="pause")
+
+
+def resume_job(actor: Actor, job_id: str) -> Job:
+    """Resume a paused job (audited) from its current chunk: the message asking for it is sent
+    again (a message of that chunk still in the queue makes a duplicate, which the chunk's
+    conditional record turns stale). 409 unless paused."""
+    job = _set_status(actor, job_id, RUNNING, allowed=(PAUSED,), action="resume")
+    queue.send(settings.jobs_queue, chunk_message(job, int(job.chunk_seq)))
+    return job
+
+
+def _set_status(actor: Actor, job_id: str, status: str, *, allowed: tuple[str, ...], action: str) -> Job:
+    for _ in range(CANCEL_ATTEMPTS):
+        job = get_job(actor, job_id)
+        if job.status not in allowed:
+            raise Conflict(f"Job {job_id} is {job.status}; it cannot {action}.")
+        before = snapshot(job)
+        job.status, job.updated_at = status, clock.now()
+        try:
+            write_audited(actor, job, action=action, before=before)
+        except ConcurrentChange:
+            continue  # a chunk was recorded meanwhile: read the job again
+        return job
+    raise ConcurrentChange(f"Job {job_id} kept changing; try again.")
+
+
 # -- the chunk handler -----------------------------------------------------------------------
 
 
@@ -319,7 +349,7 @@ def parse_message(record: dict) -> ChunkMessage | None:
 def run_next_chunk(record: dict, context: Any = None) -> str:
     """Handle one chunk message (a Lambda SQS record) and say what happened, for logs and tests:
     ``recorded`` (and continued), ``finished``, ``cancelled``, ``failed``, ``continued`` (a
-    resent continuation), ``stale``, ``ended``, ``lost`` (another run recorded the chunk),
+    resent continuation), ``stale``, ``ended``, ``paused``, ``lost`` (another run recorded the chunk),
     ``missing``, ``malformed``. Raises when SQS must deliver the message again."""
     chunk = parse_message(record)
     if chunk is None:
@@ -332,6 +362,8 @@ def run_next_chunk(record: dict, context: Any = None) -> str:
     logger.append_keys(tenant=job.tenant_id, job_id=job.id, chunk=chunk.seq)
     if job.ended:
         return "ended"
+    if job.status == PAUSED:
+        return "paused"  # acknowledged: resuming sends the current chunk's message again
     if chunk.seq != job.chunk_seq:
         return _stale(job, chunk)
     try:
@@ -430,7 +462,8 @@ def _progress_actions(job: Job, chunk: ChunkMessage, result: ChunkResult, starte
         actions.append(Job.notes.set(_with_note(job.notes, result.note, now)))
     if job.started_at is None:
         actions.append(Job.started_at.set(started_at))
-    if job.status in (QUEUED, RUNNING):  # a cancel (or failure) that landed meanwhile stays
+    # A cancel (or failure) that landed meanwhile stays; so does a pause, unless this was the last chunk.
+    if job.status in (QUEUED, RUNNING) or (job.status == PAUSED and result.cursor is None):
         next_status = SUCCEEDED if result.cursor is None else RUNNING
         actions.append(Job.status.set(next_status))
         if next_status == SUCCEEDED:

@@ -19,6 +19,7 @@ KIND_MODULES = (
     "chalicelib.services.customers.merge", "chalicelib.services.customers.privacy",
     "chalicelib.services.customers.segments", "chalicelib.services.subscriptions.collector",
     "chalicelib.services.subscriptions.renewal", "chalicelib.services.subscriptions.renewal_notice",
+    "chalicelib.services.cards.mass_print",
 )
 
 _kind_modules: list[str] = list(KIND_MODULES)

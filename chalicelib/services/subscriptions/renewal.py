@@ -371,7 +371,8 @@ def _carry_out(actor: Actor, run: Run, decisions: list[Decision], placed_as: str
     for attempt in range(1, PLACE_ATTEMPTS + 1):
         try:
             place(actor, _placement(run, decisions, placed_as, means, people, plan, count, new_ids),
-                  also=[(decision.source, Subscription.renewed_into.does_not_exist()) for decision in decisions])
+                  also=[(decision.source, Subscription.renewed_into.does_not_exist()) for decision in decisions]
+                  + _reloaded_cards(actor, decisions, new_ids))
         except SoldOut:
             # One transaction: places gone, a seat sold meanwhile, or a source marked by another run.
             reason = _why_not_placed(actor, run, decisions, last=attempt == PLACE_ATTEMPTS)
@@ -428,6 +429,16 @@ def _why_not_placed(actor: Actor, run: Run, decisions: list[Decision], *, last: 
     for decision, seats in zip(decisions, reseated):
         decision.seats = seats
     return None
+
+
+def _reloaded_cards(actor: Actor, decisions: list[Decision], new_ids: list[str]) -> list[tuple]:
+    """Season cards, delivery mode "reload existing card": each new subscription goes onto the card
+    its holder has, in the new order's own transaction (no print; see services/cards/binding.py)."""
+    if decisions[0].mode != "reload_card":
+        return []
+    from chalicelib.services.cards.binding import reloaded_cards
+
+    return reloaded_cards(actor, [(decision.source, new_id) for decision, new_id in zip(decisions, new_ids)])
 
 
 # -- the job ---------------------------------------------------------------------------------

@@ -44,7 +44,7 @@ LOCAL_ONLY: dict[str, set[str] | None] = {
 }
 
 # S3 operations whose IAM action has another name (the multipart upload is PutObject's).
-S3_ACTIONS = {"CreateMultipartUpload": "PutObject", "UploadPart": "PutObject",
+S3_ACTIONS = {"HeadObject": "GetObject", "CreateMultipartUpload": "PutObject", "UploadPart": "PutObject",
               "CompleteMultipartUpload": "PutObject", "ListParts": "ListMultipartUploadParts"}
 TRANSFER_METHODS = {"download_file": "GetObject", "download_fileobj": "GetObject", "upload_file": "PutObject",
                     "upload_fileobj": "PutObject"}

@@ -44,7 +44,7 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
 	touch $@
 
-dev: deps
+dev: deps $(AGENT_VENV)/.installed
 	$(PY) -m devtools.dev
 
 test: deps checkov lint $(AGENT_VENV)/.installed

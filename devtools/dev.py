@@ -13,7 +13,10 @@ It owns the order of start-up and the one environment every local piece shares:
 5. the app's processes: ``chalice local --stage dev`` and the event pump
    (:mod:`devtools.event_pump`), with that environment plus the stage's variables from
    ``.chalice/config.json``, as Lambda gets them. Their output is echoed here, prefixed,
-   and kept in ``.local/dev/logs``.
+   and kept in ``.local/dev/logs``;
+6. the demo venue's card site with a simulated Evolis printer, and its edge agent
+   (:mod:`devtools.card_agent`): a card printed through the API is printed (simulated) and
+   its UID bound within seconds.
 
 Then it prints the URLs, a staff token for the demo tenant and an example ``curl``, writes
 the same to ``.local/dev/stack.env`` (``set -a; . .local/dev/stack.env; set +a``), and waits.
@@ -49,7 +52,7 @@ import traceback
 from contextlib import contextmanager
 from pathlib import Path
 
-from devtools import engines
+from devtools import card_agent, engines
 from devtools.engines import LOCAL, ROOT, Engine, Stack
 from devtools.geo_database import write_database as write_geo_database
 from devtools.mailbox import Mailbox
@@ -161,6 +164,18 @@ def prepare_data() -> None:
         return
     print(f"demo data: seeded tenant {DEMO_TENANT} in {time.monotonic() - started:.1f}s" if seeded
           else f"demo data: tenant {DEMO_TENANT} already seeded", flush=True)
+
+
+def prepare_card_site() -> Path | None:
+    """The demo venue's card site, its simulated printer and its agent's configuration."""
+    try:
+        path = card_agent.prepare(DEMO_TENANT)
+    except Exception:  # noqa: BLE001 - the stack is useful without card printing
+        traceback.print_exc()
+        print("card printing: the demo site could not be prepared (above); no card agent", flush=True)
+        return None
+    print(f"card printing: site {card_agent.SITE_NAME!r}, a simulated printer, agent configuration {path}", flush=True)
+    return path
 
 
 # -- the app's processes -------------------------------------------------------------------
@@ -334,10 +349,13 @@ def run(reset: bool) -> int:
         engines.register_stripe_webhook(stripe.url, f"{api_url}/webhooks/stripe", env["STRIPE_WEBHOOK_SECRET"])
         os.environ.update(env)
         prepare_data()
+        agent_config = prepare_card_site()
         checkpoint()
         code = CodeWatcher()
         app = AppProcesses({**env, **chalice_stage_environment()}, int(api_url.rsplit(":", 1)[1]))
         app_up = app.start()
+        if agent_config is not None and (agent := card_agent.start(agent_config, env)) is not None:
+            stack.add(agent)
         checkpoint()
         token = signer.mint(DEMO_TENANT, ["staff", "admin"], "demo-staff")
         write_stack_env(env, token)

@@ -38,6 +38,15 @@ def get_site(actor, site_id):
     return sites.get_site(actor, site_id)
 
 
+@staff_route(bp, "/card-sites/{site_id}/logo", method="PUT", role="admin", body="cards:LogoIn",
+             response="cards:SiteOut", summary="Set the venue's logo printed on the site's cards (PNG or JPEG; audited); "
+                                               "422 for anything that is not such an image", tag=TAG)
+def set_site_logo(actor, site_id, body):
+    from chalicelib.services.cards import sites
+
+    return sites.set_logo(actor, site_id, body.image_base64)
+
+
 @staff_route(bp, "/card-sites/{site_id}/agent-config", role="admin", response="cards:AgentConfigOut",
              summary="The site's agent configuration file (TOML: queues, region, printers, the agent key); "
                      "audited", tag=TAG)

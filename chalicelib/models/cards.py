@@ -46,6 +46,11 @@ class CardSite(TenantEntity):
     venue_id = UnicodeAttribute(null=True)  # the venue whose name the cards printed here show
     queue_name = UnicodeAttribute()  # {print_queue_prefix}{site_id}.fifo
     key_id = UnicodeAttribute(null=True)  # the signing key its agent key is derived from (kept across rotations)
+    logo_key = UnicodeAttribute(null=True)  # the venue's logo for the cards printed here, in the card-images bucket
+
+    @property
+    def has_logo(self) -> bool:
+        return bool(self.logo_key)
     created_by = UnicodeAttribute()
 
 

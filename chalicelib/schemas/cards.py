@@ -25,7 +25,14 @@ class SiteOut(OutputModel):
     name: str
     venue_id: str | None
     queue_name: str = Field(description="The site's SQS FIFO print queue")
+    has_logo: bool = Field(default=False, description="The cards printed here show the venue's logo")
     created_at: datetime
+
+
+class LogoIn(InputModel):
+    image_base64: str = Field(min_length=8, max_length=340_000,
+                              description="The venue's logo, PNG or JPEG, base64 (at most 250 KB once decoded); "
+                                          "printed on the front of the site's cards, 110 pixels high")
 
 
 class AgentConfigOut(OutputModel):

@@ -137,6 +137,7 @@ BODIES = {
     ("POST", "/shop/{tenant_id}/carts/{cart}/lines"): {"performance_id": "PERFORMANCE_ID", "tariff_id": "TARIFF_ID",
                                                        "quota_id": "QUOTA_ID", "quantity": 1},
     ("POST", "/shop/{tenant_id}/carts/{cart}/checkout"): {"buyer": {"last_name": "B", "email": "b@b.fr"}},
+    ("PUT", "/card-sites/{site_id}/logo"): {"image_base64": "iVBORw0KGgoAAAANSUhEUgAAAAQAAAACCAIAAADwyuo0AAAAC0lEQVR4nGNgwAUAABoAAbw84EEAAAAASUVORK5CYII="},
     ("POST", "/jobs/{job_id}/pause"): {},
     ("POST", "/jobs/{job_id}/resume"): {},
     ("PATCH", "/card-printers/{printer_id}"): {},

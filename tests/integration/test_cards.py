@@ -18,9 +18,10 @@ from chalicelib.adapters import fifo_queues, storage
 from chalicelib.config import settings
 from chalicelib.models.cards import Card, CardPrinter, PrintJob
 from chalicelib.models.subscriptions import Subscription
-from chalicelib.services.cards import binding, checkin, printers, printing, results
+from chalicelib.services.cards import binding, checkin, printers, printing, results, sites
 from chalicelib.services.documents.checkin import CheckinRefused
 from chalicelib.services.shared.actors import Actor
+from tests.api.helpers import call
 from tests.cards_world import CardWorld, SiteAgent, deliver, later
 from tests.conftest import new_tenant_id
 
@@ -64,6 +65,36 @@ def test_a_print_sends_one_fifo_message_in_the_protocol_s_shape_with_its_faces(a
         assert [round(value) for value in image.info["dpi"]] == [300, 300]
     assert stored(actor, job).sent_at is not None and stored(actor, job).state == "queued"
     assert printers.get_printer(actor, cards.printer.id).queue_length == 1
+
+
+def test_the_venue_s_logo_is_printed_on_the_front_and_what_is_not_an_image_is_refused(actor, cards, client,
+                                                                                      signer):
+    import base64
+
+    from PIL import Image
+
+    from chalicelib.errors import InvalidInput
+
+    logo = io.BytesIO()
+    Image.new("RGB", (300, 150), (0, 160, 60)).save(logo, format="JPEG")
+    admin = actor.__class__(actor.tenant_id, "admin-1", frozenset({"admin"}))
+    site = sites.set_logo(admin, cards.site.id, base64.b64encode(logo.getvalue()).decode())
+    assert site.has_logo
+    printing.print_card(actor, cards.sell().id, cards.printer.id)
+    [message] = SiteAgent(cards.site).receive()
+    front = Image.open(io.BytesIO(urllib.request.urlopen(message["body"]["front"]["url"]).read())).convert("RGB")
+    red, green, blue = front.getpixel((56 + 100, 75))  # inside the logo, in the band at the top
+    assert green > 120 and red < 60 and blue < 100
+    assert front.getpixel((900, 20)) != front.getpixel((56 + 100, 75))  # the band itself is not the logo
+
+    for refused_image in ("not base64!", base64.b64encode(b"GIF89a not a logo").decode()):
+        with pytest.raises(InvalidInput) as refusal:
+            sites.set_logo(admin, cards.site.id, refused_image)
+        assert refusal.value.errors[0].field == "image_base64"
+    headers = {"Authorization": f"Bearer {signer.mint(actor.tenant_id, ['admin'], 'admin-1')}"}
+    status, problem, _ = call(client, "PUT", f"/card-sites/{cards.site.id}/logo", headers,
+                              {"image_base64": base64.b64encode(b"%PDF-1.4").decode()})
+    assert status == 422 and problem["errors"][0]["field"] == "image_base64"
 
 
 def test_results_apply_in_state_order_whatever_their_duplicates_and_order(actor, cards, pump):

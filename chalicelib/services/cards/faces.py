@@ -1,7 +1,8 @@
 """A season card's faces, rendered as the printer prints them: PNG, CR-80 landscape, 1016 × 648
 pixels at 300 dpi (the printer's resolution; Jinja2/HTML is not a printer format).
 
-- **Front**: the venue's name, the holder's name, the subscription (product) and the season.
+- **Front**: the venue's logo (when the site has one) and name, the holder's name, the
+  subscription (product) and the season.
 - **Back**: the card's signed check-in code as a QR code (for a door without a contactless
   reader, and for a card printed without an encoder), and its text in French then English.
 
@@ -30,6 +31,39 @@ class CardFace:
     subscription: str
     season: str
     checkin_code: str
+    logo: bytes | None = None  # PNG (:func:`logo_png`), drawn in the band at the top
+
+
+LOGO_HEIGHT = 110
+LOGO_MAX_BYTES = 250_000
+LOGO_MAX_SIDE = 4000
+
+
+def logo_png(image_base64: str) -> bytes:
+    """A venue's logo as PNG, from a base64 PNG or JPEG (422 naming ``image_base64`` otherwise)."""
+    import base64
+    import binascii
+
+    from PIL import Image, UnidentifiedImageError
+
+    from chalicelib.errors import InvalidInput
+
+    try:
+        raw = base64.b64decode(image_base64, validate=True)
+    except (binascii.Error, ValueError):
+        raise InvalidInput.on("image_base64", "not base64") from None
+    if len(raw) > LOGO_MAX_BYTES:
+        raise InvalidInput.on("image_base64", f"at most {LOGO_MAX_BYTES // 1000} KB")
+    try:
+        image = Image.open(io.BytesIO(raw))
+        if image.format not in ("PNG", "JPEG") or max(image.size) > LOGO_MAX_SIDE:
+            raise InvalidInput.on("image_base64", f"a PNG or JPEG image of at most {LOGO_MAX_SIDE} pixels a side")
+        image.load()
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
+        raise InvalidInput.on("image_base64", "not a readable PNG or JPEG image") from None
+    out = io.BytesIO()
+    image.convert("RGBA").save(out, format="PNG")
+    return out.getvalue()
 
 
 def render(face: CardFace) -> tuple[bytes, bytes]:
@@ -76,8 +110,9 @@ def _front(face: CardFace) -> bytes:
     image, draw = _canvas()
     width = WIDTH - 2 * MARGIN
     draw.rectangle((0, 0, WIDTH, 150), fill=ACCENT)
-    text, font = _fitted(draw, face.venue, 58, width, bold=True)
-    draw.text((MARGIN, 44), text, fill=PAPER, font=font)
+    left = MARGIN + _paste_logo(image, face.logo)
+    text, font = _fitted(draw, face.venue, 58, WIDTH - MARGIN - left, bold=True)
+    draw.text((left, 44), text, fill=PAPER, font=font)
     rows = ((face.holder, 72, INK, 250, True), (face.subscription, 46, INK, 380, False),
             (face.season, 40, ACCENT, 450, False))
     for value, size, colour, top, bold in rows:
@@ -86,6 +121,19 @@ def _front(face: CardFace) -> bytes:
     text, font = _fitted(draw, "Carte d'abonnement · Season card", 30, width)
     draw.text((MARGIN, HEIGHT - MARGIN - 30), text, fill=INK, font=font)
     return _png(image)
+
+
+def _paste_logo(image, logo: bytes | None) -> int:
+    """The logo scaled to the band's height at its left (transparency kept); the width it took."""
+    if not logo:
+        return 0
+    from PIL import Image
+
+    mark = Image.open(io.BytesIO(logo)).convert("RGBA")
+    width = max(1, round(mark.width * LOGO_HEIGHT / mark.height))
+    mark = mark.resize((min(width, WIDTH // 3), LOGO_HEIGHT))
+    image.paste(mark, (MARGIN, (150 - LOGO_HEIGHT) // 2), mark)
+    return mark.width + 24
 
 
 def _back(face: CardFace) -> bytes:

@@ -138,9 +138,11 @@ def _face(actor: Actor, site: CardSite, subscription: Subscription, card_id: str
     product = get_record(actor, Product, subscription.product_id)
     season = get_record(actor, Season, subscription.season_id)
     venue = by_ids(actor, Venue, [site.venue_id]).get(site.venue_id) if site.venue_id else None
+    logo = storage.get_object(settings.card_images_bucket, site.logo_key) if site.logo_key else None
     return CardFace(venue=venue.name if venue else site.name,
                     holder=" ".join(part for part in (holder.first_name, holder.last_name) if part),
-                    subscription=product.name, season=season.name, checkin_code=card_code(actor.tenant_id, card_id))
+                    subscription=product.name, season=season.name, checkin_code=card_code(actor.tenant_id, card_id),
+                    logo=logo)
 
 
 # -- cancelling ------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from chalicelib.models.cards import CardPrinter, CardSite
 from chalicelib.models.catalog import Venue
 from chalicelib.services.cards import protocol
 from chalicelib.services.shared.actors import Actor
-from chalicelib.services.shared.audit import record_action, write_audited
+from chalicelib.services.shared.audit import record_action, snapshot, write_audited
 from chalicelib.services.shared.paging import Page
 from chalicelib.services.shared.records import by_ids, get_record, list_records, require_reference
 
@@ -45,6 +45,22 @@ def register_site(actor: Actor, fields: dict) -> CardSite:
     site = CardSite(tenant_id=actor.tenant_id, id=site_id, name=fields["name"], venue_id=fields.get("venue_id"),
                     queue_name=queue_name_of(site_id), key_id=signing.current_key_id(), created_by=actor.subject)
     write_audited(actor, site, action="create", before=None, condition=CardSite.id.does_not_exist())
+    return site
+
+
+def set_logo(actor: Actor, site_id: str, image_base64: str) -> CardSite:
+    """The venue's logo for the site's cards: checked to be a PNG or JPEG image, kept as PNG in
+    the card-images bucket beside the site's faces, its key on the site (audited)."""
+    from chalicelib.adapters import storage
+    from chalicelib.services.cards.faces import logo_png
+
+    site = get_site(actor, site_id)
+    png = logo_png(image_base64)
+    key = f"{site.tenant_id}/{site.id}/logo.png"
+    storage.put_file(settings.card_images_bucket, key, png, content_type="image/png")
+    before = snapshot(site)
+    site.logo_key = key
+    write_audited(actor, site, action="set-logo", before=before)
     return site
 
 

@@ -25,6 +25,7 @@ from chalicelib.handlers import (
     orders,
     organisation,
     payers,
+    printer_watch,
     refund_page,
     refunds,
     seat_changes,
@@ -53,7 +54,8 @@ app.register_blueprint(seat_changes.bp)  # seat changes: one performance's ticke
 for screens in (console_sign_in, console_assets, console_jobs, console_campaigns, console_orders, console_customers,
                 console_admin):
     app.register_blueprint(screens.bp)  # the staff console (docs/console.md)
-app.register_blueprint(cards.bp)  # season cards: sites, printers, print jobs, cards, and the agents' results queue
+app.register_blueprint(cards.bp)
+app.register_blueprint(printer_watch.bp)  # the printers' silence watch (a schedule of its own, for its own role)  # season cards: sites, printers, print jobs, cards, and the agents' results queue
 
 
 @app.middleware("http")

@@ -20,7 +20,7 @@ BOUNCE_RATE_ALARM = 0.02  # SES reviews the account at 0.05
 COMPLAINT_RATE_ALARM = 0.0005  # SES reviews the account at 0.001
 API_5XX_PER_5_MINUTES = 5
 INSTALMENT_FAILURES_PER_HOUR = 5
-# The app's metrics the alarms watch: name -> what the app must emit.
+# The app's metrics the alarms watch: name -> what the app emits (chalicelib/adapters/metrics.py).
 APP_METRICS = {
     "InstalmentCollectionFailures": "Count, once per instalment collector run: the instalments whose charge "
                                     "failed in the run (declined, refused, or an error), 0 when none.",

@@ -53,7 +53,7 @@ DYNAMODB_CLASS_METHODS = {"get": "GetItem", "query": "Query", "batch_get": "Batc
                           "batch_write": "BatchWriteItem"}
 DYNAMODB_ANY_METHODS = {"save": "PutItem", "delete": "DeleteItem", "refresh": "GetItem",
                         "condition_check": "ConditionCheckItem", "batch_get": "BatchGetItem",
-                        "batch_write": "BatchWriteItem", "query": "Query"}
+                        "batch_write": "BatchWriteItem", "query": "Query", "count": "Query"}
 
 
 @dataclass

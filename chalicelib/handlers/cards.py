@@ -176,3 +176,4 @@ def on_card_results(event):
     from chalicelib.services.cards import results
 
     return each_message(event, lambda record: results.apply_message(record["body"]))
+

@@ -47,11 +47,14 @@ class CardSite(TenantEntity):
     queue_name = UnicodeAttribute()  # {print_queue_prefix}{site_id}.fifo
     key_id = UnicodeAttribute(null=True)  # the signing key its agent key is derived from (kept across rotations)
     logo_key = UnicodeAttribute(null=True)  # the venue's logo for the cards printed here, in the card-images bucket
+    created_by = UnicodeAttribute()
 
     @property
     def has_logo(self) -> bool:
         return bool(self.logo_key)
-    created_by = UnicodeAttribute()
+
+
+WATCHED = "active"
 
 
 class PrintersBySite(GlobalSecondaryIndex):
@@ -59,6 +62,16 @@ class PrintersBySite(GlobalSecondaryIndex):
 
     site_key = UnicodeAttribute(hash_key=True)
     id = UnicodeAttribute(range_key=True)
+
+
+class PrintersByContact(GlobalSecondaryIndex):
+    """Every venue's active printers by their last contact: the silent ones are a range of it.
+    Across venues by design, like the due-action days: read by the operator's alarm only."""
+
+    Meta = index_meta("card_printers_by_contact", KeysOnlyProjection())
+
+    watched = UnicodeAttribute(hash_key=True)
+    last_contact_at = UTCDateTimeAttribute(range_key=True)
 
 
 class CardPrinter(TenantEntity):
@@ -79,11 +92,14 @@ class CardPrinter(TenantEntity):
     reported_at = UTCDateTimeAttribute(null=True)  # the ``at`` of the heartbeat shown (older ones are ignored)
     last_contact_at = UTCDateTimeAttribute(null=True)  # when the app last heard of this printer
     site_key = UnicodeAttribute()
+    watched = UnicodeAttribute(null=True)  # WATCHED while active: in the silence watch (printers_by_contact)
 
     by_site = PrintersBySite()
+    by_contact = PrintersByContact()
 
     def set_index_keys(self) -> None:
         self.site_key = tenant_key(self.tenant_id, self.site_id)
+        self.watched = WATCHED if self.active else None
 
 
 class PrintJobsByPrinter(GlobalSecondaryIndex):

@@ -63,3 +63,4 @@ def list_printers(actor: Actor, *, site_id: str | None, limit: int, cursor: str 
         rows = page.items
     return Page(items=[PrinterView(printer, queue_length(actor.tenant_id, printer.id)) for printer in rows],
                 next_cursor=page.next_cursor)
+

@@ -251,12 +251,22 @@ def collect_due(actor: Actor, params: dict, cursor: dict | None, budget: ChunkBu
         day = params["days"][position["day"]]
         for entry in _venue_entries(actor.tenant_id, day, position["after"], budget):
             if not budget.take():
-                return ChunkResult(cursor=position, **_tally(outcomes))
+                return _collected(position, outcomes)
             position = {**position, "after": entry.due_key}
             if entry.due_at <= before:
                 outcomes.append(collect(actor, entry.subscription_id, int(entry.number)))
         position = {"day": position["day"] + 1, "after": None}
-    return ChunkResult(cursor=None, **_tally(outcomes))
+    return _collected(None, outcomes)
+
+
+def _collected(cursor: dict | None, outcomes: list[str]) -> ChunkResult:
+    """The chunk's result, and its failed charges as the ``InstalmentCollectionFailures`` metric
+    (0 when none) that the stack's alarm sums over the hour."""
+    from chalicelib.adapters import metrics
+
+    tally = _tally(outcomes)
+    metrics.emit("InstalmentCollectionFailures", sum(outcome in ("failed", "arrears") for outcome in outcomes))
+    return ChunkResult(cursor=cursor, **tally)
 
 
 @job_kind(PRENOTIFY, max_items=100)

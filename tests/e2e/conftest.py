@@ -1,12 +1,13 @@
-"""The console's browser tests share one app server and one headless Chromium for the whole
-session (starting Chromium is most of a browser test's time)."""
+"""The browser tests share one app server for the whole session (the refund page's and the
+console's), and the console's one headless Chromium at a desk's size (starting Chromium is most
+of a browser test's time)."""
 from __future__ import annotations
 
 import pytest
 
 
 @pytest.fixture(scope="session")
-def console_server():
+def app_server():
     import app as application
     from tests.e2e.browser import AppServer
 

@@ -55,11 +55,11 @@ def _states(actor, campaign) -> dict:
 
 
 def test_a_cancelled_performance_notified_reset_and_one_resent_by_keyboard(
-        console_server, console_browser, tenant, actor, pump):
+        app_server, console_browser, tenant, actor, pump):
     world = build_world(actor)
     campaign = _cancelled_performance(actor, world, pump)
     browser = console_browser
-    sign_in(browser, console_server, tenant, next_path="/console/campaigns")
+    sign_in(browser, app_server, tenant, next_path="/console/campaigns")
     assert axe_violations(browser) == []
     screenshot(browser, "campaigns")
     browser.press(f"a[href='/console/campaigns/{campaign.id}']", "enter", navigates=True)
@@ -72,7 +72,7 @@ def test_a_cancelled_performance_notified_reset_and_one_resent_by_keyboard(
     screenshot(browser, "job")
     assert _states(actor, campaign)["mail_sent"] == 3
 
-    browser.open(f"{console_server.base}/console/campaigns/{campaign.id}")
+    browser.open(f"{app_server.base}/console/campaigns/{campaign.id}")
     assert "3 client(s) ont reçu le mail mais n'ont pas réagi." in browser.text()
     assert axe_violations(browser) == []
     screenshot(browser, "campaign-customers")
@@ -80,7 +80,7 @@ def test_a_cancelled_performance_notified_reset_and_one_resent_by_keyboard(
     _job_on_screen(browser, pump, tenant)
     assert _states(actor, campaign) == {"not_notified": 3, "mail_sent": 0, "mail_read": 0, "made_choices": 0}
 
-    browser.open(f"{console_server.base}/console/campaigns/{campaign.id}?q=Dubois")
+    browser.open(f"{app_server.base}/console/campaigns/{campaign.id}?q=Dubois")
     [row] = browser.find_all("tbody th[scope=row] a")
     browser.press("tbody th[scope=row] a", "enter", navigates=True)
     assert "Dubois" in browser.text()
@@ -96,23 +96,23 @@ def test_a_cancelled_performance_notified_reset_and_one_resent_by_keyboard(
     notice = Notification.get(tenant, resent.notification_id)
     assert notice.recipient == "marc.dubois@exemple.org"
 
-    browser.open(f"{console_server.base}/console/campaigns/{campaign.id}")
+    browser.open(f"{app_server.base}/console/campaigns/{campaign.id}")
     browser.press(f"a[href='/console/campaigns/{campaign.id}/diagnosis']", "enter", navigates=True)
     assert "Diagnostic de délivrance" in browser.text() and "exemple.org" in browser.text()
     assert axe_violations(browser) == []
     screenshot(browser, "diagnosis")
 
 
-def test_selected_customers_only_are_notified(console_server, console_browser, tenant, actor, pump):
+def test_selected_customers_only_are_notified(app_server, console_browser, tenant, actor, pump):
     world = build_world(actor)
     campaign = _cancelled_performance(actor, world, pump)
     browser = console_browser
-    sign_in(browser, console_server, tenant, next_path=f"/console/campaigns/{campaign.id}")
+    sign_in(browser, app_server, tenant, next_path=f"/console/campaigns/{campaign.id}")
     browser.press("#scope-selected", "space")
     browser.press("#notify", "enter", navigates=True)  # nobody ticked: said, and nothing started
     assert "Cochez au moins un client" in browser.text()
     assert jobs.list_jobs(actor, limit=5, cursor=None).items[0].kind != "campaigns.notify"
-    browser.open(f"{console_server.base}/console/campaigns/{campaign.id}")
+    browser.open(f"{app_server.base}/console/campaigns/{campaign.id}")
     [chosen] = [box for box in browser.find_all("tbody input[type=checkbox]")
                 if "Martin" in browser._session_call("GET", f"/element/{box}/attribute/aria-label")]
     browser._session_call("POST", f"/element/{chosen}/value", {"text": "\ue00d"})  # space ticks it
@@ -125,13 +125,13 @@ def test_selected_customers_only_are_notified(console_server, console_browser, t
 
 
 def test_a_ticket_cancelled_after_its_summary_then_the_order_marked_paid_by_keyboard(
-        console_server, console_browser, tenant, actor):
+        app_server, console_browser, tenant, actor):
     world = build_world(actor)
     order, _ = orders.place_order(actor, draft(world, line(world, attendee_name="Paul"),
                                                line(world, tariff=world.reduced, attendee_name="Léa"),
                                                payment_type="cheque"))
     browser = console_browser
-    sign_in(browser, console_server, tenant, next_path="/console/orders")
+    sign_in(browser, app_server, tenant, next_path="/console/orders")
     browser.type("#q", str(order.number))
     browser.press("#q", "enter", navigates=True)
     assert axe_violations(browser) == []
@@ -149,35 +149,35 @@ def test_a_ticket_cancelled_after_its_summary_then_the_order_marked_paid_by_keyb
     assert "Le billet est annulé" in browser.text()
     assert [t.state for t in orders.tickets_of(orders.get_order(actor, order.id))] == ["valid", "cancelled"]
     assert not browser.find_all("#cancel-2")  # a cancelled ticket offers nothing more...
-    browser.open(f"{console_server.base}/console/orders/{order.id}/tickets/2/cancel")
+    browser.open(f"{app_server.base}/console/orders/{order.id}/tickets/2/cancel")
     assert "Impossible dans l'état actuel" in browser.text()  # ...nor by its address
     browser.back()
-    browser.open(f"{console_server.base}/console/orders/{order.id}")
+    browser.open(f"{app_server.base}/console/orders/{order.id}")
     browser.press("#mark-paid", "enter", navigates=True)
     assert "La commande est marquée payée." in browser.text() and not browser.find_all("#mark-paid")
     assert orders.get_order(actor, order.id).paid
 
 
-def test_the_order_filters_and_the_jobs_screen(console_server, console_browser, tenant, actor):
+def test_the_order_filters_and_the_jobs_screen(app_server, console_browser, tenant, actor):
     world = build_world(actor)
     cheque, _ = orders.place_order(actor, draft(world, payment_type="cheque"))
     cash, _ = orders.place_order(actor, draft(world, payment_type="cash"))
     ensure_jobs_queue()
     jobs.start_job(actor, "test.console_noop", {})
     browser = console_browser
-    sign_in(browser, console_server, tenant, next_path="/console/orders?payment_type=cash")
+    sign_in(browser, app_server, tenant, next_path="/console/orders?payment_type=cash")
     assert browser.selected("#payment_type option[value=cash]")
     numbers = [browser._session_call("GET", f"/element/{cell}/text") for cell in browser.find_all("tbody th")]
     assert numbers == [str(cash.number)]
-    browser.open(f"{console_server.base}/console/orders?status=bogus")
+    browser.open(f"{app_server.base}/console/orders?status=bogus")
     assert "Saisie à corriger" in browser.text() and "status" in browser.text()  # the API's own schema says no
-    browser.open(f"{console_server.base}/console/jobs")
+    browser.open(f"{app_server.base}/console/jobs")
     assert "test.console_noop" in browser.text()
     assert axe_violations(browser) == []
     screenshot(browser, "jobs")
 
 
-def test_list_screens_read_one_page_never_the_table(console_server, tenant, actor, monkeypatch):
+def test_list_screens_read_one_page_never_the_table(app_server, tenant, actor, monkeypatch):
     from chalicelib.handlers.console.frame import PAGE_SIZE
 
     world = build_world(actor, capacity=200)
@@ -186,10 +186,10 @@ def test_list_screens_read_one_page_never_the_table(console_server, tenant, acto
     ensure_jobs_queue()
     for _ in range(PAGE_SIZE + 5):
         jobs.start_job(actor, "test.console_noop", {})
-    http = staff_http(console_server, tenant)
+    http = staff_http(app_server, tenant)
     for path in ("/console/orders", "/console/orders?payment_type=cash", "/console/jobs"):
         reads = dynamodb_reads(monkeypatch)
-        page = http.get(console_server.base + path, timeout=30)
+        page = http.get(app_server.base + path, timeout=30)
         assert page.status_code == 200 and 'rel="next"' in page.text, path
         assert page.text.count("<tr>") == PAGE_SIZE + 1, path  # the header's row and one page
         assert reads["items"] <= PAGE_SIZE + 1 and reads["calls"] <= 2, (path, reads)
@@ -197,17 +197,17 @@ def test_list_screens_read_one_page_never_the_table(console_server, tenant, acto
         monkeypatch.undo()
 
 
-def test_axe_does_see_a_violation_when_there_is_one(console_server, console_browser, tenant):
+def test_axe_does_see_a_violation_when_there_is_one(app_server, console_browser, tenant):
     """The check the screens pass is not empty: a field without a label is found on a console page."""
     browser = console_browser
-    sign_in(browser, console_server, tenant, next_path="/console/jobs")
+    sign_in(browser, app_server, tenant, next_path="/console/jobs")
     browser._session_call("POST", "/execute/sync", {"script": "document.querySelector('main').insertAdjacentHTML("
                                                               "'beforeend', '<input type=text id=unlabelled>')",
                                                     "args": []})
     assert "label" in [violation["id"] for violation in axe_violations(browser)]
 
 
-def test_a_customer_found_by_phone_and_their_record_read(console_server, console_browser, tenant, actor):
+def test_a_customer_found_by_phone_and_their_record_read(app_server, console_browser, tenant, actor):
     from chalicelib.services.contacts import contacts
 
     world = build_world(actor)
@@ -219,7 +219,7 @@ def test_a_customer_found_by_phone_and_their_record_read(console_server, console
     order = paid_cheque_order(actor, world, buyer={"first_name": "Agnès", "last_name": "Roux",
                                                    "email": "agnes.roux@exemple.fr", "contact_id": customer.id})
     browser = console_browser
-    sign_in(browser, console_server, tenant, next_path="/console/customers")
+    sign_in(browser, app_server, tenant, next_path="/console/customers")
     browser.type("#q", "06.12.34.56.78")
     browser.press("#q", "enter", navigates=True)
     names = [browser._session_call("GET", f"/element/{cell}/text") for cell in browser.find_all("tbody th")]
@@ -232,5 +232,5 @@ def test_a_customer_found_by_phone_and_their_record_read(console_server, console
     assert f"{order.number}" in text and "Complète" in text and "32,00" in text  # the booking section
     assert axe_violations(browser) == []
     screenshot(browser, "customer")
-    sign_in(browser, console_server, "tenant-elsewhere", next_path=f"/console/customers/{customer.id}")
+    sign_in(browser, app_server, "tenant-elsewhere", next_path=f"/console/customers/{customer.id}")
     assert "Page introuvable" in browser.text() and "Roux" not in browser.text()

@@ -14,19 +14,15 @@ from chalicelib.services.campaigns import affected_customers, campaigns, refund_
 from chalicelib.services.money import customer_money
 from chalicelib.services.money.refunds import refunds_of_order
 from chalicelib.services.orders import orders
-from tests.e2e.browser import AppServer, Browser
+from tests.e2e.browser import Browser
 from tests.job_helpers import drive, ensure_jobs_queue
 from tests.money_helpers import paid_card_order, paid_cheque_order, refunds_at_stripe
 from tests.orders_world import build_world
 
 
-@pytest.fixture(scope="module")
-def server():
-    import app as application
-
-    served = AppServer(application.app)
-    yield served
-    served.close()
+@pytest.fixture
+def server(app_server):
+    return app_server
 
 
 @pytest.fixture(scope="module")

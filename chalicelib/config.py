@@ -79,6 +79,7 @@ class Settings:
     card_results_queue: str  # the venues' agents report print results and printer heartbeats here
     card_images_bucket: str  # the rendered card faces, under {tenant}/{site}/{job}/
     print_queue_prefix: str  # a site's print queue is {prefix}{site_id}.fifo, created when the site is registered
+    print_dead_letters_queue_arn: str | None  # the stack's FIFO dead-letter queue the print queues redrive to
 
 
 DEV_SIGNING_SECRET = "dev-only-signing-secret-change-me"
@@ -153,6 +154,7 @@ def load_settings() -> Settings:
         card_results_queue=_env("CARD_RESULTS_QUEUE", f"ticketing-{stage}-card-results"),
         card_images_bucket=_env("CARD_IMAGES_BUCKET", f"ticketing-{stage}-card-images"),
         print_queue_prefix=_env("PRINT_QUEUE_PREFIX", f"ticketing-{stage}-print-"),
+        print_dead_letters_queue_arn=_env("PRINT_DEAD_LETTERS_QUEUE_ARN") or None,
     )
 
 

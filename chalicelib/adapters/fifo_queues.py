@@ -4,7 +4,9 @@ A FIFO queue is created with content-based deduplication off: every message name
 ``MessageDeduplicationId`` (SQS drops a message whose id it saw in the last five minutes) and
 its ``MessageGroupId`` (messages of one group are delivered in order, one group at a time).
 ``CreateQueue`` answers the existing queue's URL when the attributes are the same, so creating
-twice is harmless.
+twice is harmless. With a dead-letter queue (``PRINT_DEAD_LETTERS_QUEUE_ARN``, the stack's), a
+message received :data:`MAX_RECEIVES` times without being deleted (an agent failing on it again
+and again) moves there, where the stack's alarm on that queue's depth sees it.
 """
 from __future__ import annotations
 
@@ -14,14 +16,22 @@ from chalicelib.adapters.aws import client
 from chalicelib.adapters.queue import queue_url
 
 
-def ensure_fifo_queue(name: str, *, visibility_seconds: int) -> str:
-    """Create the FIFO queue ``name`` (ending ``.fifo``) if it does not exist; its URL."""
+# Receptions before a print message goes to the dead letters: an agent receives a message again
+# after a restart or when it gives unstarted ones back; a printer waiting for paper extends it.
+MAX_RECEIVES = 50
+
+
+def ensure_fifo_queue(name: str, *, visibility_seconds: int, dead_letters_arn: str | None = None) -> str:
+    """Create the FIFO queue ``name`` (ending ``.fifo``) if it does not exist, redriven to the
+    FIFO queue ``dead_letters_arn`` when given; its URL."""
     if not name.endswith(".fifo"):
         raise ValueError(f"a FIFO queue's name ends with .fifo: {name!r}")
-    answer = client("sqs").create_queue(QueueName=name, Attributes={
-        "FifoQueue": "true", "ContentBasedDeduplication": "false",
-        "VisibilityTimeout": str(visibility_seconds)})
-    return answer["QueueUrl"]
+    attributes = {"FifoQueue": "true", "ContentBasedDeduplication": "false",
+                  "VisibilityTimeout": str(visibility_seconds)}
+    if dead_letters_arn:
+        attributes["RedrivePolicy"] = json.dumps({"deadLetterTargetArn": dead_letters_arn,
+                                                  "maxReceiveCount": str(MAX_RECEIVES)})
+    return client("sqs").create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
 
 
 def send_fifo(name: str, payload: dict, *, group_id: str, deduplication_id: str) -> str:

@@ -310,6 +310,7 @@ def test_a_site_s_agent_config_is_the_agents_own_format_with_its_queues_key_and_
         from edge_agent import config as agent_config
     finally:
         sys.path.remove(str(ROOT / "edge_agent" / "src"))
+    SiteAgent(cards.site)  # the results queue exists (the stack's, in AWS)
     written = tmp_path / "agent.toml"
     written.write_text(sites_config(actor, cards), encoding="utf-8")
     loaded = agent_config.load(written)
@@ -339,3 +340,24 @@ def test_cards_are_tenant_first(actor, cards):
     job = printing.print_card(actor, cards.sell().id, cards.printer.id)
     results.apply_message(json.dumps(SiteAgent(cards.site).result(job, "printed", uid=UID)))
     assert Card.get(actor.tenant_id, job.id).holder_key.startswith(f"{actor.tenant_id}#")
+
+
+def test_a_site_s_print_queue_redrives_to_the_stack_s_dead_letters(actor, monkeypatch):
+    """In AWS the stack gives the print dead-letter queue (PRINT_DEAD_LETTERS_QUEUE_ARN): a message
+    an agent keeps failing on ends there, where the alarm on its depth sees it."""
+    import dataclasses
+
+    from chalicelib.adapters.aws import client
+
+    sqs = client("sqs")
+    sqs.create_queue(QueueName=settings.card_results_queue)  # the stack's, in AWS
+    dead_url = sqs.create_queue(QueueName=f"dead-{new_tenant_id()}.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
+    dead_arn = sqs.get_queue_attributes(QueueUrl=dead_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    monkeypatch.setattr(sites, "settings", dataclasses.replace(sites.settings, print_dead_letters_queue_arn=dead_arn))
+    admin = actor.__class__(actor.tenant_id, "admin-1", frozenset({"admin"}))
+    site = sites.register_site(admin, {"name": "Guichet nord"})
+    url = sqs.get_queue_url(QueueName=site.queue_name)["QueueUrl"]
+    redrive = json.loads(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["RedrivePolicy"])
+                         ["Attributes"]["RedrivePolicy"])
+    assert redrive["deadLetterTargetArn"] == dead_arn and int(redrive["maxReceiveCount"]) == 50
+    sites.agent_config(admin, site.id)  # asking again for the configuration re-creates the same queue: no error

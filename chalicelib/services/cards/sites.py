@@ -32,6 +32,11 @@ class AgentKeyRetired(Conflict):
     title = "The site's agent key came from a signing key no longer in use"
 
 
+def _print_queue(name: str) -> str:
+    return fifo_queues.ensure_fifo_queue(name, visibility_seconds=PRINT_VISIBILITY_SECONDS,
+                                         dead_letters_arn=settings.print_dead_letters_queue_arn)
+
+
 def queue_name_of(site_id: str) -> str:
     return f"{settings.print_queue_prefix}{site_id}.fifo"
 
@@ -41,7 +46,7 @@ def register_site(actor: Actor, fields: dict) -> CardSite:
     if fields.get("venue_id"):
         require_reference(actor, Venue, fields["venue_id"], "venue_id")
     site_id = ids.new_id()
-    fifo_queues.ensure_fifo_queue(queue_name_of(site_id), visibility_seconds=PRINT_VISIBILITY_SECONDS)
+    _print_queue(queue_name_of(site_id))
     site = CardSite(tenant_id=actor.tenant_id, id=site_id, name=fields["name"], venue_id=fields.get("venue_id"),
                     queue_name=queue_name_of(site_id), key_id=signing.current_key_id(), created_by=actor.subject)
     write_audited(actor, site, action="create", before=None, condition=CardSite.id.does_not_exist())
@@ -83,7 +88,7 @@ def agent_config(actor: Actor, site_id: str) -> str:
     """The agent's configuration file for the site (TOML), with its agent key; audited as read,
     since whoever holds the key can report results for the site."""
     site = get_site(actor, site_id)
-    print_url = fifo_queues.ensure_fifo_queue(site.queue_name, visibility_seconds=PRINT_VISIBILITY_SECONDS)
+    print_url = _print_queue(site.queue_name)
     results_url = queue.queue_url(settings.card_results_queue)
     record_action(actor, CardSite.entity_type, site.id, "agent-config", {"printers": len(printers_of(actor, site.id))})
     key = protocol.agent_key(site)

@@ -15,7 +15,6 @@ import json
 from chalicelib.adapters.aws import client
 from chalicelib.adapters.queue import queue_url
 
-
 # Receptions before a print message goes to the dead letters: an agent receives a message again
 # after a restart or when it gives unstarted ones back; a printer waiting for paper extends it.
 MAX_RECEIVES = 50

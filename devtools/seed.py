@@ -72,9 +72,9 @@ def seed_demo(actor, today: date | None = None) -> None:
     _sales_channels(actor)
     season = _season(actor, today)
     families = _families(actor)
-    for index, show in enumerate(SHOWS):
-        _show(actor, show, season.id, families, halls, first_day=today + timedelta(days=7 + 9 * index))
-    _subscription(actor, season.id, families["Théâtre"])
+    offered = [_show(actor, show, season.id, families, halls, first_day=today + timedelta(days=7 + 9 * index))
+               for index, show in enumerate(SHOWS)]
+    _subscription(actor, season.id, families["Théâtre"], offered)
     _contacts(actor, random.Random(2024))
     _follow_up(actor)
 
@@ -140,7 +140,9 @@ def _evening(day: date) -> datetime:
     return datetime.combine(day, time(20, 0), tzinfo=ZONE)
 
 
-def _show(actor, show: tuple, season_id: str, families: dict, halls: dict, first_day: date) -> None:
+def _show(actor, show: tuple, season_id: str, families: dict, halls: dict, first_day: date) -> dict:
+    """The show, its tariffs, performances and quotas; its first performance's "Vente" quota, as a
+    subscription offers it."""
     from chalicelib.schemas.catalog import PerformanceIn, ProductIn, QuotaIn, TariffIn
     from chalicelib.services.catalog import catalog
 
@@ -157,14 +159,21 @@ def _show(actor, show: tuple, season_id: str, families: dict, halls: dict, first
                               {"product_id": product.id, "venue_id": venue.id,
                                "starts_at": _evening(first_day + timedelta(days=number))})
         invitations = 20
-        for quota, capacity in (("Vente", HALL_CAPACITY[hall] - invitations), ("Invitations", invitations)):
-            _create(lambda f: catalog.quotas.create(actor, f), QuotaIn,
-                    {"performance_id": performance.id, "name": quota, "capacity": capacity})
+        quotas = [_create(lambda f: catalog.quotas.create(actor, f), QuotaIn,
+                          {"performance_id": performance.id, "name": quota, "capacity": capacity})
+                  for quota, capacity in (("Vente", HALL_CAPACITY[hall] - invitations), ("Invitations", invitations))]
+        if number == 0:
+            offered = {"performance_id": performance.id, "quota_id": quotas[0].id}
+    return offered
 
 
-def _subscription(actor, season_id: str, family_id: str) -> None:
+def _subscription(actor, season_id: str, family_id: str, offered: list[dict]) -> None:
+    """The season's subscription: four of the shows' first performances, a new RFID card (the
+    local stack's simulated printer prints it) or the other modes, at once or in 3 instalments."""
     from chalicelib.schemas.catalog import ProductIn, TariffIn
+    from chalicelib.schemas.subscriptions import TermsIn
     from chalicelib.services.catalog import catalog
+    from chalicelib.services.subscriptions import terms
 
     product = _create(lambda f: catalog.products.create(actor, f), ProductIn,
                       {"kind": "subscription", "name": "Abonnement 4 spectacles", "family_id": family_id,
@@ -173,6 +182,11 @@ def _subscription(actor, season_id: str, family_id: str) -> None:
     for tariff, price in (("Abonnement plein", 10800), ("Abonnement réduit", 7600)):
         _create(lambda f: catalog.tariffs.create(actor, f), TariffIn,
                 {"product_id": product.id, "name": tariff, "price_cents": price, "currency": "EUR"})
+    _create(lambda f: terms.set_terms(actor, product.id, f), TermsIn, {
+        "performances": offered, "choose": min(4, len(offered)),
+        "delivery_modes": ["new_card", "reload_card", "print_at_home", "box_office"],
+        "payment_plans": [{"id": "once", "label": "Comptant", "instalments": 1},
+                          {"id": "3x", "label": "En 3 fois", "instalments": 3, "day_of_month": 5}]})
 
 
 def _ascii(text: str) -> str:

@@ -30,9 +30,10 @@ class SiteOut(OutputModel):
 
 
 class LogoIn(InputModel):
-    image_base64: str = Field(min_length=8, max_length=340_000,
-                              description="The venue's logo, PNG or JPEG, base64 (at most 250 KB once decoded); "
-                                          "printed on the front of the site's cards, 110 pixels high")
+    image_base64: str = Field(min_length=8, max_length=254_000,
+                              description="The venue's logo, PNG or JPEG, base64 (at most 190 KB once decoded, "
+                                          "so that the request stays within its size limit); printed on the front "
+                                          "of the site's cards, 110 pixels high")
 
 
 class AgentConfigOut(OutputModel):

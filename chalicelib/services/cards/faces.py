@@ -35,7 +35,7 @@ class CardFace:
 
 
 LOGO_HEIGHT = 110
-LOGO_MAX_BYTES = 250_000
+LOGO_MAX_BYTES = 190_000  # its base64 fits in a request (MAX_BODY_BYTES, 256 KiB)
 LOGO_MAX_SIDE = 4000
 
 

@@ -405,22 +405,31 @@ def _changed_meanwhile(cart: Cart) -> ConcurrentChange:
 EXPIRED, NOT_OPEN, NOT_OVER = "expired", "not open", "hold not over"
 
 
+EXPIRY_ATTEMPTS = 3
+
+
 def expire_cart(actor: Actor, cart_id: str) -> str:
-    """Give back what a cart whose hold is over holds: ``expired``, or why nothing was done."""
-    try:
-        cart = Cart.get(actor.tenant_id, cart_id, consistent_read=True)
-    except Cart.DoesNotExist:
-        return NOT_OPEN
-    if cart.state != "open":
-        return NOT_OPEN
-    if cart.expires_at > clock.now():
-        return NOT_OVER
-    try:
-        _hold(cart, [], action="expire", details={"reason": "hold time over"}, state="expired")
-    except ConcurrentChange:
-        return expire_cart(actor, cart_id)  # changed or checked out meanwhile: look again
-    logger.info("cart expired, places given back", extra={"cart_id": cart.id})
-    return EXPIRED
+    """Give back what a cart whose hold is over holds: ``expired``, or why nothing was done.
+    Changed or checked out meanwhile, it is read again (a few times; then the error is raised and
+    the schedule's job tries later)."""
+    for attempt in range(1, EXPIRY_ATTEMPTS + 1):
+        try:
+            cart = Cart.get(actor.tenant_id, cart_id, consistent_read=True)
+        except Cart.DoesNotExist:
+            return NOT_OPEN
+        if cart.state != "open":
+            return NOT_OPEN
+        if cart.expires_at > clock.now():
+            return NOT_OVER
+        try:
+            _hold(cart, [], action="expire", details={"reason": "hold time over"}, state="expired")
+        except ConcurrentChange:
+            if attempt == EXPIRY_ATTEMPTS:
+                raise
+            continue
+        logger.info("cart expired, places given back", extra={"cart_id": cart.id})
+        return EXPIRED
+    raise AssertionError("the loop returns or raises")
 
 
 @dataclass(frozen=True)

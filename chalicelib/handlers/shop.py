@@ -54,7 +54,7 @@ def _cart_answer(cart) -> dict:
             "lines": [{"item_id": item["id"], **{name: item[name] for name in (
                 "performance_id", "tariff_id", "quota_id", "quantity", "seat_ids", "unit_price_cents", "currency")},
                 "seat_labels": item.get("seat_labels") or [],
-                "total_cents": int(item["unit_price_cents"]) * int(item["quantity"])} for item in cart.items],
+                "total_cents": carts.line_total(item)} for item in cart.items],
             "ticket_count": sum(int(item["quantity"]) for item in cart.items), "total_cents": carts.total_of(cart),
             "currency": cart.items[0]["currency"] if cart.items else None, "order_id": cart.order_id}
 

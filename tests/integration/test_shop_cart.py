@@ -145,7 +145,7 @@ def test_racing_carts_never_hold_more_places_than_remain(actor, world):
         try:
             add(actor, token, places(world, 1))
             return "held"
-        except carts.PlacesGone:
+        except orders.SoldOut:
             return "sold out"
 
     with ThreadPoolExecutor(max_workers=8) as pool:
@@ -212,7 +212,7 @@ def test_off_sale_sold_out_and_unknown_places_are_clear_refusals_holding_nothing
     with pytest.raises(carts.NotOnSale) as off_sale:
         add(actor, token, places(world, 1, performance=world.matinee))
     assert off_sale.value.detail == "This performance is not on sale."
-    with pytest.raises(carts.PlacesGone):
+    with pytest.raises(orders.SoldOut):
         add(actor, token, places(world, 7))
     with pytest.raises(InvalidInput) as unknown:
         add(actor, token, carts.Line("01J0000000000000000000000A", world.full_price.id, world.evening_quota.id,

@@ -46,6 +46,11 @@ class SoldOut(Conflict):
     title = "The places asked for are no longer available"
 
 
+class SeatTaken(Conflict):
+    kind = "seat-taken"
+    title = "A seat asked for is already taken"
+
+
 class SeatOfAnotherVenue(Conflict):
     kind = "seat-of-another-venue"
     title = "A seat asked for is not a seat of the performance's venue"

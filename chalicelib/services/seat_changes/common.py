@@ -65,17 +65,12 @@ from chalicelib.models.seat_changes import SeatChange
 from chalicelib.models.unique_keys import UniqueKey
 from chalicelib.observability import logger
 from chalicelib.services.ledger import ledger
-from chalicelib.services.orders.orders import SeatOfAnotherVenue
+from chalicelib.services.orders.orders import SeatOfAnotherVenue, SeatTaken  # noqa: F401 - named here too
 from chalicelib.services.shared.actors import Actor
 from chalicelib.services.shared.paging import Page, paged
 from chalicelib.values.cents import allocate, vat_included
 
 SEAT_CHANGE_ORIGIN = "seat-change"  # a Refund's origin: a price difference given back, no ticket settled
-
-
-class SeatTaken(Conflict):
-    kind = "seat-taken"
-    title = "A seat asked for is already taken"
 
 
 class ChangeIdReused(Conflict):

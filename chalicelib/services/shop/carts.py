@@ -69,11 +69,6 @@ class NotOnSale(Conflict):
     title = "This performance is not on sale"
 
 
-class PlacesGone(Conflict):
-    kind = "sold-out"
-    title = "The places asked for are no longer available"
-
-
 class TooManyCarts(DomainError):
     status = 429
     kind = "too-many-carts"
@@ -383,14 +378,16 @@ def _refusal(cart: Cart, steps: list[tuple[str, Any]], error: TransactWriteError
     reasons = getattr(error, "cancellation_reasons", None) or []
     failed = [step for step, reason in zip(steps, reasons)
               if reason is not None and reason.code == "ConditionalCheckFailed"]
+    from chalicelib.services.orders.orders import SeatTaken, SoldOut
+
     for what, value in failed:
         if what == "seat":
-            return Conflict(_say(cart, f"La place {value} vient d'être prise ; choisissez-en une autre.",
-                                 f"Seat {value} was just taken; please choose another."),
-                            errors=[FieldError("seat_ids", f"{value}: taken")])
+            return SeatTaken(_say(cart, f"La place {value} vient d'être prise ; choisissez-en une autre.",
+                                  f"Seat {value} was just taken; please choose another."),
+                             errors=[FieldError("seat_ids", f"{value}: taken")])
         if what == "quota":
-            return PlacesGone(_say(cart, "Il n'y a plus assez de places pour cette séance à ce tarif.",
-                                   "There are not enough places left for this performance at this price."))
+            return SoldOut(_say(cart, "Il n'y a plus assez de places pour cette séance à ce tarif.",
+                                "There are not enough places left for this performance at this price."))
     return _changed_meanwhile(cart)
 
 
@@ -512,5 +509,9 @@ def order_lines(items: list[dict]) -> list[dict]:
     return lines
 
 
+def line_total(item: dict) -> int:
+    return int(item["unit_price_cents"]) * int(item["quantity"])
+
+
 def total_of(cart: Cart) -> int:
-    return sum(int(item["unit_price_cents"]) * int(item["quantity"]) for item in cart.items)
+    return sum(line_total(item) for item in cart.items)

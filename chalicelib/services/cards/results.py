@@ -30,17 +30,26 @@ APPLY_ATTEMPTS = 5
 
 def apply_message(raw: str) -> str:
     """Apply one message; what happened (``dropped``, ``heartbeat``, ``stale``, the job's new state,
-    ``ignored``), for logs and tests."""
+    ``ignored``), for logs and tests. The site is read once: for its agent key, then kept."""
+    sites: dict[str, CardSite] = {}
+
+    def key_of(tenant_id: str, site_id: str) -> str | None:
+        try:
+            sites[site_id] = CardSite.get(tenant_id, site_id, consistent_read=True)
+        except DoesNotExist:
+            return None
+        return protocol.agent_key(sites[site_id])
+
     try:
-        message = protocol.read_message(raw, _agent_key_of)
+        message = protocol.read_message(raw, key_of)
     except protocol.Unreadable as error:
         logger.warning("cards: results message dropped: %s", error)
         return "dropped"
+    site = sites[message.site_id]  # its key signed the message: it exists, and is the tenant's
     try:
-        site = CardSite.get(message.tenant_id, message.site_id, consistent_read=True)
         printer = CardPrinter.get(message.tenant_id, message.printer_id, consistent_read=True)
     except DoesNotExist:
-        logger.warning("cards: message of site %s for tenant %s dropped: no such site or printer there",
+        logger.warning("cards: message of site %s for tenant %s dropped: no such printer there",
                        message.site_id, message.tenant_id)
         return "dropped"
     if printer.site_id != site.id:
@@ -49,13 +58,6 @@ def apply_message(raw: str) -> str:
     if isinstance(message, protocol.Heartbeat):
         return apply_heartbeat(message)
     return apply_result(message)
-
-
-def _agent_key_of(tenant_id: str, site_id: str) -> str | None:
-    try:
-        return protocol.agent_key(CardSite.get(tenant_id, site_id, consistent_read=True))
-    except DoesNotExist:
-        return None
 
 
 def apply_heartbeat(beat: protocol.Heartbeat) -> str:

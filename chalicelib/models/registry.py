@@ -37,6 +37,7 @@ from chalicelib.models.organisation import Organisation
 from chalicelib.models.payers import PayerAccount, PaymentMeans
 from chalicelib.models.seat_changes import SeatChange
 from chalicelib.models.segments import Segment
+from chalicelib.models.staff_sessions import EndedSession
 from chalicelib.models.subscriptions import InstalmentDue, RenewalNoticeDue, Subscription, SubscriptionTerms
 from chalicelib.models.team import TeamNotificationRule
 from chalicelib.models.unique_keys import UniqueKey
@@ -53,6 +54,7 @@ MODELS: tuple[type[Model], ...] = (
     Venue, Season, ProductFamily, Product, Performance, Tariff, Quota, SeatCategory, Seat, SalesChannel,
     GeoLimit, GeoPolicy, Cart, CartRate,
     CardSite, CardPrinter, PrintJob, Card,
+    EndedSession,
 )
 
 

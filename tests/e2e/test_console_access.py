@@ -76,6 +76,21 @@ def test_a_session_signed_for_another_purpose_or_altered_is_no_session(app_serve
         assert answer.status_code == 303 and "/console/sign-in" in answer.headers["Location"]
 
 
+def test_a_copy_of_the_cookie_opens_nothing_after_sign_out(app_server, tenant):
+    desk = staff_http(app_server, tenant)
+    copied = desk.cookies["console_session"]  # a copy left behind: a shared computer, a proxy's log
+    assert requests.get(f"{app_server.base}/console/jobs", cookies={"console_session": copied},
+                        allow_redirects=False, timeout=30).status_code == 200
+    signed_out = desk.post(f"{app_server.base}/console/sign-out", data={"form": form_value(
+        desk, f"{app_server.base}/console/jobs")}, allow_redirects=False, timeout=30)
+    assert signed_out.status_code == 303 and "Max-Age=0" in signed_out.headers["Set-Cookie"]
+    later = requests.get(f"{app_server.base}/console/jobs", cookies={"console_session": copied},
+                         allow_redirects=False, timeout=30)
+    assert later.status_code == 303 and "/console/sign-in" in later.headers["Location"]
+    other_desk = staff_http(app_server, tenant)  # another session of the same person is untouched
+    assert other_desk.get(f"{app_server.base}/console/jobs", timeout=30).status_code == 200
+
+
 def test_a_form_without_or_with_a_wrong_anti_forgery_value_is_refused(app_server, tenant, actor):
     world = build_world(actor)
     order = unpaid_cheque_order(actor, world)

@@ -53,7 +53,9 @@ def hosted_sign_in_callback(screen: Screen):
 
 @console_route(bp, "/console/sign-out", methods=("POST",))
 def sign_out(screen: Screen):
-    # The cookie is all there is of a session: ending it is the browser forgetting it now.
+    from chalicelib.services.staff_sessions import sessions
+
+    sessions.end_session(screen.session)  # a copy of the cookie kept elsewhere opens nothing now
     screen.cookies.append(set_cookie("console_session", "", 0))
     screen.session = None  # nothing to renew on this answer
     return screen.redirect("/console/sign-in?out=1")

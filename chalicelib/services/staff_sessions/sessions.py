@@ -1,8 +1,9 @@
 """The console's session: a signed, expiring token in a cookie, holding the verified actor.
 
-Nothing is stored server side: the token is HMAC-signed (``adapters.signing``), names the tenant,
-subject and roles the identity provider's token gave, and ends after ``idle_minutes`` without a
-request or ``max_hours`` after sign-in. A request in the second half of the idle time gets a
+The token is HMAC-signed (``adapters.signing``), names the tenant, subject and roles the identity
+provider's token gave, and ends after ``idle_minutes`` without a request or ``max_hours`` after
+sign-in. Signing out records the session as ended (``models.staff_sessions``): a copy of the
+cookie kept elsewhere opens nothing after it; every request reads that one item. A request in the second half of the idle time gets a
 renewed token. Every form carries :meth:`StaffSession.form_value`, derived from the session's
 random id, so a form made for another session (or none) is refused.
 """
@@ -11,10 +12,13 @@ from __future__ import annotations
 import hmac
 import secrets
 from dataclasses import dataclass
+from datetime import datetime, timezone
 
 from chalicelib.adapters import clock, signing
 from chalicelib.adapters.tokens import VerifiedClaims
 from chalicelib.config import console_settings
+from chalicelib.models.base import tenant_key
+from chalicelib.models.staff_sessions import EndedSession
 from chalicelib.services.shared.actors import Actor
 
 SESSION = "console-session"
@@ -67,9 +71,30 @@ def read_session(token: str | None) -> StaffSession | None:
     try:
         payload = signing.verify(SESSION, token, now=clock.now().timestamp())
         actor = Actor(tenant_id=str(payload["t"]), subject=str(payload["u"]), roles=frozenset(payload["r"]))
-        return StaffSession(actor, str(payload["s"]), int(payload["i"]), int(payload["e"]))
+        session = StaffSession(actor, str(payload["s"]), int(payload["i"]), int(payload["e"]))
     except (signing.BadSignature, ValueError, TypeError, KeyError):
         return None
+    return None if _has_ended(session) else session
+
+
+def _ended_key(session: StaffSession) -> str:
+    return tenant_key(session.actor.tenant_id, "ended_session", session.session_id)
+
+
+def _has_ended(session: StaffSession) -> bool:
+    # consistent: a sign-out is followed at once by the same cookie's next request (a back button)
+    try:
+        EndedSession.get(_ended_key(session), consistent_read=True)
+    except EndedSession.DoesNotExist:
+        return False
+    return True
+
+
+def end_session(session: StaffSession) -> None:
+    """Sign-out: the session opens nothing any more, from this browser or a copy of its cookie.
+    Ending an ended session again changes nothing (a second click, a retried request)."""
+    EndedSession(_ended_key(session), subject=session.actor.subject, ended_at=clock.now(),
+                 expires_on=datetime.fromtimestamp(session.expires_at, tz=timezone.utc)).save()
 
 
 def renewal(session: StaffSession) -> str | None:

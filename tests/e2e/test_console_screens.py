@@ -234,3 +234,45 @@ def test_a_customer_found_by_phone_and_their_record_read(app_server, console_bro
     screenshot(browser, "customer")
     sign_in(browser, app_server, "tenant-elsewhere", next_path=f"/console/customers/{customer.id}")
     assert "Page introuvable" in browser.text() and "Roux" not in browser.text()
+
+
+def test_a_performance_cancelled_from_the_console_after_saying_what_will_happen(
+        app_server, console_browser, tenant, actor, pump):
+    from chalicelib.services.catalog import catalog
+
+    world = build_world(actor)
+    paid_cheque_order(actor, world, buyer={"first_name": "Élodie", "last_name": "Lefèvre",
+                                           "email": "elodie@exemple.fr"})
+    ensure_jobs_queue()
+    browser = console_browser
+    sign_in(browser, app_server, tenant, next_path="/console/campaigns")
+    browser.press("#new-campaign", "enter", navigates=True)
+    option = f"#performance_id option[value='{world.evening.id}']"
+    browser._session_call("POST", f"/element/{browser.find(option)}/click", {})
+    set_value = "document.getElementById(arguments[0]).value = arguments[1];"
+    browser._session_call("POST", "/execute/sync", {"script": set_value, "args": ["refund_deadline",
+                                                                                  "2020-01-31T18:00"]})
+    browser.press("#review", "enter", navigates=True)  # a deadline in the past: the form again, said why
+    assert "refund_deadline" in browser.text() and browser.attribute("#refund_deadline", "aria-invalid") == "true"
+    assert browser.selected(option)  # what was typed is kept
+    assert axe_violations(browser) == []
+    screenshot(browser, "campaign-new")
+    browser._session_call("POST", "/execute/sync", {"script": set_value, "args": ["refund_deadline",
+                                                                                  "2027-01-31T18:00"]})
+    browser.type("#fee_percent", "10,5")
+    browser.press("#fee-percent-kind", "space")
+    browser.press("#review", "enter", navigates=True)
+    assert "sera annulée et retirée de la vente" in browser.text() and "10,50 %" in browser.text()
+    assert "31 janvier 2027" in browser.text()  # the deadline typed on the venue's clock, shown on it
+    assert catalog.get_performance(actor, world.evening.id).status != "cancelled"  # nothing done yet
+    assert axe_violations(browser) == []
+    screenshot(browser, "campaign-review")
+    browser.press("#confirm", "enter", navigates=True)
+    [campaign] = campaigns.list_campaigns(actor, limit=5, cursor=None).items
+    assert (campaign.kind, campaign.fee_kind, campaign.fee_percent_bp) == ("cancellation", "percent", 1050)
+    assert campaign.refund_deadline.isoformat() == "2027-01-31T17:00:00+00:00"  # 18:00 in Paris, in UTC
+    assert catalog.get_performance(actor, world.evening.id).status == "cancelled"
+    assert f"/console/campaigns/{campaign.id}" in browser.current_url()
+    drive(pump, tenant, campaign.build_job_id)
+    browser.open(browser.current_url())
+    assert "Lefèvre" in browser.text()

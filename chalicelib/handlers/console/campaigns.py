@@ -1,4 +1,5 @@
-"""Campaign screens: the campaigns of the venue; a campaign's affected customers (the columns of a
+"""Campaign screens: the campaigns of the venue; postponing or cancelling a performance (the
+form, then what it will do, then the campaign); a campaign's affected customers (the columns of a
 postponement or cancellation, filters by state, search, counts per state, the reset of those who
 received the mail without reacting, notify all or the selected ones); one customer (refund link,
 act for them, resend to a corrected address); the delivery diagnosis per domain.
@@ -20,6 +21,60 @@ def campaigns_list(screen: Screen):
 
     page = campaigns.list_campaigns(screen.actor, limit=PAGE_SIZE, cursor=screen.query("cursor"))
     return screen.page("campaigns.html.j2", campaigns=page.items, next_link=paging_link(screen, page.next_cursor))
+
+
+CAMPAIGN_FIELDS = ("performance_id", "kind", "new_starts_at", "refund_deadline", "fee_kind", "fee_fixed",
+                   "fee_percent", "mail_message")
+FORM_NAMES = {"fee_policy.kind": "fee_kind", "fee_policy.fixed_cents": "fee_fixed",
+              "fee_policy.percent_bp": "fee_percent"}  # the API's field, as the form names it
+
+
+def _upcoming_performances(screen: Screen) -> list:
+    from chalicelib.services.catalog import catalog
+
+    return catalog.upcoming_performances(screen.actor, limit=100)
+
+
+def _campaign_request(screen: Screen):
+    """The form as the API's ``CampaignIn``: local date-times in the venue's zone, euros in cents."""
+    from chalicelib.handlers.http import parse_body
+
+    fee_kind = screen.value("fee_kind") or "none"
+    request = {
+        "performance_id": screen.value("performance_id"), "kind": screen.value("kind"),
+        "new_starts_at": screen.moment("new_starts_at"), "refund_deadline": screen.moment("refund_deadline"),
+        "choices": screen.values("choices") or None, "mail_message": screen.value("mail_message", 2000) or None,
+        "fee_policy": {"kind": fee_kind,
+                       "fixed_cents": screen.scaled("fee_fixed", 100) if fee_kind == "fixed" else 0,
+                       "percent_bp": screen.scaled("fee_percent", 100) if fee_kind == "percent" else 0},
+    }
+    return parse_body(_json({name: value for name, value in request.items() if value is not None}),
+                      "campaigns:CampaignIn")
+
+
+@console_route(bp, "/console/campaigns/new", methods=("GET", "POST"))
+def new_campaign(screen: Screen):
+    """Postpone or cancel: the form, then (POST) what it will do, then (POST again) done."""
+    from chalicelib.errors import InvalidInput
+    from chalicelib.services.campaigns import campaigns
+
+    typed = {name: screen.value(name, 2000) for name in CAMPAIGN_FIELDS}
+    if screen.request.method == "GET":
+        return screen.page("campaign_new.html.j2", performances=_upcoming_performances(screen), errors={},
+                           typed={**typed, "performance_id": screen.query("performance_id") or ""}, choices=[])
+    try:
+        request = _campaign_request(screen)
+        performance, choices = campaigns.check_request(screen.actor, request.model_dump())
+    except InvalidInput as refused:  # the form again, the typed values kept, each error by its field
+        return screen.page("campaign_new.html.j2", status=422, performances=_upcoming_performances(screen),
+                           typed=typed, choices=screen.values("choices"),
+                           errors={FORM_NAMES.get(error.field, error.field): error.message
+                                   for error in refused.errors})
+    if screen.value("step") != "confirm":
+        return screen.page("campaign_review.html.j2", request=request, performance=performance, typed=typed,
+                           choices=sorted(choices))
+    campaign = campaigns.create_campaign(screen.actor, request.model_dump())
+    return screen.redirect(f"/console/campaigns/{campaign.id}")
 
 
 @console_route(bp, "/console/campaigns/{campaign_id}")

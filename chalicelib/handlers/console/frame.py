@@ -21,7 +21,7 @@ from urllib.parse import parse_qs, urlencode
 from chalice import Blueprint, Response
 
 from chalicelib.config import TEMPLATES_DIR, console_settings, settings
-from chalicelib.errors import DomainError, NotFound
+from chalicelib.errors import DomainError, InvalidInput, NotFound
 from chalicelib.observability import logger
 from chalicelib.services.staff_sessions import sessions
 from chalicelib.services.staff_sessions.sessions import StaffSession
@@ -56,6 +56,36 @@ class Screen:
     def value(self, name: str, limit: int = 200) -> str:
         """A form field, trimmed and bounded."""
         return (self.form.get(name) or [""])[0].strip()[:limit]
+
+    def moment(self, name: str) -> str | None:
+        """A ``datetime-local`` field, typed on the venue's clock, as an aware ISO date-time (``None``
+        when empty); anything else is left as typed, for the schema to refuse on that field."""
+        from datetime import datetime
+        from zoneinfo import ZoneInfo
+
+        typed = self.value(name, 40)
+        try:
+            local = datetime.fromisoformat(typed) if typed else None
+        except ValueError:
+            return typed
+        if local is None or local.tzinfo is not None:
+            return local.isoformat() if local else None
+        return local.replace(tzinfo=ZoneInfo(settings.default_timezone)).isoformat()
+
+    def scaled(self, name: str, scale: int) -> int:
+        """A decimal typed the French or English way (``12,50``, ``12.5``) times ``scale``: euros
+        to cents with 100, a percentage to basis points with 100; empty is 0."""
+        from decimal import Decimal, InvalidOperation
+
+        typed = self.value(name, 20).replace(" ", "").replace("\u202f", "").replace(",", ".")
+        try:
+            amount = Decimal(typed or "0") * scale
+        except InvalidOperation:
+            amount = None
+        if amount is None or amount != amount.to_integral_value() or not amount.is_finite():
+            raise InvalidInput.on(name, _say(self.language)("Un nombre, par exemple 12,50.",
+                                                            "A number, for example 12.50."))
+        return int(amount)
 
     def values(self, name: str) -> list[str]:
         return [value.strip()[:64] for value in self.form.get(name, [])][:500]

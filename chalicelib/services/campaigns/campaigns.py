@@ -66,16 +66,23 @@ def _check(request: dict, performance: Performance) -> set[str]:
     return choices
 
 
+def check_request(actor: Actor, request: dict) -> tuple[Performance, set[str]]:
+    """The performance and the choices of a campaign request, or what :func:`create_campaign`
+    would refuse in it (the console shows what a campaign will do before it is started)."""
+    performance = get_record(actor, Performance, request["performance_id"])
+    choices = _check(request, performance)
+    if request.get("mail_message"):
+        check_custom_message(notice_template(request["kind"]), request["mail_message"])
+    return performance, choices
+
+
 def create_campaign(actor: Actor, request: dict) -> Campaign:
     """Postpone or cancel ``request["performance_id"]`` and start finding its customers.
 
     The performance's change and the campaign (with the id of its build job, known before the
     job starts) are written in one transaction, audited; then the build job is queued. If the
     queue refuses it, the campaign is ``build_stopped`` and staff :func:`rebuild` it."""
-    performance = get_record(actor, Performance, request["performance_id"])
-    choices = _check(request, performance)
-    if request.get("mail_message"):
-        check_custom_message(notice_template(request["kind"]), request["mail_message"])
+    performance, choices = check_request(actor, request)
     policy = request.get("fee_policy") or {}
     campaign = Campaign(
         tenant_id=actor.tenant_id, id=ids.new_id(), kind=request["kind"], performance_id=performance.id,

@@ -28,6 +28,7 @@ from typing import Any, Iterable
 
 from pynamodb.exceptions import UpdateError
 
+from chalicelib.adapters import clock
 from chalicelib.config import settings
 from chalicelib.errors import Conflict, Duplicate, FieldError, InvalidInput
 from chalicelib.models.catalog import (
@@ -132,6 +133,12 @@ def list_performances(actor: Actor, *, product_id: str | None = None, starts_fro
     require_reference(actor, Product, product_id, "product_id")
     return list_by_index(actor, Performance.by_product, product_id, limit=limit, cursor=cursor,
                          range_condition=window)
+
+
+def upcoming_performances(actor: Actor, *, limit: int) -> list[Performance]:
+    """The next ``limit`` performances from now in date order, those cancelled left out."""
+    page = list_performances(actor, starts_from=clock.now(), limit=limit, cursor=None)
+    return [performance for performance in page.items if performance.status != "cancelled"]
 
 
 @dataclass(frozen=True)

@@ -263,6 +263,7 @@ def test_a_performance_cancelled_from_the_console_after_saying_what_will_happen(
     browser.press("#fee-percent-kind", "space")
     browser.press("#review", "enter", navigates=True)
     assert "sera annulée et retirée de la vente" in browser.text() and "10,50 %" in browser.text()
+    assert "Annuler Cyrano — samedi 12 décembre 2026 à 20 h 30" in browser.text()
     assert "31 janvier 2027" in browser.text()  # the deadline typed on the venue's clock, shown on it
     assert catalog.get_performance(actor, world.evening.id).status != "cancelled"  # nothing done yet
     assert axe_violations(browser) == []

@@ -71,8 +71,11 @@ def new_campaign(screen: Screen):
                            errors={FORM_NAMES.get(error.field, error.field): error.message
                                    for error in refused.errors})
     if screen.value("step") != "confirm":
+        from chalicelib.services.catalog import catalog
+
         return screen.page("campaign_review.html.j2", request=request, performance=performance, typed=typed,
-                           choices=sorted(choices))
+                           choices=sorted(choices),
+                           show_name=performance.label or catalog.products.get(screen.actor, performance.product_id).name)
     campaign = campaigns.create_campaign(screen.actor, request.model_dump())
     return screen.redirect(f"/console/campaigns/{campaign.id}")
 

@@ -28,7 +28,7 @@ from chalicelib.adapters import clock, ids
 from chalicelib.errors import ConcurrentChange, Conflict, InvalidInput, NotFound
 from chalicelib.models.base import connection, tenant_key
 from chalicelib.models.campaigns import CHOICES, AffectedCustomer, Campaign
-from chalicelib.models.catalog import Performance
+from chalicelib.models.catalog import Performance, Product
 from chalicelib.models.orders import OrderListing, Ticket
 from chalicelib.observability import logger
 from chalicelib.services.jobs.framework import ChunkBudget, ChunkResult, JobFailed, job_kind, start_job
@@ -66,6 +66,11 @@ def _check(request: dict, performance: Performance) -> set[str]:
     return choices
 
 
+def _show_name(actor: Actor, performance: Performance) -> str:
+    """The name staff know an unlabelled performance by: its show's (the campaigns' list shows it)."""
+    return get_record(actor, Product, performance.product_id).name
+
+
 def check_request(actor: Actor, request: dict) -> tuple[Performance, set[str]]:
     """The performance and the choices of a campaign request, or what :func:`create_campaign`
     would refuse in it (the console shows what a campaign will do before it is started)."""
@@ -86,7 +91,7 @@ def create_campaign(actor: Actor, request: dict) -> Campaign:
     policy = request.get("fee_policy") or {}
     campaign = Campaign(
         tenant_id=actor.tenant_id, id=ids.new_id(), kind=request["kind"], performance_id=performance.id,
-        product_id=performance.product_id, performance_label=performance.label,
+        product_id=performance.product_id, performance_label=performance.label or _show_name(actor, performance),
         original_starts_at=performance.starts_at, new_starts_at=request.get("new_starts_at"),
         refund_deadline=request["refund_deadline"], choices=choices, fee_kind=policy.get("kind", "none"),
         fee_fixed_cents=policy.get("fixed_cents", 0), fee_percent_bp=policy.get("percent_bp", 0),

@@ -135,10 +135,16 @@ def list_performances(actor: Actor, *, product_id: str | None = None, starts_fro
                          range_condition=window)
 
 
-def upcoming_performances(actor: Actor, *, limit: int) -> list[Performance]:
-    """The next ``limit`` performances from now in date order, those cancelled left out."""
+def upcoming_performances(actor: Actor, *, limit: int) -> list[tuple[Performance, str]]:
+    """The next ``limit`` performances from now in date order, those cancelled left out, each with
+    the name staff know it by (its own label, else its show's name: one BatchGetItem)."""
     page = list_performances(actor, starts_from=clock.now(), limit=limit, cursor=None)
-    return [performance for performance in page.items if performance.status != "cancelled"]
+    upcoming = [performance for performance in page.items if performance.status != "cancelled"]
+    wanted = {performance.product_id for performance in upcoming}
+    names = {product.id: product.name
+             for product in Product.batch_get([(actor.tenant_id, product_id) for product_id in wanted])} if wanted else {}
+    return [(performance, performance.label or names.get(performance.product_id, performance.id))
+            for performance in upcoming]
 
 
 @dataclass(frozen=True)

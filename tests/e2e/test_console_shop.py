@@ -235,6 +235,10 @@ def test_the_api_roles_and_another_venues_ids(app_server, console_browser, tenan
     assert geo_limits.get_policy(actor, world.evening.id).unknown_location == "allow"
     assert catalog.sales_channels.get(actor, web.id).geo_refusal_message is None
 
+    english = staff_http(app_server, tenant).get(f"{app_server.base}{performance}?lang=en", timeout=30).text
+    assert "Add the limit" in english and "Try an IP address" in english and "Voisins" in english
+    assert "Ajouter" not in english and "Essayer" not in english
+
     signed_out = requests.get(f"{app_server.base}{performance}", allow_redirects=False, timeout=30)
     assert signed_out.status_code == 303 and "/console/sign-in" in signed_out.headers["Location"]
 

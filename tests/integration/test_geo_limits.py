@@ -507,3 +507,53 @@ def test_the_check_reads_the_limits_with_one_query_and_more_only_when_it_must(
     dynamodb_calls.clear()
     assert _refused(tenant, performance, STRASBOURG[V4], channel_id="01ARZ3NDEKTSV4RRFFQ69G5FAV") is not None
     assert dynamodb_calls == ["Query", "GetItem"]  # the point of sale's message, only for a refusal
+
+
+# -- staff trying an address -------------------------------------------------------------------
+
+
+def _channel(client, headers, **messages) -> str:
+    return create(client, headers, "/sales-channels", {"name": "Internet", "kind": "web", **messages})["id"]
+
+
+def test_trying_an_address_says_what_the_check_decides_and_why(client, staff_headers, actor, show, geo_database):
+    performance = show["performance"]
+    channel = _channel(client, staff_headers, geo_refusal_message="Appelez la billetterie.")
+    untouched = geo_limits.try_location(actor, performance, STRASBOURG[V4])
+    assert (untouched.refused, untouched.verdict.reason, untouched.location) == (
+        False, "no-limits", geoip.Location("FR", "67000"))  # located all the same, for staff to see
+    _limit(client, staff_headers, performance, "FR", "67")
+
+    refused = geo_limits.try_location(actor, performance, f" {STRASBOURG[V6]} ", channel_id=channel)
+    assert refused.refused and refused.verdict.reason == "postcode" and refused.policy is None
+    assert refused.messages == {"fr": "Appelez la billetterie.", "en": GENERIC_MESSAGES["en"]}
+    assert refused.messages["fr"] == _refused(actor.tenant_id, performance, STRASBOURG[V6], channel_id=channel)
+
+    outside = geo_limits.try_location(actor, performance, PARIS[V4])
+    assert (outside.refused, outside.verdict.reason, outside.messages) == (False, "outside", {})
+    unsure = geo_limits.try_location(actor, performance, NO_POSTCODE[V4])
+    assert (unsure.refused, unsure.verdict.reason, unsure.policy) == (False, "no-postcode", "allow")
+    _policy(client, staff_headers, performance, "refuse")
+    for address in (NO_POSTCODE[V4], UNKNOWN[V6]):  # each exactly as the check decides it
+        tried = geo_limits.try_location(actor, performance, address)
+        assert tried.refused and tried.policy == "refuse" and tried.messages["fr"] == GENERIC_MESSAGES["fr"]
+        assert _refused(actor.tenant_id, performance, address) == GENERIC_MESSAGES["fr"]
+
+
+def test_trying_a_malformed_address_or_another_venues_ids_is_refused(client, staff_headers, signer, actor, show,
+                                                                       geo_database):
+    from chalicelib.errors import InvalidInput, NotFound
+    from chalicelib.services.shared.actors import Actor
+    from tests.conftest import new_tenant_id
+
+    for typed in ("", "999.1.2.3", "Strasbourg", "192.0.2.10/24"):
+        with pytest.raises(InvalidInput) as refused:
+            geo_limits.try_location(actor, show["performance"], typed)
+        assert [error.field for error in refused.value.errors] == ["address"]
+    stranger = Actor(new_tenant_id(), "someone", frozenset({"staff"}))
+    with pytest.raises(NotFound):
+        geo_limits.try_location(stranger, show["performance"], PARIS[V4])
+    their_token = signer.mint(stranger.tenant_id, ["staff"], "someone")
+    other_channel = _channel(client, {**staff_headers, "Authorization": f"Bearer {their_token}"})
+    with pytest.raises(NotFound):
+        geo_limits.try_location(actor, show["performance"], PARIS[V4], channel_id=other_channel)

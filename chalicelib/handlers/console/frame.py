@@ -34,6 +34,7 @@ LANGUAGES = ("fr", "en")
 MAX_FORM_BYTES = 16384
 INSECURE_STAGES = ("local", "dev", "test")  # the local stack, served over plain http on the loopback
 PAGE_SIZE = 25
+QUERY_VALUE_LIMIT = 1000
 
 
 @dataclass
@@ -91,7 +92,9 @@ class Screen:
         return [value.strip()[:64] for value in self.form.get(name, [])][:500]
 
     def query(self, name: str) -> str | None:
-        return ((self.request.query_params or {}).get(name) or "").strip()[:200] or None
+        """A query string value, trimmed and bounded (at a length a list's signed cursor fits in:
+        a cut cursor would be refused; the API's schemas bound each value further)."""
+        return ((self.request.query_params or {}).get(name) or "").strip()[:QUERY_VALUE_LIMIT] or None
 
     @property
     def path(self) -> str:

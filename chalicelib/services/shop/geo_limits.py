@@ -6,6 +6,8 @@ Staff side, audited: :func:`create_limit`, :func:`list_limits` (by performance),
 unknown-location policy :func:`get_policy` / :func:`set_policy` (``allow``, the default, or
 ``refuse``).
 
+Staff can try an address: :func:`try_location` says what the check would decide for it, and why.
+
 Shop side: :func:`check_location` returns when the buyer may buy, and raises
 :class:`GeoRestricted` (403, ``/problems/geo-restricted``) otherwise, whose detail is the
 point of sale's message in the buyer's language, never the rule.
@@ -26,6 +28,7 @@ The rules (``docs/shop.md``, "Geographic limits"), decided by :func:`verdict`:
 """
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 from typing import Any, Iterable
 
@@ -240,16 +243,60 @@ def check_location(tenant_id: str, performance_id: str, source_ip: str | None, *
              "country": location.country, "postcode_known": location.postcode is not None, "channel_id": channel_id}
     if found.outcome == ALLOWED:
         return
+    refuse, policy = _decided(tenant_id, performance_id, found)
     if found.outcome == UNKNOWN:
-        policy = _policy(tenant_id, performance_id)
-        refuse = policy is not None and policy.unknown_location == "refuse"
         logger.info("geographic limits: the buyer's place is unknown; %s by the performance's policy",
-                    "refused" if refuse else "allowed", extra={**facts, "policy": "refuse" if refuse else "allow"})
+                    "refused" if refuse else "allowed", extra={**facts, "policy": policy})
         if not refuse:
             return
     else:
         logger.info("geographic limits: refused", extra=facts)
     raise GeoRestricted(refusal_message(tenant_id, channel_id, language))
+
+
+def _decided(tenant_id: str, performance_id: str, found: Verdict) -> tuple[bool, str | None]:
+    """Whether ``found`` refuses the buyer, and the unknown-location policy that decided it when
+    the place is unknown (read only then: an allowed or refused place never reads it)."""
+    if found.outcome != UNKNOWN:
+        return found.outcome == REFUSED, None
+    policy = _policy(tenant_id, performance_id)
+    unknown_location = policy.unknown_location if policy is not None else "allow"
+    return unknown_location == "refuse", unknown_location
+
+
+@dataclass(frozen=True)
+class Trial:
+    """What the shop would answer a buyer connected from an address: where the database places
+    it, the limits' :class:`Verdict`, the policy when it decided (``None`` otherwise), whether the
+    buyer is refused and, then, the point of sale's message in French and English."""
+
+    location: geoip.Location
+    verdict: Verdict
+    policy: str | None
+    refused: bool
+    messages: dict[str, str]
+
+
+def try_location(actor: Actor, performance_id: str, address: str, *, channel_id: str | None = None) -> Trial:
+    """The decision :func:`check_location` would take for a buyer connected from ``address`` (an
+    IPv4 or IPv6 address typed by staff; 422 on ``address`` otherwise) at the point of sale
+    ``channel_id``, for the tenant's performance (404 for another's, or another's channel), with
+    the reasons staff need to understand it. Nothing is written, and it is not logged as a
+    buyer's decision."""
+    get_record(actor, Performance, performance_id)
+    if channel_id:
+        get_record(actor, SalesChannel, channel_id)
+    try:
+        ipaddress.ip_address(address.strip())
+    except ValueError:
+        raise InvalidInput.on("address", "not an IPv4 or IPv6 address, e.g. 192.0.2.10 or 2001:db8::1") from None
+    limits = list(GeoLimit.query(tenant_key(actor.tenant_id, performance_id), consistent_read=True))
+    location = geoip.locate(address.strip())
+    found = verdict(limits, location)
+    refused, policy = _decided(actor.tenant_id, performance_id, found)
+    messages = {language: refusal_message(actor.tenant_id, channel_id, language)
+                for language in ("fr", "en")} if refused else {}
+    return Trial(location, found, policy, refused, messages)
 
 
 def refusal_message(tenant_id: str, channel_id: str | None, language: str = "fr") -> str:

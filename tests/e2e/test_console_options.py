@@ -101,6 +101,29 @@ def test_expired_options_released_by_keyboard_after_their_preview(app_server, co
     assert sold.status == "complete"
 
 
+def test_release_for_all_previewed_then_run_as_a_job(app_server, console_browser, tenant, actor, pump):
+    from chalicelib.handlers.console.frame import PAGE_SIZE
+
+    world = build_world(actor, capacity=60)
+    expired = clock.now() - timedelta(days=8)
+    held = [hold(actor, world, line(world), deadline=expired) for _ in range(PAGE_SIZE + 3)]
+    marks.set_mark(actor, [f"{held[0].id}-001"], "keep")
+    browser = console_browser
+    sign_in(browser, app_server, tenant, next_path="/console/options")
+    browser.open(app_server.base + _list_address(world, (clock.now() - timedelta(days=7)).astimezone(PARIS).date()))
+    browser.press("#release-all", "enter", navigates=True)  # every matching line, not only the page shown
+    assert "pour tous" in browser.text() and "Marquées « ne pas libérer », laissées : 1" in browser.text()
+    assert browser._session_call("GET", f"/element/{browser.find('#preview-lines')}/text") == str(PAGE_SIZE + 2)
+    assert _remaining(world.evening_quota) == 60 - PAGE_SIZE - 3
+    assert axe_violations(browser) == []
+    ensure_jobs_queue()
+    browser.press("#confirm-release", "enter", navigates=True)
+    job = drive(pump, tenant, browser.current_url().rsplit("/", 1)[1])
+    assert job.status == "succeeded" and job.outcomes == {"done": PAGE_SIZE + 2, "skipped_kept": 1}
+    assert _remaining(world.evening_quota) == 59
+    assert orders.get_order(actor, held[0].id).status == "unpaid"
+
+
 def test_a_reminder_to_a_ticked_line_then_to_all_and_a_deadline_extended(
         app_server, console_browser, tenant, actor, pump):
     world = build_world(actor)
@@ -150,6 +173,22 @@ def test_nothing_ticked_is_said_and_nothing_done(app_server, console_browser, te
     assert not follow_up.rows_of(tenant, order.id)[0].locked
     browser.open(app_server.base + "/console/options?kind=option&deadline_on_or_before=2026-12-01")
     assert "Saisie à corriger" in browser.text() and "season_id" in browser.text()  # the API's schema says no
+
+
+def test_a_line_of_another_venue_is_refused_and_nothing_done(app_server, tenant, actor):
+    from chalicelib.services.shared.actors import Actor
+    from tests.conftest import new_tenant_id
+
+    elsewhere = Actor(tenant_id=new_tenant_id(), subject="staff-9", roles=frozenset({"staff"}))
+    theirs = hold(elsewhere, build_world(elsewhere), days=2)
+    http = staff_http(app_server, tenant)
+    token = form_value(http, f"{app_server.base}/console/options")
+    for action in ("lock", "release", "release/preview", "remind"):
+        answer = http.post(f"{app_server.base}/console/options/{action}", timeout=30, allow_redirects=False,
+                           data={"form": token, "line_id": f"{theirs.id}-001"})
+        assert answer.status_code == 422 and "Saisie à corriger" in answer.text, action
+    assert not follow_up.rows_of(elsewhere.tenant_id, theirs.id)[0].locked
+    assert orders.get_order(elsewhere, theirs.id).status == "unpaid" and orders.get_order(elsewhere, theirs.id).reminders == 0
 
 
 def test_the_policy_is_read_by_staff_and_changed_by_an_admin_only(app_server, console_browser, tenant, actor):

@@ -113,17 +113,11 @@ def options_list(screen: Screen):
         rows = listing.views(screen.actor, page.items)
     done = screen.query("done")
     return screen.page("options.html.j2", asked=asked, choices=_choices(screen, asked), page=page, rows=rows,
-                       today=_today(screen), done=done if done in ACTIONS else None,
+                       today=listing.venue_today(screen.actor).isoformat(), done=done if done in ACTIONS else None,
                        counts=_counts(screen.query("counts")),
                        next_link=_list_address(asked, cursor=page.next_cursor) if page and page.next_cursor else None)
 
 
-def _today(screen: Screen) -> str:
-    from chalicelib.adapters import clock
-    from chalicelib.services.options.listing import venue_zone
-    from chalicelib.values.local_time import local_day
-
-    return local_day(clock.now(), venue_zone(screen.actor.tenant_id)).isoformat()
 
 
 # -- actions on the ticked lines, or on every line matching ----------------------------------

@@ -69,6 +69,8 @@ def test_expired_options_released_by_keyboard_after_their_preview(app_server, co
     assert "Bosche" in text and "Roux" in text and "Garnier" in text and "Morel" not in text
     assert "invité du directeur" in text
     assert axe_violations(browser) == []
+    browser._session_call("POST", "/execute/sync", {"script": "document.getElementById('matching').scrollIntoView()",
+                                                    "args": []})  # the picture shows the lines, below the filters
     screenshot(browser, "options")
 
     browser.press(f"#pick-{roux.id}-001", "space")

@@ -194,6 +194,7 @@ def test_a_line_of_another_venue_is_refused_and_nothing_done(app_server, tenant,
 
 
 def test_the_policy_is_read_by_staff_and_changed_by_an_admin_only(app_server, console_browser, tenant, actor):
+    ensure_jobs_queue()  # saving a policy re-times the open options in a job
     browser = console_browser
     sign_in(browser, app_server, tenant, next_path="/console/options/policy")
     assert "Relances et libérations automatiques" in browser.text() and not browser.find_all("#save-policy")
@@ -205,6 +206,9 @@ def test_the_policy_is_read_by_staff_and_changed_by_an_admin_only(app_server, co
         "timezone": "Europe/Paris"})
     assert refused.status_code == 403 and "Action refusée" in refused.text
     assert policy.get_policy(actor).release_days_after == 0
+    run = http.post(f"{app_server.base}/console/options/due/run", timeout=30, allow_redirects=False,
+                    data={"form": form_value(http, f"{app_server.base}/console/options/policy")})
+    assert run.status_code == 403
 
     sign_in(browser, app_server, tenant, role="admin", subject="directrice", next_path="/console/options/policy")
     browser.type("#remind_days_before", "5")
@@ -216,6 +220,11 @@ def test_the_policy_is_read_by_staff_and_changed_by_an_admin_only(app_server, co
     assert (saved.remind_days_before, saved.release_days_after, set(saved.kinds), saved.updated_by) == \
         (5, 7, {"option"}, "directrice")
     assert axe_violations(browser) == []
+
+    expired = hold(actor, build_world(actor), deadline=clock.now() - timedelta(days=8))  # its release is due
+    browser.press("#run-due", "enter", navigates=True)
+    assert "Dû maintenant : libérations 1." in browser.text() and "1 tâche(s) lancée(s)" in browser.text()
+    assert orders.get_order(actor, expired.id).status == "unpaid"  # the job releases it, as the schedule's would
 
 
 def test_the_list_reads_one_page_never_the_table(app_server, tenant, actor, monkeypatch):

@@ -4,7 +4,7 @@ of lines with a box per line, and the actions on the ticked lines or, where the 
 variant "for all", on every line matching the filters: send a reminder, mark release / do not
 release, lock / unlock, extend the deadline, run release (its preview first, then the confirming
 form), run release for all (a job, its preview first). The venue's follow-up policy: read by
-staff, changed by admins.
+staff, changed by admins, who may also run the schedule now.
 
 Filters and forms are read with the API's own schemas (``options:LineQuery``, ``MarkIn``,
 ``LockIn``, ``ExtendIn``, ``ReleaseIn``, ``ReleaseAllIn``, ``PolicyIn``) and every action is the
@@ -28,6 +28,7 @@ SEVERAL = ("tariff_ids", "contact_types", "seat_category_ids")  # comma-separate
 OUTCOMES = ("done", "skipped_locked", "skipped_kept", "skipped_paid", "skipped_gone", "skipped_already",
             "skipped_no_address", "failed")
 ACTIONS = ("remind", "extend", "mark-release", "mark-keep", "lock", "unlock", "release")
+DUE_ACTIONS = ("remind", "release", "expire", "expire-cart")  # what the schedule runs (services/options/bulk.py)
 CURSOR_LIMIT = 2000
 CHOICES = 100  # entries offered by each filter's list (seasons, products...); past that, narrow first
 
@@ -288,8 +289,31 @@ def release_all(screen: Screen):
 def policy_view(screen: Screen):
     from chalicelib.services.options import policy
 
+    ran, jobs = screen.query("ran"), screen.query("jobs") or "0"
     return screen.page("options_policy.html.j2", policy=policy.get_policy(screen.actor),
-                       saved=screen.query("saved") == "1")
+                       saved=screen.query("saved") == "1", ran=screen.query("jobs") is not None,
+                       due=_due_counts(ran), jobs=int(jobs) if jobs.isdigit() else 0,
+                       waiting=[name for name in (screen.query("waiting") or "").split(",") if name in DUE_ACTIONS])
+
+
+def _due_counts(text: str | None) -> dict[str, int]:
+    counts = {}
+    for part in (text or "").split(","):
+        name, _, number = part.partition(":")
+        if name in DUE_ACTIONS and number.isdigit():
+            counts[name] = int(number)
+    return counts
+
+
+@console_route(bp, "/console/options/due/run", methods=("POST",), role="admin")
+def run_due(screen: Screen):
+    """The schedule's sweep for this venue, now: the jobs it would start (the API's ``due/run``)."""
+    from chalicelib.services.options import schedule
+
+    run = schedule.run_due_now(screen.actor)
+    return screen.redirect("/console/options/policy?" + urlencode({
+        "ran": ",".join(f"{name}:{number}" for name, number in run.due.items()), "jobs": str(len(run.jobs)),
+        "waiting": ",".join(run.waiting)}))
 
 
 def _number(text: str):

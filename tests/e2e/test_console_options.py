@@ -163,6 +163,15 @@ def test_a_reminder_to_a_ticked_line_then_to_all_and_a_deadline_extended(
                                                                  new_deadline.day, 18, 0, tzinfo=PARIS)
     assert axe_violations(browser) == []
 
+    browser.press("#scope-all", "space")  # every line still matching: Nathalie's, as a job
+    browser.type("#deadline", _us_date(new_deadline) + "\ue004" + "0900AM")
+    browser.press("#extend", "enter", navigates=True)
+    job = drive(pump, tenant, browser.current_url().rsplit("/", 1)[1])
+    assert job.status == "succeeded" and job.outcomes == {"done": 1}
+    assert orders.get_order(actor, nathalie.id).deadline == datetime(new_deadline.year, new_deadline.month,
+                                                                     new_deadline.day, 9, 0, tzinfo=PARIS)
+    assert orders.get_order(actor, marc.id).deadline.astimezone(PARIS).hour == 18  # no longer matching: untouched
+
 
 def test_nothing_ticked_is_said_and_nothing_done(app_server, console_browser, tenant, actor):
     world = build_world(actor)
@@ -250,3 +259,6 @@ def test_the_list_reads_one_page_never_the_table(app_server, tenant, actor, monk
     following = html.unescape(re.search(r'href="([^"]+)" rel="next"', page.text).group(1))
     rest = http.get(app_server.base + following, timeout=30)
     assert rest.text.count('name="line_id"') == 10 and 'rel="next"' not in rest.text
+    english = http.get(app_server.base + following + "&lang=en", timeout=30).text
+    assert "Options and reservations follow-up" in english and f"{PAGE_SIZE + 10} line(s) match" in english
+    assert "Run release for all" in english and "Lancer" not in english

@@ -222,8 +222,9 @@ def extend(screen: Screen):
     asked = _collected(screen.values)
     fields = {"deadline": _new_deadline(screen), **_reason(screen)}
     if _for_all(screen):
-        body = parse_body(json.dumps({**_line_filters(asked).as_params(), **fields}).encode(), "options:ExtendAllIn")
-        job = bulk.extend_all(screen.actor, _line_filters(asked), body.deadline, reason=body.reason)
+        filters = _line_filters(asked)
+        body = parse_body(json.dumps({**filters.as_params(), **fields}).encode(), "options:ExtendAllIn")
+        job = bulk.extend_all(screen.actor, filters, body.deadline, reason=body.reason)
         return screen.redirect(f"/console/jobs/{job.id}")
     _ticked(screen)
     body = _body(screen, "options:ExtendIn", **fields)

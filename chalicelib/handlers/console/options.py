@@ -25,6 +25,7 @@ MANDATORY = ("kind", "deadline_on_or_before", "season_id", "family_id")
 FILTERS = (*MANDATORY, "product_id", "performance_id", "quota_id", "tariff_ids", "channel_id", "contact_id",
            "contact_types", "product_type", "seat_category_ids")
 SEVERAL = ("tariff_ids", "contact_types", "seat_category_ids")  # comma-separated in the API's query
+# the outcomes the screen names after an action on lines (services/options/outcomes.py)
 OUTCOMES = ("done", "skipped_locked", "skipped_kept", "skipped_paid", "skipped_gone", "skipped_already",
             "skipped_no_address", "failed")
 ACTIONS = ("remind", "extend", "mark-release", "mark-keep", "lock", "unlock", "release")
@@ -88,12 +89,12 @@ def _choices(screen: Screen, asked: dict[str, str]) -> dict:
     return chosen
 
 
-def _counts(text: str | None) -> dict[str, int]:
-    """An action's outcome counts as the redirect carried them (``done:2,skipped_locked:1``)."""
+def _counts(text: str | None, names: tuple[str, ...]) -> dict[str, int]:
+    """Counts as a redirect carried them (``done:2,skipped_locked:1``), of the ``names`` known only."""
     counts = {}
     for part in (text or "").split(","):
         name, _, number = part.partition(":")
-        if name in OUTCOMES and number.isdigit():
+        if name in names and number.isdigit():
             counts[name] = int(number)
     return counts
 
@@ -101,6 +102,7 @@ def _counts(text: str | None) -> dict[str, int]:
 @console_route(bp, "/console/options")
 def options_list(screen: Screen):
     from chalicelib.handlers.http import parse_query
+    from chalicelib.handlers.options import line_filters
     from chalicelib.services.options import listing
 
     asked = _collected(_query_values(screen))
@@ -110,12 +112,12 @@ def options_list(screen: Screen):
         given = ((screen.request.query_params or {}).get("cursor") or "")[:CURSOR_LIMIT]
         cursor = {"cursor": given} if given else {}
         query = parse_query({**asked, **cursor, "limit": str(PAGE_SIZE)}, "options:LineQuery")
-        page = listing.find_lines(screen.actor, _line_filters(asked), limit=query.limit, cursor=query.cursor)
+        page = listing.find_lines(screen.actor, line_filters(query), limit=query.limit, cursor=query.cursor)
         rows = listing.views(screen.actor, page.items)
     done = screen.query("done")
     return screen.page("options.html.j2", asked=asked, choices=_choices(screen, asked), page=page, rows=rows,
                        today=listing.venue_today(screen.actor).isoformat(), done=done if done in ACTIONS else None,
-                       counts=_counts(screen.query("counts")),
+                       counts=_counts(screen.query("counts"), OUTCOMES),
                        next_link=_list_address(asked, cursor=page.next_cursor) if page and page.next_cursor else None)
 
 
@@ -293,17 +295,8 @@ def policy_view(screen: Screen):
     ran, jobs = screen.query("ran"), screen.query("jobs") or "0"
     return screen.page("options_policy.html.j2", policy=policy.get_policy(screen.actor),
                        saved=screen.query("saved") == "1", ran=screen.query("jobs") is not None,
-                       due=_due_counts(ran), jobs=int(jobs) if jobs.isdigit() else 0,
+                       due=_counts(ran, DUE_ACTIONS), jobs=int(jobs) if jobs.isdigit() else 0,
                        waiting=[name for name in (screen.query("waiting") or "").split(",") if name in DUE_ACTIONS])
-
-
-def _due_counts(text: str | None) -> dict[str, int]:
-    counts = {}
-    for part in (text or "").split(","):
-        name, _, number = part.partition(":")
-        if name in DUE_ACTIONS and number.isdigit():
-            counts[name] = int(number)
-    return counts
 
 
 @console_route(bp, "/console/options/due/run", methods=("POST",), role="admin")

@@ -17,7 +17,8 @@ TAG = "options"
 SWEEP_EVERY_MINUTES = 5
 
 
-def _filters(values):
+def line_filters(values):
+    """The list's filters as the service takes them, from the API's schema (also the console's)."""
     from chalicelib.services.options import listing
 
     fields = values.model_dump(include=set(listing.LineFilters.__dataclass_fields__))
@@ -51,7 +52,7 @@ def _line_out(view) -> dict:
 def list_lines(actor, query):
     from chalicelib.services.options import listing
 
-    page = listing.find_lines(actor, _filters(query), limit=query.limit, cursor=query.cursor)
+    page = listing.find_lines(actor, line_filters(query), limit=query.limit, cursor=query.cursor)
     return {"items": [_line_out(view) for view in listing.views(actor, page.items)], "next_cursor": page.next_cursor,
             "matching_lines": page.matching_lines, "matching_places": page.matching_places,
             "counted_by": page.counted_by}
@@ -123,7 +124,7 @@ def extend_lines(actor, body):
 def preview_release_all(actor, body):
     from chalicelib.services.options import release
 
-    return release.preview_all(actor, _filters(body))
+    return release.preview_all(actor, line_filters(body))
 
 
 @staff_route(bp, "/options/release-all", method="POST", body="options:ReleaseAllIn", response="jobs:JobOut",
@@ -132,7 +133,7 @@ def preview_release_all(actor, body):
 def release_all(actor, body):
     from chalicelib.services.options import bulk
 
-    return bulk.release_all(actor, _filters(body), mail=body.mail, reason=body.reason)
+    return bulk.release_all(actor, line_filters(body), mail=body.mail, reason=body.reason)
 
 
 @staff_route(bp, "/options/remind-all", method="POST", body="options:LineFiltersIn", response="jobs:JobOut",
@@ -140,7 +141,7 @@ def release_all(actor, body):
 def remind_all(actor, body):
     from chalicelib.services.options import bulk
 
-    return bulk.remind_all(actor, _filters(body))
+    return bulk.remind_all(actor, line_filters(body))
 
 
 @staff_route(bp, "/options/extend-all", method="POST", body="options:ExtendAllIn", response="jobs:JobOut",
@@ -149,7 +150,7 @@ def remind_all(actor, body):
 def extend_all(actor, body):
     from chalicelib.services.options import bulk
 
-    return bulk.extend_all(actor, _filters(body), body.deadline, reason=body.reason)
+    return bulk.extend_all(actor, line_filters(body), body.deadline, reason=body.reason)
 
 
 @staff_route(bp, "/options/policy", response="options:PolicyOut",

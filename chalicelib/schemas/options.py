@@ -159,7 +159,8 @@ class PreviewOut(OutputModel):
     orders: int
     places: int
     amount_cents: dict[str, int] = Field(description="What the released places were to be paid, per currency")
-    skipped: dict[str, int] = Field(description="Lines that would stay: skipped_locked, skipped_kept")
+    skipped: dict[str, int] = Field(description="Lines that would stay: skipped_locked, skipped_kept, "
+                                                     "skipped_gone (no longer held)")
 
 
 class PolicyIn(InputModel):

@@ -111,3 +111,14 @@ def test_paging_has_no_cap_and_another_venue_sees_nothing(actor, world):
 
     with pytest.raises(InvalidInput):  # this venue's season named by the other venue
         listing.find_lines(other, filters(world), limit=10, cursor=None)
+
+
+def test_today_is_the_venues_day_not_utcs(actor):
+    """At 23:30 UTC on a winter night it is already the next day in Paris, the venue's default zone."""
+    from datetime import date, datetime, timezone
+
+    clock.set_clock(clock.frozen_at(datetime(2026, 12, 4, 23, 30, tzinfo=timezone.utc)))
+    try:
+        assert listing.venue_today(actor) == date(2026, 12, 5)
+    finally:
+        clock.set_clock(None)

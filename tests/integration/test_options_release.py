@@ -70,6 +70,18 @@ def test_marked_and_locked_lines_stay_and_say_why(actor, world):
     assert orders.get_order(actor, order.id).status == "unpaid"
 
 
+def test_the_preview_of_lines_says_each_lines_fate_and_counts_those_no_longer_held(actor, world):
+    order = hold(actor, world, line(world), line(world, world.reduced))
+    paid = hold(actor, world, line(world))
+    marks.lock(actor, [f"{order.id}-002"], "VIP guest")
+    orders.mark_paid(actor, paid.id)
+    preview = release.preview_ids(actor, [f"{order.id}-001", f"{order.id}-002", f"{paid.id}-001"])
+    assert [(row.line, why) for row, why in preview.decisions] == [("001", None), ("002", SKIPPED_LOCKED)]
+    assert (preview.lines, preview.places, preview.skipped) == (1, 1, {SKIPPED_LOCKED: 1, SKIPPED_GONE: 1})
+    assert remaining(world) == 7  # nothing written
+    assert release.preview_all(actor, filters(world)).decisions is None  # "for all" keeps no lines in memory
+
+
 def test_a_locked_line_refuses_a_staff_cancel_until_unlocked(actor, world):
     order = hold(actor, world, line(world), line(world, world.reduced))
     marks.lock(actor, [f"{order.id}-002"], "waiting for the school's cheque")

@@ -34,7 +34,7 @@ LANGUAGES = ("fr", "en")
 MAX_FORM_BYTES = 16384
 INSECURE_STAGES = ("local", "dev", "test")  # the local stack, served over plain http on the loopback
 PAGE_SIZE = 25
-QUERY_VALUE_LIMIT = 1000
+QUERY_VALUE_LIMIT = 2000  # the API schemas' bound on a cursor
 
 
 @dataclass

@@ -172,6 +172,14 @@ def venue_zone(tenant_id: str) -> str:
     return follow_up.zone_of(follow_up.policy_of(tenant_id))
 
 
+def venue_today(actor: Actor) -> date:
+    """Today on the venue's clock: the day the list's deadline filter starts from (D+5, D-7)."""
+    from chalicelib.adapters import clock
+    from chalicelib.values.local_time import local_day
+
+    return local_day(clock.now(), venue_zone(actor.tenant_id))
+
+
 def find_lines(actor: Actor, filters: LineFilters, *, limit: int, cursor: str | None) -> LinePage:
     """One page of the follow-up list and the count of all that match (module docstring)."""
     check_filters(actor, filters)

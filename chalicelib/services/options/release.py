@@ -49,11 +49,18 @@ def release_by_ids(actor: Actor, line_ids: list[str], *, mail: bool, reason: str
 
 
 def preview_ids(actor: Actor, line_ids: list[str]) -> "ReleasePreview":
-    """What releasing these lines would take back (nothing written)."""
-    rows = []
+    """What releasing these lines would take back (nothing written), with each line's fate in
+    ``decisions``; a line no longer held (paid, released, cancelled) counts as ``skipped_gone``,
+    as the release would report it."""
+    summary = ReleasePreview(decisions=[])
     for order_id, lines in lines_by_order(actor, line_ids).items():
-        rows += [row for row in follow_up.rows_of(actor.tenant_id, order_id) if row.line in lines]
-    return preview(rows)
+        held = [row for row in follow_up.rows_of(actor.tenant_id, order_id) if row.line in lines]
+        for row in held:
+            summary.add(row)
+        gone = len(lines - {row.line for row in held})
+        if gone:
+            summary.skipped[SKIPPED_GONE] = summary.skipped.get(SKIPPED_GONE, 0) + gone
+    return summary
 
 
 def preview_all(actor: Actor, filters) -> "ReleasePreview":
@@ -167,10 +174,14 @@ class ReleasePreview:
     places: int = 0
     amount_cents: dict[str, int] = field(default_factory=dict)  # per currency
     skipped: dict[str, int] = field(default_factory=dict)
+    # each line and why it would stay (None: released), when asked for (a few lines, not "for all")
+    decisions: list[tuple[HoldLine, str | None]] | None = None
     _orders: set[str] = field(default_factory=set, repr=False)
 
     def add(self, row: HoldLine) -> None:
         why = releasable(row)
+        if self.decisions is not None:
+            self.decisions.append((row, why))
         if why:
             self.skipped[why] = self.skipped.get(why, 0) + 1
             return

@@ -277,3 +277,27 @@ def test_a_performance_cancelled_from_the_console_after_saying_what_will_happen(
     drive(pump, tenant, campaign.build_job_id)
     browser.open(browser.current_url())
     assert "Lefèvre" in browser.text()
+
+
+def test_the_customers_on_screen_sorted_by_a_column_and_the_whole_page_ticked(
+        app_server, console_browser, tenant, actor, pump):
+    world = build_world(actor)
+    campaign = _cancelled_performance(actor, world, pump)
+    browser = console_browser
+    sign_in(browser, app_server, tenant, next_path=f"/console/campaigns/{campaign.id}")
+
+    def names() -> list[str]:
+        return [browser._session_call("GET", f"/element/{cell}/text").split("\n")[0]
+                for cell in browser.find_all("tbody th[scope=row]")]
+
+    [customer_header] = [cell for cell in browser.find_all("thead th button.sort")
+                         if browser._session_call("GET", f"/element/{cell}/text") == "Client"]
+    browser._session_call("POST", f"/element/{customer_header}/click", {})
+    assert names() == ["Chloé Martin", "Élodie Lefèvre", "Marc Dubois"]  # French order: É with E
+    browser._session_call("POST", f"/element/{customer_header}/click", {})
+    assert names() == ["Marc Dubois", "Élodie Lefèvre", "Chloé Martin"]
+    assert browser.attribute("table[data-sortable] thead th:nth-child(2)", "aria-sort") == "descending"
+    browser.press("#select-all", "space")
+    assert all(browser._session_call("GET", f"/element/{box}/selected")
+               for box in browser.find_all("tbody input[name=order_id]"))
+    assert axe_violations(browser) == []

@@ -19,7 +19,7 @@ from tests.money_helpers import paid_cheque_order
 from tests.orders_world import build_world, draft, line
 
 AGNES = {"first_name": "Agnès", "last_name": "Roux", "emails": [{"address": "agnes.roux@exemple.fr"}],
-         "phones": [{"number": "+33 6 12 34 56 78"}],
+         "phones": [{"number": "+33612345678"}],  # as the API keeps it
          "addresses": [{"line1": "3 rue Mercière", "postcode": "69002", "city": "Lyon"}]}
 
 

@@ -63,6 +63,8 @@ def test_a_customer_found_by_phone_and_their_bookings_sorted_by_total_both_ways_
     assert browser.attribute("#bookings th:nth-child(2)", "aria-sort") == "descending"  # newest first
     assert axe_violations(browser) == []
     screenshot(browser, "customer")
+    browser.press("#bookings-next", "enter", navigates=True)  # newest first, the second page
+    assert _cells(browser, "#bookings tbody th") == [str(order.number) for order in reversed(placed[:3])]
 
     browser.press("#sort-total", "enter", navigates=True)
     assert browser.attribute("#bookings thead th:nth-child(6)", "aria-sort") == "ascending"
@@ -218,4 +220,30 @@ def test_personal_data_exported_and_the_person_erased_by_an_administrator_only(
     assert f"{order.number}" in text  # the accounting stays
     browser.open(f"{app_server.base}/console/customers?q=06+12+34+56+78")
     assert _cells(browser, "tbody th") == [] and "Aucun client ne correspond." in browser.text()
+    assert axe_violations(browser) == []
+
+
+def test_the_credit_history_with_its_running_balance_and_the_changes_paged(app_server, console_browser, tenant,
+                                                                           actor):
+    from chalicelib.handlers.console.frame import PAGE_SIZE
+
+    world = build_world(actor)
+    agnes = contacts.create_contact(actor, AGNES)
+    order = paid_cheque_order(actor, world, buyer=_buyer(agnes))
+    issued = customer_money.credit_tickets(actor, order.id, [1]).amount_cents
+    for number in range(PAGE_SIZE + 2):  # 27 uses of 1 € each: 28 entries, 28 changes
+        customer_money.use_credit(actor, agnes.id, 100, origin_type="staff", origin_id=f"geste-{number}")
+    browser = console_browser
+    sign_in(browser, app_server, tenant, next_path=f"/console/customers/{agnes.id}")
+    browser.press("#credit-more", "enter", navigates=True)
+    balances = [_euros(text) for text in _cells(browser, "tbody td:nth-child(5)")]
+    assert balances == [issued - 100 * (PAGE_SIZE + 2 - row) for row in range(PAGE_SIZE)]  # newest first
+    assert axe_violations(browser) == []
+    browser.press("#next", "enter", navigates=True)
+    assert [_euros(text) for text in _cells(browser, "tbody td:nth-child(5)")] == [issued - 200, issued - 100, issued], browser.text()
+    assert not browser.find_all("#next")
+    browser.open(f"{app_server.base}/console/customers/{agnes.id}")
+    browser.press("#changes-more", "enter", navigates=True)
+    rows = _cells(browser, "tbody tr")
+    assert len(rows) == PAGE_SIZE and "Création" in rows[0] and "Avoir utilisé" in rows[1]
     assert axe_violations(browser) == []

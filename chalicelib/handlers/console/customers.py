@@ -37,6 +37,12 @@ def customers_search(screen: Screen):
                        next_link=paging_link(screen, found.next_cursor) if found else None)
 
 
+def _cursor(screen: Screen) -> str | None:
+    """The ``?cursor=`` as given: a signed cursor may be longer than the frame's bounded query
+    values (the API's schema bounds it, and refuses one it did not produce)."""
+    return ((screen.request.query_params or {}).get("cursor") or "").strip()[:2000] or None
+
+
 def _search(screen: Screen, *, leave_out: str | None = None):
     """The API's search for ``?q=`` (``None`` twice when nothing was typed)."""
     from chalicelib.handlers.http import parse_query
@@ -46,7 +52,7 @@ def _search(screen: Screen, *, leave_out: str | None = None):
     if not asked:
         return None, None
     query = parse_query({"q": asked, "limit": str(PAGE_SIZE)}, "contacts:ContactSearch")
-    page = search.search_contacts(screen.actor, query.q, limit=query.limit, cursor=screen.query("cursor"))
+    page = search.search_contacts(screen.actor, query.q, limit=query.limit, cursor=_cursor(screen))
     if leave_out:
         page.items = [contact for contact in page.items if contact.id != leave_out]
     return query, page
@@ -70,7 +76,9 @@ def customer_record(screen: Screen, contact_id: str):
         from chalicelib.services.contacts import contacts
 
         merged_into = contacts.get_contact(screen.actor, record.contact.merged_into)
-    asked = {name: value for name in ("sort", "direction", "cursor") if (value := screen.query(name))}
+    asked = {name: value for name in ("sort", "direction") if (value := screen.query(name))}
+    if cursor := _cursor(screen):
+        asked["cursor"] = cursor
     query = parse_query({**asked, "limit": str(PAGE_SIZE)}, "customers:BookingQuery")
     page = customers.customer_bookings(screen.actor, contact_id, query)
     bookings = [schema("customers:BookingOut").model_validate(row) for row in page.items]
@@ -106,7 +114,7 @@ def _history(screen: Screen, contact_id: str, section: str, read) -> Response:
     from chalicelib.services.contacts import contacts
 
     contact = contacts.get_contact(screen.actor, contact_id)
-    query = parse_query({"limit": str(PAGE_SIZE), **({"cursor": c} if (c := screen.query("cursor")) else {})},
+    query = parse_query({"limit": str(PAGE_SIZE), **({"cursor": c} if (c := _cursor(screen)) else {})},
                         "common:PageQuery")
     page = read(screen.actor, contact_id, query)
     return screen.page("customer_history.html.j2", contact=contact, section=section,

@@ -218,6 +218,7 @@ def test_personal_data_exported_and_the_person_erased_by_an_administrator_only(
     text = browser.text()
     assert "Effacé" in text and "Agnès" not in text and "Mercière" not in text and "agnes.roux" not in text
     assert f"{order.number}" in text  # the accounting stays
+    assert "Cette personne a été effacée à sa demande" in text and not browser.find_all("#edit, #merge, #erase")
     browser.open(f"{app_server.base}/console/customers?q=06+12+34+56+78")
     assert _cells(browser, "tbody th") == [] and "Aucun client ne correspond." in browser.text()
     assert axe_violations(browser) == []

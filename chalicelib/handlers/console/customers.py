@@ -69,13 +69,11 @@ def _record(screen: Screen, contact_id: str) -> Any:
 def customer_record(screen: Screen, contact_id: str):
     from chalicelib.handlers import customers
     from chalicelib.handlers.http import parse_query, schema
+    from chalicelib.services.contacts import contacts
 
     record = _record(screen, contact_id)
-    merged_into = None
-    if record.contact.merged_into:
-        from chalicelib.services.contacts import contacts
-
-        merged_into = contacts.get_contact(screen.actor, record.contact.merged_into)
+    stored = contacts.get_contact(screen.actor, contact_id)  # whether it is being erased: not in the API's record
+    merged_into = contacts.get_contact(screen.actor, stored.merged_into) if stored.merged_into else None
     asked = {name: value for name in ("sort", "direction") if (value := screen.query(name))}
     if cursor := _cursor(screen):
         asked["cursor"] = cursor
@@ -83,6 +81,7 @@ def customer_record(screen: Screen, contact_id: str):
     page = customers.customer_bookings(screen.actor, contact_id, query)
     bookings = [schema("customers:BookingOut").model_validate(row) for row in page.items]
     return screen.page("customer.html.j2", record=record, merged_into=merged_into, bookings=bookings,
+                       erased_at=stored.erased_at or stored.erasure_started_at,
                        columns=_booking_columns(screen, contact_id, query), sort=query.sort,
                        direction=query.direction, next_link=paging_link(screen, page.next_cursor),
                        changes=[_change(event) for event in record.changes.items], done=screen.query("done"))

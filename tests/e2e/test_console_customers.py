@@ -115,12 +115,18 @@ def test_an_edit_refused_beside_its_field_then_made_and_seen_in_the_changes(app_
     browser.type("#phones-0-number", "07.98.76.54.32")
     browser.press("#emails-0-newsletter_consent", "space")
     browser.type("#phones-1-number", "04 78 00 00 01")  # the blank row adds a phone
+    meanwhile = contacts.update_contact(actor, agnes.id, {"criteria": {"Placement": "PMR"}})  # another desk
     browser.press("#save", "enter", navigates=True)
+    assert "changed since it was read" in browser.text()  # the form was read before: nothing written
+    assert browser.attribute("#phones-1-number", "value") == "04 78 00 00 01"
+    assert contacts.get_contact(actor, agnes.id).version == meanwhile.version
+    browser.press("#save", "enter", navigates=True)  # sent again, knowingly, over the newer record
     assert "La fiche est modifiée." in browser.text()
     edited = contacts.get_contact(actor, agnes.id)
     assert edited.first_name == "Agnès-Marie"
     assert [phone.number for phone in edited.phones] == ["+33798765432", "+33478000001"]
     assert edited.emails[0].newsletter_consent and edited.system_fields.as_dict() == {"subscriber_number": "ABO-7781"}
+    assert edited.criteria.as_dict() == {"Placement": "PMR"}  # what the other desk wrote outside the form stays
     changes = _cells(browser, "section[aria-labelledby='changes-title'] tbody tr")
     assert any("Modification" in row and "prénom" in row and "téléphones" in row and "guichet-1" in row
                for row in changes), changes

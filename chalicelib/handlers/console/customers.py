@@ -160,10 +160,12 @@ def customer_edit(screen: Screen, contact_id: str):
     errors = _refusals(patch)
     if errors:
         return _edit_page(screen, contact, draft, errors, None, status=422)
+    read_at = screen.value("version")
     try:
         contacts.update_contact(screen.actor, contact_id,
-                                schema("contacts:ContactPatch").model_validate(patch).model_dump(exclude_unset=True))
-    except DomainError as refused:  # a duplicate e-mail, a record closed meanwhile: said beside the form
+                                schema("contacts:ContactPatch").model_validate(patch).model_dump(exclude_unset=True),
+                                read_at_version=int(read_at) if read_at.isdigit() else None)
+    except DomainError as refused:  # a duplicate e-mail, a record changed or closed meanwhile: said with the form
         return _edit_page(screen, contact, draft, _located(refused.errors), refused.detail,
                           status=refused.status)
     return screen.redirect(f"/console/customers/{contact_id}?done=edited")
@@ -206,7 +208,7 @@ def _typed(screen: Screen) -> tuple[dict, dict]:
             draft[name].append(typed)
             patch[name].append({field: value for field, value in typed.items() if value not in ("", None)})
     for name in screen.form:
-        if name != "form" and name not in PERSONAL and name.split(".")[0] not in LISTS:
+        if name not in ("form", "version") and name not in PERSONAL and name.split(".")[0] not in LISTS:
             patch[name] = screen.value(name)
     return draft, patch
 

@@ -175,13 +175,18 @@ def create_contact(actor: Actor, fields: dict[str, Any]) -> Contact:
     return new.contact
 
 
-def update_contact(actor: Actor, contact_id: str, changes: dict[str, Any]) -> Contact:
+def update_contact(actor: Actor, contact_id: str, changes: dict[str, Any], *, read_at_version: int | None = None
+                   ) -> Contact:
     """Apply staff's ``changes`` (already validated) under the contact's version, with its audit
-    event and its search-index entries in one transaction."""
+    event and its search-index entries in one transaction. ``read_at_version``: the version the
+    changes were made from (a form shown earlier); if the record changed since, 409 and nothing
+    written, rather than the whole lists of a stale form replacing what someone else wrote."""
     from chalicelib.services.contacts.mailing_lists import newsletter_changes
 
     contact = get_contact(actor, contact_id)
     refuse_closed(contact)
+    if read_at_version is not None and contact.version != read_at_version:
+        raise ConcurrentChange(f"Contact {contact_id} changed since it was read; reload it and try again.")
     before = _audited(contact)
     values = _as_attributes(changes, contact)
     if {"last_name", "first_name"} & values.keys():

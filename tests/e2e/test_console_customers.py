@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from chalicelib.services.contacts import contacts
+from chalicelib.services.contacts import contacts, mailing_lists
 from chalicelib.services.customers import record
 from chalicelib.services.money import customer_money
 from chalicelib.services.orders import orders
@@ -142,6 +142,7 @@ def test_an_edit_refused_beside_its_field_then_made_and_seen_in_the_changes(app_
 
 def test_a_duplicate_found_and_merged_after_its_summary(app_server, console_browser, tenant, actor, pump):
     world = build_world(actor)
+    mailing_lists.lists.create(actor, {"name": "Lettre de la saison", "newsletter": True})
     kept = contacts.create_contact(actor, AGNES)
     other = contacts.create_contact(actor, {"first_name": "Agnes", "last_name": "Roux",
                                             "emails": [{"address": "a.roux@exemple.org", "newsletter_consent": True}],
@@ -161,7 +162,7 @@ def test_a_duplicate_found_and_merged_after_its_summary(app_server, console_brow
     assert "Commandes déplacées : 2, billets : 4" in summary
     assert f"Avoir déplacé : {credit.amount_cents // 100},00" in summary
     assert "a.roux@exemple.org (accepte la lettre)" in summary and "Abonnée fidèle = oui" in summary
-    assert "Fiche gardée : Agnès Roux" in summary
+    assert "Fiche gardée : Agnès Roux" in summary and "(Lettre de la saison : inscrit)" in summary
     assert contacts.get_contact(actor, other.id).merged_into is None  # nothing done before the confirmation
     assert axe_violations(browser) == []
     screenshot(browser, "customer-merge")
@@ -177,7 +178,7 @@ def test_a_duplicate_found_and_merged_after_its_summary(app_server, console_brow
     assert browser.attribute("#merged-into", "href").endswith(f"/console/customers/{kept.id}")
     assert not browser.find_all("#edit")  # a merged record takes no edit
     browser.press("#merged-into", "enter", navigates=True)
-    assert "a.roux@exemple.org" in browser.text()
+    assert "a.roux@exemple.org" in browser.text() and "Lettre de la saison : inscrit" in browser.text()
     assert axe_violations(browser) == []
 
 

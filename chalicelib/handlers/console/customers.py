@@ -84,7 +84,22 @@ def customer_record(screen: Screen, contact_id: str):
                        erased_at=stored.erased_at or stored.erasure_started_at,
                        columns=_booking_columns(screen, contact_id, query), sort=query.sort,
                        direction=query.direction, next_link=paging_link(screen, page.next_cursor),
-                       changes=[_change(event) for event in record.changes.items], done=screen.query("done"))
+                       changes=[_change(event) for event in record.changes.items], done=screen.query("done"),
+                       list_names=_list_names(screen, record.mailing_lists))
+
+
+def _list_names(screen: Screen, memberships) -> dict[str, str]:
+    """The names of the mailing lists of ``memberships`` (a contact's lists are few: one read each)."""
+    from chalicelib.errors import NotFound
+    from chalicelib.services.contacts import mailing_lists
+
+    names = {}
+    for membership in memberships:
+        try:
+            names[membership.list_id] = mailing_lists.lists.get(screen.actor, membership.list_id).name
+        except NotFound:  # a list since deleted: named by its id
+            names[membership.list_id] = membership.list_id
+    return names
 
 
 def _booking_columns(screen: Screen, contact_id: str, query) -> list[dict]:
@@ -262,7 +277,9 @@ def customer_merge(screen: Screen, contact_id: str, other_id: str):
     from chalicelib.services.customers import merge
 
     if screen.request.method == "GET":
-        return screen.page("customer_merge.html.j2", preview=merge.preview(screen.actor, contact_id, other_id))
+        preview = merge.preview(screen.actor, contact_id, other_id)
+        return screen.page("customer_merge.html.j2", preview=preview,
+                           list_names=_list_names(screen, preview.mailing_lists))
     body = schema("customers:MergeIn").model_validate({"other_id": other_id})
     job = customers.merge_contacts(screen.actor, contact_id, body)
     return screen.redirect(f"/console/jobs/{job.id}")

@@ -255,3 +255,18 @@ def test_the_credit_history_with_its_running_balance_and_the_changes_paged(app_s
     rows = _cells(browser, "tbody tr")
     assert len(rows) == PAGE_SIZE and "Création" in rows[0] and "Avoir utilisé" in rows[1]
     assert axe_violations(browser) == []
+
+
+def test_every_customer_screen_in_english(app_server, tenant, actor):
+    agnes = contacts.create_contact(actor, AGNES)
+    other = contacts.create_contact(actor, {"last_name": "Roux", "first_name": "Agnes"})
+    admin = staff_http(app_server, tenant, role="admin", subject="direction")
+    base = f"{app_server.base}/console/customers/{agnes.id}"
+    expected = {"": "Edit the record", "/edit": "Filled by the system (not editable)",
+                "/merge?q=roux": "Other records found for", f"/merge/{other.id}": "What will happen",
+                "/erase": "This cannot be undone.", "/credit": "Credit entries", "/donations": "Donations",
+                "/changes": "Who changed what in the record"}
+    for path, words in expected.items():
+        page = admin.get(base + path + ("&" if "?" in path else "?") + "lang=en", timeout=30)
+        assert page.status_code == 200 and words in page.text, path
+        assert 'lang="en"' in page.text and "Modifier la fiche" not in page.text, path

@@ -82,8 +82,8 @@ def customer_record(screen: Screen, contact_id: str):
     bookings = [schema("customers:BookingOut").model_validate(row) for row in page.items]
     return screen.page("customer.html.j2", record=record, merged_into=merged_into, bookings=bookings,
                        erased_at=stored.erased_at or stored.erasure_started_at,
-                       columns=_booking_columns(screen, contact_id, query), sort=query.sort,
-                       direction=query.direction, next_link=paging_link(screen, page.next_cursor),
+                       columns=_booking_columns(screen, contact_id, query),
+                       next_link=paging_link(screen, page.next_cursor),
                        changes=[_change(event) for event in record.changes.items], done=screen.query("done"),
                        list_names=_list_names(screen, record.mailing_lists))
 

@@ -71,3 +71,44 @@ def test_a_merge_moves_everything_and_twice_is_once(client, staff_headers, actor
     assert_problem(call(client, "POST", f"/contacts/{third.id}/merge", staff_headers, {"other_id": other.id}), 409)
     assert_problem(call(client, "POST", f"/contacts/{kept.id}/merge", staff_headers, {"other_id": kept.id}), 422,
                    "other_id")
+
+
+def test_the_preview_says_what_a_merge_would_move_and_writes_nothing(actor, pump):
+    import pytest
+
+    from chalicelib.errors import InvalidInput
+    from chalicelib.services.contacts.contacts import MergedRecord
+    from chalicelib.services.customers import merge
+
+    world = build_world(actor)
+    newsletter = mailing_lists.lists.create(actor, {"name": "Lettre", "newsletter": True})
+    kept = contacts.create_contact(actor, {"last_name": "Petit", "phones": [{"number": "+33612345678"}],
+                                           "criteria": {"VIP": "oui"}})
+    other = contacts.create_contact(actor, {
+        "last_name": "Petit-Durand", "emails": [{"address": "c.petit@travail.fr", "newsletter_consent": True}],
+        "phones": [{"number": "+33612345678"}, {"number": "+33478000001"}], "criteria": {"VIP": "non", "Abonnée": "2024"}})
+    theirs = orders.place_order(actor, draft(world, line(world), line(world), buyer={
+        "contact_id": other.id, "last_name": other.last_name}, payment_type="cash"))[0]
+    _order(actor, world, other, payment_type="cash")
+    customer_money.credit_tickets(actor, theirs.id, [1])
+    customer_money.donate_tickets(actor, theirs.id, [2])
+    version = contacts.get_contact(actor, other.id).version
+
+    shown = merge.preview(actor, kept.id, other.id)
+    assert (shown.orders, shown.tickets, shown.orders_capped) == (2, 3, False)
+    assert shown.credit.balance_cents == 3200 and (shown.donations, shown.donations_cents) == (1, 3200)
+    assert [m.list_id for m in shown.mailing_lists] == [newsletter.id]
+    assert [(e.address, e.newsletter_consent) for e in shown.joining.emails] == [("c.petit@travail.fr", True)]
+    assert [p.number for p in shown.joining.phones] == ["+33478000001"]  # the kept record has the other one
+    assert shown.joining.criteria == {"Abonnée": "2024"}  # the kept record's VIP wins
+    assert contacts.get_contact(actor, other.id).version == version  # nothing written
+    assert contacts.get_contact(actor, other.id).merged_into is None
+
+    with pytest.raises(InvalidInput):
+        merge.preview(actor, kept.id, kept.id)
+    third = contacts.create_contact(actor, {"last_name": "Petit"})
+    drive(pump, actor.tenant_id, merge.start_merge(actor, kept.id, other.id).id)
+    with pytest.raises(MergedRecord):
+        merge.preview(actor, third.id, other.id)  # merged into another already
+    with pytest.raises(MergedRecord):
+        merge.preview(actor, other.id, third.id)  # a merged record keeps nothing more

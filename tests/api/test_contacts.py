@@ -99,3 +99,19 @@ def test_search_by_anything_through_the_api_and_its_bad_input(client, staff_head
     status, job, _ = call(client, "POST", "/contacts/reindex", admin_headers, {})
     assert status == 202 and job["kind"] == "contacts.reindex"
     assert call(client, "POST", "/contacts/reindex", staff_headers, {})[0] == 403
+
+
+def test_an_edit_made_from_an_older_read_is_refused_and_nothing_written(actor):
+    import pytest
+
+    from chalicelib.errors import ConcurrentChange
+    from chalicelib.services.contacts import contacts
+
+    made = contacts.create_contact(actor, {"last_name": "Roux"})
+    read = made.version
+    contacts.update_contact(actor, made.id, {"first_name": "Agnès"})
+    with pytest.raises(ConcurrentChange):
+        contacts.update_contact(actor, made.id, {"first_name": "Anne"}, read_at_version=read)
+    now = contacts.get_contact(actor, made.id)
+    assert now.first_name == "Agnès"
+    assert contacts.update_contact(actor, made.id, {"first_name": "Anne"}, read_at_version=now.version).first_name == "Anne"

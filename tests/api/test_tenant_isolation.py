@@ -153,7 +153,7 @@ BODIES = {
 # Path parameters that are not ids of A's entities, and query strings for listings that need one.
 FIXED_PATH_VALUES = {"version": "000000000000", "name": "console.css", "entity_type": "venue", "template": "order_confirmation", "language": "fr", "position": "1",
                      "tenant_id": "tenant-b-shop", "token": "not-a-signed-token", "scope": "performance", "number": "1"}
-ID_FOR_PARAM = {"entity_id": "venue_id", "scope_id": "performance_id"}
+ID_FOR_PARAM = {"entity_id": "venue_id", "scope_id": "performance_id", "other_id": "contact_id"}
 # Path parameters whose name differs between areas: a print job's id is {job_id} under /print-jobs.
 PATH_IDS = {"/print-jobs/": {"job_id": "print_job_id"}}
 QUERIES = {"/notifications": "recipient=a@secret.fr", "/refunds": "state=pending",

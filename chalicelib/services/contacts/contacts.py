@@ -175,13 +175,18 @@ def create_contact(actor: Actor, fields: dict[str, Any]) -> Contact:
     return new.contact
 
 
-def update_contact(actor: Actor, contact_id: str, changes: dict[str, Any]) -> Contact:
+def update_contact(actor: Actor, contact_id: str, changes: dict[str, Any], *, read_at_version: int | None = None
+                   ) -> Contact:
     """Apply staff's ``changes`` (already validated) under the contact's version, with its audit
-    event and its search-index entries in one transaction."""
+    event and its search-index entries in one transaction. ``read_at_version``: the version the
+    changes were made from (a form shown earlier); if the record changed since, 409 and nothing
+    written, rather than the whole lists of a stale form replacing what someone else wrote."""
     from chalicelib.services.contacts.mailing_lists import newsletter_changes
 
     contact = get_contact(actor, contact_id)
     refuse_closed(contact)
+    if read_at_version is not None and contact.version != read_at_version:
+        raise ConcurrentChange(f"Contact {contact_id} changed since it was read; reload it and try again.")
     before = _audited(contact)
     values = _as_attributes(changes, contact)
     if {"last_name", "first_name"} & values.keys():
@@ -313,15 +318,49 @@ def refuse_closed(contact: Contact) -> None:
         raise ErasedRecord(f"Contact {contact.id} was erased at the person's request.")
 
 
-def mark_merging(actor: Actor, kept_id: str, other_id: str) -> tuple[Contact, Contact]:
-    """Start merging ``other_id`` into ``kept_id``: the other record is marked (it refuses edits
-    and new orders from now on). Asking again for the same merge is harmless; for another, 409."""
+def mergeable(actor: Actor, kept_id: str, other_id: str) -> tuple[Contact, Contact]:
+    """The two records of a merge, read; refused as :func:`mark_merging` refuses (422 merging a
+    record into itself, 409 into a closed record or a record merged into another one already)."""
     if kept_id == other_id:
         raise InvalidInput("A record cannot be merged into itself.", errors=[FieldError("other_id", "the same")])
     kept, other = get_contact(actor, kept_id), get_contact(actor, other_id)
     refuse_closed(kept)
     if other.merged_into and other.merged_into != kept_id:
         raise MergedRecord(f"Contact {other_id} was merged into {other.merged_into} already.")
+    return kept, other
+
+
+@dataclass
+class Absorbed:
+    """What of another record joins the kept one in a merge: the e-mails (with their consent and
+    delivery facts), phones and addresses it lacks, and the criteria and system fields it has no
+    value for (the kept record's values win)."""
+
+    emails: list[EmailEntry]
+    phones: list[PhoneEntry]
+    addresses: list[AddressEntry]
+    criteria: dict[str, str]
+    system_fields: dict[str, str]
+
+
+def absorbed(kept: Contact, other: Contact) -> Absorbed:
+    known = {email.address.lower() for email in kept.emails}
+    phones = {phone.number for phone in kept.phones}
+    places = {(a.line1, a.postcode, a.city) for a in kept.addresses}
+    kept_criteria, kept_fields = plain(kept.criteria) or {}, plain(kept.system_fields) or {}
+    return Absorbed(
+        emails=[email for email in other.emails if email.address.lower() not in known],
+        phones=[phone for phone in other.phones if phone.number not in phones],
+        addresses=[a for a in other.addresses if (a.line1, a.postcode, a.city) not in places],
+        criteria={name: value for name, value in (plain(other.criteria) or {}).items() if name not in kept_criteria},
+        system_fields={name: value for name, value in (plain(other.system_fields) or {}).items()
+                       if name not in kept_fields})
+
+
+def mark_merging(actor: Actor, kept_id: str, other_id: str) -> tuple[Contact, Contact]:
+    """Start merging ``other_id`` into ``kept_id``: the other record is marked (it refuses edits
+    and new orders from now on). Asking again for the same merge is harmless; for another, 409."""
+    kept, other = mergeable(actor, kept_id, other_id)
     if not other.merged_into:
         before = _audited(other)
         other.merged_into = kept_id
@@ -341,15 +380,13 @@ def absorb(actor: Actor, kept_id: str, other_id: str) -> Contact:
         if other.merged_at:
             return kept
         kept_before, other_before = _audited(kept), _audited(other)
-        known = {email.address.lower() for email in kept.emails}
-        moved = [email for email in other.emails if email.address.lower() not in known]
+        joining = absorbed(kept, other)
+        moved = joining.emails
         kept.emails = list(kept.emails) + moved
-        phones = {phone.number for phone in kept.phones}
-        kept.phones = list(kept.phones) + [phone for phone in other.phones if phone.number not in phones]
-        places = {(a.line1, a.postcode, a.city) for a in kept.addresses}
-        kept.addresses = list(kept.addresses) + [a for a in other.addresses if (a.line1, a.postcode, a.city) not in places]
-        kept.criteria = {**(plain(other.criteria) or {}), **(plain(kept.criteria) or {})}
-        kept.system_fields = {**(plain(other.system_fields) or {}), **(plain(kept.system_fields) or {})}
+        kept.phones = list(kept.phones) + joining.phones
+        kept.addresses = list(kept.addresses) + joining.addresses
+        kept.criteria = {**(plain(kept.criteria) or {}), **joining.criteria}
+        kept.system_fields = {**(plain(kept.system_fields) or {}), **joining.system_fields}
         other.emails, other.phones, other.addresses = [], [], []
         other.merged_at = kept.updated_at = other.updated_at = clock.now()
         try:

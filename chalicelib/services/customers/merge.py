@@ -14,13 +14,18 @@ again, so a retried chunk, a crash or staff asking twice end the same as once:
    fields join the kept record, the e-mails' claims change hands, and the other keeps nothing
    personal (one transaction, both versions checked).
 
-Every step is audited on both records.
+Every step is audited on both records. :func:`preview` says what a merge would move, before
+staff confirm it, refused as the merge itself would be.
 """
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 from chalicelib.models.base import tenant_key
+from chalicelib.models.contacts import Contact
+from chalicelib.models.mailing_lists import ListMembership
+from chalicelib.models.money import CreditAccount
 from chalicelib.models.orders import OrderListing
 from chalicelib.services.contacts import contacts, mailing_lists
 from chalicelib.services.jobs.framework import ChunkBudget, ChunkResult, job_kind, start_job
@@ -30,6 +35,39 @@ from chalicelib.services.shared.actors import Actor
 
 MERGE = "customers.merge"
 PAGE = 25
+MAX_COUNTED = 2000  # a customer's orders, counted for the preview (beyond: "more than")
+
+
+@dataclass
+class MergePreview:
+    """What merging ``other`` into ``kept`` would move, as read now."""
+
+    kept: Contact
+    other: Contact
+    orders: int
+    tickets: int
+    orders_capped: bool
+    credit: CreditAccount
+    donations: int
+    donations_cents: int
+    mailing_lists: list[ListMembership]
+    joining: contacts.Absorbed
+
+
+def preview(actor: Actor, kept_id: str, other_id: str) -> MergePreview:
+    """What a merge of ``other_id`` into ``kept_id`` would move (nothing written); refused as
+    :func:`start_merge` would refuse it (422 into itself, 409 a closed record)."""
+    kept, other = contacts.mergeable(actor, kept_id, other_id)
+    listed = OrderListing.query(tenant_key(actor.tenant_id, "contact", other_id), limit=MAX_COUNTED + 1,
+                                attributes_to_get=["ticket_count"])
+    counts = [int(entry.ticket_count or 0) for entry in listed]
+    return MergePreview(kept=kept, other=other, orders=min(len(counts), MAX_COUNTED),
+                        tickets=sum(counts[:MAX_COUNTED]), orders_capped=len(counts) > MAX_COUNTED,
+                        credit=customer_money.credit_account(actor, other_id),
+                        donations=customer_money.donations_count(actor, other_id),
+                        donations_cents=customer_money.donations_total(actor, other_id),
+                        mailing_lists=mailing_lists.memberships(actor, other_id),
+                        joining=contacts.absorbed(kept, other))
 
 
 def start_merge(actor: Actor, kept_id: str, other_id: str):

@@ -140,6 +140,11 @@ def donations_total(actor: Actor, contact_id: str) -> int:
     return sum(int(donation.amount_cents) for donation in Donation.query(_contact_key(actor.tenant_id, contact_id)))
 
 
+def donations_count(actor: Actor, contact_id: str) -> int:
+    """How many donations the customer made (a Query that counts, reading no item back)."""
+    return Donation.count(_contact_key(actor.tenant_id, contact_id))
+
+
 def _account(actor: Actor, contact_id: str) -> CreditAccount:
     try:
         return CreditAccount.get(_contact_key(actor.tenant_id, contact_id), consistent_read=True)

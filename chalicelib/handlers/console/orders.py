@@ -169,7 +169,6 @@ def refund(screen: Screen, order_id: str):
     form to confirm carrying a request id; POST: that refund, made once whatever the submits."""
     if screen.request.method == "POST":
         return _confirm_refund(screen, order_id)
-    from chalicelib.adapters import ids
     from chalicelib.services.money import refunds
     from chalicelib.services.orders import orders
     from chalicelib.services.orders.details import order_details
@@ -179,7 +178,7 @@ def refund(screen: Screen, order_id: str):
     body = _refund_body(positions, _typed_amounts(screen, positions, screen.query), "money:RefundQuoteIn")
     quote = refunds.summary(screen.actor, order_id, body.positions, amounts=body.amounts_by_position())
     return screen.page("refund_summary.html.j2", order=order_details(orders.get_order(screen.actor, order_id)),
-                       quote=quote, request_id=ids.new_id())
+                       quote=quote, request_id=refunds.new_request_id())
 
 
 def _confirm_refund(screen: Screen, order_id: str):

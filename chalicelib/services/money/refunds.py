@@ -213,6 +213,11 @@ def request_refund(actor: Actor, order_id: str, positions: list[int], *, amounts
     return refund
 
 
+def new_request_id() -> str:
+    """The id a refund's summary gives its confirming form: the refund it asks for will carry it."""
+    return ids.new_id()
+
+
 def request_refund_once(actor: Actor, order_id: str, request_id: str, positions: list[int], *,
                         amounts: dict[int, int] | None = None, bank: BankAccount | None = None) -> tuple[Refund, bool]:
     """The refund a summary's form asked for, made at most once whatever the submits: the form

@@ -139,6 +139,8 @@ def test_documents_printed_and_a_mail_resent_to_a_corrected_address(app_server, 
     assert browser.find_all("#receipt") and browser.find_all("#invoice") and browser.find_all("#ticket-document-1")
     assert "Confirmation de commande" in browser.text() and "elodie@exemple.fr" in browser.text()
     assert axe_violations(browser) == []
+    browser._session_call("POST", "/execute/sync", {"script": "document.getElementById('documents').scrollIntoView()",
+                                                    "args": []})
     screenshot(browser, "order-documents")
     browser.press("#invoice", "enter", navigates=True)
     assert "F-" in browser.text() and str(order.number) in browser.text() and "Les Célestins" in browser.text()

@@ -18,6 +18,7 @@ from chalicelib.models.money import Refund
 from chalicelib.services.catalog import organisation
 from chalicelib.services.ledger import ledger, metrics
 from chalicelib.services.mail import notifications
+from chalicelib.services.money import refunds
 from chalicelib.services.orders import orders
 from tests.e2e.console_helpers import axe_violations, form_value, screenshot, sign_in, staff_http
 from tests.job_helpers import drive, ensure_jobs_queue
@@ -95,6 +96,17 @@ def test_two_tickets_of_a_card_order_refunded_after_their_summary_and_only_once(
     assert "Impossible dans l'état actuel" in browser.text()
     assert len(_stored_refunds(actor, order.id)) == 1 and len(refunds_at_stripe(order.payment_intent_id)) == 1
     assert orders.get_order(actor, order.id).refunded_cents == 5300
+    # A form without the summary's amounts refunds nothing (what nobody was shown)
+    incomplete = http.post(f"{app_server.base}/console/orders/{order.id}/refund", timeout=30, data={
+        "form": form_value(http, f"{app_server.base}/console/orders/{order.id}"),
+        "request_id": refunds.new_request_id(), "position": ["3"]})
+    assert incomplete.status_code == 422 and "incomplet" in incomplete.text
+    assert orders.tickets_of(orders.get_order(actor, order.id))[2].state == "valid"
+    # Another venue's staff find nothing at these addresses
+    sign_in(browser, app_server, "tenant-elsewhere", next_path=f"/console/orders/{order.id}/refund?position=3")
+    assert "Page introuvable" in browser.text() and "Max" not in browser.text()
+    browser.open(f"{app_server.base}/console/orders/{order.id}/documents/receipt")
+    assert "Page introuvable" in browser.text()
 
 
 def test_a_summary_with_a_hand_set_amount_and_an_offline_refund_to_an_iban(
@@ -218,3 +230,20 @@ def test_the_list_narrowed_to_a_performance_then_exported_and_confirmations_rese
     browser.open(f"{app_server.base}/console/orders?q={evening[0].number}")
     browser.press("#export", "enter", navigates=True)  # a search has no "all matching": tick, or be told
     assert "Cochez au moins une commande" in browser.text()
+
+
+def test_the_list_of_a_performance_reads_one_page_never_the_table(app_server, tenant, actor, monkeypatch):
+    from chalicelib.handlers.console.frame import PAGE_SIZE
+    from tests.e2e.console_helpers import dynamodb_reads
+
+    world = build_world(actor, capacity=200)
+    for _ in range(PAGE_SIZE + 5):
+        orders.place_order(actor, draft(world, payment_type="cash"))
+    http = staff_http(app_server, tenant)
+    reads = dynamodb_reads(monkeypatch)
+    page = http.get(f"{app_server.base}/console/orders?performance_id={world.evening.id}", timeout=30)
+    assert page.status_code == 200 and 'rel="next"' in page.text and "Cyrano" in page.text
+    assert page.text.count('name="order_id"') == PAGE_SIZE
+    # the page's Query, the listing's check of the performance, the performance and show named
+    assert reads["calls"] <= 4 and reads["items"] <= PAGE_SIZE + 3, reads
+    assert "Scan" not in reads["operations"]

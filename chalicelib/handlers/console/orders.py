@@ -182,11 +182,16 @@ def refund(screen: Screen, order_id: str):
 
 
 def _confirm_refund(screen: Screen, order_id: str):
+    from chalicelib.errors import InvalidInput
     from chalicelib.services.money import refunds
 
     positions = _asked_positions(screen, screen.values("position"))
-    amounts = [{"position": position, "amount_cents": int(cents)} for position in positions
-               if (cents := screen.value(f"amount_cents_{position}", 12)).isdigit()]
+    # the summary's amounts, exactly: a form without them would refund what nobody was shown
+    shown = {position: screen.value(f"amount_cents_{position}", 12) for position in positions}
+    if not all(cents.isdigit() for cents in shown.values()):
+        raise InvalidInput.on("amount_cents", screen.say("Ce formulaire est incomplet : rouvrez le récapitulatif.",
+                                                         "This form is incomplete: open the summary again."))
+    amounts = [{"position": position, "amount_cents": int(cents)} for position, cents in shown.items()]
     iban = screen.value("iban", 60)
     bank = {"bank_account": {"iban": iban, "holder": screen.value("holder") or None}} if iban else {}
     body = _refund_body(positions, amounts, "money:RefundIn", **bank)

@@ -139,6 +139,33 @@ def test_a_summary_with_a_hand_set_amount_and_an_offline_refund_to_an_iban(
     assert (refund.state, refund.amount_cents, refund.iban) == ("pending", 2550, "FR7630006000011234567890189")
 
 
+def test_tickets_turned_into_credit_after_their_summary_once(app_server, console_browser, tenant, actor):
+    from chalicelib.services.money import customer_money
+
+    world = build_world(actor)
+    order = paid_cheque_order(actor, world, line(world), line(world, world.reduced))
+    browser = console_browser
+    sign_in(browser, app_server, tenant, next_path=f"/console/orders/{order.id}")
+    browser.press("#refund-pick-2", "space")
+    browser.press("#method-credit", "space")
+    browser.press("#refund-summary", "enter", navigates=True)
+    assert "Passer en avoir" in browser.text() and "compte client" in browser.text()
+    assert _texts(browser, "#refund-total") == ["21,00 €"] and not browser.find_all("#amount-2")
+    assert orders.get_order(actor, order.id).credited_cents == 0
+    assert axe_violations(browser) == []
+    form = {"request_id": browser.attribute("input[name=request_id]", "value"), "method": "credit", "position": "2"}
+    browser.press("#confirm-refund", "enter", navigates=True)
+    assert "passés en avoir" in browser.text() and "en avoir 21,00" in browser.text()
+    refreshed = orders.get_order(actor, order.id)
+    assert refreshed.credited_cents == 2100 and refreshed.refunded_cents == 0
+    assert customer_money.credit_balance(actor, refreshed.buyer.contact_id) == 2100
+    http = staff_http(app_server, tenant)
+    again = http.post(f"{app_server.base}/console/orders/{order.id}/refund", allow_redirects=False, timeout=30,
+                      data={"form": form_value(http, f"{app_server.base}/console/orders/{order.id}"), **form})
+    assert again.status_code == 303 and "done=settled-before" in again.headers["Location"]
+    assert customer_money.credit_balance(actor, refreshed.buyer.contact_id) == 2100
+
+
 def test_documents_printed_and_a_mail_resent_to_a_corrected_address(app_server, console_browser, tenant, actor):
     world = build_world(actor)
     organisation.save_profile(actor, {"legal_name": "Les Célestins", "address_line1": "4 rue Charles Dullin",

@@ -16,6 +16,7 @@ from chalicelib.handlers.console.frame import PAGE_SIZE, Screen, console_route, 
 bp = Blueprint(__name__)
 MAILS_SHOWN = 20  # an order's mails, newest first: a handful in its life
 FILTERS = ("status", "payment_type", "kind")
+METHODS = ("refund", "credit", "donation")
 PICKED = ("product_id", "performance_id")  # chosen on the shows' page, carried by the list's links
 
 
@@ -80,8 +81,10 @@ def order_view(screen: Screen, order_id: str):
     from chalicelib.services.orders import orders
     from chalicelib.services.orders.details import order_details
 
-    order = order_details(orders.get_order(screen.actor, order_id))
+    stored = orders.get_order(screen.actor, order_id)
+    order = order_details(stored)
     return screen.page("order.html.j2", order=order, done=screen.query("done"),
+                       settled={"credit": int(stored.credited_cents or 0), "donation": int(stored.donated_cents or 0)},
                        refunds=refunds.refunds_of_order(screen.actor, order_id),
                        credit_notes=[(note, credit_notes.credit_note_reference(note.number))
                                      for note in credit_notes.credit_notes_of_order(screen.actor, order_id)],
@@ -173,12 +176,32 @@ def refund(screen: Screen, order_id: str):
     from chalicelib.services.orders import orders
     from chalicelib.services.orders.details import order_details
 
-    listed = (screen.request.query_params.getlist("position") if screen.request.query_params else [])
+    method = _method(screen, screen.query("method"))
+    params = screen.request.query_params or {}
+    listed = params.getlist("position") if "position" in params else []  # Chalice's getlist raises on none
     positions = _asked_positions(screen, [value.strip()[:4] for value in listed[:40]])
-    body = _refund_body(positions, _typed_amounts(screen, positions, screen.query), "money:RefundQuoteIn")
-    quote = refunds.summary(screen.actor, order_id, body.positions, amounts=body.amounts_by_position())
+    if method == "refund":
+        body = _refund_body(positions, _typed_amounts(screen, positions, screen.query), "money:RefundQuoteIn")
+        quote = refunds.summary(screen.actor, order_id, body.positions, amounts=body.amounts_by_position())
+    else:  # credit or donation: the tickets' whole shares, as the API's settle routes give them
+        from chalicelib.services.money import customer_money
+
+        body = _refund_body(positions, [], "money:SettleTicketsIn")
+        quote = customer_money.settlement_summary(screen.actor, order_id, body.positions)
     return screen.page("refund_summary.html.j2", order=order_details(orders.get_order(screen.actor, order_id)),
-                       quote=quote, request_id=refunds.new_request_id())
+                       quote=quote, method=method, request_id=refunds.new_request_id())
+
+
+def _method(screen: Screen, asked: str | None) -> str:
+    """How the money goes back: a refund (card or transfer, by the order's payment), credit on the
+    buyer's customer account, or a donation to the organiser."""
+    from chalicelib.errors import InvalidInput
+
+    method = asked or "refund"
+    if method not in METHODS:
+        raise InvalidInput.on("method", screen.say("Choisissez rembourser, avoir ou don.",
+                                                   "Choose refund, credit or donation."))
+    return method
 
 
 def _confirm_refund(screen: Screen, order_id: str):
@@ -186,6 +209,14 @@ def _confirm_refund(screen: Screen, order_id: str):
     from chalicelib.services.money import refunds
 
     positions = _asked_positions(screen, screen.values("position"))
+    method = _method(screen, screen.value("method", 12))
+    if method != "refund":
+        from chalicelib.services.money import customer_money
+
+        body = _refund_body(positions, [], "money:SettleTicketsIn")
+        now = customer_money.settle_once(screen.actor, order_id, screen.value("request_id", 40), body.positions,
+                                         settlement=method)
+        return screen.redirect(f"/console/orders/{order_id}?done={method if now else 'settled-before'}")
     # the summary's amounts, exactly: a form without them would refund what nobody was shown
     shown = {position: screen.value(f"amount_cents_{position}", 12) for position in positions}
     if not all(cents.isdigit() for cents in shown.values()):

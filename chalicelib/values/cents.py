@@ -18,3 +18,16 @@ def allocate(amount: int, weights: list[int]) -> list[int]:
 def vat_included(price_cents: int, rate_bp: int) -> int:
     """The VAT inside a price that includes it, at ``rate_bp`` basis points, rounded half up."""
     return (price_cents * rate_bp * 2 + (10_000 + rate_bp)) // (2 * (10_000 + rate_bp))
+
+
+def from_typed(text: str) -> int:
+    """Cents from an amount as staff type it in euros: ``12``, ``12,5``, ``12,50``, ``12.50``,
+    ``1 234,50`` (spaces, including French narrow ones, ignored); ValueError for anything else
+    (a negative amount, more than two decimals, letters)."""
+    import re
+
+    cleaned = re.sub(r"[\s\u00a0\u202f€]", "", text or "").replace(",", ".")
+    found = re.fullmatch(r"(\d{1,9})(?:\.(\d{1,2}))?", cleaned)
+    if not found:
+        raise ValueError(f"{text!r} is not an amount in euros")
+    return int(found.group(1)) * 100 + int((found.group(2) or "0").ljust(2, "0"))

@@ -88,3 +88,35 @@ def test_a_refunded_ticket_cannot_become_credit(world, actor):
     with pytest.raises(Conflict):
         customer_money.credit_tickets(actor, order.id, [1])
     assert orders.get_order(actor, order.id).credited_cents == 0
+
+
+def test_a_credit_summary_writes_nothing_and_its_form_sent_twice_credits_once(world, actor):
+    from chalicelib.adapters import ids
+
+    order = paid_cheque_order(actor, world, line(world), line(world, world.reduced))
+    summary = customer_money.settlement_summary(actor, order.id, [1, 2])
+    assert [(l.paid_cents, l.fee_kept_cents, l.amount_cents) for l in summary.lines] == [(3200, 0, 3200),
+                                                                                          (2100, 0, 2100)]
+    assert summary.total_cents == 5300 and orders.get_order(actor, order.id).credited_cents == 0
+    request_id = ids.new_id()
+    assert customer_money.settle_once(actor, order.id, request_id, [1, 2], settlement="credit") is True
+    assert customer_money.settle_once(actor, order.id, request_id, [1, 2], settlement="credit") is False
+    refreshed = orders.get_order(actor, order.id)
+    assert refreshed.credited_cents == 5300
+    assert {t.settlement_id for t in orders.tickets_of(refreshed)} == {request_id}
+    assert customer_money.credit_balance(actor, refreshed.buyer.contact_id) == 5300
+    with pytest.raises(Conflict):  # another form for the same tickets: settled already
+        customer_money.settle_once(actor, order.id, ids.new_id(), [1], settlement="donation")
+
+
+def test_concurrent_sends_of_one_donation_form_donate_once(world, actor):
+    from chalicelib.adapters import ids
+
+    order = paid_cheque_order(actor, world)
+    request_id = ids.new_id()
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        made = list(pool.map(lambda _: customer_money.settle_once(actor, order.id, request_id, [1],
+                                                                  settlement="donation"), range(4)))
+    assert made.count(True) == 1
+    assert orders.get_order(actor, order.id).donated_cents == 3200
+    assert metrics.figures(actor, "tenant", actor.tenant_id)["donations_cents"] == 3200

@@ -258,3 +258,41 @@ def test_charge_refunded_brings_a_refund_left_unknown_up_to_date(client, world, 
     assert deliver(client, "charge.refunded", charge).status_code == 204
     [settled] = stored_refunds(actor, order.id)
     assert settled.state == "succeeded" and settled.stripe_refund_id == refunds_at_stripe(order.payment_intent_id)[0].id
+
+
+def test_a_refund_form_sent_twice_refunds_once_and_answers_the_same_refund(world, actor):
+    from chalicelib.adapters import ids
+
+    order = paid_card_order(actor, world, line(world), line(world, world.reduced), line(world))
+    request_id = ids.new_id()
+    first, made = refunds.request_refund_once(actor, order.id, request_id, [1, 2])
+    assert made and first.refund_id == request_id and first.amount_cents == 5300
+    again, made_again = refunds.request_refund_once(actor, order.id, request_id, [1, 2])
+    assert not made_again and again.refund_id == request_id
+    assert [r.amount for r in refunds_at_stripe(order.payment_intent_id)] == [5300]
+    assert [r.refund_id for r in stored_refunds(actor, order.id)] == [request_id]
+    # another form (a new request id) for the same tickets is refused: they are already refunded
+    with pytest.raises(Conflict):
+        refunds.request_refund_once(actor, order.id, ids.new_id(), [1])
+    assert orders.get_order(actor, order.id).refunded_cents == 5300
+
+
+def test_concurrent_sends_of_one_refund_form_make_one_refund(world, actor):
+    from chalicelib.adapters import ids
+
+    order = paid_card_order(actor, world, line(world), line(world))
+    request_id = ids.new_id()
+    with ThreadPoolExecutor(max_workers=5) as pool:
+        answers = list(pool.map(lambda _: refunds.request_refund_once(actor, order.id, request_id, [1]), range(5)))
+    assert {refund.refund_id for refund, _ in answers} == {request_id}
+    assert [made for _, made in answers].count(True) == 1
+    assert len(refunds_at_stripe(order.payment_intent_id)) == 1
+
+
+def test_a_refund_form_without_a_valid_request_id_is_refused_and_nothing_is_written(world, actor):
+    from chalicelib.errors import InvalidInput
+
+    order = paid_cheque_order(actor, world)
+    with pytest.raises(InvalidInput):
+        refunds.request_refund_once(actor, order.id, "not-an-id", [1])
+    assert not stored_refunds(actor, order.id)

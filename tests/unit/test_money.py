@@ -1,6 +1,7 @@
 """Sharing amounts to the cent, and VAT included in prices."""
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -24,3 +25,19 @@ def test_vat_included_in_french_show_prices():
     assert vat_included(1055, 550) == 55
     assert vat_included(12000, 2000) == 2000
     assert vat_included(0, 550) == 0
+
+
+@pytest.mark.parametrize("typed, cents", [("12", 1200), ("12,5", 1250), ("12,50", 1250), ("12.05", 1205),
+                                          ("1 234,50 €", 123450), ("0", 0), ("\u202f7,00", 700)])
+def test_amounts_typed_in_euros_become_cents(typed, cents):
+    from chalicelib.values.cents import from_typed
+
+    assert from_typed(typed) == cents
+
+
+@pytest.mark.parametrize("typed", ["", "-3", "12,505", "douze", "12,", "1e3", "12.5.0"])
+def test_what_is_not_an_amount_is_refused(typed):
+    from chalicelib.values.cents import from_typed
+
+    with pytest.raises(ValueError):
+        from_typed(typed)

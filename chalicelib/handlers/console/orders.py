@@ -1,15 +1,23 @@
-"""Order screens: the list (search by number or buyer, or filter by status, payment and kind),
-one page at a time; an order's details with the actions its status allows; a ticket's cancel,
-its summary shown before it is done; mark as paid. The status decides the buttons through the
-same action matrix as the API (``services.orders.status``), and the service refuses the rest."""
+"""Order screens: the list (search by number or buyer, or filter by status, payment, kind, show
+and performance), one page at a time, with its bulk actions (export as CSV, resend
+confirmations: jobs, for the ticked orders or every order matching the filters); an order's
+details with the actions its status allows, its refunds, documents and mails; a ticket's
+cancel and a refund of ticked tickets, each summary shown before it is done; mark as paid; a
+document printed, a mail resent. The status decides the buttons through the same action matrix
+as the API (``services.orders.status``), and the service refuses the rest."""
 from __future__ import annotations
+
+from urllib.parse import urlencode
 
 from chalice import Blueprint
 
 from chalicelib.handlers.console.frame import PAGE_SIZE, Screen, console_route, paging_link
 
 bp = Blueprint(__name__)
+MAILS_SHOWN = 20  # an order's mails, newest first: a handful in its life
 FILTERS = ("status", "payment_type", "kind")
+METHODS = ("refund", "credit", "donation")
+PICKED = ("product_id", "performance_id")  # chosen on the shows' page, carried by the list's links
 
 
 @console_route(bp, "/console/orders")
@@ -17,24 +25,71 @@ def orders_list(screen: Screen):
     from chalicelib.handlers.http import parse_query
     from chalicelib.services.orders import listing
 
-    asked = {name: value for name in ("q", "cursor", *FILTERS) if (value := screen.query(name))}
+    asked = {name: value for name in ("q", "cursor", *FILTERS, *PICKED) if (value := screen.query(name))}
     query = parse_query({**asked, "limit": str(PAGE_SIZE)}, "orders:OrderQuery")
     if query.q:
         page = listing.search_orders(screen.actor, query.q, limit=query.limit, cursor=query.cursor)
     else:
         page = listing.find_orders(screen.actor, listing.OrderFilters(
-            status=query.status, payment_type=query.payment_type, kind=query.kind), limit=query.limit,
-            cursor=query.cursor)
-    return screen.page("orders.html.j2", orders=page.items, asked=asked, next_link=paging_link(screen, page.next_cursor))
+            status=query.status, payment_type=query.payment_type, kind=query.kind, product_id=query.product_id,
+            performance_id=query.performance_id), limit=query.limit, cursor=query.cursor)
+    kept = {name: asked[name] for name in FILTERS if name in asked}
+    return screen.page("orders.html.j2", orders=page.items, asked=asked, picked=_picked(screen, query),
+                       unpick_link="/console/orders" + (f"?{urlencode(kept)}" if kept else ""),
+                       next_link=paging_link(screen, page.next_cursor))
+
+
+def _picked(screen: Screen, query) -> dict | None:
+    """The show or performance the list is narrowed to, named for staff (the listing has checked it)."""
+    from chalicelib.services.catalog import catalog
+
+    if query.performance_id:
+        performance = catalog.get_performance(screen.actor, query.performance_id)
+        return {"show": catalog.products.get(screen.actor, performance.product_id), "performance": performance}
+    if query.product_id:
+        return {"show": catalog.products.get(screen.actor, query.product_id), "performance": None}
+    return None
+
+
+@console_route(bp, "/console/orders/shows")
+def shows(screen: Screen):
+    """The shows to narrow the list to (the catalog's list, a page at a time)."""
+    from chalicelib.services.catalog import catalog
+
+    page = catalog.products.list(screen.actor, limit=PAGE_SIZE, cursor=screen.query("cursor"))
+    return screen.page("order_shows.html.j2", shows=page.items, show=None, performances=[],
+                       next_link=paging_link(screen, page.next_cursor))
+
+
+@console_route(bp, "/console/orders/shows/{product_id}")
+def show_performances(screen: Screen, product_id: str):
+    """One show's performances in date order, each narrowing the list to its orders."""
+    from chalicelib.services.catalog import catalog
+
+    show = catalog.products.get(screen.actor, product_id)
+    page = catalog.list_performances(screen.actor, product_id=product_id, limit=PAGE_SIZE,
+                                     cursor=screen.query("cursor"))
+    return screen.page("order_shows.html.j2", shows=[], show=show, performances=page.items,
+                       next_link=paging_link(screen, page.next_cursor))
 
 
 @console_route(bp, "/console/orders/{order_id}")
 def order_view(screen: Screen, order_id: str):
+    from chalicelib.services.documents import credit_notes
+    from chalicelib.services.mail import notifications
+    from chalicelib.services.money import refunds
     from chalicelib.services.orders import orders
     from chalicelib.services.orders.details import order_details
 
-    return screen.page("order.html.j2", order=order_details(orders.get_order(screen.actor, order_id)),
-                       done=screen.query("done"))
+    stored = orders.get_order(screen.actor, order_id)
+    order = order_details(stored)
+    return screen.page("order.html.j2", order=order, done=screen.query("done"),
+                       settled={"credit": int(stored.credited_cents or 0), "donation": int(stored.donated_cents or 0)},
+                       refunds=refunds.refunds_of_order(screen.actor, order_id),
+                       credit_notes=[(note, credit_notes.credit_note_reference(note.number))
+                                     for note in credit_notes.credit_notes_of_order(screen.actor, order_id)],
+                       mails=notifications.of_entity(screen.actor, "order", order["id"], limit=MAILS_SHOWN,
+                                                     cursor=None).items)
 
 
 def _ticket(screen: Screen, order_id: str, position: str):
@@ -69,3 +124,231 @@ def mark_paid(screen: Screen, order_id: str):
 
     orders.mark_paid(screen.actor, order_id)
     return screen.redirect(f"/console/orders/{order_id}?done=paid")
+
+
+# -- refunds: pick the tickets, read the summary, confirm --------------------------------------
+
+
+def _asked_positions(screen: Screen, values: list[str]) -> list[int]:
+    from chalicelib.errors import InvalidInput
+
+    if not values:
+        raise InvalidInput.on("position", screen.say("Cochez au moins un billet à rembourser.",
+                                                     "Tick at least one ticket to refund."))
+    try:
+        return list(dict.fromkeys(int(value) for value in values))
+    except ValueError:
+        raise InvalidInput.on("position", screen.say("Billet inconnu.", "Unknown ticket.")) from None
+
+
+def _typed_amounts(screen: Screen, positions: list[int], typed) -> list[dict]:
+    """The amounts staff typed in euros on the summary, per ticket (none typed: the fee policy's)."""
+    from chalicelib.errors import InvalidInput
+    from chalicelib.values.cents import from_typed
+
+    amounts = []
+    for position in positions:
+        text = typed(f"amount_{position}")
+        if not text:
+            continue
+        try:
+            amounts.append({"position": position, "amount_cents": from_typed(text)})
+        except ValueError:
+            raise InvalidInput.on(f"amount_{position}", screen.say(
+                f"Montant du billet {position} illisible : écrivez par exemple 12,50.",
+                f"Ticket {position}'s amount cannot be read: write for example 12.50.")) from None
+    return amounts
+
+
+def _refund_body(positions: list[int], amounts: list[dict], schema: str, **more):
+    from chalicelib.handlers.http import parse_body
+
+    return parse_body(_json({"positions": positions, **({"amounts": amounts} if amounts else {}), **more}), schema)
+
+
+@console_route(bp, "/console/orders/{order_id}/refund", methods=("GET", "POST"))
+def refund(screen: Screen, order_id: str):
+    """GET: the summary of refunding the ticked tickets (the API's quote, nothing written), with a
+    form to confirm carrying a request id; POST: that refund, made once whatever the submits."""
+    if screen.request.method == "POST":
+        return _confirm_refund(screen, order_id)
+    from chalicelib.services.money import refunds
+    from chalicelib.services.orders import orders
+    from chalicelib.services.orders.details import order_details
+
+    method = _method(screen, screen.query("method"))
+    params = screen.request.query_params or {}
+    listed = params.getlist("position") if "position" in params else []  # Chalice's getlist raises on none
+    positions = _asked_positions(screen, [value.strip()[:4] for value in listed[:40]])
+    if method == "refund":
+        body = _refund_body(positions, _typed_amounts(screen, positions, screen.query), "money:RefundQuoteIn")
+        quote = refunds.summary(screen.actor, order_id, body.positions, amounts=body.amounts_by_position())
+    else:  # credit or donation: the tickets' whole shares, as the API's settle routes give them
+        from chalicelib.services.money import customer_money
+
+        body = _refund_body(positions, [], "money:SettleTicketsIn")
+        quote = customer_money.settlement_summary(screen.actor, order_id, body.positions)
+    return screen.page("refund_summary.html.j2", order=order_details(orders.get_order(screen.actor, order_id)),
+                       quote=quote, method=method, request_id=refunds.new_request_id())
+
+
+def _method(screen: Screen, asked: str | None) -> str:
+    """How the money goes back: a refund (card or transfer, by the order's payment), credit on the
+    buyer's customer account, or a donation to the organiser."""
+    from chalicelib.errors import InvalidInput
+
+    method = asked or "refund"
+    if method not in METHODS:
+        raise InvalidInput.on("method", screen.say("Choisissez rembourser, avoir ou don.",
+                                                   "Choose refund, credit or donation."))
+    return method
+
+
+def _confirm_refund(screen: Screen, order_id: str):
+    from chalicelib.errors import InvalidInput
+    from chalicelib.services.money import refunds
+
+    positions = _asked_positions(screen, screen.values("position"))
+    method = _method(screen, screen.value("method", 12))
+    if method != "refund":
+        from chalicelib.services.money import customer_money
+
+        body = _refund_body(positions, [], "money:SettleTicketsIn")
+        now = customer_money.settle_once(screen.actor, order_id, screen.value("request_id", 40), body.positions,
+                                         settlement=method)
+        return screen.redirect(f"/console/orders/{order_id}?done={method if now else 'settled-before'}")
+    # the summary's amounts, exactly: a form without them would refund what nobody was shown
+    shown = {position: screen.value(f"amount_cents_{position}", 12) for position in positions}
+    if not all(cents.isdigit() for cents in shown.values()):
+        raise InvalidInput.on("amount_cents", screen.say("Ce formulaire est incomplet : rouvrez le récapitulatif.",
+                                                         "This form is incomplete: open the summary again."))
+    amounts = [{"position": position, "amount_cents": int(cents)} for position, cents in shown.items()]
+    iban = screen.value("iban", 60)
+    bank = {"bank_account": {"iban": iban, "holder": screen.value("holder") or None}} if iban else {}
+    body = _refund_body(positions, amounts, "money:RefundIn", **bank)
+    account = refunds.BankAccount(body.bank_account.iban, body.bank_account.holder) if body.bank_account else None
+    made, now = refunds.request_refund_once(screen.actor, order_id, screen.value("request_id", 40), body.positions,
+                                            amounts=body.amounts_by_position(), bank=account)
+    return screen.redirect(f"/console/orders/{order_id}?done={'refunded' if now else 'refunded-before'}"
+                           f"#refund-{made.refund_id}")
+
+
+# -- documents and mails -----------------------------------------------------------------------
+
+
+def _document(body: str):
+    from chalicelib.handlers.documents import html_document
+
+    return html_document(body)
+
+
+@console_route(bp, "/console/orders/{order_id}/documents/tickets/{position}")
+def ticket_document(screen: Screen, order_id: str, position: str):
+    from chalicelib.services.documents import documents
+
+    return _document(documents.ticket_html(screen.actor, order_id, position, screen.language))
+
+
+@console_route(bp, "/console/orders/{order_id}/documents/receipt")
+def receipt_document(screen: Screen, order_id: str):
+    from chalicelib.services.documents import documents
+
+    return _document(documents.receipt_html(screen.actor, order_id, screen.language))
+
+
+@console_route(bp, "/console/orders/{order_id}/documents/invoice")
+def invoice_document(screen: Screen, order_id: str):
+    from chalicelib.services.documents import documents
+
+    return _document(documents.invoice_html(screen.actor, order_id, screen.language))
+
+
+@console_route(bp, "/console/orders/{order_id}/documents/credit-notes/{number}")
+def credit_note_document(screen: Screen, order_id: str, number: str):
+    from chalicelib.services.documents import credit_notes
+
+    return _document(credit_notes.credit_note_html(screen.actor, order_id, number, screen.language))
+
+
+@console_route(bp, "/console/orders/{order_id}/mails/{notification_id}/resend", methods=("POST",))
+def resend_mail(screen: Screen, order_id: str, notification_id: str):
+    """One of the order's mails sent again, to the same or a corrected address (the API's resend)."""
+    from chalicelib.errors import NotFound
+    from chalicelib.handlers.http import parse_body
+    from chalicelib.services.mail import notifications
+    from chalicelib.services.mail import sending as mail
+    from chalicelib.services.orders import orders
+
+    order = orders.get_order(screen.actor, order_id)
+    original = notifications.get_notification(screen.actor, notification_id)
+    if original.concerns_type != "order" or original.concerns_id != order.id:
+        raise NotFound("No such mail for this order.")
+    typed = screen.value("address", 254)
+    body = parse_body(_json({"address": typed} if typed else {}), "mail:ResendIn")
+    mail.resend(screen.actor, notification_id, body.address)
+    return screen.redirect(f"/console/orders/{order_id}?done=resent#mails")
+
+
+# -- bulk: export as CSV, resend confirmations ------------------------------------------------
+
+
+def _selection(screen: Screen) -> dict:
+    """The bulk form's orders: the ticked ones, or every order matching the list's filters (the
+    API's ``ResendConfirmationsIn``: ids or filters, never both)."""
+    from chalicelib.errors import InvalidInput
+    from chalicelib.handlers.http import parse_body
+
+    if screen.value("scope") == "matching":
+        filters = {name: value for name in FILTERS + PICKED if (value := screen.value(name, 64))}
+        body = parse_body(_json({"filters": filters}), "orders:ResendConfirmationsIn")
+        return {"order_ids": None, "filters": body.filters.model_dump()}
+    ticked = screen.values("order_id")
+    if not ticked:
+        raise InvalidInput.on("order_id", screen.say(
+            "Cochez au moins une commande, ou choisissez toutes les commandes qui correspondent aux filtres.",
+            "Tick at least one order, or choose every order matching the filters."))
+    return {"order_ids": parse_body(_json({"order_ids": ticked}), "orders:ResendConfirmationsIn").order_ids,
+            "filters": None}
+
+
+@console_route(bp, "/console/orders/export", methods=("POST",))
+def export_orders(screen: Screen):
+    from chalicelib.services.orders import export
+
+    job = export.start_export(screen.actor, **_selection(screen))
+    return screen.redirect(f"/console/orders/exports/{job.id}")
+
+
+@console_route(bp, "/console/orders/resend-confirmations", methods=("POST",))
+def resend_confirmations(screen: Screen):
+    from chalicelib.services.orders import bulk
+
+    job = bulk.start_resend_confirmations(screen.actor, **_selection(screen))
+    return screen.redirect(f"/console/jobs/{job.id}")
+
+
+@console_route(bp, "/console/orders/exports/{job_id}")
+def export_view(screen: Screen, job_id: str):
+    """An export's job with its progress, and its file's link once it is written."""
+    from chalicelib.errors import NotFound
+    from chalicelib.services.jobs import framework as jobs
+    from chalicelib.services.orders import export
+
+    job = jobs.get_job(screen.actor, job_id)
+    if job.kind != export.EXPORT_CSV:
+        raise NotFound("No such export.")
+    return screen.page("orders_export.html.j2", job=job)
+
+
+@console_route(bp, "/console/orders/exports/{job_id}/file")
+def export_file(screen: Screen, job_id: str):
+    """The file, through a short-lived link to it (the API's download), asked for at each click."""
+    from chalicelib.services.jobs import csv_files
+
+    return screen.redirect(csv_files.download(screen.actor, job_id).url)
+
+
+def _json(values: dict) -> bytes:
+    import json
+
+    return json.dumps(values).encode()

@@ -70,19 +70,19 @@ def customer_of(actor: Actor, order: Order) -> tuple[str, contacts.NewContact | 
 
 
 def _settle(actor: Actor, order_id: str, positions: list[int], *, settlement: str, policy: FeePolicy | None,
-            build):
+            build, settlement_id: str | None = None):
     """The tickets settled as ``settlement``; ``build(order, contact_id, settlement_id, quote)``
     gives the records (the first is the settlement's own, returned), updates and the figure
     the ledger moves, to write with them."""
     order = orders.get_order(actor, order_id)
     tickets = orders.tickets_of(order)
-    result = quote(order, tickets, positions, policy=policy or FeePolicy())
+    result = _quote(order, tickets, positions, policy)
     contact_id, new_contact = customer_of(actor, order)
     before = orders.copy_of(order)
     order.buyer.contact_id = contact_id
     chosen = chosen_tickets(tickets, result.positions)
     amounts = {line.position: line.amount_cents for line in result.lines}
-    settlement_id = ids.new_id()
+    settlement_id = settlement_id or ids.new_id()
     records, updates, figure = build(order, contact_id, settlement_id, result)
     if new_contact is not None:  # after the settlement's own record, which stays first
         records = [*records, *new_contact.items]
@@ -104,6 +104,47 @@ def _settle(actor: Actor, order_id: str, positions: list[int], *, settlement: st
         details={f"{settlement}_id": settlement_id, "amount_cents": result.total_cents,
                  "positions": result.positions}))
     return records[0][0]
+
+
+def _quote(order: Order, tickets: list[Ticket], positions: list[int], policy: FeePolicy | None):
+    """What settling ``positions`` gives the customer: each ticket's share, nothing kept unless a
+    policy is given (a campaign's)."""
+    return quote(order, tickets, positions, policy=policy or FeePolicy())
+
+
+def settlement_summary(actor: Actor, order_id: str, positions: list[int]):
+    """What turning ``positions`` into credit or a donation would settle, before anything is done
+    (nothing is written): the quote :func:`credit_tickets` and :func:`donate_tickets` make."""
+    order = orders.get_order(actor, order_id)
+    return _quote(order, orders.tickets_of(order), positions, None)
+
+
+def settle_once(actor: Actor, order_id: str, request_id: str, positions: list[int], *, settlement: str) -> bool:
+    """Credit (``settlement="credit"``) or donate the tickets as a summary's form asked, at most
+    once: the form's ``request_id`` becomes the settlement's id, so a form sent again finds its
+    tickets settled by it and answers ``False`` (done before) instead of a 409; ``True`` when
+    made now."""
+    if settlement not in ("credit", "donation"):
+        raise InvalidInput.on("method", "credit or donation")
+    if not ids.is_id(request_id):
+        raise InvalidInput("This form has no valid request id; open the summary again.",
+                           errors=[FieldError("request_id", "not an id")])
+    if _settled_by(actor, order_id, request_id, positions):
+        return False
+    settle = credit_tickets if settlement == "credit" else donate_tickets
+    try:
+        settle(actor, order_id, positions, origin_type="staff", settlement_id=request_id)
+    except Conflict:
+        if _settled_by(actor, order_id, request_id, positions):
+            return False
+        raise
+    return True
+
+
+def _settled_by(actor: Actor, order_id: str, settlement_id: str, positions: list[int]) -> bool:
+    chosen = [ticket for ticket in orders.tickets_of(orders.get_order(actor, order_id))
+              if int(ticket.position) in positions]
+    return bool(chosen) and all(ticket.settlement_id == settlement_id for ticket in chosen)
 
 
 def _account_update(tenant_id: str, contact_id: str, currency: str, read_balance: int, *, issued: int = 0,
@@ -155,7 +196,8 @@ def _account(actor: Actor, contact_id: str) -> CreditAccount:
 
 
 def credit_tickets(actor: Actor, order_id: str, positions: list[int], *, origin_type: str = "order",
-                   origin_id: str | None = None, policy: FeePolicy | None = None) -> CreditEntry:
+                   origin_id: str | None = None, policy: FeePolicy | None = None,
+                   settlement_id: str | None = None) -> CreditEntry:
     """Turn the tickets' money into credit on the buyer's account (see the module's docstring)."""
     def build(order, contact_id, entry_id, result):
         read_balance = int(_account(actor, contact_id).balance_cents or 0)
@@ -168,11 +210,12 @@ def credit_tickets(actor: Actor, order_id: str, positions: list[int], *, origin_
         update = _account_update(actor.tenant_id, contact_id, order.currency, read_balance, issued=result.total_cents)
         return [(entry, CreditEntry.entry_id.does_not_exist())], [update], "credits_issued_cents"
 
-    return _settle(actor, order_id, positions, settlement="credit", policy=policy, build=build)
+    return _settle(actor, order_id, positions, settlement="credit", policy=policy, build=build,
+                   settlement_id=settlement_id)
 
 
 def donate_tickets(actor: Actor, order_id: str, positions: list[int], *, origin_type: str = "order",
-                   origin_id: str | None = None) -> Donation:
+                   origin_id: str | None = None, settlement_id: str | None = None) -> Donation:
     """Record the tickets' money as given up to the organiser (see the module's docstring)."""
     def build(order, contact_id, donation_id, result):
         donation = Donation(
@@ -182,7 +225,8 @@ def donate_tickets(actor: Actor, order_id: str, positions: list[int], *, origin_
             recorded_at=clock.now(), recorded_by=actor.subject)
         return [(donation, Donation.donation_id.does_not_exist())], [], "donations_cents"
 
-    return _settle(actor, order_id, positions, settlement="donation", policy=None, build=build)
+    return _settle(actor, order_id, positions, settlement="donation", policy=None, build=build,
+                   settlement_id=settlement_id)
 
 
 def use_credit(actor: Actor, contact_id: str, amount_cents: int, *, origin_type: str, origin_id: str,

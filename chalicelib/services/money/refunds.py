@@ -183,9 +183,10 @@ def _claim(actor: Actor, order: Order, before: Order, tickets: list[Ticket], cho
 
 def request_refund(actor: Actor, order_id: str, positions: list[int], *, amounts: dict[int, int] | None = None,
                    policy: FeePolicy | None = None, bank: BankAccount | None = None,
-                   origin: str = "staff") -> Refund:
+                   origin: str = "staff", refund_id: str | None = None) -> Refund:
     """Refund ``positions`` of the order (see the module's docstring); returns the refund as it
-    stands after Stripe's answer (card) or as recorded (offline)."""
+    stands after Stripe's answer (card) or as recorded (offline). ``refund_id`` names the record
+    when the request already has one (:func:`request_refund_once`)."""
     order = orders.get_order(actor, order_id)
     tickets = orders.tickets_of(order)
     result = quote(order, tickets, positions, policy=policy or FeePolicy.of_organisation(actor.tenant_id),
@@ -193,7 +194,7 @@ def request_refund(actor: Actor, order_id: str, positions: list[int], *, amounts
     bank = _bank_account(result, bank)
     now = clock.now()
     refund = Refund(
-        order_key=tenant_key(actor.tenant_id, order.id), refund_id=ids.new_id(), tenant_id=actor.tenant_id,
+        order_key=tenant_key(actor.tenant_id, order.id), refund_id=refund_id or ids.new_id(), tenant_id=actor.tenant_id,
         order_id=order.id, order_number=int(order.number), means=result.means, payment_type=order.payment_type,
         lines=[RefundLine(position=line.position, performance_id=line.performance_id, paid_cents=line.paid_cents,
                           fee_kept_cents=line.fee_kept_cents, amount_cents=line.amount_cents) for line in result.lines],
@@ -210,6 +211,40 @@ def request_refund(actor: Actor, order_id: str, positions: list[int], *, amounts
         return submit(actor, refund, known=(order, tickets))
     _tell_buyer(actor, order, tickets, refund)
     return refund
+
+
+def new_request_id() -> str:
+    """The id a refund's summary gives its confirming form: the refund it asks for will carry it."""
+    return ids.new_id()
+
+
+def request_refund_once(actor: Actor, order_id: str, request_id: str, positions: list[int], *,
+                        amounts: dict[int, int] | None = None, bank: BankAccount | None = None) -> tuple[Refund, bool]:
+    """The refund a summary's form asked for, made at most once whatever the submits: the form
+    carries ``request_id`` (made with the summary), which becomes the refund's id. A form sent
+    again (a reload, a double click, the back button) finds that refund and answers it, with
+    ``False`` (not made now), instead of refusing; the claim's conditions keep two concurrent
+    submits to one refund, and the loser then finds the winner's record."""
+    if not ids.is_id(request_id):
+        raise InvalidInput("This refund form has no valid request id; open the summary again.",
+                           errors=[FieldError("request_id", "not an id")])
+    existing = _refund_named(actor, order_id, request_id)
+    if existing is not None:
+        return existing, False
+    try:
+        return request_refund(actor, order_id, positions, amounts=amounts, bank=bank, refund_id=request_id), True
+    except Conflict:
+        existing = _refund_named(actor, order_id, request_id)
+        if existing is None:
+            raise
+        return existing, False
+
+
+def _refund_named(actor: Actor, order_id: str, refund_id: str) -> Refund | None:
+    try:
+        return get_refund(actor, order_id, refund_id)
+    except NotFound:
+        return None
 
 
 def unclaimed_money_refund(actor: Actor, order: Order, amount_cents: int, *, payment_intent_id: str,

@@ -45,8 +45,8 @@ def _campaign_request(screen: Screen):
         "new_starts_at": screen.moment("new_starts_at"), "refund_deadline": screen.moment("refund_deadline"),
         "choices": screen.values("choices") or None, "mail_message": screen.value("mail_message", 2000) or None,
         "fee_policy": {"kind": fee_kind,
-                       "fixed_cents": screen.scaled("fee_fixed", 100) if fee_kind == "fixed" else 0,
-                       "percent_bp": screen.scaled("fee_percent", 100) if fee_kind == "percent" else 0},
+                       "fixed_cents": screen.hundredths("fee_fixed") if fee_kind == "fixed" else 0,
+                       "percent_bp": screen.hundredths("fee_percent") if fee_kind == "percent" else 0},
     }
     return parse_body(_json({name: value for name, value in request.items() if value is not None}),
                       "campaigns:CampaignIn")

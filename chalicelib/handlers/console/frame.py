@@ -73,20 +73,17 @@ class Screen:
             return local.isoformat() if local else None
         return local.replace(tzinfo=ZoneInfo(settings.default_timezone)).isoformat()
 
-    def scaled(self, name: str, scale: int) -> int:
-        """A decimal typed the French or English way (``12,50``, ``12.5``) times ``scale``: euros
-        to cents with 100, a percentage to basis points with 100; empty is 0."""
-        from decimal import Decimal, InvalidOperation
+    def hundredths(self, name: str) -> int:
+        """A decimal with at most two decimals, typed the French or English way (``12,50``,
+        ``12.5``, ``1 234``), in hundredths: euros to cents, a percentage to basis points; empty is 0."""
+        from chalicelib.values.cents import from_typed
 
-        typed = self.value(name, 20).replace(" ", "").replace("\u202f", "").replace(",", ".")
+        typed = self.value(name, 20)
         try:
-            amount = Decimal(typed or "0") * scale
-        except InvalidOperation:
-            amount = None
-        if amount is None or amount != amount.to_integral_value() or not amount.is_finite():
+            return from_typed(typed) if typed else 0
+        except ValueError:
             raise InvalidInput.on(name, _say(self.language)("Un nombre, par exemple 12,50.",
-                                                            "A number, for example 12.50."))
-        return int(amount)
+                                                            "A number, for example 12.50.")) from None
 
     def values(self, name: str) -> list[str]:
         return [value.strip()[:64] for value in self.form.get(name, [])][:500]
@@ -95,6 +92,14 @@ class Screen:
         """A query string value, trimmed and bounded (at a length a list's signed cursor fits in:
         a cut cursor would be refused; the API's schemas bound each value further)."""
         return ((self.request.query_params or {}).get(name) or "").strip()[:QUERY_VALUE_LIMIT] or None
+
+    def query_values(self, name: str) -> list[str]:
+        """Every value of a repeated query parameter (``?position=1&position=2``), bounded."""
+        params = self.request.query_params or {}
+        if name not in params:  # Chalice's getlist raises on a name that is absent
+            return []
+        found = params.getlist(name) if hasattr(params, "getlist") else [params[name]]
+        return [value.strip()[:200] for value in found[:500]]
 
     @property
     def path(self) -> str:

@@ -43,17 +43,6 @@ def _collected(values_of) -> dict[str, str]:
     return asked
 
 
-def _query_values(screen: Screen):
-    params = screen.request.query_params or {}
-
-    def values_of(name: str) -> list[str]:
-        if name not in params:
-            return []
-        return params.getlist(name) if hasattr(params, "getlist") else [params[name]]
-
-    return values_of
-
-
 def _list_address(asked: dict[str, str], **extra: str) -> str:
     return "/console/options?" + urlencode({**asked, **extra})
 
@@ -104,7 +93,7 @@ def options_list(screen: Screen):
     from chalicelib.handlers.options import line_filters
     from chalicelib.services.options import listing
 
-    asked = _collected(_query_values(screen))
+    asked = _collected(screen.query_values)
     page = rows = None
     if asked:  # a search: the API's schema says which filter is missing or wrong
         given = screen.query("cursor")  # the list's cursor carries the count with its place
@@ -272,7 +261,7 @@ def release_all(screen: Screen):
     from chalicelib.services.options import bulk, release
 
     if screen.request.method == "GET":
-        asked = _collected(_query_values(screen))
+        asked = _collected(screen.query_values)
         return screen.page("options_release.html.j2", preview=release.preview_all(screen.actor, _line_filters(asked)),
                            lines=[], line_ids=[], asked=asked, for_all=True, mail=_release_mail(screen))
     asked = _collected(screen.values)

@@ -177,9 +177,7 @@ def refund(screen: Screen, order_id: str):
     from chalicelib.services.orders.details import order_details
 
     method = _method(screen, screen.query("method"))
-    params = screen.request.query_params or {}
-    listed = params.getlist("position") if "position" in params else []  # Chalice's getlist raises on none
-    positions = _asked_positions(screen, [value.strip()[:4] for value in listed[:40]])
+    positions = _asked_positions(screen, [value[:4] for value in screen.query_values("position")[:40]])
     if method == "refund":
         body = _refund_body(positions, _typed_amounts(screen, positions, screen.query), "money:RefundQuoteIn")
         quote = refunds.summary(screen.actor, order_id, body.positions, amounts=body.amounts_by_position())

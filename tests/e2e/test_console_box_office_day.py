@@ -63,6 +63,11 @@ def cancel_the_evening(browser, app_server, tenant, actor, world, pump) -> None:
     assert affected_customers.counts(actor, campaign.id)["mail_sent"] == 2
     browser.open(f"{app_server.base}/console/campaigns/{campaign.id}")
     assert "2 client(s) ont reçu le mail mais n'ont pas réagi." in browser.text()
+    browser.press("details summary", "enter")  # before notifying them again: the venue's own words
+    browser.type("#mail_message", "Nous vous proposons une nouvelle date au printemps.")
+    browser.press("#reword", "enter", navigates=True)
+    assert "Le texte est enregistré" in browser.text()
+    assert campaigns.get_campaign(actor, campaign.id).mail_message == "Nous vous proposons une nouvelle date au printemps."
     browser.press("#reset", "enter", navigates=True)
     _job_done(browser, pump, tenant)
     assert affected_customers.counts(actor, campaign.id)["not_notified"] == 2

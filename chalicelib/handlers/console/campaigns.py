@@ -91,6 +91,7 @@ def campaign_view(screen: Screen, campaign_id: str):
     page = affected_customers.rows(screen.actor, affected_customers.list_customers(
         screen.actor, campaign_id, state=query.state, search=query.q, limit=query.limit, cursor=query.cursor))
     return screen.page("campaign.html.j2", campaign=campaign, customers=page.items, states=STATES,
+                       reworded=screen.query("reworded") == "1",
                        counts=affected_customers.counts(screen.actor, campaign_id), state=query.state, q=query.q,
                        next_link=paging_link(screen, page.next_cursor))
 
@@ -107,6 +108,17 @@ def notify(screen: Screen, campaign_id: str):
                                                                   "customer not notified."))
     job = affected_customers.start_notify(screen.actor, campaign_id, selected)
     return screen.redirect(f"/console/jobs/{job.id}")
+
+
+@console_route(bp, "/console/campaigns/{campaign_id}/reword", methods=("POST",))
+def reword(screen: Screen, campaign_id: str):
+    """The venue's own words in the next notices (after a reset, or a resend)."""
+    from chalicelib.handlers.http import parse_body
+    from chalicelib.services.campaigns import campaigns
+
+    body = parse_body(_json({"mail_message": screen.value("mail_message", 4000) or None}), "campaigns:CampaignPatch")
+    campaigns.reword(screen.actor, campaign_id, body.mail_message)
+    return screen.redirect(f"/console/campaigns/{campaign_id}?reworded=1")
 
 
 @console_route(bp, "/console/campaigns/{campaign_id}/reset", methods=("POST",))

@@ -1,6 +1,6 @@
 """A box office's day through the console, in one browser, one staff session, by keyboard: the
-evening's performance cancelled, its customers notified, those who did not react reset, one
-mail resent to a corrected address and the delivery diagnosis read; two tickets of an order
+evening's performance cancelled, its customers notified, the mail reworded and those who did
+not react reset, one mail resent to a corrected address and the delivery diagnosis read; two tickets of an order
 refunded after their summary; the expired options released after their preview; a renewal
 dry run; a season card printed on the simulated printer by the real agent; a customer found by
 phone and a duplicate merged into them. Each step checks what the services then hold, not only

@@ -156,3 +156,31 @@ def pump(app):
     feeder = EventPump(app)
     feeder.prepare()  # creates the jobs queue and subscribes to the mail-events topic
     return feeder
+
+
+@pytest.fixture(scope="session")
+def geo_database_file(tmp_path_factory):
+    """A GeoIP2-City database of the sample places (devtools/geo_database.py), written once."""
+    from devtools.geo_database import write_database
+
+    return write_database(tmp_path_factory.mktemp("geoip") / "GeoIP2-City-test.mmdb")
+
+
+def use_geo_database(monkeypatch, source: str) -> None:
+    """The app's geolocation reads ``source`` from now on (a file, an s3:// address, or none)."""
+    import dataclasses
+
+    from chalicelib.adapters import geoip
+
+    monkeypatch.setattr(geoip, "settings", dataclasses.replace(geoip.settings, geoip_database=source))
+    geoip.reset()
+
+
+@pytest.fixture
+def geo_database(geo_database_file, monkeypatch):
+    """The sample GeoIP2-City database in use (by the app served to the browser too: same process)."""
+    from chalicelib.adapters import geoip
+
+    use_geo_database(monkeypatch, str(geo_database_file))
+    yield geo_database_file
+    geoip.reset()

@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import dataclasses
 
-import pytest
 import requests
 
-from chalicelib.adapters import geoip
 from chalicelib.services.catalog import catalog
 from chalicelib.services.shop import geo_limits
 from chalicelib.services.shop.geo_limits import GENERIC_MESSAGES, GeoRestricted, check_location
-from devtools.geo_database import SAMPLE, write_database
+from devtools.geo_database import SAMPLE
 from tests.e2e.console_helpers import axe_violations, dynamodb_reads, form_value, screenshot, sign_in, staff_http
 from tests.orders_world import build_world
 
@@ -24,20 +22,6 @@ STRASBOURG, TARASCON, PARIS = SAMPLE["strasbourg"][0], SAMPLE["tarascon"][0], SA
 NO_POSTCODE = SAMPLE["france_no_postcode"][0]
 MESSAGE_FR = "La vente en ligne de cette séance n'est pas disponible depuis votre connexion. Appelez le 04 78 00 00 00."
 MESSAGE_EN = "Online sales for this performance are not available from your connection. Call +33 4 78 00 00 00."
-
-
-@pytest.fixture(scope="module")
-def geo_database_file(tmp_path_factory):
-    return write_database(tmp_path_factory.mktemp("geoip") / "GeoIP2-City-test.mmdb")
-
-
-@pytest.fixture
-def geo_database(geo_database_file, monkeypatch):
-    """The test GeoIP2-City database, for the app served to the browser (it runs in this process)."""
-    monkeypatch.setattr(geoip, "settings", dataclasses.replace(geoip.settings, geoip_database=str(geo_database_file)))
-    geoip.reset()
-    yield
-    geoip.reset()
 
 
 def _refusal(actor, performance, address, channel, language="fr") -> str | None:

@@ -19,31 +19,15 @@ from chalicelib.errors import ConcurrentChange, DomainError
 from chalicelib.services.shared.audit import write_audited
 from chalicelib.services.shop import geo_limits
 from chalicelib.services.shop.geo_limits import GENERIC_MESSAGES, GeoRestricted, check_location
-from devtools.geo_database import SAMPLE, write_database
+from devtools.geo_database import SAMPLE
 from tests.api.catalog_helpers import create, history, listing, stranger_headers, world
 from tests.api.helpers import assert_problem, call
+from tests.conftest import use_geo_database
 
 V4, V6 = 0, 1
 STRASBOURG, TARASCON, PARIS, BRUXELLES = SAMPLE["strasbourg"], SAMPLE["tarascon"], SAMPLE["paris"], SAMPLE["bruxelles"]
 NO_POSTCODE, UNKNOWN = SAMPLE["france_no_postcode"], SAMPLE["unknown"]
 EVERYWHERE = [STRASBOURG, TARASCON, PARIS, BRUXELLES, NO_POSTCODE, UNKNOWN]
-
-
-@pytest.fixture(scope="session")
-def geo_database_file(tmp_path_factory):
-    return write_database(tmp_path_factory.mktemp("geoip") / "GeoIP2-City-test.mmdb")
-
-
-def _use_database(monkeypatch, source: str) -> None:
-    monkeypatch.setattr(geoip, "settings", dataclasses.replace(geoip.settings, geoip_database=source))
-    geoip.reset()
-
-
-@pytest.fixture
-def geo_database(geo_database_file, monkeypatch):
-    _use_database(monkeypatch, str(geo_database_file))
-    yield geo_database_file
-    geoip.reset()
 
 
 @pytest.fixture
@@ -169,9 +153,9 @@ def test_a_missing_postcode_in_another_country_than_the_limits_is_allowed(client
 
 def test_without_a_database_every_place_is_unknown(client, staff_headers, tenant, show, monkeypatch):
     _limit(client, staff_headers, show["performance"], "FR", "67")
-    _use_database(monkeypatch, "")
+    use_geo_database(monkeypatch, "")
     assert _refused(tenant, show["performance"], STRASBOURG[V4]) is None
-    _use_database(monkeypatch, "/nonexistent/GeoIP2-City.mmdb")  # unreadable: logged, never a 500
+    use_geo_database(monkeypatch, "/nonexistent/GeoIP2-City.mmdb")  # unreadable: logged, never a 500
     assert geoip.locate(STRASBOURG[V4]).unknown_reason == geoip.DATABASE_UNAVAILABLE
     _policy(client, staff_headers, show["performance"], "refuse")
     assert _refused(tenant, show["performance"], STRASBOURG[V4]) == GENERIC_MESSAGES["fr"]
@@ -321,7 +305,7 @@ def test_the_database_is_read_from_s3_once_per_container(geo_database_file, monk
     downloads = []
     real_download = geoip._local_path
     monkeypatch.setattr(geoip, "_local_path", lambda source: downloads.append(source) or real_download(source))
-    _use_database(monkeypatch, f"s3://{bucket}/maxmind/GeoIP2-City.mmdb")
+    use_geo_database(monkeypatch, f"s3://{bucket}/maxmind/GeoIP2-City.mmdb")
     try:
         assert geoip.locate(STRASBOURG[V4]) == geoip.Location("FR", "67000")
         assert geoip.locate(BRUXELLES[V6]) == geoip.Location("BE", "1000")

@@ -11,7 +11,7 @@ from datetime import timedelta
 
 import pytest
 
-from chalicelib.adapters import clock, geoip
+from chalicelib.adapters import clock
 from chalicelib.errors import ConcurrentChange, Conflict, InvalidInput, NotFound
 from chalicelib.models.base import tenant_key
 from chalicelib.models.carts import Cart
@@ -22,7 +22,7 @@ from chalicelib.services.money import card_payments
 from chalicelib.services.options import schedule
 from chalicelib.services.orders import cancellations, checkout, orders
 from chalicelib.services.shop import carts, geo_limits
-from devtools.geo_database import SAMPLE, write_database
+from devtools.geo_database import SAMPLE
 from tests.api.helpers import assert_problem, call
 from tests.job_helpers import drive
 from tests.money_helpers import card_confirmed, stripe_failing
@@ -48,19 +48,6 @@ def world(actor):
 def real_clock():
     yield
     clock.set_clock(None)
-
-
-@pytest.fixture(scope="session")
-def geo_database_file(tmp_path_factory):
-    return write_database(tmp_path_factory.mktemp("geoip") / "GeoIP2-City-cart.mmdb")
-
-
-@pytest.fixture
-def geo_database(geo_database_file, monkeypatch):
-    monkeypatch.setattr(geoip, "settings", dataclasses.replace(geoip.settings, geoip_database=str(geo_database_file)))
-    geoip.reset()
-    yield
-    geoip.reset()
 
 
 def bounded(monkeypatch, **bounds):

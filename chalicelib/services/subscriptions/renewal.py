@@ -579,3 +579,28 @@ def dry_run_detail(actor: Actor, job: Job, *, limit: int, cursor: str | None) ->
     result = _walk(actor, {**job.params, "dry_run": True}, place,
                    ChunkBudget(job_id=job.id, seq=0, max_items=limit, seconds=DETAIL_SECONDS), lines)
     return Page(items=lines, next_cursor=sign_place(scope, result.cursor) if result.cursor else None)
+
+
+@dataclass
+class DetailLabels:
+    """What staff read for the ids of a page of a dry run's detail."""
+
+    names: dict[str, str]  # contact id -> name, tariff id -> name, seat id -> "block row number"
+    performances: list[Performance]  # the new product's, in date order
+
+
+def detail_labels(actor: Actor, job: Job, lines: list[ReportLine]) -> DetailLabels:
+    """The names behind a detail page's ids: one batch read each of contacts, tariffs, seats,
+    and the new product's performances."""
+    people = by_ids(actor, Contact, {line.holder_contact_id for line in lines}
+                    | {line.payer_contact_id for line in lines})
+    tariffs = by_ids(actor, Tariff, {line.tariff_id for line in lines if line.tariff_id})
+    seats = by_ids(actor, Seat, {seat_id for line in lines for seat_id in line.seats.values()})
+    names = {contact.id: " ".join(part for part in (contact.first_name, contact.last_name) if part)
+             for contact in people.values()}
+    names.update({tariff.id: tariff.name for tariff in tariffs.values()})
+    names.update({seat.id: f"{seat.block} {seat.row} {seat.number}" for seat in seats.values()})
+    terms = get_terms(actor, job.params["target_product_id"])
+    performances = by_ids(actor, Performance, terms.performance_ids)
+    return DetailLabels(names=names, performances=[performances[performance_id] for performance_id
+                                                   in terms.performance_ids if performance_id in performances])

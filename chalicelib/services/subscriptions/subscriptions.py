@@ -74,3 +74,9 @@ def instalments_of_day(actor: Actor, day: date, *, state: str | None) -> list[Du
     due = [DueInstalment(found[entry.subscription_id], int(entry.number), entry.due_at)
            for entry in entries if entry.subscription_id in found]
     return [item for item in due if state is None or item.instalment["state"] == state]
+
+
+def product_names(actor: Actor, product_ids) -> dict[str, str]:
+    """The names of the venue's products among ``product_ids`` (one batch read): how staff
+    read the products a run or a subscription names."""
+    return {product.id: product.name for product in by_ids(actor, Product, product_ids).values()}

@@ -43,6 +43,11 @@ def get_terms(actor: Actor, product_id: str) -> SubscriptionTerms:
         raise NotFound(f"Product {product_id} has no subscription terms yet.") from None
 
 
+def terms_of(actor: Actor, product_ids) -> dict[str, SubscriptionTerms]:
+    """The terms of those of ``product_ids`` that have some, by product id (one batch read)."""
+    return by_ids(actor, SubscriptionTerms, product_ids)
+
+
 def set_terms(actor: Actor, product_id: str, fields: dict) -> SubscriptionTerms:
     """Replace the product's terms with ``fields`` (validated by the schema; the catalog checked here)."""
     product = get_record(actor, Product, product_id)

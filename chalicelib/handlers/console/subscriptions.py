@@ -198,12 +198,10 @@ def real_run(screen: Screen, job_id: str):
 
 @console_route(bp, "/console/subscriptions/instalments")
 def instalments(screen: Screen):
-    from chalicelib.adapters import clock
-    from chalicelib.config import settings
     from chalicelib.handlers.http import parse_query
     from chalicelib.services.subscriptions import subscriptions
 
-    today = clock.now().astimezone(ZoneInfo(settings.default_timezone)).date()
+    today = subscriptions.venue_today()
     asked = {name: value for name in ("day", "state") if (value := screen.query(name))}
     query = parse_query({"day": today.isoformat(), **asked}, "subscriptions:InstalmentsQuery")
     found = subscriptions.instalments_of_day(screen.actor, query.day, state=query.state)

@@ -80,3 +80,12 @@ def product_names(actor: Actor, product_ids) -> dict[str, str]:
     """The names of the venue's products among ``product_ids`` (one batch read): how staff
     read the products a run or a subscription names."""
     return {product.id: product.name for product in by_ids(actor, Product, product_ids).values()}
+
+
+def venue_today() -> date:
+    """Today on the venue's clock: the day whose instalments staff see first."""
+    from chalicelib.adapters import clock
+    from chalicelib.config import settings
+    from chalicelib.values.local_time import local_day
+
+    return local_day(clock.now(), settings.default_timezone)

@@ -77,6 +77,10 @@ def _renewals_world(actor):
     return seasons, sold
 
 
+def _scroll(browser, script: str) -> None:
+    browser._session_call("POST", "/execute/sync", {"script": script, "args": []})
+
+
 def _choose(browser, css: str, text: str) -> None:
     """A select chosen by keyboard: typing an option's text selects it."""
     browser._session_call("POST", f"/element/{browser.find(css)}/value", {"text": text})
@@ -104,6 +108,7 @@ def test_a_renewal_dry_run_then_the_real_run_by_keyboard(app_server, console_bro
     _choose(browser, "#fallback_mode", "E-billet")
     browser.type("#opt_out_criterion", "arret du renouvellement AUTOMATIQUE")  # accents and case ignored
     assert axe_violations(browser) == []
+    _scroll(browser, "window.scrollTo(0, 0)")
     screenshot(browser, "renewal-form")
     browser.press("#start-dry-run", "enter", navigates=True)
 
@@ -121,6 +126,7 @@ def test_a_renewal_dry_run_then_the_real_run_by_keyboard(app_server, console_bro
     assert "pas de moyen de paiement enregistré" in text and "le payeur a demandé l'arrêt" in text
     assert "120,00" in browser._session_call("GET", f"/element/{browser.find('#projected-total')}/text")
     assert axe_violations(browser) == []
+    _scroll(browser, "document.getElementById('progress').scrollIntoView()")
     screenshot(browser, "renewal-report")
     # The dry run wrote nothing: no subscription of the new season, none marked renewed.
     assert list(Subscription.by_product.query(f"{tenant}#{seasons.target.id}")) == []
@@ -147,7 +153,7 @@ def test_a_renewal_dry_run_then_the_real_run_by_keyboard(app_server, console_bro
         assert Subscription.get(tenant, sold[name].subscriptions[0].id).renewed_into is None
 
     browser.press("#renewed-list", "enter", navigates=True)
-    assert "la saison passée" in browser.text()
+    assert "la saison passée" in browser.text() and "Anne Martin" in browser.text()
     assert axe_violations(browser) == []
     browser.press(f"a[href='/console/subscriptions/{renewed.id}']", "enter", navigates=True)
     assert "Carte enregistrée" in browser.text() and "Prévue" in browser.text()
@@ -165,7 +171,7 @@ def test_a_declined_instalment_is_shown_failed_with_its_reason(app_server, conso
     browser = console_browser
     sign_in(browser, app_server, tenant, role="admin", subject="direction",
             next_path="/console/subscriptions/instalments")
-    assert "2026-10-01" in browser.text() and "Prévue" in browser.text()  # the first, due the day of the sale
+    assert "jeudi 1er octobre 2026" in browser.text() and "Prévue" in browser.text()  # the first: the sale's day
     browser.press("#run-collector", "enter", navigates=True)  # as the hourly collector would
     job_id = browser.current_url().rsplit("/", 1)[1]
     drive(pump, tenant, job_id)
@@ -178,7 +184,8 @@ def test_a_declined_instalment_is_shown_failed_with_its_reason(app_server, conso
     browser.press("#filter", "enter", navigates=True)
     assert "day=2026-10-04" in browser.current_url() and "state=failed" in browser.current_url()
     [reason] = browser.find_all("td.failure")
-    assert "card_declined" in browser._session_call("GET", f"/element/{reason}/text")
+    assert "carte refusée (card_declined)" in browser._session_call("GET", f"/element/{reason}/text")
+    assert "Eve Bernard" in browser.text()
     assert "Échouée" in browser.text() and "30,00" in browser.text()  # 90,00 € in 3
     assert axe_violations(browser) == []
     screenshot(browser, "instalments")

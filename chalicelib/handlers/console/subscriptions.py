@@ -12,7 +12,7 @@ admins."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from chalice import Blueprint
@@ -23,6 +23,19 @@ bp = Blueprint(__name__)
 DELIVERY_MODES = ("new_card", "reload_card", "print_at_home", "box_office")
 BUNDLE_KINDS = ("subscription", "package")
 PRODUCTS_OFFERED = 200  # the products the renewal form offers to choose from (the API's largest page)
+
+
+def _page(screen: Screen, template: str, **context):
+    """``screen.page`` with ``day_text``: a day (a date or its ISO text) written out in the page's language."""
+    from chalicelib.values import formatting
+
+    def day_text(day) -> str:
+        if not day:
+            return "—"
+        return formatting.date_text(date.fromisoformat(day) if isinstance(day, str) else day,
+                                    language=screen.language)
+
+    return screen.page(template, day_text=day_text, **context)
 
 
 # -- products ------------------------------------------------------------------------------------
@@ -39,7 +52,7 @@ def products_list(screen: Screen):
     seasons = catalog.seasons.list(screen.actor, limit=50, cursor=None).items
     page = catalog.products.list(screen.actor, limit=query.limit, cursor=query.cursor, season_id=query.season_id)
     products = [product for product in page.items if product.kind in BUNDLE_KINDS]
-    return screen.page("subscriptions.html.j2", products=products, seasons=seasons, season_id=query.season_id,
+    return _page(screen, "subscriptions.html.j2", products=products, seasons=seasons, season_id=query.season_id,
                        terms=terms.terms_of(screen.actor, [product.id for product in products]),
                        next_link=paging_link(screen, page.next_cursor))
 
@@ -59,7 +72,9 @@ def product_view(screen: Screen, product_id: str):
                         "subscriptions:SubscriptionQuery")
     page = subscriptions.list_subscriptions(screen.actor, product_id=product_id, payer_id=None, state=query.state,
                                             limit=query.limit, cursor=query.cursor)
-    return screen.page("subscription_product.html.j2", product=product,
+    people = subscriptions.people_names(screen.actor, {sub.holder_contact_id for sub in page.items}
+                                        | {sub.payer_contact_id for sub in page.items})
+    return _page(screen, "subscription_product.html.j2", product=product, people=people,
                        terms=terms.terms_of(screen.actor, [product_id]).get(product_id), subscriptions=page.items,
                        state=query.state, next_link=paging_link(screen, page.next_cursor))
 
@@ -73,7 +88,7 @@ def runs_list(screen: Screen):
 
     page = renewal.list_runs(screen.actor, limit=PAGE_SIZE, cursor=screen.query("cursor"))
     named = {job.params.get(name) for job in page.items for name in ("source_product_id", "target_product_id")}
-    return screen.page("renewals.html.j2", runs=page.items, next_link=paging_link(screen, page.next_cursor),
+    return _page(screen, "renewals.html.j2", runs=page.items, next_link=paging_link(screen, page.next_cursor),
                        names=subscriptions.product_names(screen.actor, named - {None}))
 
 
@@ -91,7 +106,7 @@ def run_form(screen: Screen):
     if source_id and target_id:
         source, target = renewal.check_products(screen.actor, source_id, target_id)
         chosen = _chosen(screen, source, target)
-    return screen.page("renewal_form.html.j2", products=products, source_id=source_id, target_id=target_id,
+    return _page(screen, "renewal_form.html.j2", products=products, source_id=source_id, target_id=target_id,
                        chosen=chosen, modes=DELIVERY_MODES)
 
 
@@ -157,8 +172,15 @@ def run_view(screen: Screen, job_id: str):
         shown = renewal.detail_labels(screen.actor, job, detail.items)
     names = subscriptions.product_names(screen.actor, [job.params["source_product_id"],
                                                        job.params["target_product_id"]])
-    return screen.page("renewal_report.html.j2", job=job, report=_report(job), names=names, detail=detail,
+    return _page(screen, "renewal_report.html.j2", job=job, report=_report(job), names=names, detail=detail,
+                 deadline=_deadline(job),
                        shown=shown, next_link=paging_link(screen, detail.next_cursor if detail else None))
+
+
+def _deadline(job) -> datetime | None:
+    """The run's reservation deadline (kept as ISO text in the job's parameters)."""
+    kept = job.params.get("reservation_deadline")
+    return datetime.fromisoformat(kept) if kept else None
 
 
 def _report(job) -> dict:
@@ -187,7 +209,8 @@ def real_run(screen: Screen, job_id: str):
     params = renewal.real_run_params(job)
     if screen.request.method == "GET":
         names = subscriptions.product_names(screen.actor, [params["source_product_id"], params["target_product_id"]])
-        return screen.page("renewal_confirm.html.j2", job=job, report=_report(job), names=names)
+        return _page(screen, "renewal_confirm.html.j2", job=job, report=_report(job), names=names,
+                     deadline=_deadline(job))
     body = parse_body(json.dumps(params).encode(), "subscriptions:RenewalRunIn")
     started = renewal.start_run(screen.actor, body.model_dump())
     return screen.redirect(f"/console/subscriptions/renewals/{started.id}")
@@ -205,7 +228,9 @@ def instalments(screen: Screen):
     asked = {name: value for name in ("day", "state") if (value := screen.query(name))}
     query = parse_query({"day": today.isoformat(), **asked}, "subscriptions:InstalmentsQuery")
     found = subscriptions.instalments_of_day(screen.actor, query.day, state=query.state)
-    return screen.page("instalments.html.j2", instalments=found, day=query.day, state=query.state,
+    people = subscriptions.people_names(screen.actor, {item.subscription.payer_contact_id for item in found}
+                                        | {item.subscription.holder_contact_id for item in found})
+    return _page(screen, "instalments.html.j2", instalments=found, people=people, day=query.day, state=query.state,
                        before=query.day - timedelta(days=1), after=query.day + timedelta(days=1),
                        collected=screen.query("collected"))
 
@@ -228,5 +253,7 @@ def subscription_view(screen: Screen, subscription_id: str):
     from chalicelib.services.subscriptions import subscriptions
 
     subscription = subscriptions.get_subscription(screen.actor, subscription_id)
-    names = subscriptions.product_names(screen.actor, [subscription.product_id])
-    return screen.page("subscription.html.j2", subscription=subscription, names=names)
+    names = {**subscriptions.product_names(screen.actor, [subscription.product_id]),
+             **subscriptions.people_names(screen.actor, [subscription.holder_contact_id,
+                                                         subscription.payer_contact_id])}
+    return _page(screen, "subscription.html.j2", subscription=subscription, names=names)

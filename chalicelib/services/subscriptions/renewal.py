@@ -592,12 +592,11 @@ class DetailLabels:
 def detail_labels(actor: Actor, job: Job, lines: list[ReportLine]) -> DetailLabels:
     """The names behind a detail page's ids: one batch read each of contacts, tariffs, seats,
     and the new product's performances."""
-    people = by_ids(actor, Contact, {line.holder_contact_id for line in lines}
-                    | {line.payer_contact_id for line in lines})
+    from chalicelib.services.subscriptions.subscriptions import people_names
+
+    names = people_names(actor, {line.holder_contact_id for line in lines} | {line.payer_contact_id for line in lines})
     tariffs = by_ids(actor, Tariff, {line.tariff_id for line in lines if line.tariff_id})
     seats = by_ids(actor, Seat, {seat_id for line in lines for seat_id in line.seats.values()})
-    names = {contact.id: " ".join(part for part in (contact.first_name, contact.last_name) if part)
-             for contact in people.values()}
     names.update({tariff.id: tariff.name for tariff in tariffs.values()})
     names.update({seat.id: f"{seat.block} {seat.row} {seat.number}" for seat in seats.values()})
     terms = get_terms(actor, job.params["target_product_id"])

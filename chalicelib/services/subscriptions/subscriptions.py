@@ -89,3 +89,10 @@ def venue_today() -> date:
     from chalicelib.values.local_time import local_day
 
     return local_day(clock.now(), settings.default_timezone)
+
+
+def people_names(actor: Actor, contact_ids) -> dict[str, str]:
+    """The names of the venue's contacts among ``contact_ids`` (one batch read): the payers and
+    holders staff read in the subscription lists."""
+    return {contact.id: " ".join(part for part in (contact.first_name, contact.last_name) if part)
+            for contact in by_ids(actor, Contact, contact_ids).values()}

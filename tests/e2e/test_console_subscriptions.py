@@ -272,3 +272,44 @@ def test_list_screens_read_one_page(app_server, tenant, actor, monkeypatch):
     reads = dynamodb_reads(monkeypatch)
     day = http.get(app_server.base + f"/console/subscriptions/instalments?day={date(2026, 10, 1)}", timeout=30)
     assert day.status_code == 200 and reads["calls"] <= 2 and "Scan" not in reads["operations"], reads
+
+
+def test_a_products_terms_edited_by_keyboard_and_a_wrong_plan_refused(app_server, console_browser, tenant, actor):
+    from chalicelib.services.subscriptions import terms
+
+    seasons = Seasons(actor)
+    browser = console_browser
+    sign_in(browser, app_server, tenant, next_path=f"/console/subscriptions/products/{seasons.target.id}")
+    browser.press("#edit-terms", "enter", navigates=True)
+    # The terms as they are: both new performances ticked with their quota, the two plans.
+    assert all(browser.selected(f"#performance-{p.id}") for p in seasons.new_performances)
+    assert browser.attribute("#plan_id_1", "value") == "3x"
+    assert axe_violations(browser) == []
+    screenshot(browser, "subscription-terms")
+    browser.press(f"#performance-{seasons.new_performances[1].id}", "space")  # no longer offered
+    browser.press("#mode-box_office", "space")
+    for field, typed in (("id", "10x"), ("label", "En 10 fois"), ("instalments", "10"), ("day", "10")):
+        browser.type(f"#plan_{field}_2", typed)
+    browser.press("#save-terms", "enter", navigates=True)
+    assert "Les conditions sont enregistrées." in browser.text(), browser.text()[:1500]
+    saved = terms.get_terms(actor, seasons.target.id)
+    assert saved.performance_ids == [seasons.new_performances[0].id]
+    assert saved.delivery_modes == ["new_card", "print_at_home", "box_office"]
+    assert saved.payment_plans[-1] == {"id": "10x", "label": "En 10 fois", "instalments": 10, "day_of_month": 10,
+                                       "first_at_purchase": True}
+
+    browser.open(f"{app_server.base}/console/subscriptions/products/{seasons.target.id}/terms")
+    browser.type("#plan_id_2", "3x")  # the id of another plan
+    browser.press("#save-terms", "enter", navigates=True)
+    assert "Saisie à corriger" in browser.text() and "each plan has its own id" in browser.text()
+    assert terms.get_terms(actor, seasons.target.id).payment_plans == saved.payment_plans  # nothing written
+
+    http = staff_http(app_server, tenant)
+    url = f"{app_server.base}/console/subscriptions/products/{seasons.target.id}/terms"
+    typed = {"form": form_value(http, url), "performance_ids": seasons.new_performances[0].id,
+             f"quota_{seasons.new_performances[0].id}": saved.quotas[seasons.new_performances[0].id],
+             "delivery_modes": "new_card", "plan_id_0": "once", "plan_label_0": "Comptant",
+             "plan_instalments_0": "un", "plan_day_0": "5"}
+    refused = http.post(url, data=typed, allow_redirects=False, timeout=30)
+    assert refused.status_code == 422 and "payment_plans.0.instalments" in refused.text
+    assert terms.get_terms(actor, seasons.target.id).payment_plans == saved.payment_plans

@@ -74,9 +74,55 @@ def product_view(screen: Screen, product_id: str):
                                             limit=query.limit, cursor=query.cursor)
     people = subscriptions.people_names(screen.actor, {sub.holder_contact_id for sub in page.items}
                                         | {sub.payer_contact_id for sub in page.items})
-    return _page(screen, "subscription_product.html.j2", product=product, people=people,
+    return _page(screen, "subscription_product.html.j2", product=product, people=people, saved=screen.query("saved"),
                        terms=terms.terms_of(screen.actor, [product_id]).get(product_id), subscriptions=page.items,
                        state=query.state, next_link=paging_link(screen, page.next_cursor))
+
+
+PLAN_ROWS = 6  # the API's most payment plans
+
+
+@console_route(bp, "/console/subscriptions/products/{product_id}/terms", methods=("GET", "POST"))
+def terms_form(screen: Screen, product_id: str):
+    """What a product offers, edited whole as the API's PUT replaces it: its performances (each
+    with its quota and sub-package), the number to choose, the delivery modes, the payment plans,
+    the refusal deadline of a tacit renewal."""
+    from chalicelib.errors import NotFound
+    from chalicelib.handlers.http import parse_body
+    from chalicelib.services.catalog import catalog
+    from chalicelib.services.subscriptions import terms
+
+    product = catalog.products.get(screen.actor, product_id)
+    if product.kind not in BUNDLE_KINDS:
+        raise NotFound(f"Product {product_id} is not a subscription.")
+    if screen.request.method == "POST":
+        body = parse_body(json.dumps(_terms_fields(screen)).encode(), "subscriptions:TermsIn")
+        terms.set_terms(screen.actor, product_id, body.model_dump())
+        return screen.redirect(f"/console/subscriptions/products/{product_id}?saved=1")
+    current = terms.terms_of(screen.actor, [product_id]).get(product_id)
+    plans = list(current.payment_plans) if current else []
+    return _page(screen, "subscription_terms.html.j2", product=product, current=current,
+                 offered=terms.offerable(screen.actor, product), modes=DELIVERY_MODES,
+                 plans=plans + [None] * (PLAN_ROWS - len(plans)))
+
+
+def _terms_fields(screen: Screen) -> dict:
+    """The terms form as the API's body."""
+    chosen = screen.values("performance_ids")
+    plans = [{"id": screen.value(f"plan_id_{row}", 40), "label": screen.value(f"plan_label_{row}"),
+              "instalments": _number(screen.value(f"plan_instalments_{row}", 4)),
+              "day_of_month": _number(screen.value(f"plan_day_{row}", 4) or "5"),
+              "first_at_purchase": screen.value(f"plan_first_{row}") == "1"}
+             for row in range(PLAN_ROWS) if screen.value(f"plan_id_{row}", 40)]
+    return {"performances": [{"performance_id": performance_id, "quota_id": screen.value(f"quota_{performance_id}", 40),
+                              "part": screen.value(f"part_{performance_id}") or None} for performance_id in chosen],
+            "choose": _number(screen.value("choose", 4)) or None, "delivery_modes": screen.values("delivery_modes"),
+            "payment_plans": plans, "refusal_deadline": screen.value("refusal_deadline", 12) or None}
+
+
+def _number(typed: str) -> int | str:
+    """A number typed in a field; anything else as typed, for the schema to refuse naming its field."""
+    return int(typed) if typed.isdigit() else typed
 
 
 # -- renewal runs (declared before /console/subscriptions/{id}: a fixed path wins) ----------------

@@ -8,6 +8,7 @@ A staff (not admin) session is refused what the API keeps for admins. axe-core c
 screen; the lists read one page."""
 from __future__ import annotations
 
+import re
 import time
 from datetime import date, datetime, timezone
 
@@ -21,7 +22,7 @@ from chalicelib.services.catalog import catalog
 from chalicelib.services.contacts import contacts
 from chalicelib.services.jobs import framework as jobs
 from chalicelib.services.money import saved_means
-from chalicelib.services.subscriptions import renewal
+from chalicelib.services.subscriptions import renewal, selling
 from tests.e2e.console_helpers import axe_violations, dynamodb_reads, form_value, screenshot, sign_in, staff_http
 from tests.integration.test_renewal import OPT_OUT, RENEWED_AT, Seasons
 from tests.job_helpers import drive, ensure_jobs_queue
@@ -269,9 +270,30 @@ def test_list_screens_read_one_page(app_server, tenant, actor, monkeypatch):
         assert reads["items"] <= 2 * PAGE_SIZE + 10 and reads["calls"] <= 3, (path, reads)
         assert "Scan" not in reads["operations"]
         monkeypatch.undo()
+
+
+def test_a_days_instalments_read_one_page(app_server, tenant, actor, monkeypatch):
+    """30 instalments due the day of their sale (three households of ten, paid in 3 by a saved
+    card): the screen shows 25, reading one page of due entries, their subscriptions and names."""
+    seasons = Seasons(actor)
+    payer = _person(actor, "Anne")
+    card = _card(actor, payer)
+    for number, product, tariff in ((0, seasons.source, seasons.source_tariff), (1, seasons.source, seasons.source_tariff),
+                                    (2, seasons.target, seasons.target_tariff)):
+        holders = [_person(actor, f"Holder{number}x{n}") for n in range(10)]
+        selling.sell(actor, {"product_id": product.id, "tariff_id": tariff.id, "payer_contact_id": payer.id,
+                             "delivery_mode": "new_card", "plan_id": "3x", "means": "card_alias",
+                             "saved_means_id": card.id, "subscribers": [{"holder_contact_id": h.id} for h in holders]})
+    http = staff_http(app_server, tenant)
     reads = dynamodb_reads(monkeypatch)
     day = http.get(app_server.base + f"/console/subscriptions/instalments?day={date(2026, 10, 1)}", timeout=30)
-    assert day.status_code == 200 and reads["calls"] <= 2 and "Scan" not in reads["operations"], reads
+    assert day.status_code == 200 and day.text.count("<tr>") == PAGE_SIZE + 1
+    # a page of due entries, their subscriptions, and the names of their holders and payer
+    assert reads["calls"] <= 3 and reads["items"] <= 3 * PAGE_SIZE + 1 and "Scan" not in reads["operations"], reads
+    monkeypatch.undo()
+    following = re.search(r'<a href="([^"]+)">Page suivante</a>', day.text).group(1).replace("&amp;", "&")
+    rest = http.get(app_server.base + following, timeout=30)
+    assert rest.status_code == 200 and rest.text.count("<tr>") == 30 - PAGE_SIZE + 1
 
 
 def test_a_products_terms_edited_by_keyboard_and_a_wrong_plan_refused(app_server, console_browser, tenant, actor):
@@ -313,3 +335,31 @@ def test_a_products_terms_edited_by_keyboard_and_a_wrong_plan_refused(app_server
     refused = http.post(url, data=typed, allow_redirects=False, timeout=30)
     assert refused.status_code == 422 and "payment_plans.0.instalments" in refused.text
     assert terms.get_terms(actor, seasons.target.id).payment_plans == saved.payment_plans
+
+
+def test_a_dry_runs_detail_one_page_after_the_other(app_server, tenant, actor, pump, monkeypatch):
+    """Pages of one subscription: each page's link carries the walk's state, and every source
+    subscription is on one page, once."""
+    from chalicelib.handlers.console import subscriptions as screens
+
+    seasons, sold = _renewals_world(actor)
+    ensure_jobs_queue()
+    clock.set_clock(clock.frozen_at(RENEWED_AT))
+    job = renewal.start_run(actor, {
+        "source_product_id": seasons.source.id, "target_product_id": seasons.target.id,
+        "delivery_modes": ["new_card", "print_at_home"], "fallback_mode": "print_at_home", "on_error": "nothing",
+        "keep_seats": True, "dry_run": True})
+    drive(pump, tenant, job.id)
+    monkeypatch.setattr(screens, "PAGE_SIZE", 1)
+    http = staff_http(app_server, tenant)
+    url, holders = f"/console/subscriptions/renewals/{job.id}", []
+    while url:
+        page = http.get(app_server.base + url, timeout=30)
+        assert page.status_code == 200, page.text
+        holders += re.findall(r'<th scope="row"><a href="/console/subscriptions/[0-9A-Z]+">([^<]+)</a></th>', page.text)
+        found = re.search(r'<a href="([^"]+)" rel="next">', page.text)
+        url = found.group(1).replace("&amp;", "&") if found else None
+        assert len(holders) <= 3
+    assert sorted(holders) == ["Anne Martin", "Léa Petit", "Paul Durand"]  # each once (sold in one frozen instant)
+    forged = http.get(app_server.base + f"/console/subscriptions/renewals/{job.id}?cursor=" + "x" * 300, timeout=30)
+    assert forged.status_code == 422 and "cursor" in forged.text

@@ -22,6 +22,7 @@ from chalicelib.handlers.console.frame import PAGE_SIZE, Screen, console_route, 
 bp = Blueprint(__name__)
 DELIVERY_MODES = ("new_card", "reload_card", "print_at_home", "box_office")
 BUNDLE_KINDS = ("subscription", "package")
+DETAIL_CURSOR_CHARS = 24000  # a dry run's detail: the walk's state, as a job's cursor (16,000 of JSON), signed
 PRODUCTS_OFFERED = 200  # the products the renewal form offers to choose from (the API's largest page)
 
 
@@ -38,6 +39,13 @@ def _page(screen: Screen, template: str, **context):
     return screen.page(template, day_text=day_text, **context)
 
 
+def _cursor(screen: Screen) -> dict[str, str]:
+    """The page's cursor as given (a signed position can be longer than a filter's value: the
+    API's schema bounds it), for the schema to read."""
+    cursor = (screen.request.query_params or {}).get("cursor")
+    return {"cursor": cursor} if cursor else {}
+
+
 # -- products ------------------------------------------------------------------------------------
 
 
@@ -47,7 +55,7 @@ def products_list(screen: Screen):
     from chalicelib.services.catalog import catalog
     from chalicelib.services.subscriptions import terms
 
-    asked = {name: value for name in ("season_id", "cursor") if (value := screen.query(name))}
+    asked = {name: value for name in ("season_id",) if (value := screen.query(name))} | _cursor(screen)
     query = parse_query({**asked, "limit": str(PAGE_SIZE)}, "catalog:ProductQuery")
     seasons = catalog.seasons.list(screen.actor, limit=50, cursor=None).items
     page = catalog.products.list(screen.actor, limit=query.limit, cursor=query.cursor, season_id=query.season_id)
@@ -67,7 +75,7 @@ def product_view(screen: Screen, product_id: str):
     product = catalog.products.get(screen.actor, product_id)
     if product.kind not in BUNDLE_KINDS:
         raise NotFound(f"Product {product_id} is not a subscription.")
-    asked = {name: value for name in ("state", "cursor") if (value := screen.query(name))}
+    asked = {name: value for name in ("state",) if (value := screen.query(name))} | _cursor(screen)
     query = parse_query({**asked, "product_id": product_id, "limit": str(PAGE_SIZE)},
                         "subscriptions:SubscriptionQuery")
     page = subscriptions.list_subscriptions(screen.actor, product_id=product_id, payer_id=None, state=query.state,
@@ -130,9 +138,11 @@ def _number(typed: str) -> int | str:
 
 @console_route(bp, "/console/subscriptions/renewals")
 def runs_list(screen: Screen):
+    from chalicelib.handlers.http import parse_query
     from chalicelib.services.subscriptions import renewal, subscriptions
 
-    page = renewal.list_runs(screen.actor, limit=PAGE_SIZE, cursor=screen.query("cursor"))
+    query = parse_query({**_cursor(screen), "limit": str(PAGE_SIZE)}, "common:PageQuery")
+    page = renewal.list_runs(screen.actor, limit=query.limit, cursor=query.cursor)
     named = {job.params.get(name) for job in page.items for name in ("source_product_id", "target_product_id")}
     return _page(screen, "renewals.html.j2", runs=page.items, next_link=paging_link(screen, page.next_cursor),
                        names=subscriptions.product_names(screen.actor, named - {None}))
@@ -209,12 +219,18 @@ def _local_moment(typed: str) -> str | None:
 def run_view(screen: Screen, job_id: str):
     """A run's progress while it runs, then its report (the page refreshes its progress region,
     which holds the report once the run has ended)."""
+    from chalicelib.errors import InvalidInput
     from chalicelib.services.subscriptions import renewal, subscriptions
 
     job = renewal.get_run(screen.actor, job_id)
     detail, shown = None, None
     if job.ended and job.params.get("dry_run") and job.status == "succeeded":
-        detail = renewal.dry_run_detail(screen.actor, job, limit=PAGE_SIZE, cursor=screen.query("cursor"))
+        # Not the API's page query: this cursor carries the walk's state (the seats handed out
+        # so far), longer than a listing's position; it is signed, and bounded here.
+        cursor = _cursor(screen).get("cursor")
+        if cursor and len(cursor) > DETAIL_CURSOR_CHARS:
+            raise InvalidInput.on("cursor", "invalid cursor for this listing")
+        detail = renewal.dry_run_detail(screen.actor, job, limit=PAGE_SIZE, cursor=cursor)
         shown = renewal.detail_labels(screen.actor, job, detail.items)
     names = subscriptions.product_names(screen.actor, [job.params["source_product_id"],
                                                        job.params["target_product_id"]])
@@ -271,12 +287,15 @@ def instalments(screen: Screen):
     from chalicelib.services.subscriptions import subscriptions
 
     today = subscriptions.venue_today()
-    asked = {name: value for name in ("day", "state") if (value := screen.query(name))}
-    query = parse_query({"day": today.isoformat(), **asked}, "subscriptions:InstalmentsQuery")
-    found = subscriptions.instalments_of_day(screen.actor, query.day, state=query.state)
+    asked = {name: value for name in ("day", "state") if (value := screen.query(name))} | _cursor(screen)
+    query = parse_query({"day": today.isoformat(), **asked, "limit": str(PAGE_SIZE)}, "subscriptions:InstalmentsQuery")
+    page = subscriptions.instalments_of_day(screen.actor, query.day, state=query.state, limit=query.limit,
+                                            cursor=query.cursor)
+    found = page.items
     people = subscriptions.people_names(screen.actor, {item.subscription.payer_contact_id for item in found}
                                         | {item.subscription.holder_contact_id for item in found})
-    return _page(screen, "instalments.html.j2", instalments=found, people=people, day=query.day, state=query.state,
+    return _page(screen, "instalments.html.j2", instalments=found, people=people,
+                 next_link=paging_link(screen, page.next_cursor), day=query.day, state=query.state,
                        before=query.day - timedelta(days=1), after=query.day + timedelta(days=1),
                        collected=screen.query("collected"))
 

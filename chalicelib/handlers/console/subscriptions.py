@@ -61,8 +61,8 @@ def products_list(screen: Screen):
     page = catalog.products.list(screen.actor, limit=query.limit, cursor=query.cursor, season_id=query.season_id)
     products = [product for product in page.items if product.kind in BUNDLE_KINDS]
     return _page(screen, "subscriptions.html.j2", products=products, seasons=seasons, season_id=query.season_id,
-                       terms=terms.terms_of(screen.actor, [product.id for product in products]),
-                       next_link=paging_link(screen, page.next_cursor))
+                 terms=terms.terms_of(screen.actor, [product.id for product in products]),
+                 next_link=paging_link(screen, page.next_cursor))
 
 
 @console_route(bp, "/console/subscriptions/products/{product_id}")
@@ -83,8 +83,8 @@ def product_view(screen: Screen, product_id: str):
     people = subscriptions.people_names(screen.actor, {sub.holder_contact_id for sub in page.items}
                                         | {sub.payer_contact_id for sub in page.items})
     return _page(screen, "subscription_product.html.j2", product=product, people=people, saved=screen.query("saved"),
-                       terms=terms.terms_of(screen.actor, [product_id]).get(product_id), subscriptions=page.items,
-                       state=query.state, next_link=paging_link(screen, page.next_cursor))
+                 terms=terms.terms_of(screen.actor, [product_id]).get(product_id), subscriptions=page.items,
+                 state=query.state, next_link=paging_link(screen, page.next_cursor))
 
 
 PLAN_ROWS = 6  # the API's most payment plans
@@ -145,7 +145,7 @@ def runs_list(screen: Screen):
     page = renewal.list_runs(screen.actor, limit=query.limit, cursor=query.cursor)
     named = {job.params.get(name) for job in page.items for name in ("source_product_id", "target_product_id")}
     return _page(screen, "renewals.html.j2", runs=page.items, next_link=paging_link(screen, page.next_cursor),
-                       names=subscriptions.product_names(screen.actor, named - {None}))
+                 names=subscriptions.product_names(screen.actor, named - {None}))
 
 
 @console_route(bp, "/console/subscriptions/renewals/new", role="admin")
@@ -163,7 +163,7 @@ def run_form(screen: Screen):
         source, target = renewal.check_products(screen.actor, source_id, target_id)
         chosen = _chosen(screen, source, target)
     return _page(screen, "renewal_form.html.j2", products=products, source_id=source_id, target_id=target_id,
-                       chosen=chosen, modes=DELIVERY_MODES)
+                 chosen=chosen, modes=DELIVERY_MODES)
 
 
 def _chosen(screen: Screen, source, target) -> dict:
@@ -235,8 +235,7 @@ def run_view(screen: Screen, job_id: str):
     names = subscriptions.product_names(screen.actor, [job.params["source_product_id"],
                                                        job.params["target_product_id"]])
     return _page(screen, "renewal_report.html.j2", job=job, report=_report(job), names=names, detail=detail,
-                 deadline=_deadline(job),
-                       shown=shown, next_link=paging_link(screen, detail.next_cursor if detail else None))
+                 deadline=_deadline(job), shown=shown, next_link=paging_link(screen, detail.next_cursor if detail else None))
 
 
 def _deadline(job) -> datetime | None:
@@ -296,8 +295,8 @@ def instalments(screen: Screen):
                                         | {item.subscription.holder_contact_id for item in found})
     return _page(screen, "instalments.html.j2", instalments=found, people=people,
                  next_link=paging_link(screen, page.next_cursor), day=query.day, state=query.state,
-                       before=query.day - timedelta(days=1), after=query.day + timedelta(days=1),
-                       collected=screen.query("collected"))
+                 before=query.day - timedelta(days=1), after=query.day + timedelta(days=1),
+                 collected=screen.query("collected"))
 
 
 @console_route(bp, "/console/subscriptions/instalments/run", methods=("POST",), role="admin")

@@ -337,9 +337,9 @@ def test_a_products_terms_edited_by_keyboard_and_a_wrong_plan_refused(app_server
     assert terms.get_terms(actor, seasons.target.id).payment_plans == saved.payment_plans
 
 
-def test_a_dry_runs_detail_one_page_after_the_other(app_server, tenant, actor, pump, monkeypatch):
+def test_a_dry_runs_detail_one_page_after_the_other_and_the_screens_in_english(app_server, tenant, actor, pump, monkeypatch):
     """Pages of one subscription: each page's link carries the walk's state, and every source
-    subscription is on one page, once."""
+    subscription is on one page, once. Then every subscription screen answers in English."""
     from chalicelib.handlers.console import subscriptions as screens
 
     seasons, sold = _renewals_world(actor)
@@ -363,3 +363,15 @@ def test_a_dry_runs_detail_one_page_after_the_other(app_server, tenant, actor, p
     assert sorted(holders) == ["Anne Martin", "Léa Petit", "Paul Durand"]  # each once (sold in one frozen instant)
     forged = http.get(app_server.base + f"/console/subscriptions/renewals/{job.id}?cursor=" + "x" * 300, timeout=30)
     assert forged.status_code == 422 and "cursor" in forged.text
+    # Every screen in English too.
+    admin = staff_http(app_server, tenant, role="admin")
+    renewed_source = sold["anne"].subscriptions[0].id
+    for path in ("/console/subscriptions", f"/console/subscriptions/products/{seasons.source.id}",
+                 f"/console/subscriptions/products/{seasons.target.id}/terms", f"/console/subscriptions/{renewed_source}",
+                 "/console/subscriptions/renewals", f"/console/subscriptions/renewals/{job.id}",
+                 f"/console/subscriptions/renewals/{job.id}/run", "/console/subscriptions/instalments",
+                 f"/console/subscriptions/renewals/new?source_product_id={seasons.source.id}"
+                 f"&target_product_id={seasons.target.id}"):
+        english = admin.get(app_server.base + path + ("&" if "?" in path else "?") + "lang=en", timeout=30)
+        assert english.status_code == 200 and '<html lang="en">' in english.text, path
+        assert "Simulation" not in english.text and "Échéances" not in english.text, path  # French words, none

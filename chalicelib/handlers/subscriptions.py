@@ -58,18 +58,20 @@ def list_subscriptions(actor, query):
 @staff_route(bp, "/subscriptions/instalments", query="subscriptions:InstalmentsQuery",
              response="subscriptions:DueInstalmentOut", many=True,
              summary="The instalments the collector owes on a day (due, announced, or retried then), optionally in "
-                     "one state (failed ones awaiting their retry, those awaiting the payer...)", tag=TAG)
+                     "one state (failed ones awaiting their retry, those awaiting the payer...), a page at a time",
+             tag=TAG)
 def instalments_of_day(actor, query):
     from chalicelib.services.shared.paging import Page
     from chalicelib.services.subscriptions import subscriptions
 
-    found = subscriptions.instalments_of_day(actor, query.day, state=query.state)
+    found = subscriptions.instalments_of_day(actor, query.day, state=query.state, limit=query.limit,
+                                             cursor=query.cursor)
     return Page(items=[{"subscription_id": item.subscription.id, "number": item.number, "due_at": item.due_at,
                         "amount_cents": item.instalment["amount_cents"], "state": item.instalment["state"],
                         "attempts": item.instalment.get("attempts", 0), "failure": item.instalment.get("failure"),
                         "payer_contact_id": item.subscription.payer_contact_id,
                         "holder_contact_id": item.subscription.holder_contact_id, "means": item.subscription.means}
-                       for item in found], next_cursor=None)
+                       for item in found.items], next_cursor=found.next_cursor)
 
 
 @staff_route(bp, "/subscriptions/{subscription_id}", response="subscriptions:SubscriptionOut",

@@ -162,9 +162,7 @@ class SabbaticalIn(InputModel):
     target_product_id: Id = Field(description="The new season's product whose performances the seats are kept at")
 
 
-class InstalmentsQuery(InputModel):
-    model_config = ConfigDict(extra="forbid", strict=False, defer_build=True)
-
+class InstalmentsQuery(PageQuery):
     day: BusinessDay = Field(description="The day (venue's calendar, YYYY-MM-DD) the collector owes them")
     state: Literal["scheduled", "processing", "awaiting_payer", "failed", "paid"] | None = None
 

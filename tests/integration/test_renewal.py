@@ -594,3 +594,44 @@ def test_a_dry_run_does_not_hand_one_free_seat_out_in_two_chunks(actor):
                 break
             cursor, seq = result.cursor, seq + 1
         assert outcomes == {"reservation": 1, "error:no_seat": 1}, (dry_run, outcomes)
+
+
+def test_a_dry_runs_detail_says_what_the_real_run_would_do_page_by_page(actor, pump):
+    """The detail staff read under a dry run's report: each source subscription with its outcome,
+    its reason, its delivery mode (and whether it fell back) and its seats, one page at a time,
+    writing nothing; the real run starts from a finished dry run only."""
+    seasons = Seasons(actor)
+    anne, paul = _person(actor, "Anne"), _person(actor, "Paul")
+    mandate = _sepa(actor, anne)
+    clock.set_clock(clock.frozen_at(datetime(2026, 10, 1, 9, 1, tzinfo=timezone.utc)))
+    seasons.sell(actor, anne, means="sepa_debit", plan="3x", saved_means_id=mandate.id, mode="box_office",
+                 seats={seasons.world.evening.id: seasons.seats[0].id})
+    seasons.sell(actor, paul, means="cheque")  # no card: an error
+    dry = seasons.run(actor, pump, dry_run=True)
+    pages = [renewal.dry_run_detail(actor, dry, limit=1, cursor=None)]
+    while pages[-1].next_cursor:
+        assert len(pages) < 4
+        pages.append(renewal.dry_run_detail(actor, dry, limit=1, cursor=pages[-1].next_cursor))
+    assert [len(page.items) for page in pages][:2] == [1, 1] and sum(len(page.items) for page in pages) == 2
+    first = pages[0]
+    [paul_line], [anne_line] = first.items, pages[1].items  # newest first
+    assert (paul_line.holder_contact_id, paul_line.outcome, paul_line.reason, paul_line.seats) == (
+        paul.id, "error", "no_means", {})
+    assert (anne_line.outcome, anne_line.previous_mode, anne_line.mode, anne_line.fell_back) == (
+        "sale", "box_office", "print_at_home", True)
+    assert anne_line.seats == {p.id: seasons.seats[0].id for p in seasons.new_performances}
+    assert anne_line.tariff_id == seasons.target_tariff.id
+    assert list(Subscription.by_product.query(f"{actor.tenant_id}#{seasons.target.id}")) == []
+    again = renewal.real_run_params(dry)
+    assert again["dry_run"] is False and again["source_product_id"] == seasons.source.id
+    assert [job.id for job in renewal.list_runs(actor, limit=10, cursor=None).items] == [dry.id]
+    real = seasons.run(actor, pump)
+    with pytest.raises(Exception) as refused:
+        renewal.real_run_params(real)
+    assert getattr(refused.value, "status", None) == 409
+    with pytest.raises(Exception) as no_detail:
+        renewal.dry_run_detail(actor, real, limit=1, cursor=None)
+    assert getattr(no_detail.value, "status", None) == 409
+    with pytest.raises(Exception) as forged:
+        renewal.dry_run_detail(actor, dry, limit=1, cursor=first.next_cursor + "x")
+    assert getattr(forged.value, "status", None) == 422

@@ -1,6 +1,323 @@
-"""Subscription screens: products and payment plans, renewal runs, instalments (filled in by its own change)."""
+"""Subscription screens: the venue's subscription products and packages with their payment plans
+(a season at a time), a product's subscriptions, one subscription with its instalments; renewal
+runs (the list, the parameter form, a run's progress then its report: a dry run's counts, the
+revenue it projects and its detail page by page; the real run started from a dry run's report
+after a confirmation page); the instalments the collector owes on a day (failed ones with their
+reason) and, for admins, running the collector now.
+
+Inputs are read with the API's own schemas (``subscriptions:SubscriptionQuery``,
+``subscriptions:RenewalRunIn``, ``subscriptions:InstalmentsQuery``) and every action is the API's
+service call, with the API's roles: starting a renewal run and running the collector are for
+admins."""
 from __future__ import annotations
+
+import json
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from chalice import Blueprint
 
+from chalicelib.handlers.console.frame import PAGE_SIZE, Screen, console_route, paging_link
+
 bp = Blueprint(__name__)
+DELIVERY_MODES = ("new_card", "reload_card", "print_at_home", "box_office")
+BUNDLE_KINDS = ("subscription", "package")
+DETAIL_CURSOR_CHARS = 24000  # a dry run's detail: the walk's state, as a job's cursor (16,000 of JSON), signed
+PRODUCTS_OFFERED = 200  # the products the renewal form offers to choose from (the API's largest page)
+
+
+def _page(screen: Screen, template: str, **context):
+    """``screen.page`` with ``day_text``: a day (a date or its ISO text) written out in the page's language."""
+    from chalicelib.values import formatting
+
+    def day_text(day) -> str:
+        if not day:
+            return "—"
+        return formatting.date_text(date.fromisoformat(day) if isinstance(day, str) else day,
+                                    language=screen.language)
+
+    return screen.page(template, day_text=day_text, **context)
+
+
+def _cursor(screen: Screen) -> dict[str, str]:
+    """The page's cursor as given (a signed position can be longer than a filter's value: the
+    API's schema bounds it), for the schema to read."""
+    cursor = (screen.request.query_params or {}).get("cursor")
+    return {"cursor": cursor} if cursor else {}
+
+
+# -- products ------------------------------------------------------------------------------------
+
+
+@console_route(bp, "/console/subscriptions")
+def products_list(screen: Screen):
+    from chalicelib.handlers.http import parse_query
+    from chalicelib.services.catalog import catalog
+    from chalicelib.services.subscriptions import terms
+
+    asked = {name: value for name in ("season_id",) if (value := screen.query(name))} | _cursor(screen)
+    query = parse_query({**asked, "limit": str(PAGE_SIZE)}, "catalog:ProductQuery")
+    seasons = catalog.seasons.list(screen.actor, limit=50, cursor=None).items
+    page = catalog.products.list(screen.actor, limit=query.limit, cursor=query.cursor, season_id=query.season_id)
+    products = [product for product in page.items if product.kind in BUNDLE_KINDS]
+    return _page(screen, "subscriptions.html.j2", products=products, seasons=seasons, season_id=query.season_id,
+                 terms=terms.terms_of(screen.actor, [product.id for product in products]),
+                 next_link=paging_link(screen, page.next_cursor))
+
+
+@console_route(bp, "/console/subscriptions/products/{product_id}")
+def product_view(screen: Screen, product_id: str):
+    from chalicelib.errors import NotFound
+    from chalicelib.handlers.http import parse_query
+    from chalicelib.services.catalog import catalog
+    from chalicelib.services.subscriptions import subscriptions, terms
+
+    product = catalog.products.get(screen.actor, product_id)
+    if product.kind not in BUNDLE_KINDS:
+        raise NotFound(f"Product {product_id} is not a subscription.")
+    asked = {name: value for name in ("state",) if (value := screen.query(name))} | _cursor(screen)
+    query = parse_query({**asked, "product_id": product_id, "limit": str(PAGE_SIZE)},
+                        "subscriptions:SubscriptionQuery")
+    page = subscriptions.list_subscriptions(screen.actor, product_id=product_id, payer_id=None, state=query.state,
+                                            limit=query.limit, cursor=query.cursor)
+    people = subscriptions.people_names(screen.actor, {sub.holder_contact_id for sub in page.items}
+                                        | {sub.payer_contact_id for sub in page.items})
+    return _page(screen, "subscription_product.html.j2", product=product, people=people, saved=screen.query("saved"),
+                 terms=terms.terms_of(screen.actor, [product_id]).get(product_id), subscriptions=page.items,
+                 state=query.state, next_link=paging_link(screen, page.next_cursor))
+
+
+PLAN_ROWS = 6  # the API's most payment plans
+
+
+@console_route(bp, "/console/subscriptions/products/{product_id}/terms", methods=("GET", "POST"))
+def terms_form(screen: Screen, product_id: str):
+    """What a product offers, edited whole as the API's PUT replaces it: its performances (each
+    with its quota and sub-package), the number to choose, the delivery modes, the payment plans,
+    the refusal deadline of a tacit renewal."""
+    from chalicelib.errors import NotFound
+    from chalicelib.handlers.http import parse_body
+    from chalicelib.services.catalog import catalog
+    from chalicelib.services.subscriptions import terms
+
+    product = catalog.products.get(screen.actor, product_id)
+    if product.kind not in BUNDLE_KINDS:
+        raise NotFound(f"Product {product_id} is not a subscription.")
+    if screen.request.method == "POST":
+        body = parse_body(json.dumps(_terms_fields(screen)).encode(), "subscriptions:TermsIn")
+        terms.set_terms(screen.actor, product_id, body.model_dump())
+        return screen.redirect(f"/console/subscriptions/products/{product_id}?saved=1")
+    current = terms.terms_of(screen.actor, [product_id]).get(product_id)
+    plans = list(current.payment_plans) if current else []
+    return _page(screen, "subscription_terms.html.j2", product=product, current=current,
+                 offered=terms.offerable(screen.actor, product), modes=DELIVERY_MODES,
+                 plans=plans + [None] * (PLAN_ROWS - len(plans)))
+
+
+def _terms_fields(screen: Screen) -> dict:
+    """The terms form as the API's body."""
+    chosen = screen.values("performance_ids")
+    plans = [{"id": screen.value(f"plan_id_{row}", 40), "label": screen.value(f"plan_label_{row}"),
+              "instalments": _number(screen.value(f"plan_instalments_{row}", 4)),
+              "day_of_month": _number(screen.value(f"plan_day_{row}", 4) or "5"),
+              "first_at_purchase": screen.value(f"plan_first_{row}") == "1"}
+             for row in range(PLAN_ROWS) if screen.value(f"plan_id_{row}", 40)]
+    return {"performances": [{"performance_id": performance_id, "quota_id": screen.value(f"quota_{performance_id}", 40),
+                              "part": screen.value(f"part_{performance_id}") or None} for performance_id in chosen],
+            "choose": _number(screen.value("choose", 4)) or None, "delivery_modes": screen.values("delivery_modes"),
+            "payment_plans": plans, "refusal_deadline": screen.value("refusal_deadline", 12) or None}
+
+
+def _number(typed: str) -> int | str:
+    """A number typed in a field; anything else as typed, for the schema to refuse naming its field."""
+    return int(typed) if typed.isdigit() else typed
+
+
+# -- renewal runs (declared before /console/subscriptions/{id}: a fixed path wins) ----------------
+
+
+@console_route(bp, "/console/subscriptions/renewals")
+def runs_list(screen: Screen):
+    from chalicelib.handlers.http import parse_query
+    from chalicelib.services.subscriptions import renewal, subscriptions
+
+    query = parse_query({**_cursor(screen), "limit": str(PAGE_SIZE)}, "common:PageQuery")
+    page = renewal.list_runs(screen.actor, limit=query.limit, cursor=query.cursor)
+    named = {job.params.get(name) for job in page.items for name in ("source_product_id", "target_product_id")}
+    return _page(screen, "renewals.html.j2", runs=page.items, next_link=paging_link(screen, page.next_cursor),
+                 names=subscriptions.product_names(screen.actor, named - {None}))
+
+
+@console_route(bp, "/console/subscriptions/renewals/new", role="admin")
+def run_form(screen: Screen):
+    """Two steps without script: choose last season's product and the new one, then the rest
+    (the new product's delivery modes, and its tariffs for last season's)."""
+    from chalicelib.services.catalog import catalog
+    from chalicelib.services.subscriptions import renewal
+
+    products = [product for product in catalog.products.list(screen.actor, limit=PRODUCTS_OFFERED,
+                                                              cursor=None).items if product.kind in BUNDLE_KINDS]
+    source_id, target_id = screen.query("source_product_id"), screen.query("target_product_id")
+    chosen = None
+    if source_id and target_id:
+        source, target = renewal.check_products(screen.actor, source_id, target_id)
+        chosen = _chosen(screen, source, target)
+    return _page(screen, "renewal_form.html.j2", products=products, source_id=source_id, target_id=target_id,
+                 chosen=chosen, modes=DELIVERY_MODES)
+
+
+def _chosen(screen: Screen, source, target) -> dict:
+    from chalicelib.services.catalog import catalog
+    from chalicelib.services.subscriptions import terms
+
+    def tariffs(product_id: str) -> list:
+        return catalog.tariffs.list(screen.actor, limit=50, cursor=None, product_id=product_id).items
+
+    return {"source": source, "target": target, "terms": terms.get_terms(screen.actor, target.id),
+            "source_tariffs": tariffs(source.id), "target_tariffs": tariffs(target.id)}
+
+
+@console_route(bp, "/console/subscriptions/renewals", methods=("POST",), role="admin")
+def start_run(screen: Screen):
+    from chalicelib.handlers.http import parse_body
+    from chalicelib.services.subscriptions import renewal
+
+    body = parse_body(json.dumps(_run_fields(screen)).encode(), "subscriptions:RenewalRunIn")
+    job = renewal.start_run(screen.actor, body.model_dump())
+    return screen.redirect(f"/console/subscriptions/renewals/{job.id}")
+
+
+def _run_fields(screen: Screen) -> dict:
+    """The form's fields as the API's body: a dry run (the real run starts from its report)."""
+    replacements = {mode: new for mode in DELIVERY_MODES if (new := screen.value(f"replace_{mode}", 20))}
+    tariffs = {name.removeprefix("tariff_"): chosen for name in screen.form if name.startswith("tariff_")
+               if (chosen := screen.value(name, 40))}
+    return {"source_product_id": screen.value("source_product_id", 40),
+            "target_product_id": screen.value("target_product_id", 40),
+            "delivery_modes": screen.values("delivery_modes"), "fallback_mode": screen.value("fallback_mode") or None,
+            "mode_replacements": replacements or None, "tariffs": tariffs or None,
+            "opt_out_criterion": screen.value("opt_out_criterion") or None, "on_error": screen.value("on_error"),
+            "reservation_deadline": _local_moment(screen.value("reservation_deadline", 40)),
+            "keep_seats": screen.value("keep_seats") == "1", "dry_run": True}
+
+
+def _local_moment(typed: str) -> str | None:
+    """A date and time typed on the venue's clock (``datetime-local``), as an aware ISO moment."""
+    from chalicelib.config import settings
+    from chalicelib.errors import InvalidInput
+
+    if not typed:
+        return None
+    try:
+        moment = datetime.fromisoformat(typed)
+    except ValueError:
+        raise InvalidInput.on("reservation_deadline", "a date and time, e.g. 2027-07-01T18:00") from None
+    return moment.replace(tzinfo=ZoneInfo(settings.default_timezone)).isoformat()
+
+
+@console_route(bp, "/console/subscriptions/renewals/{job_id}")
+def run_view(screen: Screen, job_id: str):
+    """A run's progress while it runs, then its report (the page refreshes its progress region,
+    which holds the report once the run has ended)."""
+    from chalicelib.errors import InvalidInput
+    from chalicelib.services.subscriptions import renewal, subscriptions
+
+    job = renewal.get_run(screen.actor, job_id)
+    detail, shown = None, None
+    if job.ended and job.params.get("dry_run") and job.status == "succeeded":
+        # Not the API's page query: this cursor carries the walk's state (the seats handed out
+        # so far), longer than a listing's position; it is signed, and bounded here.
+        cursor = _cursor(screen).get("cursor")
+        if cursor and len(cursor) > DETAIL_CURSOR_CHARS:
+            raise InvalidInput.on("cursor", "invalid cursor for this listing")
+        detail = renewal.dry_run_detail(screen.actor, job, limit=PAGE_SIZE, cursor=cursor)
+        shown = renewal.detail_labels(screen.actor, job, detail.items)
+    names = subscriptions.product_names(screen.actor, [job.params["source_product_id"],
+                                                       job.params["target_product_id"]])
+    return _page(screen, "renewal_report.html.j2", job=job, report=_report(job), names=names, detail=detail,
+                 deadline=_deadline(job), shown=shown, next_link=paging_link(screen, detail.next_cursor if detail else None))
+
+
+def _deadline(job) -> datetime | None:
+    """The run's reservation deadline (kept as ISO text in the job's parameters)."""
+    kept = job.params.get("reservation_deadline")
+    return datetime.fromisoformat(kept) if kept else None
+
+
+def _report(job) -> dict:
+    """The run's outcomes grouped as its report reads them: renewed, skipped, refused, the modes
+    taken for a reason, and the revenue projected by day."""
+    outcomes = job.outcomes or {}
+    grouped: dict = {"renewed": {}, "skip": {}, "error": {}, "mode": {}, "projected": {}}
+    for name, count in sorted(outcomes.items()):
+        group, _, reason = name.partition(":")
+        if group in ("sale", "reservation"):
+            grouped["renewed"][group] = count
+        elif group in grouped:
+            grouped[group][reason] = count
+    grouped["projected_total"] = sum(grouped["projected"].values())
+    return grouped
+
+
+@console_route(bp, "/console/subscriptions/renewals/{job_id}/run", methods=("GET", "POST"), role="admin")
+def real_run(screen: Screen, job_id: str):
+    """The real run of a dry run's parameters: what it will do (the dry run's report), then the
+    confirming POST."""
+    from chalicelib.handlers.http import parse_body
+    from chalicelib.services.subscriptions import renewal, subscriptions
+
+    job = renewal.get_run(screen.actor, job_id)
+    params = renewal.real_run_params(job)
+    if screen.request.method == "GET":
+        names = subscriptions.product_names(screen.actor, [params["source_product_id"], params["target_product_id"]])
+        return _page(screen, "renewal_confirm.html.j2", job=job, report=_report(job), names=names,
+                     deadline=_deadline(job))
+    body = parse_body(json.dumps(params).encode(), "subscriptions:RenewalRunIn")
+    started = renewal.start_run(screen.actor, body.model_dump())
+    return screen.redirect(f"/console/subscriptions/renewals/{started.id}")
+
+
+# -- instalments ---------------------------------------------------------------------------------
+
+
+@console_route(bp, "/console/subscriptions/instalments")
+def instalments(screen: Screen):
+    from chalicelib.handlers.http import parse_query
+    from chalicelib.services.subscriptions import subscriptions
+
+    today = subscriptions.venue_today()
+    asked = {name: value for name in ("day", "state") if (value := screen.query(name))} | _cursor(screen)
+    query = parse_query({"day": today.isoformat(), **asked, "limit": str(PAGE_SIZE)}, "subscriptions:InstalmentsQuery")
+    page = subscriptions.instalments_of_day(screen.actor, query.day, state=query.state, limit=query.limit,
+                                            cursor=query.cursor)
+    found = page.items
+    people = subscriptions.people_names(screen.actor, {item.subscription.payer_contact_id for item in found}
+                                        | {item.subscription.holder_contact_id for item in found})
+    return _page(screen, "instalments.html.j2", instalments=found, people=people,
+                 next_link=paging_link(screen, page.next_cursor), day=query.day, state=query.state,
+                 before=query.day - timedelta(days=1), after=query.day + timedelta(days=1),
+                 collected=screen.query("collected"))
+
+
+@console_route(bp, "/console/subscriptions/instalments/run", methods=("POST",), role="admin")
+def run_collector(screen: Screen):
+    from chalicelib.services.subscriptions import collector
+
+    report = collector.sweep(tenant_id=screen.actor.tenant_id)
+    if report.started:
+        return screen.redirect(f"/console/jobs/{report.started[0]}")
+    return screen.redirect("/console/subscriptions/instalments?collected=0")
+
+
+# -- one subscription ----------------------------------------------------------------------------
+
+
+@console_route(bp, "/console/subscriptions/{subscription_id}")
+def subscription_view(screen: Screen, subscription_id: str):
+    from chalicelib.services.subscriptions import subscriptions
+
+    subscription = subscriptions.get_subscription(screen.actor, subscription_id)
+    names = {**subscriptions.product_names(screen.actor, [subscription.product_id]),
+             **subscriptions.people_names(screen.actor, [subscription.holder_contact_id,
+                                                         subscription.payer_contact_id])}
+    return _page(screen, "subscription.html.j2", subscription=subscription, names=names)

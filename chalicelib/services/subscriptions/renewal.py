@@ -55,7 +55,7 @@ from datetime import datetime
 
 from chalicelib.adapters import clock, ids
 from chalicelib.config import settings
-from chalicelib.errors import InvalidInput
+from chalicelib.errors import Conflict, InvalidInput, NotFound
 from chalicelib.models.base import tenant_key
 from chalicelib.models.catalog import Performance, Product, Seat, Tariff
 from chalicelib.models.contacts import Contact
@@ -67,6 +67,7 @@ from chalicelib.services.jobs.framework import ChunkBudget, ChunkResult, job_kin
 from chalicelib.services.orders.orders import SoldOut
 from chalicelib.services.shared.actors import Actor
 from chalicelib.services.shared.audit import plain
+from chalicelib.services.shared.paging import Page, open_place, sign_place
 from chalicelib.services.shared.records import by_ids, get_record, require_reference
 from chalicelib.services.subscriptions.renewal_seats import Seating
 from chalicelib.services.subscriptions.selling import Placement, place
@@ -77,6 +78,7 @@ from chalicelib.values.text import fold
 RENEW = "subscriptions.renew"
 ORDERS_REMEMBERED = 50  # in the cursor: far more than the orders a chunk's end can cut
 DRY_SEATS_CARRIED = 400  # a dry run's seats handed out from pools, carried to the next chunk (the cursor is small)
+DETAIL_SECONDS = 20.0  # a detail page's walk: far inside an API request's time
 PLACE_ATTEMPTS = 3  # an order's write, when seats handed out were sold meanwhile (each time seated again)
 NO_ANSWERS = {"non", "no", "false", "0", ""}
 
@@ -320,8 +322,10 @@ def _saved_means(actor: Actor, source: Subscription) -> tuple[str, str] | None:
     return ("card_alias", cards[0].id) if cards else None
 
 
-def renew_order(actor: Actor, run: Run, sources: list[Subscription], *, dry_run: bool) -> Counter:
-    """Renew the subscriptions of one source order (those of the source product not renewed yet)."""
+def renew_order(actor: Actor, run: Run, sources: list[Subscription], *, dry_run: bool,
+                lines: list[ReportLine] | None = None) -> Counter:
+    """Renew the subscriptions of one source order (those of the source product not renewed yet);
+    a dry run adds to ``lines``, when given, what it decided for each (the report's detail)."""
     people = by_ids(actor, Contact, {sub.payer_contact_id for sub in sources} | {sub.holder_contact_id
                                                                                  for sub in sources})
     decisions = [_decide(actor, run, source, people) for source in sources]
@@ -344,6 +348,9 @@ def renew_order(actor: Actor, run: Run, sources: list[Subscription], *, dry_run:
     for group, placed_as in ((sales, "sale"), (reservations, "reservation")):
         for decision in group:
             decision.mode = decision.mode or run.params.get("fallback_mode") or run.params["delivery_modes"][0]
+    if dry_run and lines is not None:
+        lines.extend(ReportLine.of(decision) for decision in decisions)
+    for group, placed_as in ((sales, "sale"), (reservations, "reservation")):
         for tariff_id, mode in sorted({(decision.tariff.id, decision.mode) for decision in group}):
             same = [decision for decision in group if (decision.tariff.id, decision.mode) == (tariff_id, mode)]
             tally += _carry_out(actor, run, same, placed_as, means, people, dry_run=dry_run)
@@ -383,6 +390,39 @@ def _carry_out(actor: Actor, run: Run, decisions: list[Decision], placed_as: str
         tally[placed_as] += len(decisions)
         return tally + _mode_reasons(decisions)
     return tally
+
+
+@dataclass(frozen=True)
+class ReportLine:
+    """One source subscription in a dry run's detail: what a real run would do with it."""
+
+    subscription_id: str
+    order_id: str
+    holder_contact_id: str
+    payer_contact_id: str
+    outcome: str  # sale, reservation, skip, error
+    reason: str  # why skipped or refused (opt_out_payer, no_means, no_seat...); "" when renewed
+    tariff_id: str | None
+    previous_mode: str
+    mode: str | None
+    mode_reason: str  # fallback_duplicates: the fallback taken because duplicate cards were issued
+    seats: dict[str, str]  # new performance id -> seat id
+
+    @classmethod
+    def of(cls, decision: Decision) -> "ReportLine":
+        source = decision.source
+        renewed = decision.outcome in ("sale", "reservation")
+        return cls(subscription_id=source.id, order_id=source.order_id or "",
+                   holder_contact_id=source.holder_contact_id, payer_contact_id=source.payer_contact_id,
+                   outcome=decision.outcome, reason=decision.reason,
+                   tariff_id=decision.tariff.id if decision.tariff else None,
+                   previous_mode=source.delivery_mode, mode=decision.mode if renewed else None,
+                   mode_reason=decision.mode_reason if renewed else "", seats=dict(decision.seats) if renewed else {})
+
+    @property
+    def fell_back(self) -> bool:
+        """Renewed in another delivery mode than last season's (replaced, or the fallback)."""
+        return self.mode is not None and self.mode != self.previous_mode
 
 
 def _mode_reasons(decisions: list[Decision]) -> Counter:
@@ -447,6 +487,11 @@ def _reloaded_cards(actor: Actor, decisions: list[Decision], new_ids: list[str])
 @job_kind(RENEW, max_items=200)
 def renew(actor: Actor, params: dict, cursor: dict | None, budget: ChunkBudget) -> ChunkResult:
     """The source product's subscriptions, newest first, a source order at a time."""
+    return _walk(actor, params, cursor, budget)
+
+
+def _walk(actor: Actor, params: dict, cursor: dict | None, budget: ChunkBudget,
+          lines: list[ReportLine] | None = None) -> ChunkResult:
     run = Run.of(actor, params)
     dry_run = bool(params.get("dry_run"))
     if dry_run:  # the seats earlier chunks would have written
@@ -467,7 +512,7 @@ def renew(actor: Actor, params: dict, cursor: dict | None, budget: ChunkBudget) 
         if source.order_id in done_orders:
             continue
         done_orders[source.order_id] = None
-        tally += renew_order(actor, run, _siblings(actor, source), dry_run=dry_run)
+        tally += renew_order(actor, run, _siblings(actor, source), dry_run=dry_run, lines=lines)
     more = query.last_evaluated_key is not None or budget.items_left == 0
     done = tally["sale"] + tally["reservation"]
     skipped = sum(count for name, count in tally.items() if name.startswith("skip:"))
@@ -487,3 +532,74 @@ def _siblings(actor: Actor, source: Subscription) -> list[Subscription]:
     subscriptions = Subscription.batch_get(found, consistent_read=True) if found else []
     return sorted((sub for sub in subscriptions if sub.order_id == source.order_id
                    and sub.product_id == source.product_id), key=lambda sub: sub.id)
+
+
+# -- following runs --------------------------------------------------------------------------
+
+
+def list_runs(actor: Actor, *, limit: int, cursor: str | None) -> Page[Job]:
+    """The venue's renewal runs, newest first: a page of its jobs, the renewal runs kept (a
+    page may hold fewer than asked, with a cursor to go on; jobs have no index by kind)."""
+    from chalicelib.services.jobs.framework import list_jobs
+
+    page = list_jobs(actor, limit=limit, cursor=cursor)
+    return Page(items=[job for job in page.items if job.kind == RENEW], next_cursor=page.next_cursor)
+
+
+def get_run(actor: Actor, job_id: str) -> Job:
+    """A renewal run of the venue (404 for another job, or another venue's)."""
+    from chalicelib.services.jobs.framework import get_job
+
+    job = get_job(actor, job_id)
+    if job.kind != RENEW:
+        raise NotFound(f"Job {job_id} is not a renewal run.")
+    return job
+
+
+def real_run_params(job: Job) -> dict:
+    """The parameters of the real run a dry run stands for: the same, writing this time (409
+    unless ``job`` is a finished dry run)."""
+    if not job.params.get("dry_run"):
+        raise Conflict("Only a dry run's report starts the real run.")
+    if job.status != "succeeded":
+        raise Conflict("This dry run has not finished: its report is not complete.")
+    return {**job.params, "dry_run": False}
+
+
+def dry_run_detail(actor: Actor, job: Job, *, limit: int, cursor: str | None) -> Page[ReportLine]:
+    """A page of a dry run's detail: the dry run walked again now, ``limit`` source
+    subscriptions at a time, each with what the real run would do (writing nothing). The cursor
+    carries what the walk carries from chunk to chunk (where it stopped, the orders seen, the
+    seats handed out), so walking the pages in order projects what the run projected."""
+    if not job.params.get("dry_run"):
+        raise Conflict("Only a dry run has a detail; a real run's renewals are the new product's subscriptions.")
+    scope = f"renewal-detail:{actor.tenant_id}:{job.id}"
+    place = open_place(scope, cursor) if cursor else None
+    lines: list[ReportLine] = []
+    result = _walk(actor, {**job.params, "dry_run": True}, place,
+                   ChunkBudget(job_id=job.id, seq=0, max_items=limit, seconds=DETAIL_SECONDS), lines)
+    return Page(items=lines, next_cursor=sign_place(scope, result.cursor) if result.cursor else None)
+
+
+@dataclass
+class DetailLabels:
+    """What staff read for the ids of a page of a dry run's detail."""
+
+    names: dict[str, str]  # contact id -> name, tariff id -> name, seat id -> "block row number"
+    performances: list[Performance]  # the new product's, in date order
+
+
+def detail_labels(actor: Actor, job: Job, lines: list[ReportLine]) -> DetailLabels:
+    """The names behind a detail page's ids: one batch read each of contacts, tariffs, seats,
+    and the new product's performances."""
+    from chalicelib.services.subscriptions.subscriptions import people_names
+
+    names = people_names(actor, {line.holder_contact_id for line in lines} | {line.payer_contact_id for line in lines})
+    tariffs = by_ids(actor, Tariff, {line.tariff_id for line in lines if line.tariff_id})
+    seats = by_ids(actor, Seat, {seat_id for line in lines for seat_id in line.seats.values()})
+    names.update({tariff.id: tariff.name for tariff in tariffs.values()})
+    names.update({seat.id: f"{seat.block} {seat.row} {seat.number}" for seat in seats.values()})
+    terms = get_terms(actor, job.params["target_product_id"])
+    performances = by_ids(actor, Performance, terms.performance_ids)
+    return DetailLabels(names=names, performances=[performances[performance_id] for performance_id
+                                                   in terms.performance_ids if performance_id in performances])

@@ -6,7 +6,7 @@ Each list is one Query a page of a keys-only index (``subscriptions_by_product``
 ``subscriptions_by_season``, ``subscriptions_by_payer``, newest first) and one batch read of
 the page's subscriptions; a state narrows the page after reading, so a page may hold fewer than
 asked, with a cursor to go on. A day's instalments are the collector's due entries of the
-venue for that day (one Query), with each instalment as its subscription records it.
+venue for that day (one Query a page), with each instalment as its subscription records it.
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from chalicelib.models.catalog import Product, Season
 from chalicelib.models.contacts import Contact
 from chalicelib.models.subscriptions import InstalmentDue, Subscription
 from chalicelib.services.shared.actors import Actor
-from chalicelib.services.shared.paging import Page, paged
+from chalicelib.services.shared.paging import DEFAULT_PAGE_SIZE, Page, paged
 from chalicelib.services.shared.records import by_ids, get_record, require_reference
 
 
@@ -64,13 +64,40 @@ class DueInstalment:
         return self.subscription.instalments[self.number - 1]
 
 
-def instalments_of_day(actor: Actor, day: date, *, state: str | None) -> list[DueInstalment]:
-    """What the collector owes the venue on ``day`` (due, announced or retried that day), each
-    instalment as its subscription records it, optionally in one state (``scheduled``,
-    ``processing``, ``failed``, ``awaiting_payer``, ``paid``)."""
-    entries = list(InstalmentDue.query(day.isoformat(), InstalmentDue.due_key.startswith(f"{actor.tenant_id}#"),
-                                       consistent_read=True))
-    found = by_ids(actor, Subscription, {entry.subscription_id for entry in entries})
+def instalments_of_day(actor: Actor, day: date, *, state: str | None, limit: int = DEFAULT_PAGE_SIZE,
+                       cursor: str | None = None) -> Page[DueInstalment]:
+    """What the collector owes the venue on ``day`` (due, announced or retried that day), a page
+    of ``limit`` due entries at a time, each instalment as its subscription records it; in one
+    state if asked (``scheduled``, ``processing``, ``failed``, ``awaiting_payer``, ``paid``: the
+    page narrowed after reading, so it may hold fewer, with a cursor to go on)."""
+    key = day.isoformat()
+    page = paged(f"instalments-due:{actor.tenant_id}:{key}", cursor, lambda start: InstalmentDue.query(
+        key, InstalmentDue.due_key.startswith(f"{actor.tenant_id}#"), consistent_read=True, limit=limit,
+        last_evaluated_key=start))
+    found = by_ids(actor, Subscription, {entry.subscription_id for entry in page.items})
     due = [DueInstalment(found[entry.subscription_id], int(entry.number), entry.due_at)
-           for entry in entries if entry.subscription_id in found]
-    return [item for item in due if state is None or item.instalment["state"] == state]
+           for entry in page.items if entry.subscription_id in found]
+    return Page(items=[item for item in due if state is None or item.instalment["state"] == state],
+                next_cursor=page.next_cursor)
+
+
+def product_names(actor: Actor, product_ids) -> dict[str, str]:
+    """The names of the venue's products among ``product_ids`` (one batch read): how staff
+    read the products a run or a subscription names."""
+    return {product.id: product.name for product in by_ids(actor, Product, product_ids).values()}
+
+
+def venue_today() -> date:
+    """Today on the venue's clock: the day whose instalments staff see first."""
+    from chalicelib.adapters import clock
+    from chalicelib.config import settings
+    from chalicelib.values.local_time import local_day
+
+    return local_day(clock.now(), settings.default_timezone)
+
+
+def people_names(actor: Actor, contact_ids) -> dict[str, str]:
+    """The names of the venue's contacts among ``contact_ids`` (one batch read): the payers and
+    holders staff read in the subscription lists."""
+    return {contact.id: " ".join(part for part in (contact.first_name, contact.last_name) if part)
+            for contact in by_ids(actor, Contact, contact_ids).values()}

@@ -1,0 +1,377 @@
+"""The subscription screens in a real browser, used by keyboard as a box office would: the
+products and their payment plans; a renewal prepared with its parameter form, its dry run
+followed to its report (what a real run would renew, with which seats, which delivery modes
+fall back, which are refused and why, the revenue it projects) with nothing written, then the
+real run started from that report after its confirmation page, and the subscriptions renewed;
+an instalment whose card is declined, shown failed with its reason after the collector ran.
+A staff (not admin) session is refused what the API keeps for admins. axe-core checks each
+screen; the lists read one page."""
+from __future__ import annotations
+
+import re
+import time
+from datetime import date, datetime, timezone
+
+import pytest
+
+from chalicelib.adapters import clock, payments
+from chalicelib.handlers.console.frame import PAGE_SIZE
+from chalicelib.models.jobs import Job
+from chalicelib.models.subscriptions import Subscription
+from chalicelib.services.catalog import catalog
+from chalicelib.services.contacts import contacts
+from chalicelib.services.jobs import framework as jobs
+from chalicelib.services.money import saved_means
+from chalicelib.services.subscriptions import renewal, selling
+from tests.e2e.console_helpers import axe_violations, dynamodb_reads, form_value, screenshot, sign_in, staff_http
+from tests.integration.test_renewal import OPT_OUT, RENEWED_AT, Seasons
+from tests.job_helpers import drive, ensure_jobs_queue
+
+SOLD_AT = datetime(2026, 10, 1, 9, 0, tzinfo=timezone.utc)
+DECLINED_CARD = "4000000000000341"  # localstripe: attaches, then every charge is declined
+
+
+@pytest.fixture(autouse=True)
+def frozen():
+    clock.set_clock(clock.frozen_at(SOLD_AT))
+    yield
+    clock.set_clock(None)
+
+
+def _person(actor, first, last="Martin", **fields):
+    return contacts.create_contact(actor, {"first_name": first, "last_name": last,
+                                           "emails": [{"address": f"{first.lower()}@exemple.fr"}], **fields})
+
+
+def _card(actor, person, number="4242424242424242"):
+    started = saved_means.start_card_setup(actor, person.id)
+    method = payments._client().v1.payment_methods.create(params={
+        "type": "card", "card": {"number": number, "exp_month": 12, "exp_year": 2030, "cvc": "123"}})
+    payments._client().v1.setup_intents.confirm(started.means.setup_intent_id, params={
+        "payment_method": method.id, "client_secret": started.client_secret})
+    return saved_means.record_setup_outcome(actor, person.id, started.means.id)
+
+
+def _ended_on_screen(browser, pump, tenant: str, job_id: str) -> None:
+    """The run's page shows it queued; the run is driven to its end while the page is on screen,
+    and the page shows its end by itself (its script refreshes the progress region)."""
+    assert "En attente" in browser.text() or "En cours" in browser.text()
+    drive(pump, tenant, job_id)
+    deadline = time.monotonic() + 15
+    while "Terminée" not in browser.text():
+        assert time.monotonic() < deadline, "the run's page never showed its end"
+        time.sleep(0.2)
+
+
+def _renewals_world(actor):
+    """Last season's subscription sold to three payers: Anne (saved card, seat B 1, picked up at
+    the box office, a mode the run no longer offers), Paul (cash, no saved card: refused) and
+    Léa (saved card, who asked to stop the automatic renewal)."""
+    seasons = Seasons(actor)
+    anne, paul = _person(actor, "Anne"), _person(actor, "Paul", "Durand")
+    lea = _person(actor, "Léa", "Petit", criteria={OPT_OUT: "oui"})
+    for person in (anne, lea):
+        _card(actor, person)
+    sold = {"anne": seasons.sell(actor, anne, mode="box_office",
+                                 seats={seasons.world.evening.id: seasons.seats[0].id}),
+            "paul": seasons.sell(actor, paul, mode="new_card"), "lea": seasons.sell(actor, lea, mode="new_card")}
+    return seasons, sold
+
+
+def _scroll(browser, script: str) -> None:
+    browser._session_call("POST", "/execute/sync", {"script": script, "args": []})
+
+
+def _choose(browser, css: str, text: str) -> None:
+    """A select chosen by keyboard: typing an option's text selects it."""
+    browser._session_call("POST", f"/element/{browser.find(css)}/value", {"text": text})
+
+
+def test_a_renewal_dry_run_then_the_real_run_by_keyboard(app_server, console_browser, tenant, actor, pump):
+    seasons, sold = _renewals_world(actor)
+    ensure_jobs_queue()
+    clock.set_clock(clock.frozen_at(RENEWED_AT))
+    browser = console_browser
+    sign_in(browser, app_server, tenant, role="admin", subject="direction", next_path="/console/subscriptions")
+    assert "Abonnement 26-27" in browser.text() and "En 3 fois" in browser.text()
+    assert axe_violations(browser) == []
+    screenshot(browser, "subscriptions")
+
+    browser.press("a[href='/console/subscriptions/renewals']", "enter", navigates=True)
+    assert "Aucun renouvellement" in browser.text()
+    assert axe_violations(browser) == []
+    browser.press("#new-run", "enter", navigates=True)
+    _choose(browser, "#source_product_id", "Abonnement 26-27")
+    _choose(browser, "#target_product_id", "Abonnement 27-28")
+    browser.press("#choose-products", "enter", navigates=True)
+    # The new product offers new card and print at home; box office pick-up falls back to print at home.
+    assert browser.selected("#mode-new_card") and browser.selected("#mode-print_at_home")
+    _choose(browser, "#fallback_mode", "E-billet")
+    browser.type("#opt_out_criterion", "arret du renouvellement AUTOMATIQUE")  # accents and case ignored
+    assert axe_violations(browser) == []
+    _scroll(browser, "window.scrollTo(0, 0)")
+    screenshot(browser, "renewal-form")
+    browser.press("#start-dry-run", "enter", navigates=True)
+
+    dry_id = browser.current_url().rsplit("/", 1)[1]
+    _ended_on_screen(browser, pump, tenant, dry_id)
+    text = browser.text()
+    assert "Simulation : rien n'a été écrit" in text
+    assert browser._session_call("GET", f"/element/{browser.find('#count-sale')}/text") == "1"
+    assert browser._session_call("GET", f"/element/{browser.find('#count-error-no_means')}/text") == "1"
+    assert browser._session_call("GET", f"/element/{browser.find('#count-skip-opt_out_payer')}/text") == "1"
+    rows = [browser._session_call("GET", f"/element/{row}/text") for row in browser.find_all("#progress tbody tr")]
+    [anne_row] = [row for row in rows if row.startswith("Anne Martin")]
+    assert "Vente payée automatiquement" in anne_row and "Parterre B 1" in anne_row
+    assert "E-billet à imprimer (au lieu de Retrait au guichet)" in anne_row
+    assert "pas de moyen de paiement enregistré" in text and "le payeur a demandé l'arrêt" in text
+    assert "120,00" in browser._session_call("GET", f"/element/{browser.find('#projected-total')}/text")
+    assert axe_violations(browser) == []
+    _scroll(browser, "document.getElementById('progress').scrollIntoView()")
+    screenshot(browser, "renewal-report")
+    # The dry run wrote nothing: no subscription of the new season, none marked renewed.
+    assert list(Subscription.by_product.query(f"{tenant}#{seasons.target.id}")) == []
+    assert all(Subscription.get(tenant, sale.subscriptions[0].id).renewed_into is None for sale in sold.values())
+
+    browser.press("#real-run", "enter", navigates=True)
+    assert "Ce qui va se passer" in browser.text()
+    assert axe_violations(browser) == []
+    browser.press("#confirm-real-run", "enter", navigates=True)
+    real_id = browser.current_url().rsplit("/", 1)[1]
+    assert real_id != dry_id
+    _ended_on_screen(browser, pump, tenant, real_id)
+    assert browser._session_call("GET", f"/element/{browser.find('#count-sale')}/text") == "1"
+    assert "Simulation" not in browser.text()
+    assert axe_violations(browser) == []
+
+    real = Job.get(tenant, real_id)
+    assert real.params["dry_run"] is False and real.created_by == "direction"
+    anne_source = Subscription.get(tenant, sold["anne"].subscriptions[0].id, consistent_read=True)
+    renewed = Subscription.get(tenant, anne_source.renewed_into, consistent_read=True)
+    assert renewed.product_id == seasons.target.id and renewed.delivery_mode == "print_at_home"
+    assert renewed.means == "card_alias" and renewed.renewed_from == anne_source.id
+    for name in ("paul", "lea"):
+        assert Subscription.get(tenant, sold[name].subscriptions[0].id).renewed_into is None
+
+    browser.press("#renewed-list", "enter", navigates=True)
+    assert "la saison passée" in browser.text() and "Anne Martin" in browser.text()
+    assert axe_violations(browser) == []
+    browser.press(f"a[href='/console/subscriptions/{renewed.id}']", "enter", navigates=True)
+    assert "Carte enregistrée" in browser.text() and "Prévue" in browser.text()
+    assert axe_violations(browser) == []
+    browser.open(f"{app_server.base}/console/subscriptions/renewals")
+    assert "Simulation" in browser.text() and "Réel" in browser.text()
+
+
+def test_a_declined_instalment_is_shown_failed_with_its_reason(app_server, console_browser, tenant, actor, pump):
+    seasons = Seasons(actor)
+    eve = _person(actor, "Eve", "Bernard")
+    card = _card(actor, eve, DECLINED_CARD)
+    sale = seasons.sell(actor, eve, means="card_alias", plan="3x", saved_means_id=card.id)
+    ensure_jobs_queue()
+    browser = console_browser
+    sign_in(browser, app_server, tenant, role="admin", subject="direction",
+            next_path="/console/subscriptions/instalments")
+    assert "jeudi 1er octobre 2026" in browser.text() and "Prévue" in browser.text()  # the first: the sale's day
+    browser.press("#run-collector", "enter", navigates=True)  # as the hourly collector would
+    job_id = browser.current_url().rsplit("/", 1)[1]
+    drive(pump, tenant, job_id)
+    instalment = Subscription.get(tenant, sale.subscriptions[0].id, consistent_read=True).instalments[0]
+    assert instalment["state"] == "failed" and instalment["retry_on"] == "2026-10-04", instalment
+
+    browser.open(f"{app_server.base}/console/subscriptions/instalments")
+    _choose(browser, "#state", "Échouée")
+    browser.type("#day", "10042026")  # typed in the date field (the browser is in US English: mm/dd/yyyy)
+    browser.press("#filter", "enter", navigates=True)
+    assert "day=2026-10-04" in browser.current_url() and "state=failed" in browser.current_url()
+    [reason] = browser.find_all("td.failure")
+    assert "carte refusée (card_declined)" in browser._session_call("GET", f"/element/{reason}/text")
+    assert "Eve Bernard" in browser.text()
+    assert "Échouée" in browser.text() and "30,00" in browser.text()  # 90,00 € in 3
+    assert axe_violations(browser) == []
+    screenshot(browser, "instalments")
+    browser.press(f"a[href='/console/subscriptions/{sale.subscriptions[0].id}']", "enter", navigates=True)
+    assert "card_declined" in browser.text()
+    assert axe_violations(browser) == []
+
+
+def test_staff_are_refused_what_the_api_keeps_for_admins(app_server, console_browser, tenant, actor):
+    seasons = Seasons(actor)
+    ensure_jobs_queue()
+    browser = console_browser
+    sign_in(browser, app_server, tenant, next_path="/console/subscriptions/renewals")
+    assert not browser.find_all("#new-run")
+    browser.open(f"{app_server.base}/console/subscriptions/instalments")
+    assert not browser.find_all("#run-collector")
+    browser.open(f"{app_server.base}/console/subscriptions/renewals/new")
+    assert "Action refusée" in browser.text()
+    assert axe_violations(browser) == []
+
+    http = staff_http(app_server, tenant)
+    value = form_value(http, f"{app_server.base}/console/subscriptions")
+    fields = {"form": value, "source_product_id": seasons.source.id, "target_product_id": seasons.target.id,
+              "delivery_modes": "new_card", "on_error": "nothing", "keep_seats": "1"}
+    for path, data in (("/console/subscriptions/renewals", fields),
+                       ("/console/subscriptions/instalments/run", {"form": value})):
+        refused = http.post(app_server.base + path, data=data, allow_redirects=False, timeout=30)
+        assert refused.status_code == 403 and "Action refusée" in refused.text, path
+    assert list(Job.query(tenant)) == []  # nothing started
+
+    admin = staff_http(app_server, tenant, role="admin")
+    value = form_value(admin, f"{app_server.base}/console/subscriptions")
+    started = admin.post(app_server.base + "/console/subscriptions/renewals", data={**fields, "form": value},
+                         allow_redirects=False, timeout=30)
+    assert started.status_code == 303, started.text  # the same form, from an admin, starts the dry run
+    [job] = list(Job.query(tenant))
+    assert job.kind == renewal.RENEW and job.params["dry_run"] is True
+    for path in (f"/console/subscriptions/renewals/{job.id}/run",):
+        assert http.get(app_server.base + path, timeout=30).status_code == 403
+
+
+def test_a_wrong_parameter_is_a_page_naming_the_field_and_nothing_starts(app_server, tenant, actor):
+    seasons = Seasons(actor)
+    ensure_jobs_queue()
+    admin = staff_http(app_server, tenant, role="admin")
+    value = form_value(admin, f"{app_server.base}/console/subscriptions")
+    base = {"form": value, "source_product_id": seasons.source.id, "target_product_id": seasons.target.id,
+            "delivery_modes": "new_card", "on_error": "nothing", "keep_seats": "1"}
+    for changes, field in (({"fallback_mode": "box_office"}, "fallback_mode"),
+                           ({"on_error": "reservation"}, "reservation_deadline"),
+                           ({"reservation_deadline": "demain"}, "reservation_deadline"),
+                           ({"opt_out_criterion": "Arret du renouvelement"}, "opt_out_criterion")):
+        answer = admin.post(app_server.base + "/console/subscriptions/renewals", data={**base, **changes},
+                            allow_redirects=False, timeout=30)
+        assert answer.status_code == 422 and field in answer.text, (changes, answer.status_code)
+    assert list(Job.query(tenant)) == []
+    future = admin.post(app_server.base + "/console/subscriptions/renewals",
+                        data={**base, "on_error": "reservation", "reservation_deadline": "2026-12-01T18:00"},
+                        allow_redirects=False, timeout=30)
+    assert future.status_code == 303
+    [job] = list(Job.query(tenant))  # the deadline typed on the venue's clock (Paris, winter: UTC+1)
+    assert job.params["reservation_deadline"] == "2026-12-01T18:00:00+01:00"
+
+
+def test_list_screens_read_one_page(app_server, tenant, actor, monkeypatch):
+    seasons = Seasons(actor)
+    family = seasons.source.family_id
+    for number in range(PAGE_SIZE + 5):
+        catalog.products.create(actor, {"kind": "subscription", "name": f"Abonnement {number}", "family_id": family,
+                                        "season_id": seasons.source.season_id})
+    ensure_jobs_queue()
+    params = {"source_product_id": seasons.source.id, "target_product_id": seasons.target.id, "dry_run": True}
+    for _ in range(PAGE_SIZE + 5):
+        jobs.start_job(actor, renewal.RENEW, params)
+    http = staff_http(app_server, tenant)
+    for path in ("/console/subscriptions", "/console/subscriptions/renewals"):
+        reads = dynamodb_reads(monkeypatch)
+        page = http.get(app_server.base + path, timeout=30)
+        assert page.status_code == 200 and 'rel="next"' in page.text, path
+        assert PAGE_SIZE - 5 < page.text.count("<tr>") <= PAGE_SIZE + 1, path  # the header's row and one page
+        assert reads["items"] <= 2 * PAGE_SIZE + 10 and reads["calls"] <= 3, (path, reads)
+        assert "Scan" not in reads["operations"]
+        monkeypatch.undo()
+
+
+def test_a_days_instalments_read_one_page(app_server, tenant, actor, monkeypatch):
+    """30 instalments due the day of their sale (three households of ten, paid in 3 by a saved
+    card): the screen shows 25, reading one page of due entries, their subscriptions and names."""
+    seasons = Seasons(actor)
+    payer = _person(actor, "Anne")
+    card = _card(actor, payer)
+    for number, product, tariff in ((0, seasons.source, seasons.source_tariff), (1, seasons.source, seasons.source_tariff),
+                                    (2, seasons.target, seasons.target_tariff)):
+        holders = [_person(actor, f"Holder{number}x{n}") for n in range(10)]
+        selling.sell(actor, {"product_id": product.id, "tariff_id": tariff.id, "payer_contact_id": payer.id,
+                             "delivery_mode": "new_card", "plan_id": "3x", "means": "card_alias",
+                             "saved_means_id": card.id, "subscribers": [{"holder_contact_id": h.id} for h in holders]})
+    http = staff_http(app_server, tenant)
+    reads = dynamodb_reads(monkeypatch)
+    day = http.get(app_server.base + f"/console/subscriptions/instalments?day={date(2026, 10, 1)}", timeout=30)
+    assert day.status_code == 200 and day.text.count("<tr>") == PAGE_SIZE + 1
+    # a page of due entries, their subscriptions, and the names of their holders and payer
+    assert reads["calls"] <= 3 and reads["items"] <= 3 * PAGE_SIZE + 1 and "Scan" not in reads["operations"], reads
+    monkeypatch.undo()
+    following = re.search(r'<a href="([^"]+)">Page suivante</a>', day.text).group(1).replace("&amp;", "&")
+    rest = http.get(app_server.base + following, timeout=30)
+    assert rest.status_code == 200 and rest.text.count("<tr>") == 30 - PAGE_SIZE + 1
+
+
+def test_a_products_terms_edited_by_keyboard_and_a_wrong_plan_refused(app_server, console_browser, tenant, actor):
+    from chalicelib.services.subscriptions import terms
+
+    seasons = Seasons(actor)
+    browser = console_browser
+    sign_in(browser, app_server, tenant, next_path=f"/console/subscriptions/products/{seasons.target.id}")
+    browser.press("#edit-terms", "enter", navigates=True)
+    # The terms as they are: both new performances ticked with their quota, the two plans.
+    assert all(browser.selected(f"#performance-{p.id}") for p in seasons.new_performances)
+    assert browser.attribute("#plan_id_1", "value") == "3x"
+    assert axe_violations(browser) == []
+    screenshot(browser, "subscription-terms")
+    browser.press(f"#performance-{seasons.new_performances[1].id}", "space")  # no longer offered
+    browser.press("#mode-box_office", "space")
+    for field, typed in (("id", "10x"), ("label", "En 10 fois"), ("instalments", "10"), ("day", "10")):
+        browser.type(f"#plan_{field}_2", typed)
+    browser.press("#save-terms", "enter", navigates=True)
+    assert "Les conditions sont enregistrées." in browser.text(), browser.text()[:1500]
+    saved = terms.get_terms(actor, seasons.target.id)
+    assert saved.performance_ids == [seasons.new_performances[0].id]
+    assert saved.delivery_modes == ["new_card", "print_at_home", "box_office"]
+    assert saved.payment_plans[-1] == {"id": "10x", "label": "En 10 fois", "instalments": 10, "day_of_month": 10,
+                                       "first_at_purchase": True}
+
+    browser.open(f"{app_server.base}/console/subscriptions/products/{seasons.target.id}/terms")
+    browser.type("#plan_id_2", "3x")  # the id of another plan
+    browser.press("#save-terms", "enter", navigates=True)
+    assert "Saisie à corriger" in browser.text() and "each plan has its own id" in browser.text()
+    assert terms.get_terms(actor, seasons.target.id).payment_plans == saved.payment_plans  # nothing written
+
+    http = staff_http(app_server, tenant)
+    url = f"{app_server.base}/console/subscriptions/products/{seasons.target.id}/terms"
+    typed = {"form": form_value(http, url), "performance_ids": seasons.new_performances[0].id,
+             f"quota_{seasons.new_performances[0].id}": saved.quotas[seasons.new_performances[0].id],
+             "delivery_modes": "new_card", "plan_id_0": "once", "plan_label_0": "Comptant",
+             "plan_instalments_0": "un", "plan_day_0": "5"}
+    refused = http.post(url, data=typed, allow_redirects=False, timeout=30)
+    assert refused.status_code == 422 and "payment_plans.0.instalments" in refused.text
+    assert terms.get_terms(actor, seasons.target.id).payment_plans == saved.payment_plans
+
+
+def test_a_dry_runs_detail_one_page_after_the_other_and_the_screens_in_english(app_server, tenant, actor, pump, monkeypatch):
+    """Pages of one subscription: each page's link carries the walk's state, and every source
+    subscription is on one page, once. Then every subscription screen answers in English."""
+    from chalicelib.handlers.console import subscriptions as screens
+
+    seasons, sold = _renewals_world(actor)
+    ensure_jobs_queue()
+    clock.set_clock(clock.frozen_at(RENEWED_AT))
+    job = renewal.start_run(actor, {
+        "source_product_id": seasons.source.id, "target_product_id": seasons.target.id,
+        "delivery_modes": ["new_card", "print_at_home"], "fallback_mode": "print_at_home", "on_error": "nothing",
+        "keep_seats": True, "dry_run": True})
+    drive(pump, tenant, job.id)
+    monkeypatch.setattr(screens, "PAGE_SIZE", 1)
+    http = staff_http(app_server, tenant)
+    url, holders = f"/console/subscriptions/renewals/{job.id}", []
+    while url:
+        page = http.get(app_server.base + url, timeout=30)
+        assert page.status_code == 200, page.text
+        holders += re.findall(r'<th scope="row"><a href="/console/subscriptions/[0-9A-Z]+">([^<]+)</a></th>', page.text)
+        found = re.search(r'<a href="([^"]+)" rel="next">', page.text)
+        url = found.group(1).replace("&amp;", "&") if found else None
+        assert len(holders) <= 3
+    assert sorted(holders) == ["Anne Martin", "Léa Petit", "Paul Durand"]  # each once (sold in one frozen instant)
+    forged = http.get(app_server.base + f"/console/subscriptions/renewals/{job.id}?cursor=" + "x" * 300, timeout=30)
+    assert forged.status_code == 422 and "cursor" in forged.text
+    # Every screen in English too.
+    admin = staff_http(app_server, tenant, role="admin")
+    renewed_source = sold["anne"].subscriptions[0].id
+    for path in ("/console/subscriptions", f"/console/subscriptions/products/{seasons.source.id}",
+                 f"/console/subscriptions/products/{seasons.target.id}/terms", f"/console/subscriptions/{renewed_source}",
+                 "/console/subscriptions/renewals", f"/console/subscriptions/renewals/{job.id}",
+                 f"/console/subscriptions/renewals/{job.id}/run", "/console/subscriptions/instalments",
+                 f"/console/subscriptions/renewals/new?source_product_id={seasons.source.id}"
+                 f"&target_product_id={seasons.target.id}"):
+        english = admin.get(app_server.base + path + ("&" if "?" in path else "?") + "lang=en", timeout=30)
+        assert english.status_code == 200 and '<html lang="en">' in english.text, path
+        assert "Simulation" not in english.text and "Échéances" not in english.text, path  # French words, none

@@ -18,7 +18,11 @@ from chalicelib.services.catalog import catalog
 from chalicelib.services.contacts import contacts
 from chalicelib.services.customers import record
 from chalicelib.services.orders import orders
+from chalicelib.models.subscriptions import Subscription
 from tests.e2e.console_helpers import axe_violations, sign_in
+from tests.e2e.test_console_subscriptions import SOLD_AT, _choose as choose_by_typing
+from tests.e2e.test_console_subscriptions import _ended_on_screen, _renewals_world
+from tests.integration.test_renewal import RENEWED_AT
 from tests.job_helpers import drive, ensure_jobs_queue
 from tests.money_helpers import paid_card_order, paid_cheque_order, refunds_at_stripe
 from tests.options_helpers import hold
@@ -148,15 +152,38 @@ def merge_a_duplicate_found_by_phone(browser, app_server, tenant, actor, world, 
     assert contacts.get_contact(actor, duplicate.id).merged_into == kept.id
 
 
+def run_a_renewal_dry_run(browser, app_server, tenant, actor, pump) -> None:
+    clock.set_clock(clock.frozen_at(SOLD_AT))  # last season's subscriptions were sold in the autumn
+    try:
+        seasons, sold = _renewals_world(actor)
+        clock.set_clock(clock.frozen_at(RENEWED_AT))  # renewal time: in the spring, a new session
+        sign_in(browser, app_server, tenant, role="admin", subject="direction",
+                next_path="/console/subscriptions/renewals")
+        browser.press("#new-run", "enter", navigates=True)
+        choose_by_typing(browser, "#source_product_id", "Abonnement 26-27")
+        choose_by_typing(browser, "#target_product_id", "Abonnement 27-28")
+        browser.press("#choose-products", "enter", navigates=True)
+        choose_by_typing(browser, "#fallback_mode", "E-billet")  # box office pick-up is no longer offered
+        browser.press("#start-dry-run", "enter", navigates=True)
+        _ended_on_screen(browser, pump, tenant, browser.current_url().rsplit("/", 1)[1])
+        assert "Simulation : rien n'a été écrit" in browser.text()
+        rows = [browser._session_call("GET", f"/element/{row}/text") for row in browser.find_all("#progress tbody tr")]
+        assert any(row.startswith("Anne Martin") and "Vente payée automatiquement" in row for row in rows)
+        assert list(Subscription.by_product.query(f"{tenant}#{seasons.target.id}")) == []  # a dry run writes nothing
+    finally:
+        clock.set_clock(None)
+
+
 def test_a_box_office_day_through_the_console(app_server, console_browser, tenant, actor, pump):
     world = build_world(actor)
     for first, last, email in EVENING_BUYERS:
         paid_cheque_order(actor, world, buyer={"first_name": first, "last_name": last, "email": email})
     ensure_jobs_queue()
     browser = console_browser
-    sign_in(browser, app_server, tenant)
+    sign_in(browser, app_server, tenant, role="admin", subject="direction")  # renewals are the direction's
 
     cancel_the_evening(browser, app_server, tenant, actor, world, pump)
     refund_two_tickets(browser, app_server, actor, world)
     release_expired_options(browser, app_server, tenant, actor, world)
     merge_a_duplicate_found_by_phone(browser, app_server, tenant, actor, world, pump)
+    run_a_renewal_dry_run(browser, app_server, tenant, actor, pump)

@@ -275,6 +275,21 @@ def test_an_uncertain_job_is_marked_printed_with_the_uid_read_or_printed_again(a
     assert message["body"]["card"]["subscription_id"] == second.subscription_id
 
 
+def test_a_card_is_read_by_its_id_in_its_venue_only_and_jobs_name_their_holders(actor, cards):
+    from chalicelib.errors import NotFound
+
+    job = printing.print_card(actor, cards.sell("Ana").id, cards.printer.id)
+    other = printing.print_card(actor, cards.sell("Bea").id, cards.printer.id)
+    results.apply_message(json.dumps(SiteAgent(cards.site).result(job, "printed", uid=UID)))
+    card = binding.get_card(actor, job.id)
+    assert (card.uid, card.state, card.subscription_ids) == (UID, "active", [job.subscription_id])
+    with pytest.raises(NotFound):
+        binding.get_card(Actor(new_tenant_id(), "someone"), job.id)
+    assert printing.holder_names(actor, [job, other]) == {job.holder_contact_id: "Ana Martin",
+                                                          other.holder_contact_id: "Bea Martin"}
+    assert printing.holder_names(actor, []) == {}
+
+
 @pytest.mark.parametrize("crash_at", ["send", "mark_sent"])
 def test_a_crash_between_the_job_and_its_message_then_a_retry_makes_one_job_and_one_message(
         actor, cards, monkeypatch, crash_at):

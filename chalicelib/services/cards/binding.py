@@ -95,6 +95,10 @@ def _had_revoked_card(actor: Actor, subscription: Subscription) -> bool:
                for card in cards_of_holder(actor, subscription.holder_contact_id))
 
 
+def get_card(actor: Actor, card_id: str) -> Card:
+    return get_record(actor, Card, card_id)
+
+
 def revoke_card(actor: Actor, card_id: str, *, reason: str) -> Card:
     """Revoke a lost or stolen card (audited): its UID no longer admits; 409 if already revoked."""
     card = get_record(actor, Card, card_id)

@@ -139,8 +139,7 @@ def _face(actor: Actor, site: CardSite, subscription: Subscription, card_id: str
     season = get_record(actor, Season, subscription.season_id)
     venue = by_ids(actor, Venue, [site.venue_id]).get(site.venue_id) if site.venue_id else None
     logo = storage.get_object(settings.card_images_bucket, site.logo_key) if site.logo_key else None
-    return CardFace(venue=venue.name if venue else site.name,
-                    holder=" ".join(part for part in (holder.first_name, holder.last_name) if part),
+    return CardFace(venue=venue.name if venue else site.name, holder=holder_name(holder),
                     subscription=product.name, season=season.name, checkin_code=card_code(actor.tenant_id, card_id),
                     logo=logo)
 
@@ -218,6 +217,17 @@ def resolve_uncertain(actor: Actor, job_id: str, *, decision: str, uid: str | No
 
 
 # -- reading ---------------------------------------------------------------------------------
+
+
+def holder_name(holder: Contact) -> str:
+    """The holder's name as the card prints it (first name, last name)."""
+    return " ".join(part for part in (holder.first_name, holder.last_name) if part)
+
+
+def holder_names(actor: Actor, jobs: list[PrintJob]) -> dict[str, str]:
+    """The names of the jobs' holders by contact id, read in one batch (an erased holder has none)."""
+    found = by_ids(actor, Contact, [job.holder_contact_id for job in jobs])
+    return {contact_id: holder_name(contact) for contact_id, contact in found.items()}
 
 
 def get_job(actor: Actor, job_id: str) -> PrintJob:

@@ -192,8 +192,9 @@ def cancel_queued_of_batch(actor: Actor, batch_job_id: str) -> int:
 def resolve_uncertain(actor: Actor, job_id: str, *, decision: str, uid: str | None = None,
                       printer_id: str | None = None) -> PrintJob:
     """``decision`` ``printed``: the card came out printed; bind it (with ``uid``, else the UID the
-    agent read). ``reprint``: print a new card (on ``printer_id``, else the same printer); the
-    uncertain job names its replacement. Asking twice gives the same answer."""
+    agent read; hexadecimal in either case, kept upper-case as the agents write UIDs). ``reprint``:
+    print a new card (on ``printer_id``, else the same printer); the uncertain job names its
+    replacement. Asking twice gives the same answer."""
     from chalicelib.services.cards import binding
 
     job = get_record(actor, PrintJob, job_id)
@@ -202,7 +203,7 @@ def resolve_uncertain(actor: Actor, job_id: str, *, decision: str, uid: str | No
     if job.replaced_by:
         raise Conflict(f"Print job {job.id} was already printed again as {job.replaced_by}.")
     if decision == "printed":
-        chosen = uid or job.uid
+        chosen = uid.upper() if uid else job.uid
         if job.encode and not chosen:
             raise InvalidInput.on("uid", "the agent read no UID: give the UID printed on the card's chip")
         binding.bind_printed(actor, job, chosen, clock.now(), flags=("resolved_by_staff",))

@@ -238,3 +238,6 @@ def test_the_card_lists_read_one_page_never_the_table(app_server, tenant, actor,
     reads = dynamodb_reads(monkeypatch)
     assert http.get(f"{app_server.base}/console/cards/uncertain", timeout=30).status_code == 200
     assert reads["calls"] <= 5 and "Scan" not in reads["operations"], reads
+    monkeypatch.undo()
+    english = http.get(f"{app_server.base}/console/cards?lang=en", timeout=30).text
+    assert "Print queue" in english and "Not heard from its agent yet" in english and "File d'impression" not in english

@@ -52,9 +52,14 @@ def test_a_card_printed_on_the_simulated_printer_through_the_console_then_revoke
         screenshot(browser, "cards")
 
         browser.press("#print-one", "enter", navigates=True)
+        browser.type("#q", "Jeanne Martin")  # the customer who paid it, found as on the customers' screen
+        browser.press("#search", "enter", navigates=True)
         assert axe_violations(browser) == []
-        browser.type("#subscription_id", subscription.id)
-        browser.press("#find-subscription", "enter", navigates=True)
+        screenshot(browser, "card-print")
+        browser.press(f"a[href='/console/cards/customers/{subscription.payer_contact_id}']", "enter", navigates=True)
+        assert "Abonnement Découverte" in browser.text() and "Nouvelle carte" in browser.text()
+        assert axe_violations(browser) == []
+        browser.press(f"#subscription-{subscription.id}", "enter", navigates=True)
         assert "Cartes de Jeanne Martin" in browser.text() and "Aucune carte imprimée." in browser.text()
         assert axe_violations(browser) == []
         screenshot(browser, "card-subscription")
@@ -203,6 +208,10 @@ def test_bad_input_is_a_clear_page_and_nothing_is_written(app_server, tenant, ac
     base = app_server.base
     assert http.get(f"{base}/console/cards?state=lost", timeout=30).status_code == 422  # the API's own schema
     assert http.get(f"{base}/console/cards/print?subscription_id=nope", timeout=30).status_code == 404
+    by_number = http.get(f"{base}/console/cards/print?subscription_id={subscription.id}", allow_redirects=False,
+                         timeout=30)
+    assert by_number.headers["Location"] == f"/console/cards/subscriptions/{subscription.id}"
+    assert http.get(f"{base}/console/cards/print?q=", timeout=30).status_code == 200  # nothing asked: the form
     printed = http.post(f"{base}/console/cards/subscriptions/{subscription.id}/print", timeout=30, data={
         "form": form_value(http, f"{base}/console/cards/subscriptions/{subscription.id}"), "printer_id": "x"})
     assert printed.status_code == 422 and "printer_id" in printed.text

@@ -285,7 +285,7 @@ def test_a_card_is_read_by_its_id_in_its_venue_only_and_jobs_name_their_holders(
     assert (card.uid, card.state, card.subscription_ids) == (UID, "active", [job.subscription_id])
     with pytest.raises(NotFound):
         binding.get_card(Actor(new_tenant_id(), "someone"), job.id)
-    assert printing.holder_names(actor, [job, other]) == {job.holder_contact_id: "Ana Martin",
+    assert printing.holder_names(actor, [job.holder_contact_id, other.holder_contact_id]) == {job.holder_contact_id: "Ana Martin",
                                                           other.holder_contact_id: "Bea Martin"}
     assert printing.holder_names(actor, []) == {}
 

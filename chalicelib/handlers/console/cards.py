@@ -54,7 +54,7 @@ def cards_home(screen: Screen):
                        sites={site.id: site.name for site in sites.list_sites(screen.actor, limit=PAGE_SIZE,
                                                                               cursor=None).items},
                        printer_names={printer.id: printer.name for printer in printers},
-                       holders=printing.holder_names(screen.actor, page.items),
+                       holders=printing.holder_names(screen.actor, [job.holder_contact_id for job in page.items]),
                        next_link=paging_link(screen, page.next_cursor))
 
 
@@ -64,7 +64,8 @@ def uncertain_jobs(screen: Screen):
 
     page = printing.list_jobs(screen.actor, printer_id=None, state="uncertain", limit=PAGE_SIZE,
                               cursor=screen.query("cursor"))
-    return screen.page("card_uncertain.html.j2", jobs=page.items, holders=printing.holder_names(screen.actor, page.items),
+    return screen.page("card_uncertain.html.j2", jobs=page.items,
+                       holders=printing.holder_names(screen.actor, [job.holder_contact_id for job in page.items]),
                        printers={printer.id: printer for printer in _printers(screen)},
                        next_link=paging_link(screen, page.next_cursor))
 
@@ -74,16 +75,43 @@ def uncertain_jobs(screen: Screen):
 
 @console_route(bp, "/console/cards/print")
 def print_form(screen: Screen):
-    """The subscription to print a card for, by its number; then its page."""
+    """The subscription to print a card for: by its number (then its page), or its payer found
+    with the customers' search (the API's ``contacts:ContactSearch``)."""
     from urllib.parse import quote
 
+    from chalicelib.handlers.http import parse_query
+    from chalicelib.services.contacts import search
     from chalicelib.services.subscriptions import subscriptions
 
-    wanted = screen.query("subscription_id")
-    if wanted is None:
-        return screen.page("card_print.html.j2")
-    subscription = subscriptions.get_subscription(screen.actor, wanted)
-    return screen.redirect(f"/console/cards/subscriptions/{quote(subscription.id)}")
+    wanted, asked = screen.query("subscription_id"), screen.query("q")
+    if wanted is not None:
+        subscription = subscriptions.get_subscription(screen.actor, wanted)
+        return screen.redirect(f"/console/cards/subscriptions/{quote(subscription.id)}")
+    if asked is None:
+        return screen.page("card_print.html.j2", q=None, customers=[], next_link=None)
+    query = parse_query({"q": asked, "limit": str(PAGE_SIZE)}, "contacts:ContactSearch")
+    page = search.search_contacts(screen.actor, query.q, limit=query.limit, cursor=screen.query("cursor"))
+    return screen.page("card_print.html.j2", q=query.q, customers=page.items,
+                       next_link=paging_link(screen, page.next_cursor))
+
+
+@console_route(bp, "/console/cards/customers/{contact_id}")
+def customer_subscriptions(screen: Screen, contact_id: str):
+    """The subscriptions a customer paid for (theirs and those they bought for others), newest
+    first, as the API's ``GET /subscriptions?payer_id=`` lists them, each with its holder."""
+    from chalicelib.services.cards import printing
+    from chalicelib.services.catalog import catalog
+    from chalicelib.services.contacts import contacts
+    from chalicelib.services.subscriptions import subscriptions
+
+    payer = contacts.get_contact(screen.actor, contact_id)
+    page = subscriptions.list_subscriptions(screen.actor, product_id=None, payer_id=payer.id, state=None,
+                                            limit=PAGE_SIZE, cursor=screen.query("cursor"))
+    products = {product_id: catalog.products.get(screen.actor, product_id).name
+                for product_id in {subscription.product_id for subscription in page.items}}
+    return screen.page("card_customer.html.j2", payer=printing.holder_name(payer), subscriptions=page.items,
+                       products=products, next_link=paging_link(screen, page.next_cursor),
+                       holders=printing.holder_names(screen.actor, [sub.holder_contact_id for sub in page.items]))
 
 
 @console_route(bp, "/console/cards/subscriptions/{subscription_id}")
@@ -99,7 +127,8 @@ def subscription_cards(screen: Screen, subscription_id: str):
         "card_subscription.html.j2", subscription=subscription,
         holder=printing.holder_name(contacts.get_contact(screen.actor, subscription.holder_contact_id)),
         product=catalog.products.get(screen.actor, subscription.product_id), jobs=list(reversed(jobs)),
-        cards=binding.cards_of_subscription(screen.actor, subscription.id), printers=_printers(screen, active_only=True),
+        cards=binding.cards_of_subscription(screen.actor, subscription.id),
+        printers=_printers(screen, active_only=True),
         printing_now=any(job.state in OPEN_STATES for job in jobs), done=screen.query("done"))
 
 
@@ -120,9 +149,15 @@ def print_job(screen: Screen, print_job_id: str):
     from chalicelib.services.cards import printers, printing
 
     job = printing.get_job(screen.actor, print_job_id)
-    return screen.page("card_job.html.j2", job=job, holder=printing.holder_names(screen.actor, [job]).get(
-        job.holder_contact_id), printer=printers.get_printer(screen.actor, job.printer_id),
-        refresh=job.state in OPEN_STATES, done=screen.query("done"))
+    return screen.page("card_job.html.j2", job=job, holder=_holder(screen, job),
+                       printer=printers.get_printer(screen.actor, job.printer_id), refresh=job.state in OPEN_STATES,
+                       done=screen.query("done"))
+
+
+def _holder(screen: Screen, job) -> str | None:
+    from chalicelib.services.cards import printing
+
+    return printing.holder_names(screen.actor, [job.holder_contact_id]).get(job.holder_contact_id)
 
 
 @console_route(bp, "/console/cards/print-jobs/{print_job_id}/cancel", methods=("POST",))
@@ -143,10 +178,11 @@ def resolve(screen: Screen, print_job_id: str):
     if screen.request.method == "GET":
         job = printing.get_job(screen.actor, print_job_id)
         if job.state != "uncertain" or job.replaced_by:  # the service's refusal, before asking anything
-            raise Conflict(screen.say("Ce travail n'attend plus de décision.", "This job awaits no decision any more."))
+            raise Conflict(screen.say("Ce travail n'attend plus de décision.",
+                                      "This job awaits no decision any more."))
         decision = parse_query({"decision": screen.query("decision") or "printed"}, "cards:ResolveIn").decision
         return screen.page("card_resolve.html.j2", job=job, decision=decision,
-                           holder=printing.holder_names(screen.actor, [job]).get(job.holder_contact_id),
+                           holder=_holder(screen, job),
                            printers=_printers(screen, active_only=True))
     body = _body({name: screen.value(name, 64) for name in ("decision", "uid", "printer_id")}, "cards:ResolveIn")
     job = printing.resolve_uncertain(screen.actor, print_job_id, decision=body.decision, uid=body.uid,
@@ -239,7 +275,8 @@ def cancel_mass_print(screen: Screen, job_id: str):
     job = _mass_print(screen, job_id)
     if screen.request.method == "GET":
         if job.ended:
-            raise Conflict(screen.say("Cette impression en série est déjà terminée.", "This mass print has already ended."))
+            raise Conflict(screen.say("Cette impression en série est déjà terminée.",
+                                      "This mass print has already ended."))
         return screen.page("card_mass_cancel.html.j2", job=job)
     body = _body({"reason": screen.value("reason", 300)}, "jobs:CancelIn")
     jobs.cancel_job(screen.actor, job.id, reason=body.reason)

@@ -18,6 +18,8 @@ agent stopped while printing): mark it printed with the UID read, or print a new
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from pynamodb.exceptions import DoesNotExist
 
 from chalicelib.adapters import clock, fifo_queues, ids, signing, storage
@@ -225,9 +227,10 @@ def holder_name(holder: Contact) -> str:
     return " ".join(part for part in (holder.first_name, holder.last_name) if part)
 
 
-def holder_names(actor: Actor, jobs: list[PrintJob]) -> dict[str, str]:
-    """The names of the jobs' holders by contact id, read in one batch (an erased holder has none)."""
-    found = by_ids(actor, Contact, [job.holder_contact_id for job in jobs])
+def holder_names(actor: Actor, contact_ids: Iterable[str]) -> dict[str, str]:
+    """The holders' names by contact id (of print jobs, of subscriptions), read in one batch (an
+    erased holder has none)."""
+    found = by_ids(actor, Contact, contact_ids)
     return {contact_id: holder_name(contact) for contact_id, contact in found.items()}
 
 

@@ -33,8 +33,21 @@ def _stored(actor, job_id: str) -> PrintJob:
     return PrintJob.get(actor.tenant_id, job_id, consistent_read=True)
 
 
-def _text_of(browser, css: str) -> str:
-    return browser._session_call("GET", f"/element/{browser.find(css)}/text")
+def _text_of(browser, css: str) -> str | None:
+    """An element's text read in one step: the page's script may replace a live region at any time."""
+    return browser._session_call("POST", "/execute/sync", {
+        "script": "const found = document.querySelector(arguments[0]); return found && found.textContent.trim();",
+        "args": [css]})
+
+
+def _press_live(browser, css: str) -> None:
+    """Press a button of a live region, again if the region was refreshed between finding and pressing it."""
+    for attempt in range(3):
+        try:
+            return browser.press(css, "enter", navigates=True)
+        except AssertionError as error:
+            if "stale element" not in str(error) or attempt == 2:
+                raise
 
 
 @needs_agent
@@ -95,6 +108,8 @@ def test_a_card_printed_on_the_simulated_printer_through_the_console_then_revoke
     revoked = binding.get_card(actor, card.id)
     assert (revoked.state, revoked.revoked_reason) == ("revoked", "Perdue au vestiaire")
     assert "a déjà une carte active" not in browser.text() and browser.find_all("#print")  # a new card, now
+    browser.open(f"{app_server.base}/console/cards/cards/{card.id}/revoke")
+    assert "Impossible dans l'état actuel" in browser.text()  # revoked once, not offered again
 
 
 def test_uncertain_prints_decided_printed_with_the_uid_read_or_printed_again_by_keyboard(
@@ -138,6 +153,9 @@ def test_uncertain_prints_decided_printed_with_the_uid_read_or_printed_again_by_
     [message] = site_agent.receive()  # the new card went to the site's queue
     assert message["body"]["job_id"] == replaced.replaced_by
     assert message["body"]["card"]["subscription_id"] == unread.subscription_id
+    _press_live(browser, "#cancel-job")  # the new card is still queued: it can be stopped
+    assert "L'annulation est demandée" in browser.text()
+    assert _stored(actor, replaced.replaced_by).cancel_requested_at is not None
 
 
 def test_a_mass_print_started_paused_and_resumed_to_its_end_by_keyboard(
@@ -155,14 +173,14 @@ def test_a_mass_print_started_paused_and_resumed_to_its_end_by_keyboard(
     job_id = browser.current_url().rsplit("/", 1)[1]
     assert jobs.get_job(actor, job_id).params["product_id"] == cards.product.id
 
-    browser.press("#pause", "enter", navigates=True)
+    _press_live(browser, "#pause")
     assert "Mise en pause" in browser.text() and _text_of(browser, "#mass-status") == "En pause"
     assert jobs.get_job(actor, job_id).status == "paused"
     for _ in range(3):
         pump.run_once()  # a paused job's chunk does nothing
     assert printing.list_jobs(actor, printer_id=cards.printer.id, state="queued", limit=10, cursor=None).items == []
     assert axe_violations(browser) == []
-    browser.press("#resume", "enter", navigates=True)
+    _press_live(browser, "#resume")
     drive(pump, tenant, job_id)
     deadline = time.monotonic() + 15
     while _text_of(browser, "#mass-status") != "Terminée":  # the page follows the job by itself

@@ -171,15 +171,11 @@ def cancel_print_job(screen: Screen, print_job_id: str):
 @console_route(bp, "/console/cards/print-jobs/{print_job_id}/resolve", methods=("GET", "POST"))
 def resolve(screen: Screen, print_job_id: str):
     """An uncertain job decided: the page says what the decision will do, its POST does it."""
-    from chalicelib.errors import Conflict
     from chalicelib.handlers.http import parse_query
     from chalicelib.services.cards import printing
 
     if screen.request.method == "GET":
-        job = printing.get_job(screen.actor, print_job_id)
-        if job.state != "uncertain" or job.replaced_by:  # the service's refusal, before asking anything
-            raise Conflict(screen.say("Ce travail n'attend plus de décision.",
-                                      "This job awaits no decision any more."))
+        job = printing.check_undecided(printing.get_job(screen.actor, print_job_id))  # the service's refusal, first
         decision = parse_query({"decision": screen.query("decision") or "printed"}, "cards:ResolveIn").decision
         return screen.page("card_resolve.html.j2", job=job, decision=decision,
                            holder=_holder(screen, job),
@@ -197,14 +193,12 @@ def resolve(screen: Screen, print_job_id: str):
 
 @console_route(bp, "/console/cards/cards/{card_id}/revoke", methods=("GET", "POST"))
 def revoke(screen: Screen, card_id: str):
-    from chalicelib.errors import Conflict
     from chalicelib.services.cards import binding, printing
     from chalicelib.services.contacts import contacts
 
     card = binding.get_card(screen.actor, card_id)
     if screen.request.method == "GET":
-        if card.state == "revoked":
-            raise Conflict(screen.say("Cette carte est déjà révoquée.", "This card is already revoked."))
+        binding.check_revocable(card)  # the service's refusal, before asking anything
         holder = printing.holder_name(contacts.get_contact(screen.actor, card.holder_contact_id))
         return screen.page("card_revoke.html.j2", card=card, holder=holder)
     body = _body({"reason": screen.value("reason", 300)}, "cards:RevokeIn")

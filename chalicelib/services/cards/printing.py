@@ -191,6 +191,15 @@ def cancel_queued_of_batch(actor: Actor, batch_job_id: str) -> int:
 # -- staff's decision on an uncertain job ----------------------------------------------------
 
 
+def check_undecided(job: PrintJob) -> PrintJob:
+    """The job, if it still waits for staff's decision (uncertain, not printed again); else 409."""
+    if job.state != "uncertain":
+        raise Conflict(f"Print job {job.id} is {job.state}, not uncertain.")
+    if job.replaced_by:
+        raise Conflict(f"Print job {job.id} was already printed again as {job.replaced_by}.")
+    return job
+
+
 def resolve_uncertain(actor: Actor, job_id: str, *, decision: str, uid: str | None = None,
                       printer_id: str | None = None) -> PrintJob:
     """``decision`` ``printed``: the card came out printed; bind it (with ``uid``, else the UID the
@@ -199,11 +208,7 @@ def resolve_uncertain(actor: Actor, job_id: str, *, decision: str, uid: str | No
     replacement. Asking twice gives the same answer."""
     from chalicelib.services.cards import binding
 
-    job = get_record(actor, PrintJob, job_id)
-    if job.state != "uncertain":
-        raise Conflict(f"Print job {job.id} is {job.state}, not uncertain.")
-    if job.replaced_by:
-        raise Conflict(f"Print job {job.id} was already printed again as {job.replaced_by}.")
+    job = check_undecided(get_record(actor, PrintJob, job_id))
     if decision == "printed":
         chosen = uid.upper() if uid else job.uid
         if job.encode and not chosen:

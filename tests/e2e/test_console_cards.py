@@ -156,6 +156,8 @@ def test_uncertain_prints_decided_printed_with_the_uid_read_or_printed_again_by_
     _press_live(browser, "#cancel-job")  # the new card is still queued: it can be stopped
     assert "L'annulation est demandée" in browser.text()
     assert _stored(actor, replaced.replaced_by).cancel_requested_at is not None
+    browser.open(f"{app_server.base}/console/cards/subscriptions/{unread.subscription_id}")
+    assert browser.find_all("#open-job") and not browser.find_all("#print")  # until the agent answers: one at a time
 
 
 def test_a_mass_print_started_paused_and_resumed_to_its_end_by_keyboard(

@@ -18,7 +18,6 @@ from chalicelib.handlers.console.frame import PAGE_SIZE, Screen, console_route, 
 
 bp = Blueprint(__name__)
 CHOICES = 100  # the printers and products offered in a form's list: a venue has a few
-OPEN_STATES = ("queued", "taken")  # the job's page refreshes while the agent may still answer
 
 
 def _body(values: dict, model: str):
@@ -129,7 +128,7 @@ def subscription_cards(screen: Screen, subscription_id: str):
         product=catalog.products.get(screen.actor, subscription.product_id), jobs=list(reversed(jobs)),
         cards=binding.cards_of_subscription(screen.actor, subscription.id),
         printers=_printers(screen, active_only=True),
-        printing_now=any(job.state in OPEN_STATES for job in jobs), done=screen.query("done"))
+        open_job=printing.open_job_of(jobs), done=screen.query("done"))
 
 
 @console_route(bp, "/console/cards/subscriptions/{subscription_id}/print", methods=("POST",))
@@ -150,7 +149,8 @@ def print_job(screen: Screen, print_job_id: str):
 
     job = printing.get_job(screen.actor, print_job_id)
     return screen.page("card_job.html.j2", job=job, holder=_holder(screen, job),
-                       printer=printers.get_printer(screen.actor, job.printer_id), refresh=job.state in OPEN_STATES,
+                       printer=printers.get_printer(screen.actor, job.printer_id),
+                       refresh=job.state in printing.OPEN_STATES,  # the agent may still answer
                        done=screen.query("done"))
 
 

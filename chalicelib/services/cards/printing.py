@@ -61,6 +61,12 @@ def jobs_of_subscription(actor: Actor, subscription_id: str) -> list[PrintJob]:
     return [found[key] for key in keys if key in found]
 
 
+def open_job_of(jobs: list[PrintJob]) -> PrintJob | None:
+    """A subscription's job still open (queued or taken), if any: one card at a time. Once sent it
+    holds back a new print; never sent (a crash), printing again sends it."""
+    return next((job for job in jobs if job.state in OPEN_STATES), None)
+
+
 def print_card(actor: Actor, subscription_id: str, printer_id: str, *, batch_job_id: str | None = None,
                job_id: str | None = None) -> PrintJob:
     """Print a card for the subscription on the printer. A job of the subscription still open is
@@ -74,8 +80,7 @@ def print_card(actor: Actor, subscription_id: str, printer_id: str, *, batch_job
         raise PrintRefused(f"Subscription {subscription.id} is {subscription.state}: no card is printed for it.")
     job = _existing(actor, job_id) if job_id else None
     if job is None:
-        open_job = next((job for job in jobs_of_subscription(actor, subscription.id) if job.state in OPEN_STATES),
-                        None)
+        open_job = open_job_of(jobs_of_subscription(actor, subscription.id))
         if open_job is not None and open_job.sent_at is not None:
             raise PrintRefused(f"A card of this subscription is already being printed (job {open_job.id}).")
         job = open_job or _record(actor, subscription, printer, batch_job_id, job_id)

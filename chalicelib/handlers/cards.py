@@ -146,8 +146,7 @@ def cancel_print_job(actor, job_id):
 def resolve_print_job(actor, job_id, body):
     from chalicelib.services.cards import printing
 
-    return printing.resolve_uncertain(actor, job_id, decision=body.decision, uid=body.uid.upper() if body.uid else None,
-                                      printer_id=body.printer_id)
+    return printing.resolve_uncertain(actor, job_id, decision=body.decision, uid=body.uid, printer_id=body.printer_id)
 
 
 @staff_route(bp, "/cards/{card_id}/revoke", method="POST", body="cards:RevokeIn", response="cards:CardOut",

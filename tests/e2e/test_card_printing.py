@@ -10,29 +10,15 @@ printer's reason and the printer's state reaches the app; a refill lets the next
 """
 from __future__ import annotations
 
-import json
-import os
-import signal
-import subprocess
-import time
-import tomllib
-from pathlib import Path
-
 import pytest
 
-from chalicelib.config import settings
 from chalicelib.models.cards import CardPrinter, PrintJob
-from chalicelib.services.cards import binding, checkin, mass_print, printing, sites
-from devtools import card_agent
+from chalicelib.services.cards import binding, checkin, mass_print, printing
 from tests.cards_world import CardWorld
+from tests.e2e.card_agent import needs_agent, start_agent, until
 from tests.job_helpers import drive
 
-ROOT = Path(__file__).resolve().parents[2]
-FAST = {"print_seconds": 0.05, "back_seconds": 0.01, "encode_seconds": 0.01, "feeder_cards": 200,
-        "ribbon_cards": 300}
-
-pytestmark = pytest.mark.skipif(not card_agent.AGENT_PYTHON.exists(),
-                                reason="the agent's virtualenv (make test builds edge_agent/.venv)")
+pytestmark = needs_agent
 
 
 @pytest.fixture
@@ -40,59 +26,12 @@ def cards(actor):
     return CardWorld(actor, capacity=80)
 
 
-class RunningAgent:
-    def __init__(self, config_path: Path, state_dir: Path) -> None:
-        self.state_dir = state_dir
-        self.log = open(config_path.parent / "agent.log", "wb")  # noqa: SIM115 - closed in stop()
-        self.process = subprocess.Popen(
-            [str(card_agent.AGENT_PYTHON), "-m", "edge_agent", "run", "--config", str(config_path)],
-            cwd=config_path.parent, env={**os.environ, "PYTHONUNBUFFERED": "1"}, stdout=self.log,
-            stderr=subprocess.STDOUT, start_new_session=True)
-
-    def printed(self) -> list[dict]:
-        log = self.state_dir / "printed.jsonl"
-        return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
-
-    def fault(self, name: str) -> None:
-        (self.state_dir / "faults" / name).write_text("")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-        self.log.close()
-
-
 @pytest.fixture
 def agent(actor, cards, tmp_path, pump):
-    """The site's agent, configured from the app's own agent configuration, printing fast (after the
-    pump made the app's queues, the results queue among them)."""
-    admin = actor.__class__(actor.tenant_id, "admin-1", frozenset({"admin"}))
-    downloaded = tomllib.loads(sites.agent_config(admin, cards.site.id))
-    local = card_agent._local(downloaded, settings.aws_endpoint)
-    local["agent"]["heartbeat_seconds"] = 1
-    for printer in local["printers"]:
-        printer["simulator"] = {**FAST, "state_dir": "printer"}
-    config_path = tmp_path / "agent.toml"
-    config_path.write_text(card_agent._toml(local), encoding="utf-8")
-    running = RunningAgent(config_path, tmp_path / "printer")
+    """The site's agent (after the pump made the app's queues, the results queue among them)."""
+    running = start_agent(actor, cards.site.id, tmp_path)
     yield running
     running.stop()
-
-
-def until(pump, condition, *, seconds: float = 60.0):
-    """Feed the app's queues (results, jobs) until ``condition()`` holds."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        pump.run_once()
-        found = condition()
-        if found:
-            return found
-        time.sleep(0.1)
-    raise AssertionError("the agent's results did not arrive in time")
 
 
 def job_state(actor, job_id: str) -> PrintJob:

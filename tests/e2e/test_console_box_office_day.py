@@ -13,15 +13,15 @@ from zoneinfo import ZoneInfo
 
 from chalicelib.adapters import clock
 from chalicelib.models.catalog import Quota
+from chalicelib.models.subscriptions import Subscription
 from chalicelib.services.campaigns import affected_customers, campaigns
 from chalicelib.services.catalog import catalog
 from chalicelib.services.contacts import contacts
 from chalicelib.services.customers import record
 from chalicelib.services.orders import orders
-from chalicelib.models.subscriptions import Subscription
 from tests.e2e.console_helpers import axe_violations, sign_in
-from tests.e2e.test_console_subscriptions import SOLD_AT, _choose as choose_by_typing
-from tests.e2e.test_console_subscriptions import _ended_on_screen, _renewals_world
+from tests.e2e.test_console_subscriptions import SOLD_AT, _ended_on_screen, _renewals_world
+from tests.e2e.test_console_subscriptions import _choose as choose_by_typing
 from tests.integration.test_renewal import RENEWED_AT
 from tests.job_helpers import drive, ensure_jobs_queue
 from tests.money_helpers import paid_card_order, paid_cheque_order, refunds_at_stripe

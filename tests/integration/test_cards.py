@@ -275,6 +275,44 @@ def test_an_uncertain_job_is_marked_printed_with_the_uid_read_or_printed_again(a
     assert message["body"]["card"]["subscription_id"] == second.subscription_id
 
 
+def test_a_card_is_read_by_its_id_in_its_venue_only_and_jobs_name_their_holders(actor, cards):
+    from chalicelib.errors import NotFound
+
+    job = printing.print_card(actor, cards.sell("Ana").id, cards.printer.id)
+    other = printing.print_card(actor, cards.sell("Bea").id, cards.printer.id)
+    results.apply_message(json.dumps(SiteAgent(cards.site).result(job, "printed", uid=UID)))
+    card = binding.get_card(actor, job.id)
+    assert (card.uid, card.state, card.subscription_ids) == (UID, "active", [job.subscription_id])
+    with pytest.raises(NotFound):
+        binding.get_card(Actor(new_tenant_id(), "someone"), job.id)
+    assert printing.holder_names(actor, [job.holder_contact_id, other.holder_contact_id]) == {job.holder_contact_id: "Ana Martin",
+                                                          other.holder_contact_id: "Bea Martin"}
+    assert printing.holder_names(actor, []) == {}
+
+
+def test_a_uid_given_by_staff_for_an_uncertain_job_is_kept_upper_case_as_agents_write_it(actor, cards):
+    job = printing.print_card(actor, cards.sell().id, cards.printer.id)
+    results.apply_message(json.dumps(SiteAgent(cards.site).result(job, "uncertain", reason="interrupted_while_printing")))
+    printing.resolve_uncertain(actor, job.id, decision="printed", uid=UID.lower())
+    assert stored(actor, job).uid == UID and binding.card_by_uid(actor.tenant_id, UID).id == job.id
+
+
+def test_a_printer_is_silent_once_its_agent_said_nothing_for_the_alarm_s_time(actor, cards, monkeypatch):
+    from datetime import timedelta
+
+    from chalicelib.adapters import clock
+    from chalicelib.services.cards.silence import SILENT_AFTER
+
+    assert not printers.get_printer(actor, cards.printer.id).silent  # never heard: its agent is not installed yet
+    results.apply_message(json.dumps(SiteAgent(cards.site).heartbeat(cards.printer, "ready", at=later(1))))
+    heard = printers.get_printer(actor, cards.printer.id)
+    assert not heard.silent
+    monkeypatch.setattr(clock, "now", lambda: heard.last_contact_at + SILENT_AFTER + timedelta(seconds=1))
+    assert printers.get_printer(actor, cards.printer.id).silent
+    printers.change_printer(actor, cards.printer.id, {"active": False})
+    assert not printers.get_printer(actor, cards.printer.id).silent  # out of service: nobody waits for it
+
+
 @pytest.mark.parametrize("crash_at", ["send", "mark_sent"])
 def test_a_crash_between_the_job_and_its_message_then_a_retry_makes_one_job_and_one_message(
         actor, cards, monkeypatch, crash_at):

@@ -95,11 +95,20 @@ def _had_revoked_card(actor: Actor, subscription: Subscription) -> bool:
                for card in cards_of_holder(actor, subscription.holder_contact_id))
 
 
-def revoke_card(actor: Actor, card_id: str, *, reason: str) -> Card:
-    """Revoke a lost or stolen card (audited): its UID no longer admits; 409 if already revoked."""
-    card = get_record(actor, Card, card_id)
+def get_card(actor: Actor, card_id: str) -> Card:
+    return get_record(actor, Card, card_id)
+
+
+def check_revocable(card: Card) -> Card:
+    """The card, if it may be revoked (it is not already); else 409."""
     if card.state == "revoked":
         raise Conflict(f"Card {card.id} is already revoked.")
+    return card
+
+
+def revoke_card(actor: Actor, card_id: str, *, reason: str) -> Card:
+    """Revoke a lost or stolen card (audited): its UID no longer admits; 409 if already revoked."""
+    card = check_revocable(get_record(actor, Card, card_id))
     before = snapshot(card)
     card.state, card.revoked_at, card.revoked_reason, card.updated_at = "revoked", clock.now(), reason, clock.now()
     write_audited(actor, card, action="revoke", before=before)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from chalicelib.adapters import clock
 from chalicelib.errors import InvalidInput
 from chalicelib.models.base import tenant_key
 from chalicelib.models.cards import OPEN_STATES, CardPrinter, CardSite, PrintJob
@@ -32,6 +33,15 @@ class PrinterView:
 
     def __getattr__(self, name: str):
         return getattr(self.printer, name)
+
+    @property
+    def silent(self) -> bool:
+        """Its agent has said nothing for as long as the operator's alarm counts it silent (one
+        that never reported is not: its agent is not installed yet)."""
+        from chalicelib.services.cards.silence import SILENT_AFTER
+
+        heard = self.printer.last_contact_at
+        return bool(self.printer.active and heard is not None and heard < clock.now() - SILENT_AFTER)
 
 
 def queue_length(tenant_id: str, printer_id: str) -> int:

@@ -18,6 +18,8 @@ agent stopped while printing): mark it printed with the UID read, or print a new
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from pynamodb.exceptions import DoesNotExist
 
 from chalicelib.adapters import clock, fifo_queues, ids, signing, storage
@@ -59,6 +61,12 @@ def jobs_of_subscription(actor: Actor, subscription_id: str) -> list[PrintJob]:
     return [found[key] for key in keys if key in found]
 
 
+def open_job_of(jobs: list[PrintJob]) -> PrintJob | None:
+    """A subscription's job still open (queued or taken), if any: one card at a time. Once sent it
+    holds back a new print; never sent (a crash), printing again sends it."""
+    return next((job for job in jobs if job.state in OPEN_STATES), None)
+
+
 def print_card(actor: Actor, subscription_id: str, printer_id: str, *, batch_job_id: str | None = None,
                job_id: str | None = None) -> PrintJob:
     """Print a card for the subscription on the printer. A job of the subscription still open is
@@ -72,8 +80,7 @@ def print_card(actor: Actor, subscription_id: str, printer_id: str, *, batch_job
         raise PrintRefused(f"Subscription {subscription.id} is {subscription.state}: no card is printed for it.")
     job = _existing(actor, job_id) if job_id else None
     if job is None:
-        open_job = next((job for job in jobs_of_subscription(actor, subscription.id) if job.state in OPEN_STATES),
-                        None)
+        open_job = open_job_of(jobs_of_subscription(actor, subscription.id))
         if open_job is not None and open_job.sent_at is not None:
             raise PrintRefused(f"A card of this subscription is already being printed (job {open_job.id}).")
         job = open_job or _record(actor, subscription, printer, batch_job_id, job_id)
@@ -139,8 +146,7 @@ def _face(actor: Actor, site: CardSite, subscription: Subscription, card_id: str
     season = get_record(actor, Season, subscription.season_id)
     venue = by_ids(actor, Venue, [site.venue_id]).get(site.venue_id) if site.venue_id else None
     logo = storage.get_object(settings.card_images_bucket, site.logo_key) if site.logo_key else None
-    return CardFace(venue=venue.name if venue else site.name,
-                    holder=" ".join(part for part in (holder.first_name, holder.last_name) if part),
+    return CardFace(venue=venue.name if venue else site.name, holder=holder_name(holder),
                     subscription=product.name, season=season.name, checkin_code=card_code(actor.tenant_id, card_id),
                     logo=logo)
 
@@ -190,20 +196,26 @@ def cancel_queued_of_batch(actor: Actor, batch_job_id: str) -> int:
 # -- staff's decision on an uncertain job ----------------------------------------------------
 
 
-def resolve_uncertain(actor: Actor, job_id: str, *, decision: str, uid: str | None = None,
-                      printer_id: str | None = None) -> PrintJob:
-    """``decision`` ``printed``: the card came out printed; bind it (with ``uid``, else the UID the
-    agent read). ``reprint``: print a new card (on ``printer_id``, else the same printer); the
-    uncertain job names its replacement. Asking twice gives the same answer."""
-    from chalicelib.services.cards import binding
-
-    job = get_record(actor, PrintJob, job_id)
+def check_undecided(job: PrintJob) -> PrintJob:
+    """The job, if it still waits for staff's decision (uncertain, not printed again); else 409."""
     if job.state != "uncertain":
         raise Conflict(f"Print job {job.id} is {job.state}, not uncertain.")
     if job.replaced_by:
         raise Conflict(f"Print job {job.id} was already printed again as {job.replaced_by}.")
+    return job
+
+
+def resolve_uncertain(actor: Actor, job_id: str, *, decision: str, uid: str | None = None,
+                      printer_id: str | None = None) -> PrintJob:
+    """``decision`` ``printed``: the card came out printed; bind it (with ``uid``, else the UID the
+    agent read; hexadecimal in either case, kept upper-case as the agents write UIDs). ``reprint``:
+    print a new card (on ``printer_id``, else the same printer); the uncertain job names its
+    replacement. Asking twice gives the same answer."""
+    from chalicelib.services.cards import binding
+
+    job = check_undecided(get_record(actor, PrintJob, job_id))
     if decision == "printed":
-        chosen = uid or job.uid
+        chosen = uid.upper() if uid else job.uid
         if job.encode and not chosen:
             raise InvalidInput.on("uid", "the agent read no UID: give the UID printed on the card's chip")
         binding.bind_printed(actor, job, chosen, clock.now(), flags=("resolved_by_staff",))
@@ -218,6 +230,18 @@ def resolve_uncertain(actor: Actor, job_id: str, *, decision: str, uid: str | No
 
 
 # -- reading ---------------------------------------------------------------------------------
+
+
+def holder_name(holder: Contact) -> str:
+    """The holder's name as the card prints it (first name, last name)."""
+    return " ".join(part for part in (holder.first_name, holder.last_name) if part)
+
+
+def holder_names(actor: Actor, contact_ids: Iterable[str]) -> dict[str, str]:
+    """The holders' names by contact id (of print jobs, of subscriptions), read in one batch (an
+    erased holder has none)."""
+    found = by_ids(actor, Contact, contact_ids)
+    return {contact_id: holder_name(contact) for contact_id, contact in found.items()}
 
 
 def get_job(actor: Actor, job_id: str) -> PrintJob:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from chalicelib.adapters import clock
 from chalicelib.errors import InvalidInput
-from chalicelib.models.base import tenant_key
+from chalicelib.models.base import starting_with, tenant_key
 from chalicelib.models.cards import OPEN_STATES, CardPrinter, CardSite, PrintJob
 from chalicelib.services.shared.actors import Actor
 from chalicelib.services.shared.paging import Page
@@ -46,7 +46,7 @@ class PrinterView:
 
 def queue_length(tenant_id: str, printer_id: str) -> int:
     key = tenant_key(tenant_id, printer_id)
-    return sum(PrintJob.by_printer.count(key, PrintJob.printer_order.startswith(f"{state}#"))
+    return sum(PrintJob.by_printer.count(key, starting_with(PrintJob.printer_order, f"{state}#"))
                for state in OPEN_STATES)
 
 

@@ -25,7 +25,7 @@ from pynamodb.exceptions import DoesNotExist
 from chalicelib.adapters import clock, fifo_queues, ids, signing, storage
 from chalicelib.config import settings
 from chalicelib.errors import ConcurrentChange, Conflict, Duplicate, InvalidInput
-from chalicelib.models.base import tenant_key
+from chalicelib.models.base import starting_with, tenant_key
 from chalicelib.models.cards import OPEN_STATES, CardPrinter, CardSite, PrintJob
 from chalicelib.models.catalog import Product, Season, Venue
 from chalicelib.models.contacts import Contact
@@ -254,7 +254,7 @@ def list_jobs(actor: Actor, *, printer_id: str | None, state: str | None, limit:
     if printer_id is not None:
         require_reference(actor, CardPrinter, printer_id, "printer_id")
         index, key = PrintJob.by_printer, tenant_key(actor.tenant_id, printer_id)
-        condition = PrintJob.printer_order.startswith(f"{state}#") if state else None
+        condition = starting_with(PrintJob.printer_order, f"{state}#") if state else None
     else:
         index, key, condition = PrintJob.by_state, tenant_key(actor.tenant_id, state), None
     page = paged(f"{index.Meta.index_name}:{key}:{state}", cursor, lambda start: index.query(

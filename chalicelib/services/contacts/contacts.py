@@ -24,7 +24,7 @@ from pynamodb.transactions import TransactWrite
 from chalicelib.adapters import clock, ids
 from chalicelib.errors import ConcurrentChange, Conflict, Duplicate, FieldError, InvalidInput, NotFound
 from chalicelib.models.audit import AuditEvent
-from chalicelib.models.base import connection, tenant_key
+from chalicelib.models.base import connection, starting_with, tenant_key
 from chalicelib.models.contacts import AddressEntry, Contact, EmailEntry, PhoneEntry
 from chalicelib.models.orders import Buyer
 from chalicelib.models.unique_keys import UniqueKey
@@ -266,7 +266,7 @@ def list_contacts(actor: Actor, *, name_prefix: str | None, limit: int, cursor: 
     return paged(
         f"contacts-by-name:{actor.tenant_id}:{prefix}",
         cursor,
-        lambda start: Contact.by_name.query(actor.tenant_id, Contact.search_name.startswith(prefix),
+        lambda start: Contact.by_name.query(actor.tenant_id, starting_with(Contact.search_name, prefix),
                                             limit=limit, last_evaluated_key=start),
     )
 

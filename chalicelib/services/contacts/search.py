@@ -14,7 +14,7 @@ start from five digits on; shorter, it is looked up whole (an order number, a sh
 number).
 
 **A search** reads one page of the entries of its most telling term (a number or an e-mail, else
-the longest word) whose token starts with it: a ``begins_with`` Query, whole words first since
+the longest word) whose token starts with it: one Query of a key range (``models.base.starting_with``), whole words first since
 entries sort by token. It reads those contacts (one BatchGetItem) and keeps those whose tokens
 also start with every other term, in any field. So a page costs one Query of ``limit`` small
 entries and one batch of ``limit`` contacts, whatever the number of contacts; a page may show
@@ -31,7 +31,7 @@ import json
 from dataclasses import dataclass
 
 from chalicelib.errors import FieldError, InvalidInput
-from chalicelib.models.base import tenant_key
+from chalicelib.models.base import starting_with, tenant_key
 from chalicelib.models.contacts import Contact, ContactToken
 from chalicelib.services.shared.actors import Actor
 from chalicelib.services.shared.audit import plain
@@ -115,7 +115,7 @@ def search(actor: Actor, query: str, *, limit: int, cursor: str | None) -> Page[
     entries, last = [], None
     if _walkable(driving):  # a short number (an order's) is looked up exactly, not walked
         results = ContactToken.query(_bucket(actor.tenant_id, driving.text),
-                                     ContactToken.entry.startswith(driving.text), limit=limit,
+                                     starting_with(ContactToken.entry, driving.text), limit=limit,
                                      last_evaluated_key=json.loads(place["k"]) if place["k"] else None)
         page = next(results.page_iter, None) or {}
         entries = [ContactToken.from_raw_data(raw) for raw in page.get("Items", [])]
@@ -146,7 +146,7 @@ def _exact_hits(actor: Actor, terms: list[Term], driving: Term) -> list[ContactH
     if not driving.exact_kinds:
         return []
     ids = [_parsed(found)[1] for kind in driving.exact_kinds for found in ContactToken.query(
-        _bucket(actor.tenant_id, driving.text), ContactToken.entry.startswith(f"{driving.text}#{kind}#"),
+        _bucket(actor.tenant_id, driving.text), starting_with(ContactToken.entry, f"{driving.text}#{kind}#"),
         limit=EXACT_LIMIT)]
     buyers = _buyer_of_order_number(actor, driving.text)
     others = [term for term in terms if term != driving]

@@ -25,7 +25,7 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib.adapters import clock, ids
 from chalicelib.errors import ConcurrentChange
-from chalicelib.models.base import connection
+from chalicelib.models.base import connection, starting_with
 from chalicelib.models.options import DueAction, FollowUpPolicy, SweepMark
 from chalicelib.services.jobs.framework import start_job, start_once
 from chalicelib.services.options import bulk
@@ -102,7 +102,7 @@ def sweep(moment: datetime | None = None, *, tenant_id: str | None = None) -> Sw
     counts: dict[str, int] = {}
     first_pending = None
     for day in days:
-        items = (DueAction.query(day, DueAction.due_key.startswith(f"{tenant_id}#"), consistent_read=True)
+        items = (DueAction.query(day, starting_with(DueAction.due_key, f"{tenant_id}#"), consistent_read=True)
                  if tenant_id else DueAction.query(day, consistent_read=True))
         for item in items:
             if item.due_at <= now:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from chalicelib.adapters import ids
-from chalicelib.models.base import tenant_key
+from chalicelib.models.base import starting_with, tenant_key
 from chalicelib.models.orders import Order, OrderListing
 from chalicelib.services.shared.actors import Actor
 from chalicelib.services.shared.paging import Page, paged, paged_by_reads
@@ -177,7 +177,7 @@ def search_orders(actor: Actor, text: str, *, limit: int, cursor: str | None) ->
     prefix = fold(text)
     key = tenant_key(actor.tenant_id, "buyer")
     page = paged(f"orders-buyer:{key}:{prefix}", cursor, lambda start: OrderListing.query(
-        key, OrderListing.sort_key.startswith(prefix), limit=limit, last_evaluated_key=start))
+        key, starting_with(OrderListing.sort_key, prefix), limit=limit, last_evaluated_key=start))
     # "Marie Martin" has two name entries that "mar" both matches: show her order once per page.
     unique = {entry.order_id: entry for entry in reversed(page.items)}
     return Page(items=[entry for entry in page.items if unique.get(entry.order_id) is entry], next_cursor=page.next_cursor)

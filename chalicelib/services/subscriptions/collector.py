@@ -86,6 +86,7 @@ from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 from chalicelib.adapters import clock, ids, payments
 from chalicelib.config import settings
 from chalicelib.errors import ConcurrentChange, NotFound
+from chalicelib.models.base import starting_with
 from chalicelib.models.options import SweepMark
 from chalicelib.models.subscriptions import InstalmentDue, Subscription
 from chalicelib.observability import logger
@@ -151,7 +152,7 @@ def sweep(moment: datetime | None = None, *, tenant_id: str | None = None) -> Sw
     counts: dict[str, int] = {}
     first_pending = None
     for day in days:
-        entries = (InstalmentDue.query(day, InstalmentDue.due_key.startswith(f"{tenant_id}#"), consistent_read=True)
+        entries = (InstalmentDue.query(day, starting_with(InstalmentDue.due_key, f"{tenant_id}#"), consistent_read=True)
                    if tenant_id else InstalmentDue.query(day, consistent_read=True))
         for entry in entries:
             first_pending = first_pending or day
@@ -184,7 +185,7 @@ def _sweep_ahead(now: datetime, tenant_id: str | None, report: SweepReport) -> N
     next_day = first  # the mark: the first day ahead whose jobs are not all started
     for offset in range((last - first).days + 1):
         day = first + timedelta(days=offset)
-        entries = (InstalmentDue.query(day.isoformat(), InstalmentDue.due_key.startswith(f"{tenant_id}#"),
+        entries = (InstalmentDue.query(day.isoformat(), starting_with(InstalmentDue.due_key, f"{tenant_id}#"),
                                        consistent_read=True)
                    if tenant_id else InstalmentDue.query(day.isoformat(), consistent_read=True))
         counts: dict[str, int] = {}
@@ -234,7 +235,7 @@ def _venue_entries(tenant_id: str, day: str, after: str | None, budget: ChunkBud
     budget holds is read: that entry ends the chunk with its cursor, so a busy day's partition is
     read a chunk at a time, never whole."""
     prefix = f"{tenant_id}#"
-    condition = InstalmentDue.due_key > after if after else InstalmentDue.due_key.startswith(prefix)
+    condition = InstalmentDue.due_key > after if after else starting_with(InstalmentDue.due_key, prefix)
     for entry in InstalmentDue.query(day, condition, consistent_read=True, limit=budget.items_left + 1):
         if not entry.due_key.startswith(prefix):
             return  # past this venue's part of the day

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from chalicelib.errors import FieldError, InvalidInput
-from chalicelib.models.base import tenant_key
+from chalicelib.models.base import starting_with, tenant_key
 from chalicelib.models.catalog import Product, Season
 from chalicelib.models.contacts import Contact
 from chalicelib.models.subscriptions import InstalmentDue, Subscription
@@ -72,7 +72,7 @@ def instalments_of_day(actor: Actor, day: date, *, state: str | None, limit: int
     page narrowed after reading, so it may hold fewer, with a cursor to go on)."""
     key = day.isoformat()
     page = paged(f"instalments-due:{actor.tenant_id}:{key}", cursor, lambda start: InstalmentDue.query(
-        key, InstalmentDue.due_key.startswith(f"{actor.tenant_id}#"), consistent_read=True, limit=limit,
+        key, starting_with(InstalmentDue.due_key, f"{actor.tenant_id}#"), consistent_read=True, limit=limit,
         last_evaluated_key=start))
     found = by_ids(actor, Subscription, {entry.subscription_id for entry in page.items})
     due = [DueInstalment(found[entry.subscription_id], int(entry.number), entry.due_at)

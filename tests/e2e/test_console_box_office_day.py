@@ -12,13 +12,17 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from chalicelib.adapters import clock
+from chalicelib.models.cards import CardPrinter, PrintJob
 from chalicelib.models.catalog import Quota
 from chalicelib.models.subscriptions import Subscription
 from chalicelib.services.campaigns import affected_customers, campaigns
+from chalicelib.services.cards import binding
 from chalicelib.services.catalog import catalog
 from chalicelib.services.contacts import contacts
 from chalicelib.services.customers import record
 from chalicelib.services.orders import orders
+from tests.cards_world import CardWorld
+from tests.e2e.card_agent import needs_agent, start_agent, until
 from tests.e2e.console_helpers import axe_violations, sign_in
 from tests.e2e.test_console_subscriptions import SOLD_AT, _ended_on_screen, _renewals_world
 from tests.e2e.test_console_subscriptions import _choose as choose_by_typing
@@ -152,6 +156,29 @@ def merge_a_duplicate_found_by_phone(browser, app_server, tenant, actor, world, 
     assert contacts.get_contact(actor, duplicate.id).merged_into == kept.id
 
 
+def print_a_season_card(browser, app_server, tenant, actor, pump, directory) -> None:
+    cards = CardWorld(actor)
+    subscription = cards.sell("Jeanne")
+    agent = start_agent(actor, cards.site.id, directory)  # the venue's agent, its printer simulated
+    try:
+        until(pump, lambda: CardPrinter.get(tenant, cards.printer.id, consistent_read=True).state == "ready")
+        browser.open(f"{app_server.base}/console/cards")
+        browser.press("#print-one", "enter", navigates=True)
+        browser.type("#q", "Jeanne Martin")
+        browser.press("#search", "enter", navigates=True)
+        browser.press(f"a[href='/console/cards/customers/{subscription.payer_contact_id}']", "enter", navigates=True)
+        browser.press(f"#subscription-{subscription.id}", "enter", navigates=True)
+        browser.press("#print", "enter", navigates=True)
+        job_id = browser.current_url().rsplit("/", 1)[1]
+        until(pump, lambda: PrintJob.get(tenant, job_id, consistent_read=True).state == "printed")
+        [card] = binding.cards_of_subscription(actor, subscription.id)
+        assert [entry["uid"] for entry in agent.printed()] == [card.uid]  # one card, its chip bound
+        browser.open(browser.current_url())
+        assert card.uid in browser.text()
+    finally:
+        agent.stop()
+
+
 def run_a_renewal_dry_run(browser, app_server, tenant, actor, pump) -> None:
     clock.set_clock(clock.frozen_at(SOLD_AT))  # last season's subscriptions were sold in the autumn
     try:
@@ -174,7 +201,8 @@ def run_a_renewal_dry_run(browser, app_server, tenant, actor, pump) -> None:
         clock.set_clock(None)
 
 
-def test_a_box_office_day_through_the_console(app_server, console_browser, tenant, actor, pump):
+@needs_agent
+def test_a_box_office_day_through_the_console(app_server, console_browser, tenant, actor, pump, tmp_path):
     world = build_world(actor)
     for first, last, email in EVENING_BUYERS:
         paid_cheque_order(actor, world, buyer={"first_name": first, "last_name": last, "email": email})
@@ -185,5 +213,6 @@ def test_a_box_office_day_through_the_console(app_server, console_browser, tenan
     cancel_the_evening(browser, app_server, tenant, actor, world, pump)
     refund_two_tickets(browser, app_server, actor, world)
     release_expired_options(browser, app_server, tenant, actor, world)
+    print_a_season_card(browser, app_server, tenant, actor, pump, tmp_path)
     merge_a_duplicate_found_by_phone(browser, app_server, tenant, actor, world, pump)
     run_a_renewal_dry_run(browser, app_server, tenant, actor, pump)

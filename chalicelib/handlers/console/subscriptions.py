@@ -98,7 +98,7 @@ def terms_form(screen: Screen, product_id: str):
     from chalicelib.errors import NotFound
     from chalicelib.handlers.http import parse_body
     from chalicelib.services.catalog import catalog
-    from chalicelib.services.subscriptions import terms
+    from chalicelib.services.subscriptions import offerable, terms
 
     product = catalog.products.get(screen.actor, product_id)
     if product.kind not in BUNDLE_KINDS:
@@ -110,7 +110,7 @@ def terms_form(screen: Screen, product_id: str):
     current = terms.terms_of(screen.actor, [product_id]).get(product_id)
     plans = list(current.payment_plans) if current else []
     return _page(screen, "subscription_terms.html.j2", product=product, current=current,
-                 offered=terms.offerable(screen.actor, product), modes=DELIVERY_MODES,
+                 offered=offerable.offerable(screen.actor, product), modes=DELIVERY_MODES,
                  plans=plans + [None] * (PLAN_ROWS - len(plans)))
 
 

@@ -11,8 +11,6 @@ window its renewal notices go in (:mod:`.renewal_notice`).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from pynamodb.exceptions import DoesNotExist
 
 from chalicelib.errors import InvalidInput, NotFound
@@ -25,10 +23,6 @@ from chalicelib.services.subscriptions import renewal_notice
 from chalicelib.values.payment_plans import PaymentPlan
 
 BUNDLE_KINDS = ("subscription", "package")
-SHOWS_OFFERED = 100  # the season's shows whose performances a terms form offers
-PERFORMANCES_PER_SHOW = 60
-
-
 
 def plan_of(terms: SubscriptionTerms, plan_id: str) -> PaymentPlan:
     """The terms' plan named ``plan_id`` (422 on ``plan_id`` when they offer none so named)."""
@@ -50,32 +44,6 @@ def get_terms(actor: Actor, product_id: str) -> SubscriptionTerms:
 def terms_of(actor: Actor, product_ids) -> dict[str, SubscriptionTerms]:
     """The terms of those of ``product_ids`` that have some, by product id (one batch read)."""
     return by_ids(actor, SubscriptionTerms, product_ids)
-
-
-@dataclass(frozen=True)
-class Offerable:
-    """A performance a product's terms may group, with its show's name and its quotas."""
-
-    performance: Performance
-    show_name: str
-    quotas: list[Quota]
-
-
-def offerable(actor: Actor, product: Product) -> list[Offerable]:
-    """The performances ``product``'s terms may group (its season's shows' performances, not
-    cancelled), in date order, each with the quotas it could be sold from: what a form offers
-    (:func:`set_terms` checks the choice)."""
-    from chalicelib.services.catalog import catalog
-
-    shows = [show for show in catalog.products.list(actor, limit=200, cursor=None, season_id=product.season_id).items
-             if show.kind == "show"][:SHOWS_OFFERED]
-    found = [(performance, show.name) for show in shows
-             for performance in catalog.list_performances(actor, product_id=show.id, limit=PERFORMANCES_PER_SHOW,
-                                                          cursor=None).items
-             if performance.status != "cancelled"]
-    return [Offerable(performance, name, catalog.quotas.list(actor, limit=50, cursor=None,
-                                                             performance_id=performance.id).items)
-            for performance, name in sorted(found, key=lambda pair: pair[0].starts_at)]
 
 
 def set_terms(actor: Actor, product_id: str, fields: dict) -> SubscriptionTerms:

@@ -99,6 +99,10 @@ def test_a_cancelled_performance_notified_reset_and_one_resent_by_keyboard(
     browser.open(f"{app_server.base}/console/campaigns/{campaign.id}")
     browser.press(f"a[href='/console/campaigns/{campaign.id}/diagnosis']", "enter", navigates=True)
     assert "Diagnostic de délivrance" in browser.text() and "exemple.org" in browser.text()
+    # notified a moment ago: too early to judge, said in French; the statistics' detail kept in English
+    assert browser._session_call("GET", f"/element/{browser.find('#verdict')}/text") == "Trop tôt pour juger"
+    assert "Attendez quelques jours" in browser._session_call("GET", f"/element/{browser.find('#suggested-action')}/text")
+    assert browser.attribute("p[lang=en]", "lang") == "en"
     assert axe_violations(browser) == []
     screenshot(browser, "diagnosis")
 

@@ -85,3 +85,20 @@ def form_value(http, url: str) -> str:
 
     page = http.get(url, timeout=30).text
     return re.search(r'name="form" value="([^"]+)"', page).group(1)
+
+
+def job_ended_on_screen(browser, pump, tenant: str, job_id: str | None = None) -> None:
+    """The job page on screen shows its job waiting or running; the job is driven to its end
+    while the page is shown, and the page shows the end by itself (its script refreshes the
+    progress region). ``job_id`` defaults to the one in the page's address."""
+    import time
+
+    from tests.job_helpers import drive
+
+    job_id = job_id or browser.current_url().rsplit("/", 1)[1].split("?")[0]
+    assert "En attente" in browser.text() or "En cours" in browser.text()
+    drive(pump, tenant, job_id)
+    deadline = time.monotonic() + 15
+    while "Terminée" not in browser.text():
+        assert time.monotonic() < deadline, "the job's page never showed its end"
+        time.sleep(0.2)

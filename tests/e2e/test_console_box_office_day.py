@@ -23,8 +23,8 @@ from chalicelib.services.customers import record
 from chalicelib.services.orders import orders
 from tests.cards_world import CardWorld
 from tests.e2e.card_agent import needs_agent, start_agent, until
-from tests.e2e.console_helpers import axe_violations, sign_in
-from tests.e2e.test_console_subscriptions import SOLD_AT, _ended_on_screen, _renewals_world
+from tests.e2e.console_helpers import axe_violations, job_ended_on_screen, sign_in
+from tests.e2e.test_console_subscriptions import SOLD_AT, _renewals_world
 from tests.e2e.test_console_subscriptions import _choose as choose_by_typing
 from tests.integration.test_renewal import RENEWED_AT
 from tests.job_helpers import drive, ensure_jobs_queue
@@ -192,7 +192,7 @@ def run_a_renewal_dry_run(browser, app_server, tenant, actor, pump) -> None:
         browser.press("#choose-products", "enter", navigates=True)
         choose_by_typing(browser, "#fallback_mode", "E-billet")  # box office pick-up is no longer offered
         browser.press("#start-dry-run", "enter", navigates=True)
-        _ended_on_screen(browser, pump, tenant, browser.current_url().rsplit("/", 1)[1])
+        job_ended_on_screen(browser, pump, tenant)
         assert "Simulation : rien n'a été écrit" in browser.text()
         rows = [browser._session_call("GET", f"/element/{row}/text") for row in browser.find_all("#progress tbody tr")]
         assert any(row.startswith("Anne Martin") and "Vente payée automatiquement" in row for row in rows)

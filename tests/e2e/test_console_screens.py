@@ -5,7 +5,6 @@ paid; the jobs that did it. axe-core checks each screen, and each is photographe
 docs/console.md. The list screens read one page of results, never the table."""
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 
 from chalicelib.adapters import clock
@@ -14,7 +13,14 @@ from chalicelib.services.campaigns import affected_customers, campaigns
 from chalicelib.services.jobs import framework as jobs
 from chalicelib.services.jobs.framework import ChunkResult, job_kind
 from chalicelib.services.orders import orders
-from tests.e2e.console_helpers import axe_violations, dynamodb_reads, screenshot, sign_in, staff_http
+from tests.e2e.console_helpers import (
+    axe_violations,
+    dynamodb_reads,
+    job_ended_on_screen,
+    screenshot,
+    sign_in,
+    staff_http,
+)
 from tests.job_helpers import drive, ensure_jobs_queue
 from tests.money_helpers import paid_cheque_order
 from tests.orders_world import build_world, draft, line
@@ -38,18 +44,6 @@ def _cancelled_performance(actor, world, pump):
     return campaigns.get_campaign(actor, made.id)
 
 
-def _job_on_screen(browser, pump, tenant: str) -> None:
-    """The job page the console opened: its job run to its end while the page is on screen, and
-    the page showing it by itself (its script refreshes a running job's progress)."""
-    job_id = browser.current_url().rsplit("/", 1)[1]
-    assert "En attente" in browser.text() or "En cours" in browser.text()
-    drive(pump, tenant, job_id)
-    deadline = time.monotonic() + 15
-    while "Terminée" not in browser.text():
-        assert time.monotonic() < deadline, "the job's page never showed its end"
-        time.sleep(0.2)
-
-
 def _states(actor, campaign) -> dict:
     return affected_customers.counts(actor, campaign.id)
 
@@ -68,7 +62,7 @@ def test_a_cancelled_performance_notified_reset_and_one_resent_by_keyboard(
 
     browser.press("#notify", "enter", navigates=True)  # every customer not notified
     assert axe_violations(browser) == []
-    _job_on_screen(browser, pump, tenant)
+    job_ended_on_screen(browser, pump, tenant)
     screenshot(browser, "job")
     assert _states(actor, campaign)["mail_sent"] == 3
 
@@ -77,7 +71,7 @@ def test_a_cancelled_performance_notified_reset_and_one_resent_by_keyboard(
     assert axe_violations(browser) == []
     screenshot(browser, "campaign-customers")
     browser.press("#reset", "enter", navigates=True)
-    _job_on_screen(browser, pump, tenant)
+    job_ended_on_screen(browser, pump, tenant)
     assert _states(actor, campaign) == {"not_notified": 3, "mail_sent": 0, "mail_read": 0, "made_choices": 0}
 
     browser.open(f"{app_server.base}/console/campaigns/{campaign.id}?q=Dubois")
@@ -122,7 +116,7 @@ def test_selected_customers_only_are_notified(app_server, console_browser, tenan
     browser._session_call("POST", f"/element/{chosen}/value", {"text": "\ue00d"})  # space ticks it
     browser.press("#scope-selected", "space")
     browser.press("#notify", "enter", navigates=True)
-    _job_on_screen(browser, pump, tenant)
+    job_ended_on_screen(browser, pump, tenant)
     assert _states(actor, campaign)["mail_sent"] == 1
     assert [c.buyer_name for c in affected_customers.list_customers(actor, campaign.id, state="mail_sent", search=None,
                                                                       limit=5, cursor=None).items] == ["Chloé Martin"]

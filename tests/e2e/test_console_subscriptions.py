@@ -9,7 +9,6 @@ screen; the lists read one page."""
 from __future__ import annotations
 
 import re
-import time
 from datetime import date, datetime, timezone
 
 import pytest
@@ -23,7 +22,15 @@ from chalicelib.services.contacts import contacts
 from chalicelib.services.jobs import framework as jobs
 from chalicelib.services.money import saved_means
 from chalicelib.services.subscriptions import renewal, selling
-from tests.e2e.console_helpers import axe_violations, dynamodb_reads, form_value, screenshot, sign_in, staff_http
+from tests.e2e.console_helpers import (
+    axe_violations,
+    dynamodb_reads,
+    form_value,
+    job_ended_on_screen,
+    screenshot,
+    sign_in,
+    staff_http,
+)
 from tests.integration.test_renewal import OPT_OUT, RENEWED_AT, Seasons
 from tests.job_helpers import drive, ensure_jobs_queue
 
@@ -50,17 +57,6 @@ def _card(actor, person, number="4242424242424242"):
     payments._client().v1.setup_intents.confirm(started.means.setup_intent_id, params={
         "payment_method": method.id, "client_secret": started.client_secret})
     return saved_means.record_setup_outcome(actor, person.id, started.means.id)
-
-
-def _ended_on_screen(browser, pump, tenant: str, job_id: str) -> None:
-    """The run's page shows it queued; the run is driven to its end while the page is on screen,
-    and the page shows its end by itself (its script refreshes the progress region)."""
-    assert "En attente" in browser.text() or "En cours" in browser.text()
-    drive(pump, tenant, job_id)
-    deadline = time.monotonic() + 15
-    while "Terminée" not in browser.text():
-        assert time.monotonic() < deadline, "the run's page never showed its end"
-        time.sleep(0.2)
 
 
 def _renewals_world(actor):
@@ -114,7 +110,7 @@ def test_a_renewal_dry_run_then_the_real_run_by_keyboard(app_server, console_bro
     browser.press("#start-dry-run", "enter", navigates=True)
 
     dry_id = browser.current_url().rsplit("/", 1)[1]
-    _ended_on_screen(browser, pump, tenant, dry_id)
+    job_ended_on_screen(browser, pump, tenant, dry_id)
     text = browser.text()
     assert "Simulation : rien n'a été écrit" in text
     assert browser._session_call("GET", f"/element/{browser.find('#count-sale')}/text") == "1"
@@ -139,7 +135,7 @@ def test_a_renewal_dry_run_then_the_real_run_by_keyboard(app_server, console_bro
     browser.press("#confirm-real-run", "enter", navigates=True)
     real_id = browser.current_url().rsplit("/", 1)[1]
     assert real_id != dry_id
-    _ended_on_screen(browser, pump, tenant, real_id)
+    job_ended_on_screen(browser, pump, tenant, real_id)
     assert browser._session_call("GET", f"/element/{browser.find('#count-sale')}/text") == "1"
     assert "Simulation" not in browser.text()
     assert axe_violations(browser) == []

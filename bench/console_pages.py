@@ -65,7 +65,8 @@ def pages_of(actor) -> dict[str, str]:
         "orders, payment filter": "/console/orders?payment_type=cheque",
         "orders, kind filter": "/console/orders?kind=option",
         "orders, search a number": f"/console/orders?q={newest.number}",
-        "orders, search a name": "/console/orders?q=Lef%C3%A8vre",
+        "orders, search a name": "/console/orders?q=mar",  # a page full at both sizes
+        "orders, a rarer name": "/console/orders?q=Lef%C3%A8vre",  # 9 orders of 1,000: a part page there
         "one order": f"/console/orders/{newest.id}",
         "campaigns": "/console/campaigns",
         "jobs": "/console/jobs",

@@ -1,4 +1,5 @@
-"""Text as staff type it: folded for search (accents and case ignored), and numbers recognised."""
+"""Text as people type and read it: folded for search (accents and case ignored), numbers
+recognised, and the language a sentence is said in."""
 from __future__ import annotations
 
 import unicodedata
@@ -22,3 +23,8 @@ def number_in(text: str | None, *, max_digits: int = 18) -> int | None:
     if not candidate or len(candidate) > max_digits or not candidate.isascii() or not candidate.isdigit():
         return None
     return int(candidate)
+
+
+def in_language(language: str | None, french: str, english: str) -> str:
+    """French unless ``language`` is English (``en``, ``en-GB``): the product speaks French first."""
+    return english if (language or "").lower().startswith("en") else french

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
-from chalicelib.handlers.console.frame import PAGE_SIZE, Screen, console_route, paging_link
+from chalicelib.handlers.console.frame import PAGE_SIZE, Screen, console_route, form_body, paging_link
 
 bp = Blueprint(__name__)
 STATES = ("not_notified", "mail_sent", "mail_read", "made_choices")
@@ -37,8 +37,6 @@ def _upcoming_performances(screen: Screen) -> list:
 
 def _campaign_request(screen: Screen):
     """The form as the API's ``CampaignIn``: local date-times in the venue's zone, euros in cents."""
-    from chalicelib.handlers.http import parse_body
-
     fee_kind = screen.value("fee_kind") or "none"
     request = {
         "performance_id": screen.value("performance_id"), "kind": screen.value("kind"),
@@ -48,7 +46,7 @@ def _campaign_request(screen: Screen):
                        "fixed_cents": screen.hundredths("fee_fixed") if fee_kind == "fixed" else 0,
                        "percent_bp": screen.hundredths("fee_percent") if fee_kind == "percent" else 0},
     }
-    return parse_body(_json({name: value for name, value in request.items() if value is not None}),
+    return form_body({name: value for name, value in request.items() if value is not None},
                       "campaigns:CampaignIn")
 
 
@@ -113,10 +111,9 @@ def notify(screen: Screen, campaign_id: str):
 @console_route(bp, "/console/campaigns/{campaign_id}/reword", methods=("POST",))
 def reword(screen: Screen, campaign_id: str):
     """The venue's own words in the next notices (after a reset, or a resend)."""
-    from chalicelib.handlers.http import parse_body
     from chalicelib.services.campaigns import campaigns
 
-    body = parse_body(_json({"mail_message": screen.value("mail_message", 4000) or None}), "campaigns:CampaignPatch")
+    body = form_body({"mail_message": screen.value("mail_message", 4000) or None}, "campaigns:CampaignPatch")
     campaigns.reword(screen.actor, campaign_id, body.mail_message)
     return screen.redirect(f"/console/campaigns/{campaign_id}?reworded=1")
 
@@ -142,11 +139,10 @@ def customer_view(screen: Screen, campaign_id: str, order_id: str):
 
 @console_route(bp, "/console/campaigns/{campaign_id}/customers/{order_id}/resend", methods=("POST",))
 def resend(screen: Screen, campaign_id: str, order_id: str):
-    from chalicelib.handlers.http import parse_body
     from chalicelib.services.campaigns import affected_customers
 
     typed = screen.value("address", 254)
-    body = parse_body(_json({"address": typed} if typed else {}), "campaigns:ResendIn")
+    body = form_body({"address": typed} if typed else {}, "campaigns:ResendIn")
     affected_customers.resend(screen.actor, campaign_id, order_id, address=body.address)
     return screen.redirect(f"/console/campaigns/{campaign_id}/customers/{order_id}?resent=1")
 
@@ -171,8 +167,3 @@ def diagnosis(screen: Screen, campaign_id: str):
     return screen.page("diagnosis.html.j2", campaign=campaign,
                        diagnosis=delivery_diagnosis.diagnose(screen.actor, campaign_id))
 
-
-def _json(values: dict) -> bytes:
-    import json
-
-    return json.dumps(values).encode()

@@ -10,11 +10,9 @@ refusal (a subscription with a card being printed, a job no longer queued...) is
 as a page. The API asks for the staff role only on these routes; so does the console."""
 from __future__ import annotations
 
-import json
-
 from chalice import Blueprint
 
-from chalicelib.handlers.console.frame import PAGE_SIZE, Screen, console_route, paging_link
+from chalicelib.handlers.console.frame import PAGE_SIZE, Screen, console_route, form_body, paging_link
 
 bp = Blueprint(__name__)
 CHOICES = 100  # the printers and products offered in a form's list: a venue has a few
@@ -22,9 +20,7 @@ CHOICES = 100  # the printers and products offered in a form's list: a venue has
 
 def _body(values: dict, model: str):
     """A form's fields read with the API's own body schema (its refusal is the API's)."""
-    from chalicelib.handlers.http import parse_body
-
-    return parse_body(json.dumps({name: value for name, value in values.items() if value}).encode(), model)
+    return form_body({name: value for name, value in values.items() if value}, model)
 
 
 def _printers(screen: Screen, *, active_only: bool = False) -> list:

@@ -114,7 +114,9 @@ class Screen:
 
 
 def _say(language: str) -> Callable[[str, str], str]:
-    return lambda french, english: english if language == "en" else french
+    from chalicelib.values.text import in_language
+
+    return lambda french, english: in_language(language, french, english)
 
 
 @lru_cache(maxsize=1)
@@ -289,9 +291,20 @@ def console_route(bp: Blueprint, path: str, *, methods: tuple[str, ...] = ("GET"
     return register
 
 
-def paging_link(screen: Screen, cursor: str | None) -> str | None:
-    """The next page's address: the same filters, the next cursor."""
+def paging_link(screen: Screen, cursor: str | None, name: str = "cursor") -> str | None:
+    """The next page's address: the same filters (and the other lists' places), the next cursor
+    in ``name`` (a screen with two lists pages each under its own name)."""
     if not cursor:
         return None
-    query = {name: value for name, value in (screen.request.query_params or {}).items() if name != "cursor"}
-    return screen.path + "?" + urlencode({**query, "cursor": cursor})
+    query = {key: value for key, value in (screen.request.query_params or {}).items() if key != name}
+    return screen.path + "?" + urlencode({**query, name: cursor})
+
+
+def form_body(values: dict, model: str) -> Any:
+    """A form's values read with the API's own body schema ``model``: the same refusals as the
+    API (its field errors), and the same size bound."""
+    import json
+
+    from chalicelib.handlers.http import parse_body
+
+    return parse_body(json.dumps(values).encode(), model)

@@ -12,13 +12,12 @@ API's service call. After an action on ticked lines the list comes back with its
 outcome's counts; an action for all is a job, followed on its page."""
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from urllib.parse import urlencode
 
 from chalice import Blueprint
 
-from chalicelib.handlers.console.frame import PAGE_SIZE, Screen, console_route
+from chalicelib.handlers.console.frame import PAGE_SIZE, Screen, console_route, form_body
 
 bp = Blueprint(__name__)
 MANDATORY = ("kind", "deadline_on_or_before", "season_id", "family_id")
@@ -115,9 +114,7 @@ def options_list(screen: Screen):
 
 def _body(screen: Screen, model: str, **fields):
     """A form read as the API reads its JSON body, with the ticked lines."""
-    from chalicelib.handlers.http import parse_body
-
-    return parse_body(json.dumps({"line_ids": screen.values("line_id"), **fields}).encode(), model)
+    return form_body({"line_ids": screen.values("line_id"), **fields}, model)
 
 
 def _ticked(screen: Screen) -> None:
@@ -205,14 +202,13 @@ def _new_deadline(screen: Screen) -> str:
 
 @console_route(bp, "/console/options/extend", methods=("POST",))
 def extend(screen: Screen):
-    from chalicelib.handlers.http import parse_body
     from chalicelib.services.options import bulk, deadlines
 
     asked = _collected(screen.values)
     fields = {"deadline": _new_deadline(screen), **_reason(screen)}
     if _for_all(screen):
         filters = _line_filters(asked)
-        body = parse_body(json.dumps({**filters.as_params(), **fields}).encode(), "options:ExtendAllIn")
+        body = form_body({**filters.as_params(), **fields}, "options:ExtendAllIn")
         job = bulk.extend_all(screen.actor, filters, body.deadline, reason=body.reason)
         return screen.redirect(f"/console/jobs/{job.id}")
     _ticked(screen)
@@ -257,7 +253,6 @@ def release_lines(screen: Screen):
 @console_route(bp, "/console/options/release-all", methods=("GET", "POST"))
 def release_all(screen: Screen):
     """Run release for all: what would go, by GET (nothing written); the job, by the confirming POST."""
-    from chalicelib.handlers.http import parse_body
     from chalicelib.services.options import bulk, release
 
     if screen.request.method == "GET":
@@ -266,8 +261,8 @@ def release_all(screen: Screen):
                            lines=[], line_ids=[], asked=asked, for_all=True, mail=_release_mail(screen))
     asked = _collected(screen.values)
     filters = _line_filters(asked)
-    body = parse_body(json.dumps({**filters.as_params(), "mail": screen.value("mail") == "1", **_reason(screen)}
-                                 ).encode(), "options:ReleaseAllIn")
+    body = form_body({**filters.as_params(), "mail": screen.value("mail") == "1", **_reason(screen)}
+                                 , "options:ReleaseAllIn")
     job = bulk.release_all(screen.actor, filters, mail=body.mail, reason=body.reason)
     return screen.redirect(f"/console/jobs/{job.id}")
 
@@ -304,7 +299,6 @@ def _number(text: str):
 
 @console_route(bp, "/console/options/policy", methods=("POST",), role="admin")
 def policy_save(screen: Screen):
-    from chalicelib.handlers.http import parse_body
     from chalicelib.services.options import schedule
 
     fields = {"remind_days_before": _number(screen.value("remind_days_before", 10)),
@@ -312,6 +306,6 @@ def policy_save(screen: Screen):
               "kinds": screen.values("kinds"), "quiet_from": screen.value("quiet_from", 10),
               "quiet_until": screen.value("quiet_until", 10), "timezone": screen.value("timezone", 64),
               "release_mail": screen.value("release_mail") == "1"}
-    body = parse_body(json.dumps(fields).encode(), "options:PolicyIn")
+    body = form_body(fields, "options:PolicyIn")
     schedule.save_policy(screen.actor, body.model_dump())
     return screen.redirect("/console/options/policy?saved=1")

@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 from chalice import Blueprint
 
-from chalicelib.handlers.console.frame import PAGE_SIZE, Screen, console_route, paging_link
+from chalicelib.handlers.console.frame import PAGE_SIZE, Screen, console_route, form_body, paging_link
 
 bp = Blueprint(__name__)
 MAILS_SHOWN = 20  # an order's mails, newest first: a handful in its life
@@ -161,9 +161,7 @@ def _typed_amounts(screen: Screen, positions: list[int], typed) -> list[dict]:
 
 
 def _refund_body(positions: list[int], amounts: list[dict], schema: str, **more):
-    from chalicelib.handlers.http import parse_body
-
-    return parse_body(_json({"positions": positions, **({"amounts": amounts} if amounts else {}), **more}), schema)
+    return form_body({"positions": positions, **({"amounts": amounts} if amounts else {}), **more}, schema)
 
 
 @console_route(bp, "/console/orders/{order_id}/refund", methods=("GET", "POST"))
@@ -272,7 +270,6 @@ def credit_note_document(screen: Screen, order_id: str, number: str):
 def resend_mail(screen: Screen, order_id: str, notification_id: str):
     """One of the order's mails sent again, to the same or a corrected address (the API's resend)."""
     from chalicelib.errors import NotFound
-    from chalicelib.handlers.http import parse_body
     from chalicelib.services.mail import notifications
     from chalicelib.services.mail import sending as mail
     from chalicelib.services.orders import orders
@@ -282,7 +279,7 @@ def resend_mail(screen: Screen, order_id: str, notification_id: str):
     if original.concerns_type != "order" or original.concerns_id != order.id:
         raise NotFound("No such mail for this order.")
     typed = screen.value("address", 254)
-    body = parse_body(_json({"address": typed} if typed else {}), "mail:ResendIn")
+    body = form_body({"address": typed} if typed else {}, "mail:ResendIn")
     mail.resend(screen.actor, notification_id, body.address)
     return screen.redirect(f"/console/orders/{order_id}?done=resent#mails")
 
@@ -294,18 +291,16 @@ def _selection(screen: Screen) -> dict:
     """The bulk form's orders: the ticked ones, or every order matching the list's filters (the
     API's ``ResendConfirmationsIn``: ids or filters, never both)."""
     from chalicelib.errors import InvalidInput
-    from chalicelib.handlers.http import parse_body
-
     if screen.value("scope") == "matching":
         filters = {name: value for name in FILTERS + PICKED if (value := screen.value(name, 64))}
-        body = parse_body(_json({"filters": filters}), "orders:ResendConfirmationsIn")
+        body = form_body({"filters": filters}, "orders:ResendConfirmationsIn")
         return {"order_ids": None, "filters": body.filters.model_dump()}
     ticked = screen.values("order_id")
     if not ticked:
         raise InvalidInput.on("order_id", screen.say(
             "Cochez au moins une commande, ou choisissez toutes les commandes qui correspondent aux filtres.",
             "Tick at least one order, or choose every order matching the filters."))
-    return {"order_ids": parse_body(_json({"order_ids": ticked}), "orders:ResendConfirmationsIn").order_ids,
+    return {"order_ids": form_body({"order_ids": ticked}, "orders:ResendConfirmationsIn").order_ids,
             "filters": None}
 
 
@@ -345,8 +340,3 @@ def export_file(screen: Screen, job_id: str):
 
     return screen.redirect(csv_files.download(screen.actor, job_id).url)
 
-
-def _json(values: dict) -> bytes:
-    import json
-
-    return json.dumps(values).encode()

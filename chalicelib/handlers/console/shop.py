@@ -10,13 +10,11 @@ Every input is read with the API's own schemas (``geo_limits:GeoLimitIn``, ``Geo
 as typed, with each field's error beside it; nothing is written."""
 from __future__ import annotations
 
-import json
 import re
-from urllib.parse import urlencode
 
 from chalice import Blueprint
 
-from chalicelib.handlers.console.frame import PAGE_SIZE, Screen, console_route, paging_link
+from chalicelib.handlers.console.frame import PAGE_SIZE, Screen, console_route, form_body, paging_link
 
 bp = Blueprint(__name__)
 ROOT = "/console/shop"
@@ -32,7 +30,7 @@ def shop_home(screen: Screen):
     channels = catalog.sales_channels.list(screen.actor, limit=PAGE_SIZE, cursor=screen.query("cursor"))
     shows = catalog.products.list(screen.actor, limit=PAGE_SIZE, cursor=screen.query("shows"))
     return screen.page("shop.html.j2", channels=channels.items, next_link=paging_link(screen, channels.next_cursor),
-                       shows=shows.items, next_shows=_next_link(screen, "shows", shows.next_cursor))
+                       shows=shows.items, next_shows=paging_link(screen, shows.next_cursor, "shows"))
 
 
 @console_route(bp, ROOT + "/shows/{product_id}")
@@ -121,12 +119,11 @@ def remove_limit(screen: Screen, performance_id: str, limit_id: str):
 
 @console_route(bp, ROOT + "/performances/{performance_id}/policy", methods=("POST",))
 def set_policy(screen: Screen, performance_id: str):
-    from chalicelib.handlers.http import parse_body
     from chalicelib.services.catalog import catalog
     from chalicelib.services.shop import geo_limits
 
     catalog.get_performance(screen.actor, performance_id)
-    body = parse_body(_json({"unknown_location": screen.value("unknown_location")}), "geo_limits:GeoPolicyIn")
+    body = form_body({"unknown_location": screen.value("unknown_location")}, "geo_limits:GeoPolicyIn")
     geo_limits.set_policy(screen.actor, performance_id, body.unknown_location)
     return screen.redirect(f"{ROOT}/performances/{performance_id}?done=policy")
 
@@ -151,7 +148,6 @@ def try_address(screen: Screen, performance_id: str):
 @console_route(bp, ROOT + "/channels/{channel_id}", methods=("GET", "POST"))
 def channel_messages(screen: Screen, channel_id: str):
     from chalicelib.errors import InvalidInput
-    from chalicelib.handlers.http import parse_body
     from chalicelib.services.catalog import catalog
     from chalicelib.services.shop.geo_limits import GENERIC_MESSAGES
 
@@ -163,7 +159,7 @@ def channel_messages(screen: Screen, channel_id: str):
         # one past the schema's maximum, so that a message too long is the schema's refusal, not a silent cut
         typed = {name: screen.value(name, MESSAGE_LENGTH + 1) for name in typed}
         try:
-            body = parse_body(_json({name: value or None for name, value in typed.items()}),
+            body = form_body({name: value or None for name, value in typed.items()},
                               "catalog:SalesChannelPatch")
             catalog.sales_channels.update(screen.actor, channel_id, body.model_dump(exclude_unset=True))
             return screen.redirect(f"{ROOT}/channels/{channel_id}?done=saved")
@@ -191,10 +187,8 @@ def _limit_body(typed: dict, model: str):
     """The typed limit read by the API's schema: prefixes are separated by commas, semicolons or
     line breaks (a space is kept inside a prefix, for the schema to refuse it: "75 011" is not
     "75" and "011"); an empty label is no label."""
-    from chalicelib.handlers.http import parse_body
-
-    return parse_body(_json({"country": typed["country"], "postcode_prefixes": _prefixes(typed),
-                             "label": typed["label"] or None}), model)
+    return form_body({"country": typed["country"], "postcode_prefixes": _prefixes(typed),
+                             "label": typed["label"] or None}, model)
 
 
 def _prefixes(typed: dict) -> list[str]:
@@ -215,13 +209,3 @@ def _by_field(error, typed: dict | None = None) -> dict[str, list[str]]:
     return found or {"": [error.detail]}
 
 
-def _next_link(screen: Screen, name: str, cursor: str | None) -> str | None:
-    """The next page of one of the screen's two lists, the other list's page kept."""
-    if not cursor:
-        return None
-    query = {key: value for key, value in (screen.request.query_params or {}).items() if key != name}
-    return screen.path + "?" + urlencode({**query, name: cursor})
-
-
-def _json(values: dict) -> bytes:
-    return json.dumps(values).encode()

@@ -11,13 +11,11 @@ service call, with the API's roles: starting a renewal run and running the colle
 admins."""
 from __future__ import annotations
 
-import json
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from chalice import Blueprint
 
-from chalicelib.handlers.console.frame import PAGE_SIZE, Screen, console_route, paging_link
+from chalicelib.handlers.console.frame import PAGE_SIZE, Screen, console_route, form_body, paging_link
 
 bp = Blueprint(__name__)
 DELIVERY_MODES = ("new_card", "reload_card", "print_at_home", "box_office")
@@ -40,9 +38,8 @@ def _page(screen: Screen, template: str, **context):
 
 
 def _cursor(screen: Screen) -> dict[str, str]:
-    """The page's cursor as given (a signed position can be longer than a filter's value: the
-    API's schema bounds it), for the schema to read."""
-    cursor = (screen.request.query_params or {}).get("cursor")
+    """The page's cursor, for the API's page schema to read."""
+    cursor = screen.query("cursor")
     return {"cursor": cursor} if cursor else {}
 
 
@@ -96,7 +93,6 @@ def terms_form(screen: Screen, product_id: str):
     with its quota and sub-package), the number to choose, the delivery modes, the payment plans,
     the refusal deadline of a tacit renewal."""
     from chalicelib.errors import NotFound
-    from chalicelib.handlers.http import parse_body
     from chalicelib.services.catalog import catalog
     from chalicelib.services.subscriptions import offerable, terms
 
@@ -104,7 +100,7 @@ def terms_form(screen: Screen, product_id: str):
     if product.kind not in BUNDLE_KINDS:
         raise NotFound(f"Product {product_id} is not a subscription.")
     if screen.request.method == "POST":
-        body = parse_body(json.dumps(_terms_fields(screen)).encode(), "subscriptions:TermsIn")
+        body = form_body(_terms_fields(screen), "subscriptions:TermsIn")
         terms.set_terms(screen.actor, product_id, body.model_dump())
         return screen.redirect(f"/console/subscriptions/products/{product_id}?saved=1")
     current = terms.terms_of(screen.actor, [product_id]).get(product_id)
@@ -179,10 +175,9 @@ def _chosen(screen: Screen, source, target) -> dict:
 
 @console_route(bp, "/console/subscriptions/renewals", methods=("POST",), role="admin")
 def start_run(screen: Screen):
-    from chalicelib.handlers.http import parse_body
     from chalicelib.services.subscriptions import renewal
 
-    body = parse_body(json.dumps(_run_fields(screen)).encode(), "subscriptions:RenewalRunIn")
+    body = form_body(_run_fields(screen), "subscriptions:RenewalRunIn")
     job = renewal.start_run(screen.actor, body.model_dump())
     return screen.redirect(f"/console/subscriptions/renewals/{job.id}")
 
@@ -197,22 +192,9 @@ def _run_fields(screen: Screen) -> dict:
             "delivery_modes": screen.values("delivery_modes"), "fallback_mode": screen.value("fallback_mode") or None,
             "mode_replacements": replacements or None, "tariffs": tariffs or None,
             "opt_out_criterion": screen.value("opt_out_criterion") or None, "on_error": screen.value("on_error"),
-            "reservation_deadline": _local_moment(screen.value("reservation_deadline", 40)),
+            "reservation_deadline": screen.moment("reservation_deadline"),
             "keep_seats": screen.value("keep_seats") == "1", "dry_run": True}
 
-
-def _local_moment(typed: str) -> str | None:
-    """A date and time typed on the venue's clock (``datetime-local``), as an aware ISO moment."""
-    from chalicelib.config import settings
-    from chalicelib.errors import InvalidInput
-
-    if not typed:
-        return None
-    try:
-        moment = datetime.fromisoformat(typed)
-    except ValueError:
-        raise InvalidInput.on("reservation_deadline", "a date and time, e.g. 2027-07-01T18:00") from None
-    return moment.replace(tzinfo=ZoneInfo(settings.default_timezone)).isoformat()
 
 
 @console_route(bp, "/console/subscriptions/renewals/{job_id}")
@@ -227,7 +209,7 @@ def run_view(screen: Screen, job_id: str):
     if job.ended and job.params.get("dry_run") and job.status == "succeeded":
         # Not the API's page query: this cursor carries the walk's state (the seats handed out
         # so far), longer than a listing's position; it is signed, and bounded here.
-        cursor = _cursor(screen).get("cursor")
+        cursor = ((screen.request.query_params or {}).get("cursor") or "").strip() or None
         if cursor and len(cursor) > DETAIL_CURSOR_CHARS:
             raise InvalidInput.on("cursor", "invalid cursor for this listing")
         detail = renewal.dry_run_detail(screen.actor, job, limit=PAGE_SIZE, cursor=cursor)
@@ -263,7 +245,6 @@ def _report(job) -> dict:
 def real_run(screen: Screen, job_id: str):
     """The real run of a dry run's parameters: what it will do (the dry run's report), then the
     confirming POST."""
-    from chalicelib.handlers.http import parse_body
     from chalicelib.services.subscriptions import renewal, subscriptions
 
     job = renewal.get_run(screen.actor, job_id)
@@ -272,7 +253,7 @@ def real_run(screen: Screen, job_id: str):
         names = subscriptions.product_names(screen.actor, [params["source_product_id"], params["target_product_id"]])
         return _page(screen, "renewal_confirm.html.j2", job=job, report=_report(job), names=names,
                      deadline=_deadline(job))
-    body = parse_body(json.dumps(params).encode(), "subscriptions:RenewalRunIn")
+    body = form_body(params, "subscriptions:RenewalRunIn")
     started = renewal.start_run(screen.actor, body.model_dump())
     return screen.redirect(f"/console/subscriptions/renewals/{started.id}")
 

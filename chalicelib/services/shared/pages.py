@@ -51,9 +51,9 @@ def security_headers() -> dict[str, str]:
 
 
 def render(template: str, language: str, **context: Any) -> str:
-    english = language == "en"
+    from chalicelib.values.text import in_language
 
-    def say(french: str, english_text: str) -> str:
-        return english_text if english else french
+    def say(french: str, english: str) -> str:
+        return in_language(language, french, english)
 
     return _environment().get_template(template).render(language=language, t=say, css=stylesheet(), **context)

@@ -47,6 +47,7 @@ from chalicelib.observability import logger
 from chalicelib.services.shared.actors import Actor
 from chalicelib.services.shared.audit import audit_event, snapshot
 from chalicelib.services.shop import geo_limits
+from chalicelib.values.text import in_language
 
 TOKEN_PURPOSE = "shop-cart"
 EXPIRE_ACTION = "expire-cart"
@@ -76,8 +77,8 @@ class TooManyCarts(DomainError):
 
 
 def _say(cart_or_language: Cart | str, french: str, english: str) -> str:
-    language = cart_or_language if isinstance(cart_or_language, str) else cart_or_language.language
-    return english if (language or "").startswith("en") else french
+    return in_language(cart_or_language if isinstance(cart_or_language, str) else cart_or_language.language,
+                       french, english)
 
 
 # -- the token ---------------------------------------------------------------------------------

@@ -23,13 +23,13 @@ from urllib.parse import urlencode
 from chalicelib.adapters import clock, identity_provider, signing, tokens
 from chalicelib.config import console_settings
 from chalicelib.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
+from chalicelib.models.base import TENANT_ID_PATTERN
 from chalicelib.services.staff_sessions.sessions import StaffSession, open_session
 
 STARTED = "console-sign-in"
 START_SECONDS = 600  # the time a person has on the hosted UI before the callback is refused
 HOME = "/console"
 DEV_ROLES = {"staff": ["staff"], "admin": ["staff", "admin"]}
-_TENANT = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _SUBJECT = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
 
 
@@ -113,7 +113,7 @@ def dev_sign_in(tenant_id: str, role: str, subject: str) -> tuple[StaffSession, 
     if not dev_sign_in_available():
         raise NotFound("The dev sign-in does not exist in this stage.")
     problems = [(name, message) for name, value, pattern, message in (
-        ("tenant", tenant_id, _TENANT, "letters, digits, - and _ only"),
+        ("tenant", tenant_id, TENANT_ID_PATTERN, "letters, digits, - and _ only"),
         ("subject", subject, _SUBJECT, "letters, digits and . @ - _ only")) if not pattern.match(value or "")]
     if role not in DEV_ROLES:
         problems.append(("role", "staff or admin"))

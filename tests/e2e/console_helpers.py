@@ -102,3 +102,8 @@ def job_ended_on_screen(browser, pump, tenant: str, job_id: str | None = None) -
     while "Terminée" not in browser.text():
         assert time.monotonic() < deadline, "the job's page never showed its end"
         time.sleep(0.2)
+
+
+def choose_by_typing(browser, css: str, text: str) -> None:
+    """A select chosen by keyboard: typing an option's text selects it."""
+    browser._session_call("POST", f"/element/{browser.find(css)}/value", {"text": text})

@@ -23,9 +23,8 @@ from chalicelib.services.customers import record
 from chalicelib.services.orders import orders
 from tests.cards_world import CardWorld
 from tests.e2e.card_agent import needs_agent, start_agent, until
-from tests.e2e.console_helpers import axe_violations, job_ended_on_screen, sign_in
+from tests.e2e.console_helpers import axe_violations, choose_by_typing, job_ended_on_screen, sign_in
 from tests.e2e.test_console_subscriptions import SOLD_AT, _renewals_world
-from tests.e2e.test_console_subscriptions import _choose as choose_by_typing
 from tests.integration.test_renewal import RENEWED_AT
 from tests.job_helpers import drive, ensure_jobs_queue
 from tests.money_helpers import paid_card_order, paid_cheque_order, refunds_at_stripe

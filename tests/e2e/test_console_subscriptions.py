@@ -24,6 +24,7 @@ from chalicelib.services.money import saved_means
 from chalicelib.services.subscriptions import renewal, selling
 from tests.e2e.console_helpers import (
     axe_violations,
+    choose_by_typing,
     dynamodb_reads,
     form_value,
     job_ended_on_screen,
@@ -78,11 +79,6 @@ def _scroll(browser, script: str) -> None:
     browser._session_call("POST", "/execute/sync", {"script": script, "args": []})
 
 
-def _choose(browser, css: str, text: str) -> None:
-    """A select chosen by keyboard: typing an option's text selects it."""
-    browser._session_call("POST", f"/element/{browser.find(css)}/value", {"text": text})
-
-
 def test_a_renewal_dry_run_then_the_real_run_by_keyboard(app_server, console_browser, tenant, actor, pump):
     seasons, sold = _renewals_world(actor)
     ensure_jobs_queue()
@@ -97,12 +93,12 @@ def test_a_renewal_dry_run_then_the_real_run_by_keyboard(app_server, console_bro
     assert "Aucun renouvellement" in browser.text()
     assert axe_violations(browser) == []
     browser.press("#new-run", "enter", navigates=True)
-    _choose(browser, "#source_product_id", "Abonnement 26-27")
-    _choose(browser, "#target_product_id", "Abonnement 27-28")
+    choose_by_typing(browser, "#source_product_id", "Abonnement 26-27")
+    choose_by_typing(browser, "#target_product_id", "Abonnement 27-28")
     browser.press("#choose-products", "enter", navigates=True)
     # The new product offers new card and print at home; box office pick-up falls back to print at home.
     assert browser.selected("#mode-new_card") and browser.selected("#mode-print_at_home")
-    _choose(browser, "#fallback_mode", "E-billet")
+    choose_by_typing(browser, "#fallback_mode", "E-billet")
     browser.type("#opt_out_criterion", "arret du renouvellement AUTOMATIQUE")  # accents and case ignored
     assert axe_violations(browser) == []
     _scroll(browser, "window.scrollTo(0, 0)")
@@ -176,7 +172,7 @@ def test_a_declined_instalment_is_shown_failed_with_its_reason(app_server, conso
     assert instalment["state"] == "failed" and instalment["retry_on"] == "2026-10-04", instalment
 
     browser.open(f"{app_server.base}/console/subscriptions/instalments")
-    _choose(browser, "#state", "Échouée")
+    choose_by_typing(browser, "#state", "Échouée")
     browser.type("#day", "10042026")  # typed in the date field (the browser is in US English: mm/dd/yyyy)
     browser.press("#filter", "enter", navigates=True)
     assert "day=2026-10-04" in browser.current_url() and "state=failed" in browser.current_url()

@@ -6,15 +6,28 @@ cold-start time on every Lambda.
 from __future__ import annotations
 
 import os
+import threading
 
 from chalicelib.adapters import clock
 
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_RANDOM_LIMIT = 1 << 80
+_last_made = threading.Lock(), [0, 0]  # (guard, [millisecond, random part]) of this process's last id
 
 
 def new_id() -> str:
-    """A 26-character ULID; ids made later sort after ids made earlier (to the millisecond)."""
-    return _encoded(int(clock.now().timestamp() * 1000), os.urandom(10))
+    """A 26-character ULID; ids made later sort after ids made earlier, also within one
+    millisecond of one process: there the random part of the last id steps up by a random amount
+    (so a Lambda writing a batch lists it back in the order it wrote it, and neighbours are not
+    guessable from one another)."""
+    millis = int(clock.now().timestamp() * 1000)
+    guard, last = _last_made
+    with guard:
+        random_part = last[1] + 1 + int.from_bytes(os.urandom(4), "big") if millis == last[0] else _RANDOM_LIMIT
+        if random_part >= _RANDOM_LIMIT:  # a new millisecond, or (never in practice) the space ran out
+            random_part = int.from_bytes(os.urandom(10), "big")
+        last[:] = [millis, random_part]
+    return _encoded(millis, random_part.to_bytes(10, "big"))
 
 
 def derived_id(moment, *parts: str) -> str:

@@ -112,3 +112,23 @@ def test_the_preview_says_what_a_merge_would_move_and_writes_nothing(actor, pump
         merge.preview(actor, third.id, other.id)  # merged into another already
     with pytest.raises(MergedRecord):
         merge.preview(actor, other.id, third.id)  # a merged record keeps nothing more
+
+
+def test_a_record_being_erased_is_not_merged_into_another(client, staff_headers, actor):
+    """The person asked to be forgotten: their e-mails, phones and consents must not survive in
+    another record. A merge asked after the erasure started is refused, the preview as well,
+    and nothing moves."""
+    import pytest
+
+    from chalicelib.services.contacts.contacts import ErasedRecord
+    from chalicelib.services.customers import merge
+
+    kept = contacts.create_contact(actor, {"last_name": "Petit"})
+    other = contacts.create_contact(actor, {"last_name": "Petit", "phones": [{"number": "+33612345678"}],
+                                            "emails": [{"address": "oubli@exemple.fr", "newsletter_consent": True}]})
+    contacts.start_erasure(actor, other.id)
+    with pytest.raises(ErasedRecord):
+        merge.preview(actor, kept.id, other.id)
+    assert_problem(call(client, "POST", f"/contacts/{kept.id}/merge", staff_headers, {"other_id": other.id}), 409)
+    assert contacts.get_contact(actor, other.id).merged_into is None
+    assert contacts.get_contact(actor, kept.id).phones == [] and contacts.get_contact(actor, kept.id).emails == []

@@ -6,7 +6,7 @@ holder, seats kept or the first free of the category, a re-run and a crash addin
 dry run writing nothing, and parameters that contradict themselves refused before anything."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
@@ -606,6 +606,7 @@ def test_a_dry_runs_detail_says_what_the_real_run_would_do_page_by_page(actor, p
     clock.set_clock(clock.frozen_at(datetime(2026, 10, 1, 9, 1, tzinfo=timezone.utc)))
     seasons.sell(actor, anne, means="sepa_debit", plan="3x", saved_means_id=mandate.id, mode="box_office",
                  seats={seasons.world.evening.id: seasons.seats[0].id})
+    clock.advance(timedelta(seconds=1))  # ids made in the same millisecond would sort at random
     seasons.sell(actor, paul, means="cheque")  # no card: an error
     dry = seasons.run(actor, pump, dry_run=True)
     pages = [renewal.dry_run_detail(actor, dry, limit=1, cursor=None)]

@@ -320,13 +320,16 @@ def refuse_closed(contact: Contact) -> None:
 
 def mergeable(actor: Actor, kept_id: str, other_id: str) -> tuple[Contact, Contact]:
     """The two records of a merge, read; refused as :func:`mark_merging` refuses (422 merging a
-    record into itself, 409 into a closed record or a record merged into another one already)."""
+    record into itself, 409 into a closed record, a record merged into another one already, or a
+    record being erased: the person asked to be forgotten, so nothing of theirs may join another)."""
     if kept_id == other_id:
         raise InvalidInput("A record cannot be merged into itself.", errors=[FieldError("other_id", "the same")])
     kept, other = get_contact(actor, kept_id), get_contact(actor, other_id)
     refuse_closed(kept)
     if other.merged_into and other.merged_into != kept_id:
         raise MergedRecord(f"Contact {other_id} was merged into {other.merged_into} already.")
+    if other.erasure_started_at:
+        raise ErasedRecord(f"Contact {other_id} is erased at the person's request; nothing of it can be merged.")
     return kept, other
 
 

@@ -20,12 +20,12 @@ from functools import lru_cache
 from typing import Any
 
 from pynamodb.attributes import Attribute, UnicodeAttribute, UTCDateTimeAttribute, VersionAttribute
-from pynamodb.connection import Connection
 from pynamodb.constants import STRING
 from pynamodb.models import Model
 
 from chalicelib.adapters import clock
 from chalicelib.config import settings
+from chalicelib.models.transactions import RaceRetryingConnection
 
 KEY_SEPARATOR = "#"
 TENANT_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -77,9 +77,10 @@ def tenant_key(tenant_id: str, *parts: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def connection() -> Connection:
-    """The low-level connection transactions run on (same endpoint as the models)."""
-    return Connection(region=settings.aws_region, host=settings.dynamodb_endpoint)
+def connection() -> RaceRetryingConnection:
+    """The low-level connection transactions run on (same endpoint as the models); a
+    transaction that only lost a race with another is sent again (see ``transactions``)."""
+    return RaceRetryingConnection(region=settings.aws_region, host=settings.dynamodb_endpoint)
 
 
 class DateAttribute(Attribute[date]):

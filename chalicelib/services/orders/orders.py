@@ -21,11 +21,12 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.adapters import clock, ids
-from chalicelib.errors import ConcurrentChange, Conflict, FieldError, InvalidInput, NotFound
+from chalicelib.errors import ConcurrentChange, Conflict, FieldError, InvalidInput, NotFound, ServiceUnavailable
 from chalicelib.models.base import connection, tenant_key
 from chalicelib.models.catalog import Performance, Quota, Seat, Tariff
 from chalicelib.models.money import LedgerEntry
 from chalicelib.models.orders import Buyer, Counter, Order, Payment, Ticket
+from chalicelib.models.transactions import condition_refused
 from chalicelib.models.unique_keys import UniqueKey
 from chalicelib.services.ledger import ledger
 from chalicelib.services.orders.derived import derived_writes
@@ -267,6 +268,9 @@ def place_order(actor: Actor, draft: dict, *, order_id: str | None = None,
                 transaction.save(item, condition=condition)
             transaction.save(audit_event(actor, "order", order.id, "create", None, snapshot(order)))
     except TransactWriteError as error:
+        if not condition_refused(error):  # races lost again and again, or DynamoDB throttling
+            raise ServiceUnavailable("Many orders are being placed at this moment; nothing was charged or kept. "
+                                     "Please try again in a few seconds.") from error
         raise SoldOut("Some of these places were just sold; nothing was charged or kept. "
                       "Choose again.") from error
     _announce(actor, order, tickets)

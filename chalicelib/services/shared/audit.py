@@ -19,6 +19,7 @@ from chalicelib.adapters import clock, ids
 from chalicelib.errors import ConcurrentChange, Duplicate, FieldError, NotFound
 from chalicelib.models.audit import AuditEvent
 from chalicelib.models.base import connection, tenant_key
+from chalicelib.models.transactions import condition_refused
 from chalicelib.models.unique_keys import UniqueKey
 from chalicelib.services.shared.actors import Actor
 from chalicelib.services.shared.paging import Page, paged
@@ -90,7 +91,7 @@ def write_audited(actor: Actor, entity: Model, *, action: str, before: dict | No
             event.after = snapshot(entity)
             transaction.save(event)
     except TransactWriteError as error:
-        if _condition_failed(error):
+        if condition_refused(error):
             taken = [claim for claim in claims if _held_by_another(claim)]
             if taken:
                 labels = ", ".join(claim.label for claim in taken)
@@ -105,11 +106,6 @@ def _held_by_another(claim: UniqueKey) -> bool:
         return UniqueKey.get(claim.key, consistent_read=True).entity_id != claim.entity_id
     except UniqueKey.DoesNotExist:
         return False
-
-
-def _condition_failed(error: TransactWriteError) -> bool:
-    reasons = getattr(error, "cancellation_reasons", None) or []
-    return any(reason is not None and reason.code == "ConditionalCheckFailed" for reason in reasons)
 
 
 def history(actor: Actor, entity_type: str, entity_id: str, *, limit: int, cursor: str | None) -> Page[AuditEvent]:

@@ -189,6 +189,48 @@ def test_bad_input_shows_each_fields_error_and_writes_nothing(app_server, consol
     assert (kept.geo_refusal_message, kept.geo_refusal_message_en) == (MESSAGE_FR, None)
 
 
+def _hidden(page: str, name: str) -> str:
+    import re
+
+    return re.search(rf'name="{name}" value="([^"]*)"', page).group(1)
+
+
+def test_a_limit_changed_by_someone_else_meanwhile_is_not_overwritten_by_a_stale_form(app_server, tenant, actor):
+    """Two staff on one limit: the form saved last was shown before the other's change, so it
+    is refused (409, nothing written) with the typed values kept and the limit as it now is;
+    saved again from that page, it replaces it. A removal confirmed from a stale summary is
+    refused the same way."""
+    world = build_world(actor)
+    limit = geo_limits.create_limit(actor, world.evening.id, {"country": "FR", "postcode_prefixes": ["69"]})
+    http = staff_http(app_server, tenant)
+    url = f"{app_server.base}/console/shop/performances/{world.evening.id}/limits/{limit.id}"
+    shown = http.get(url, timeout=30).text
+    geo_limits.change_limit(actor, world.evening.id, limit.id, {"postcode_prefixes": ["69", "38"], "label": "Rhône"})
+
+    typed = {"form": _hidden(shown, "form"), "version": _hidden(shown, "version"), "country": "FR",
+             "postcode_prefixes": "69, 01", "label": ""}
+    refused = http.post(url, data=typed, timeout=30, allow_redirects=False)
+    assert refused.status_code == 409
+    assert "a modifié cette limite" in refused.text and "FR 69, 38 « Rhône »" in refused.text
+    assert '>69, 01</textarea>' in refused.text  # what was typed, kept to save again
+    assert _limits(actor, world.evening) == [("FR", ["69", "38"], "Rhône")]
+    again = http.post(url, data={**typed, "form": _hidden(refused.text, "form"),
+                                 "version": _hidden(refused.text, "version")}, timeout=30, allow_redirects=False)
+    assert again.status_code == 303
+    assert _limits(actor, world.evening) == [("FR", ["69", "01"], None)]
+
+    remove = f"{url}/remove"
+    summary = http.get(remove, timeout=30).text
+    geo_limits.change_limit(actor, world.evening.id, limit.id, {"postcode_prefixes": ["75"]})
+    stale = http.post(remove, data={"form": _hidden(summary, "form"), "version": _hidden(summary, "version")},
+                      timeout=30, allow_redirects=False)
+    assert stale.status_code == 409 and "a changé entre-temps" in stale.text and "<dd>75</dd>" in stale.text
+    assert _limits(actor, world.evening) == [("FR", ["75"], None)]
+    removed = http.post(remove, data={"form": _hidden(stale.text, "form"), "version": _hidden(stale.text, "version")},
+                        timeout=30, allow_redirects=False)
+    assert removed.status_code == 303 and _limits(actor, world.evening) == []
+
+
 def test_the_api_roles_and_another_venues_ids(app_server, console_browser, tenant, actor):
     from chalicelib.handlers.http import ROUTE_DOCS
     from tests.conftest import new_tenant_id

@@ -169,11 +169,10 @@ def customer_edit(screen: Screen, contact_id: str):
     errors = _refusals(patch)
     if errors:
         return _edit_page(screen, contact, draft, errors, None, status=422)
-    read_at = screen.value("version")
     try:
         contacts.update_contact(screen.actor, contact_id,
                                 schema("contacts:ContactPatch").model_validate(patch).model_dump(exclude_unset=True),
-                                read_at_version=int(read_at) if read_at.isdigit() else None)
+                                read_at_version=screen.read_at_version())
     except DomainError as refused:  # a duplicate e-mail, a record changed or closed meanwhile: said with the form
         return _edit_page(screen, contact, draft, _located(refused.errors), refused.detail,
                           status=refused.status)

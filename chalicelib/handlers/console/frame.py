@@ -58,6 +58,12 @@ class Screen:
         """A form field, trimmed and bounded."""
         return (self.form.get(name) or [""])[0].strip()[:limit]
 
+    def read_at_version(self) -> int | None:
+        """The version of the record the form showed (its hidden ``version`` field), for the
+        service to refuse a change made from a stale form; ``None`` for a form without one."""
+        shown = self.value("version", 12)
+        return int(shown) if shown.isdigit() else None
+
     def moment(self, name: str) -> str | None:
         """A ``datetime-local`` field, typed on the venue's clock, as an aware ISO date-time (``None``
         when empty); anything else is left as typed, for the schema to refuse on that field."""

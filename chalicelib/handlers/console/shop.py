@@ -85,35 +85,47 @@ def add_limit(screen: Screen, performance_id: str):
 
 @console_route(bp, ROOT + "/performances/{performance_id}/limits/{limit_id}", methods=("GET", "POST"))
 def edit_limit(screen: Screen, performance_id: str, limit_id: str):
-    from chalicelib.errors import InvalidInput
+    from chalicelib.errors import ConcurrentChange, InvalidInput
     from chalicelib.services.catalog import catalog
     from chalicelib.services.shop import geo_limits
 
     performance = catalog.get_performance(screen.actor, performance_id)
     limit = geo_limits.get_limit(screen.actor, performance_id, limit_id)
-    typed, errors = _shown_limit(limit), {}
+    typed, errors, status = _shown_limit(limit), {}, 200
     if screen.request.method == "POST":
         typed = _typed_limit(screen)
         try:
             body = _limit_body(typed, "geo_limits:GeoLimitPatch")
-            geo_limits.change_limit(screen.actor, performance_id, limit_id, body.model_dump(exclude_unset=True))
+            geo_limits.change_limit(screen.actor, performance_id, limit_id, body.model_dump(exclude_unset=True),
+                                    read_at_version=screen.read_at_version())
             return screen.redirect(f"{ROOT}/performances/{performance_id}?done=changed")
         except InvalidInput as error:
-            errors = _by_field(error, typed)
-    return screen.page("shop_limit.html.j2", status=422 if errors else 200, performance=performance, limit=limit,
+            errors, status = _by_field(error, typed), 422
+        except ConcurrentChange:  # typed values kept; the page says what is saved now
+            errors, status = {"": [screen.say(
+                "quelqu'un a modifié cette limite pendant que vous la modifiiez. Elle est maintenant : "
+                f"{_described(limit)}. Enregistrez de nouveau si votre saisie doit la remplacer.",
+                f"someone changed this limit while you were editing it. It now reads: {_described(limit)}. "
+                "Save again if what you typed should replace it.")]}, 409
+    return screen.page("shop_limit.html.j2", status=status, performance=performance, limit=limit,
                        typed=typed, errors=errors)
 
 
 @console_route(bp, ROOT + "/performances/{performance_id}/limits/{limit_id}/remove", methods=("GET", "POST"))
 def remove_limit(screen: Screen, performance_id: str, limit_id: str):
+    from chalicelib.errors import ConcurrentChange
     from chalicelib.services.catalog import catalog
     from chalicelib.services.shop import geo_limits
 
     performance = catalog.get_performance(screen.actor, performance_id)
     limit = geo_limits.get_limit(screen.actor, performance_id, limit_id)
     if screen.request.method == "GET":  # what will be removed, before the confirming POST
-        return screen.page("shop_limit_remove.html.j2", performance=performance, limit=limit)
-    geo_limits.delete_limit(screen.actor, performance_id, limit_id)
+        return screen.page("shop_limit_remove.html.j2", performance=performance, limit=limit, changed=False)
+    try:
+        geo_limits.delete_limit(screen.actor, performance_id, limit_id, read_at_version=screen.read_at_version())
+    except ConcurrentChange:  # the summary again, as the limit now is
+        return screen.page("shop_limit_remove.html.j2", status=409, performance=performance, limit=limit,
+                           changed=True)
     return screen.redirect(f"{ROOT}/performances/{performance_id}?done=removed")
 
 
@@ -176,6 +188,11 @@ def _typed_limit(screen: Screen) -> dict:
     return {"country": screen.value("country", 20), "postcode_prefixes": screen.value("postcode_prefixes",
                                                                                        PREFIXES_LENGTH),
             "label": screen.value("label", 201)}
+
+
+def _described(limit) -> str:
+    return " ".join(filter(None, (limit.country, ", ".join(limit.postcode_prefixes or []),
+                                  f"« {limit.label} »" if limit.label else None)))
 
 
 def _shown_limit(limit) -> dict:

@@ -31,7 +31,7 @@ from chalicelib.models.unique_keys import UniqueKey
 from chalicelib.services.shared.actors import Actor
 from chalicelib.services.shared.audit import audit_event, plain, scrub, snapshot, write_audited
 from chalicelib.services.shared.paging import Page, paged
-from chalicelib.services.shared.records import get_record, list_records
+from chalicelib.services.shared.records import get_record, list_records, refuse_if_changed
 from chalicelib.values.text import fold
 
 SYSTEM_EMAIL_FACTS = ("undeliverable", "complained", "delivery_note", "delivery_noted_at")
@@ -185,8 +185,7 @@ def update_contact(actor: Actor, contact_id: str, changes: dict[str, Any], *, re
 
     contact = get_contact(actor, contact_id)
     refuse_closed(contact)
-    if read_at_version is not None and contact.version != read_at_version:
-        raise ConcurrentChange(f"Contact {contact_id} changed since it was read; reload it and try again.")
+    refuse_if_changed(contact, read_at_version, f"Contact {contact_id}")
     before = _audited(contact)
     values = _as_attributes(changes, contact)
     if {"last_name", "first_name"} & values.keys():

@@ -20,7 +20,7 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.indexes import GlobalSecondaryIndex
 
 from chalicelib.adapters import clock, ids
-from chalicelib.errors import FieldError, InvalidInput, NotFound
+from chalicelib.errors import ConcurrentChange, FieldError, InvalidInput, NotFound
 from chalicelib.models.base import TenantEntity, tenant_key
 from chalicelib.models.unique_keys import UniqueKey
 from chalicelib.services.shared.actors import Actor
@@ -34,6 +34,14 @@ Rules = Callable[[Actor, Any, Optional[dict]], None]
 """``rules(actor, record, before)``: check an entity's rules on ``record`` as it is about to be
 written (``before`` is its snapshot before the change, ``None`` on create). It may set
 fields the system owns; it raises a :class:`~chalicelib.errors.DomainError` to refuse."""
+
+
+def refuse_if_changed(record: Any, read_at_version: int | None, described: str) -> None:
+    """Refuse (409, nothing written) a change made from a form that showed ``record`` at
+    ``read_at_version`` when the record changed since: a stale form replacing what someone else
+    wrote meanwhile is lost work nobody sees. ``None``: the caller showed no version."""
+    if read_at_version is not None and record.version != read_at_version:
+        raise ConcurrentChange(f"{described} changed since it was read; reload it and try again.")
 
 
 def get_record(actor: Actor, model: Type[E], record_id: str) -> E:

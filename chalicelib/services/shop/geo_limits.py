@@ -44,7 +44,7 @@ from chalicelib.observability import logger
 from chalicelib.services.shared.actors import Actor
 from chalicelib.services.shared.audit import audit_event, snapshot, write_audited
 from chalicelib.services.shared.paging import Page, paged
-from chalicelib.services.shared.records import get_record
+from chalicelib.services.shared.records import get_record, refuse_if_changed
 from chalicelib.values import postcodes
 from chalicelib.values.countries import is_country
 
@@ -102,11 +102,14 @@ def get_limit(actor: Actor, performance_id: str, limit_id: str) -> GeoLimit:
     raise NotFound(f"No geographic limit with id {limit_id!r} on this performance.")
 
 
-def change_limit(actor: Actor, performance_id: str, limit_id: str, changes: dict[str, Any]) -> GeoLimit:
+def change_limit(actor: Actor, performance_id: str, limit_id: str, changes: dict[str, Any], *,
+                 read_at_version: int | None = None) -> GeoLimit:
     """Apply ``changes`` (any of ``country``, ``postcode_prefixes``, ``label``), checked on the
     limit as it will be (new prefixes against the old country, a new country against the old
-    prefixes), under the limit's version (409 when someone changed it meanwhile)."""
+    prefixes), under the limit's version (409 when someone changed it meanwhile, or since
+    ``read_at_version``, the version a form showed)."""
     limit = get_limit(actor, performance_id, limit_id)
+    refuse_if_changed(limit, read_at_version, "The geographic limit")
     before = snapshot(limit)
     for name, value in changes.items():
         setattr(limit, name, value)
@@ -116,9 +119,11 @@ def change_limit(actor: Actor, performance_id: str, limit_id: str, changes: dict
     return limit
 
 
-def delete_limit(actor: Actor, performance_id: str, limit_id: str) -> None:
-    """Remove the limit (its audit trail keeps what it was, and who removed it)."""
+def delete_limit(actor: Actor, performance_id: str, limit_id: str, *, read_at_version: int | None = None) -> None:
+    """Remove the limit (its audit trail keeps what it was, and who removed it); 409 if it changed
+    since ``read_at_version``, the version the removal's summary showed."""
     limit = get_limit(actor, performance_id, limit_id)
+    refuse_if_changed(limit, read_at_version, "The geographic limit")
     event = audit_event(actor, GeoLimit.entity_type, limit.id, "delete", snapshot(limit), None)
     try:
         with TransactWrite(connection=connection()) as transaction:

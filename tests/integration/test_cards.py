@@ -254,6 +254,49 @@ def test_a_cancel_too_late_shows_the_card_printed(actor, cards):
     assert (stored(actor, job).state, stored(actor, job).flags) == ("printed", ["cancel_too_late"])
 
 
+def test_a_card_printed_from_a_message_the_app_did_not_know_it_sent_outranks_its_cancel(actor, cards, monkeypatch):
+    """The Lambda dies between sending the print message and recording it sent; staff cancel the
+    job, which the app ends itself (no message may come back, it believes), but the agent had
+    the message and printed the card before the cancel's marker existed. The card exists: the
+    job shows it printed, flagged cancel too late, and the card admits its holder."""
+    real_send = fifo_queues.send_fifo
+
+    def sent_then_died(*args, **kwargs):
+        real_send(*args, **kwargs)
+        raise RuntimeError("the Lambda died after sending")
+
+    monkeypatch.setattr(fifo_queues, "send_fifo", sent_then_died)
+    subscription = cards.sell()
+    with pytest.raises(RuntimeError):
+        printing.print_card(actor, subscription.id, cards.printer.id)
+    monkeypatch.setattr(fifo_queues, "send_fifo", real_send)
+    agent = SiteAgent(cards.site)
+    [message] = agent.receive()  # on its way to the printer
+    job = PrintJob.get(actor.tenant_id, message["body"]["job_id"], consistent_read=True)
+    assert job.sent_at is None
+    assert printing.cancel_print_job(actor, job.id).state == "cancelled"
+
+    results.apply_message(json.dumps(agent.result(job, "taken", at=later(1))))
+    assert results.apply_message(json.dumps(agent.result(job, "printed", uid=UID, at=later(2)))) == "printed"
+    shown = stored(actor, job)
+    assert (shown.state, shown.flags, shown.card_id) == ("printed", ["cancel_too_late"], job.id)
+    assert checkin.check_in_card(actor, cards.performances[0].id, uid=UID).order_id
+    # the same result again, or the agent's late "cancelled", moves nothing
+    assert results.apply_message(json.dumps(agent.result(job, "printed", uid=UID, at=later(2)))) == "ignored"
+    assert results.apply_message(json.dumps(agent.result(job, "cancelled", at=later(3)))) == "ignored"
+    assert stored(actor, job).state == "printed"
+
+
+def test_a_failed_result_after_the_apps_own_cancel_leaves_it_cancelled(actor, cards, monkeypatch):
+    """No card was made: the cancel stands."""
+    job = printing.print_card(actor, cards.sell().id, cards.printer.id)
+    job.update(actions=[PrintJob.sent_at.remove()], add_version_condition=False)  # as if the record was lost
+    printing.cancel_print_job(actor, job.id)
+    agent = SiteAgent(cards.site)
+    assert results.apply_message(json.dumps(agent.result(job, "failed", reason="feeder_empty", at=later(1)))) == "ignored"
+    assert stored(actor, job).state == "cancelled"
+
+
 def test_an_uncertain_job_is_marked_printed_with_the_uid_read_or_printed_again(actor, cards):
     agent = SiteAgent(cards.site)
     first = printing.print_card(actor, cards.sell("Ana").id, cards.printer.id)

@@ -10,7 +10,8 @@ that fails (DynamoDB throttled...) is a **batch item failure**: SQS delivers it 
 Results arrive more than once and out of order (a standard queue; the agent retries). They are
 applied by state: queued → taken → printed | failed | uncertain | cancelled; a result whose
 state ranks no higher than the job's changes nothing (the same result twice, a late ``taken``
-after ``printed``), and the first final state wins. Heartbeats older than the printer's last
+after ``printed``), and the first final state wins, except that a card made outranks a cancel
+the app decided alone (see :func:`_moves`). Heartbeats older than the printer's last
 (by their ``at``) are ignored, by a conditional write.
 """
 from __future__ import annotations
@@ -26,6 +27,7 @@ from chalicelib.services.shared.actors import Actor
 from chalicelib.services.shared.audit import snapshot, write_audited
 
 APPLY_ATTEMPTS = 5
+CARD_MADE = ("printed", "uncertain")
 
 
 def apply_message(raw: str) -> str:
@@ -90,7 +92,7 @@ def apply_result(result: protocol.Result) -> str:
         if job.site_id != result.site_id or job.printer_id != result.printer_id:
             logger.warning("cards: result for job %s names another site or printer: dropped", job.id)
             return "dropped"
-        if state_rank(result.outcome) <= state_rank(job.state):
+        if not _moves(job, result.outcome):
             if job.state in FINAL_STATES and result.outcome in FINAL_STATES and result.outcome != job.state:
                 logger.warning("cards: job %s is %s; a later %s result is ignored", job.id, job.state, result.outcome)
             return "ignored"
@@ -100,6 +102,16 @@ def apply_result(result: protocol.Result) -> str:
             continue  # another delivery or staff moved the job: read it again
         return result.outcome
     raise ConcurrentChange(f"print job {result.job_id} kept changing while its result was applied")
+
+
+def _moves(job: PrintJob, outcome: str) -> bool:
+    """Whether a result moves the job: up the ranks only, the first final state winning; but a
+    card the agent made (or may have made) outranks a cancel the app decided alone, which it does
+    for a job whose message it did not know was sent (a crash between sending and recording it):
+    the card exists, so the record says so, flagged ``cancel_too_late``."""
+    if job.state == "cancelled" and outcome in CARD_MADE:
+        return True
+    return state_rank(outcome) > state_rank(job.state)
 
 
 def _apply(actor: Actor, job: PrintJob, result: protocol.Result) -> None:

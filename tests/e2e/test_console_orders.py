@@ -127,6 +127,9 @@ def test_a_summary_with_a_hand_set_amount_and_an_offline_refund_to_an_iban(
     browser.type("#amount-2", "40")
     browser.press("#amount-2", "enter", navigates=True)  # above what the ticket was paid: the service says no
     assert "Impossible dans l'état actuel" in browser.text() and "3200" in browser.text()
+    # the refusal's kind said in French; the service's own words kept, marked as English
+    assert "Ce serait rendre plus que ce qui a été payé" in browser.text()
+    assert browser.attribute(".refusal-detail span", "lang") == "en" and "3200" in _texts(browser, ".refusal-detail")[0]
     browser.back()
     browser.open(browser.current_url())
     browser.type("#iban", "FR76 3000 6000 0112 3456 7890 189")

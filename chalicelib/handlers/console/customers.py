@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 
 from chalice import Blueprint, Response
 
-from chalicelib.handlers.console.frame import PAGE_SIZE, Screen, console_route, paging_link
+from chalicelib.handlers.console.frame import PAGE_SIZE, Refusal, Screen, console_route, paging_link, refusal_of
 
 bp = Blueprint(__name__)
 # The booking columns, each with the API's sort (customers:BookingQuery) and its heading.
@@ -174,19 +174,19 @@ def customer_edit(screen: Screen, contact_id: str):
                                 schema("contacts:ContactPatch").model_validate(patch).model_dump(exclude_unset=True),
                                 read_at_version=screen.read_at_version())
     except DomainError as refused:  # a duplicate e-mail, a record changed or closed meanwhile: said with the form
-        return _edit_page(screen, contact, draft, _located(refused.errors), refused.detail,
+        return _edit_page(screen, contact, draft, _located(refused.errors), refusal_of(screen, refused),
                           status=refused.status)
     return screen.redirect(f"/console/customers/{contact_id}?done=edited")
 
 
-def _edit_page(screen: Screen, contact, draft: dict, errors: dict, detail: str | None, status: int = 200):
+def _edit_page(screen: Screen, contact, draft: dict, errors: dict, refusal: Refusal | None, status: int = 200):
     for name, (fields, _) in LISTS.items():  # one blank row to add one more
         if len(draft[name]) < MAX_ROWS:
             draft[name].append({field: "" for field in fields})
     from chalicelib.services.shared.audit import plain
 
     return screen.page("customer_edit.html.j2", status=status, contact=contact, draft=draft, errors=errors,
-                       detail=detail, system_fields=plain(contact.system_fields) or {})
+                       refusal=refusal, system_fields=plain(contact.system_fields) or {})
 
 
 def _draft_of(contact) -> dict:

@@ -214,9 +214,28 @@ ERROR_TITLES = {
 }
 
 
-def error_page(screen: Screen, status: int, detail: str, errors: list | None = None) -> Response:
+def error_page(screen: Screen, status: int, detail: str, refusal: "Refusal | None" = None) -> Response:
+    """A page saying why nothing was done: ``detail`` in the reader's language, or a service's
+    ``refusal``."""
     title = _say(screen.language)(*ERROR_TITLES.get(status, ERROR_TITLES[400]))
-    return screen.page("error.html.j2", status=status, title=title, detail=detail, errors=errors or [])
+    return screen.page("error.html.j2", status=status, title=title, detail=detail, refusal=refusal)
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A service's refusal as a console page says it: its kind's title in the reader's language,
+    then the service's own words, which are written in English (as the API's problem details
+    are), so a French page marks them as English."""
+
+    lead: str
+    detail: str
+    field_errors: list[tuple[str, str, str]]  # (field, message, the message's language)
+
+
+def refusal_of(screen: Screen, error: DomainError) -> Refusal:
+    return Refusal(lead=screen.say(error.title_fr, error.title), detail=error.detail,
+                   field_errors=[(item.field, item.french, "fr") if item.french and screen.language == "fr"
+                                 else (item.field, item.message, "en") for item in error.errors])
 
 
 def _sign_in_redirect(screen: Screen) -> Response:
@@ -259,8 +278,8 @@ def _run(view: Callable, screen: Screen, method: str, role: str | None, path: di
         return error_page(screen, 404, _say(screen.language)("Rien à cette adresse pour votre salle.",
                                                              "Nothing at this address for your venue."))
     except DomainError as error:
-        return error_page(screen, error.status if error.status in ERROR_TITLES else 400, error.detail,
-                          [(e.field, e.message) for e in error.errors])
+        return error_page(screen, error.status if error.status in ERROR_TITLES else 400, "",
+                          refusal=refusal_of(screen, error))
     except Exception:  # a bug: logged whole, the page says nothing of the internals
         logger.exception("unhandled error in console %s %s", method, screen.path)
         return error_page(screen, 500, _say(screen.language)("Réessayez ; si cela persiste, notez l'heure.",

@@ -44,6 +44,7 @@ NOTIFY, RESET = "campaigns.notify", "campaigns.reset"
 class AddressUndeliverable(Conflict):
     kind = "address-undeliverable"
     title = "This address is known to bounce"
+    title_fr = "Les messages envoyés à cette adresse reviennent"
 MAX_SELECTED = 500
 
 

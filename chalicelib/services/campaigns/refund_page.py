@@ -60,6 +60,7 @@ SCANNER_AGENTS = ("bot", "spider", "crawl", "preview", "scan", "headlesschrome",
 class DeadlinePassed(Conflict):
     kind = "deadline-passed"
     title = "The refund deadline has passed"
+    title_fr = "La date limite de remboursement est passée"
 
 
 @dataclass
@@ -147,6 +148,7 @@ class ChoiceNotMade(Conflict):
 
     kind = "choice-not-made"
     title = "The choice could not be made; nothing was done"
+    title_fr = "Le choix n'a pas pu être enregistré ; rien n'a été fait"
 
     def __init__(self, detail: str, french: str) -> None:
         super().__init__(detail, errors=[FieldError("choice", detail, french=french)])

@@ -47,6 +47,7 @@ PNG = "image/png"
 class PrintRefused(Conflict):
     kind = "print-refused"
     title = "This card cannot be printed now"
+    title_fr = "Cette carte ne peut pas être imprimée maintenant"
 
 
 def card_code(tenant_id: str, card_id: str) -> str:

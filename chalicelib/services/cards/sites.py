@@ -30,6 +30,7 @@ PRINT_VISIBILITY_SECONDS = 300
 class AgentKeyRetired(Conflict):
     kind = "agent-key-retired"
     title = "The site's agent key came from a signing key no longer in use"
+    title_fr = "La clé de l'agent du site vient d'une clé de signature qui n'est plus en usage"
 
 
 def _print_queue(name: str) -> str:

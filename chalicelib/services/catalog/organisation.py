@@ -28,6 +28,7 @@ DEFAULTS = {"timezone": "Europe/Paris", "refund_fee_kind": "none", "refund_fee_f
 class ProfileMissing(Conflict):
     kind = "organisation-profile-missing"
     title = "The organisation profile must be filled first"
+    title_fr = "Le profil de l'organisation doit d'abord être rempli"
 
 
 def find_profile(tenant_id: str) -> Organisation | None:

@@ -113,6 +113,7 @@ def prepare_contact(actor: Actor, fields: dict[str, Any]) -> NewContact:
 class DuplicateContact(Duplicate):
     kind = "duplicate-contact"
     title = "Another contact of the venue already has this e-mail"
+    title_fr = "Un autre contact de la salle a déjà cette adresse e-mail"
 
 
 def email_claim(tenant_id: str, address: str, contact_id: str) -> UniqueKey:
@@ -302,11 +303,13 @@ def note_delivery_fact(tenant_id: str, contact_id: str, address: str, *, undeliv
 class MergedRecord(Conflict):
     kind = "merged-record"
     title = "This customer record was merged into another; use that one"
+    title_fr = "Cette fiche client a été fusionnée dans une autre : utilisez celle-là"
 
 
 class ErasedRecord(Conflict):
     kind = "erased-record"
     title = "This customer record was erased at the person's request"
+    title_fr = "Cette fiche client a été effacée à la demande de la personne"
 
 
 def refuse_closed(contact: Contact) -> None:

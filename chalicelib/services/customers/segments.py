@@ -61,6 +61,7 @@ BOUGHT_STATUSES = frozenset({"complete", "partially_complete"})
 class TooManySegments(Conflict):
     kind = "too-many-segments"
     title = "The venue has as many segments as it may"
+    title_fr = "La salle a déjà autant de segments qu'elle peut en avoir"
 
 
 def _check(actor: Actor, segment: Segment, before: dict | None) -> None:

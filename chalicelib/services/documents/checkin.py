@@ -26,6 +26,7 @@ class CheckinRefused(Conflict):
 
     kind = "checkin-refused"
     title = "This ticket does not admit entry"
+    title_fr = "Ce billet ne permet pas l'entrée"
 
     def __init__(self, detail: str, *, reason: str) -> None:
         super().__init__(detail)

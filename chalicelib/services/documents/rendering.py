@@ -42,6 +42,7 @@ class DocumentError(Unexpected):
     """A document template could not be rendered (a bug: a fact missing from its context)."""
 
     title = "A document could not be written"
+    title_fr = "Un document n'a pas pu être produit"
 
 
 # --- language and formatting ------------------------------------------------------------------

@@ -119,12 +119,14 @@ PAUSE = object()  # what a source answers instead of a row when the chunk's time
 class ExportNotReady(Conflict):
     kind = "export-not-ready"
     title = "The export has no file to download"
+    title_fr = "L'export n'a pas encore de fichier à télécharger"
 
 
 class ExportExpired(DomainError):
     status = 410
     kind = "export-expired"
     title = "The export's file has expired; export again"
+    title_fr = "Le fichier de l'export a expiré ; exportez de nouveau"
 
 
 # -- cells -----------------------------------------------------------------------------------

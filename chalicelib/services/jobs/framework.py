@@ -50,6 +50,7 @@ class JobNotQueued(DomainError):
     status = 503
     kind = "job-not-queued"
     title = "The job could not be queued; please retry"
+    title_fr = "La tâche n'a pas pu être mise en file ; réessayez"
 
 
 # -- what a kind gets and returns ------------------------------------------------------------

@@ -68,6 +68,7 @@ class MailTemplateError(Unexpected):
 
     kind = "internal"
     title = "A mail could not be written"
+    title_fr = "Un message n'a pas pu être rédigé"
 
 
 @dataclass(frozen=True)

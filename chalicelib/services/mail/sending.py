@@ -41,6 +41,7 @@ class MailNotSentYet(DomainError):
     status = 503
     kind = "mail-deferred"
     title = "The mail provider could not take the mail now; it will be retried"
+    title_fr = "Le fournisseur d'e-mails n'a pas pu prendre le message ; il sera renvoyé"
 
 
 @dataclass(frozen=True)

@@ -50,6 +50,7 @@ from chalicelib.services.shared.paging import Page, paged
 class NotEnoughCredit(Conflict):
     kind = "not-enough-credit"
     title = "The customer's credit is lower than the amount asked"
+    title_fr = "L'avoir du client est inférieur au montant demandé"
 
 
 def _contact_key(tenant_id: str, contact_id: str) -> str:

@@ -34,6 +34,7 @@ CARD_MEANS, OFFLINE_MEANS = "card", "offline"
 class OverRefund(Conflict):
     kind = "over-refund"
     title = "This would give back more than was paid"
+    title_fr = "Ce serait rendre plus que ce qui a été payé"
 
 
 @dataclass(frozen=True)

@@ -78,11 +78,13 @@ class PaymentUnavailable(DomainError):
     status = 503
     kind = "payment-unavailable"
     title = "Stripe did not answer; please try again in a moment"
+    title_fr = "Stripe n'a pas répondu ; réessayez dans un instant"
 
 
 class MeansNotUsable(Conflict):
     kind = "means-not-usable"
     title = "This means of payment cannot be charged (not set up, failed or revoked)"
+    title_fr = "Ce moyen de paiement ne peut pas être débité (pas en place, en échec ou révoqué)"
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,7 @@ class PaymentUnavailable(DomainError):
     status = 503
     kind = "payment-unavailable"
     title = "Card payment is not available right now; please try again in a moment"
+    title_fr = "Le paiement par carte n'est pas disponible pour le moment ; réessayez dans un instant"
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,7 @@ def checkout_of(actor: Actor, order_id: str) -> Checkout:
 class NotAnOpenHold(Conflict):
     kind = "not-an-open-hold"
     title = "Only an unpaid option or reservation is confirmed by card"
+    title_fr = "Seule une option ou une réservation non payée se confirme par carte"
 
 
 def card_payment_for_hold(actor: Actor, order_id: str) -> Checkout:

@@ -52,11 +52,13 @@ LINE_FACETS = ("performance", "product", "contact")
 class LineLocked(Conflict):
     kind = "line-locked"
     title = "A locked line is never released nor cancelled; unlock it first"
+    title_fr = "Une ligne verrouillée n'est jamais libérée ni annulée : déverrouillez-la d'abord"
 
 
 class LineKept(Conflict):
     kind = "line-kept"
     title = "This line is marked do not release"
+    title_fr = "Cette ligne est marquée « ne pas libérer »"
 
 
 def is_open_hold(order: Order) -> bool:

@@ -32,6 +32,7 @@ class TooManyHolds(DomainError):
     status = 429
     kind = "too-many-holds"
     title = "Too many unpaid checkouts at once"
+    title_fr = "Trop de paiements en attente à la fois"
 
 
 def _digest(value: str) -> str:

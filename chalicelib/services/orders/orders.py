@@ -45,16 +45,19 @@ DEFAULT_VAT_BP = 550
 class SoldOut(Conflict):
     kind = "sold-out"
     title = "The places asked for are no longer available"
+    title_fr = "Les places demandées ne sont plus disponibles"
 
 
 class SeatTaken(Conflict):
     kind = "seat-taken"
     title = "A seat asked for is already taken"
+    title_fr = "Une place demandée est déjà prise"
 
 
 class SeatOfAnotherVenue(Conflict):
     kind = "seat-of-another-venue"
     title = "A seat asked for is not a seat of the performance's venue"
+    title_fr = "Une place demandée n'est pas une place du lieu de la séance"
 
 
 @dataclass
@@ -442,11 +445,13 @@ def _forget_people(values: dict | None) -> dict | None:
 class PaidByCardOnly(Conflict):
     kind = "paid-by-card-only"
     title = "A card order is paid only when Stripe confirms its payment"
+    title_fr = "Une commande par carte n'est payée que lorsque Stripe confirme le paiement"
 
 
 class PaidByInstalments(Conflict):
     kind = "paid-by-instalments"
     title = "An order paid by instalments is paid as each is collected"
+    title_fr = "Une commande payée en plusieurs fois est payée à chaque échéance encaissée"
 
 
 def mark_paid(actor: Actor, order_id: str, *, reference: str | None = None) -> Order:

@@ -37,6 +37,7 @@ SETTLEMENTS = ("refund", "credit", "donation")
 
 class TooManyForOneWrite(InvalidInput):
     title = "Too many tickets, performances or seats for one change; do it in two"
+    title_fr = "Trop de billets, de séances ou de places pour un seul changement : faites-le en deux fois"
 
 
 def chosen_tickets(tickets: list[Ticket], positions: list[int]) -> list[Ticket]:

@@ -35,6 +35,7 @@ ACTIONS: dict[str, frozenset[str]] = {
 class ActionNotAllowed(Conflict):
     kind = "action-not-allowed"
     title = "This action is not allowed in the order's status"
+    title_fr = "Cette action n'est pas permise dans le statut de la commande"
 
 
 def derive_status(paid: bool, ticket_states: Iterable[str]) -> str:

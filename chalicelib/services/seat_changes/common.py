@@ -76,21 +76,25 @@ SEAT_CHANGE_ORIGIN = "seat-change"  # a Refund's origin: a price difference give
 class ChangeIdReused(Conflict):
     kind = "change-id-reused"
     title = "This change id was already used for another request"
+    title_fr = "Cet identifiant de changement a déjà servi pour une autre demande"
 
 
 class SeatChangeUnderWay(Conflict):
     kind = "seat-change-under-way"
     title = "Another seat change of this subscription is under way"
+    title_fr = "Un autre changement de place de cet abonnement est en cours"
 
 
 class PriceDifferenceNotSettleable(Conflict):
     kind = "price-difference-not-settleable"
     title = "This order's amounts are fixed; the price difference can only be waived"
+    title_fr = "Les montants de cette commande sont figés : la différence de prix ne peut qu'être offerte"
 
 
 class NotMovable(Conflict):
     kind = "seat-not-changeable"
     title = "This ticket's seat cannot be changed"
+    title_fr = "La place de ce billet ne peut pas être changée"
 
 
 

@@ -88,6 +88,7 @@ def _checkpoint(stage: str, done: int) -> None:
 class NothingToChange(Conflict):
     kind = "nothing-to-change"
     title = "No performance of this subscription is left to change"
+    title_fr = "Il ne reste aucune séance de cet abonnement à changer"
 
 
 # -- asking ------------------------------------------------------------------------------------

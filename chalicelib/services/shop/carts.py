@@ -58,22 +58,26 @@ KEPT_AFTER_END = timedelta(days=30)  # a closed cart's record (what it held, whi
 class CartClosed(Conflict):
     kind = "cart-closed"
     title = "This cart is no longer open"
+    title_fr = "Ce panier n'est plus ouvert"
 
 
 class CartFull(Conflict):
     kind = "cart-full"
     title = "The cart holds as many places as it may"
+    title_fr = "Le panier contient déjà autant de places qu'il peut"
 
 
 class NotOnSale(Conflict):
     kind = "not-on-sale"
     title = "This performance is not on sale"
+    title_fr = "Cette séance n'est pas en vente"
 
 
 class TooManyCarts(DomainError):
     status = 429
     kind = "too-many-carts"
     title = "Too many carts opened from this connection"
+    title_fr = "Trop de paniers ouverts depuis cette connexion"
 
 
 def _say(cart_or_language: Cart | str, french: str, english: str) -> str:

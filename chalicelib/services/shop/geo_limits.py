@@ -65,6 +65,7 @@ class GeoRestricted(DomainError):
     status = 403
     kind = "geo-restricted"
     title = "This performance cannot be added to the cart"
+    title_fr = "Cette séance ne peut pas être ajoutée au panier"
 
 
 # -- staff: the limits -----------------------------------------------------------------------

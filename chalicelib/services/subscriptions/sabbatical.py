@@ -32,6 +32,7 @@ from chalicelib.services.subscriptions import renewal
 class NoSabbatical(Conflict):
     kind = "no-sabbatical"
     title = "This subscription cannot go on sabbatical"
+    title_fr = "Cet abonnement ne peut pas être mis en année sabbatique"
 
 
 def take_sabbatical(actor: Actor, subscription_id: str, target_product_id: str) -> Subscription:

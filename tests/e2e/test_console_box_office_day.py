@@ -24,12 +24,11 @@ from chalicelib.services.orders import orders
 from tests.cards_world import CardWorld
 from tests.e2e.card_agent import needs_agent, start_agent, until
 from tests.e2e.console_helpers import axe_violations, choose_by_typing, job_ended_on_screen, sign_in
-from tests.e2e.test_console_subscriptions import SOLD_AT, _renewals_world
-from tests.integration.test_renewal import RENEWED_AT
 from tests.job_helpers import drive, ensure_jobs_queue
 from tests.money_helpers import paid_card_order, paid_cheque_order, refunds_at_stripe
 from tests.options_helpers import hold
 from tests.orders_world import build_world, line
+from tests.renewals_world import RENEWED_AT, SOLD_AT, renewals_of_three
 
 PARIS = ZoneInfo("Europe/Paris")
 EVENING_BUYERS = [("Élodie", "Lefèvre", "elodie@exemple.fr"), ("Marc", "Dubois", "marc.dubois@exmple.fr")]
@@ -181,7 +180,7 @@ def print_a_season_card(browser, app_server, tenant, actor, pump, directory) -> 
 def run_a_renewal_dry_run(browser, app_server, tenant, actor, pump) -> None:
     clock.set_clock(clock.frozen_at(SOLD_AT))  # last season's subscriptions were sold in the autumn
     try:
-        seasons, sold = _renewals_world(actor)
+        seasons, sold = renewals_of_three(actor)
         clock.set_clock(clock.frozen_at(RENEWED_AT))  # renewal time: in the spring, a new session
         sign_in(browser, app_server, tenant, role="admin", subject="direction",
                 next_path="/console/subscriptions/renewals")

@@ -9,18 +9,16 @@ screen; the lists read one page."""
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timezone
+from datetime import date
 
 import pytest
 
-from chalicelib.adapters import clock, payments
+from chalicelib.adapters import clock
 from chalicelib.handlers.console.frame import PAGE_SIZE
 from chalicelib.models.jobs import Job
 from chalicelib.models.subscriptions import Subscription
 from chalicelib.services.catalog import catalog
-from chalicelib.services.contacts import contacts
 from chalicelib.services.jobs import framework as jobs
-from chalicelib.services.money import saved_means
 from chalicelib.services.subscriptions import renewal, selling
 from tests.e2e.console_helpers import (
     axe_violations,
@@ -32,10 +30,9 @@ from tests.e2e.console_helpers import (
     sign_in,
     staff_http,
 )
-from tests.integration.test_renewal import OPT_OUT, RENEWED_AT, Seasons
 from tests.job_helpers import drive, ensure_jobs_queue
+from tests.renewals_world import RENEWED_AT, SOLD_AT, Seasons, contact_named, renewals_of_three, saved_card
 
-SOLD_AT = datetime(2026, 10, 1, 9, 0, tzinfo=timezone.utc)
 DECLINED_CARD = "4000000000000341"  # localstripe: attaches, then every charge is declined
 
 
@@ -46,41 +43,12 @@ def frozen():
     clock.set_clock(None)
 
 
-def _person(actor, first, last="Martin", **fields):
-    return contacts.create_contact(actor, {"first_name": first, "last_name": last,
-                                           "emails": [{"address": f"{first.lower()}@exemple.fr"}], **fields})
-
-
-def _card(actor, person, number="4242424242424242"):
-    started = saved_means.start_card_setup(actor, person.id)
-    method = payments._client().v1.payment_methods.create(params={
-        "type": "card", "card": {"number": number, "exp_month": 12, "exp_year": 2030, "cvc": "123"}})
-    payments._client().v1.setup_intents.confirm(started.means.setup_intent_id, params={
-        "payment_method": method.id, "client_secret": started.client_secret})
-    return saved_means.record_setup_outcome(actor, person.id, started.means.id)
-
-
-def _renewals_world(actor):
-    """Last season's subscription sold to three payers: Anne (saved card, seat B 1, picked up at
-    the box office, a mode the run no longer offers), Paul (cash, no saved card: refused) and
-    Léa (saved card, who asked to stop the automatic renewal)."""
-    seasons = Seasons(actor)
-    anne, paul = _person(actor, "Anne"), _person(actor, "Paul", "Durand")
-    lea = _person(actor, "Léa", "Petit", criteria={OPT_OUT: "oui"})
-    for person in (anne, lea):
-        _card(actor, person)
-    sold = {"anne": seasons.sell(actor, anne, mode="box_office",
-                                 seats={seasons.world.evening.id: seasons.seats[0].id}),
-            "paul": seasons.sell(actor, paul, mode="new_card"), "lea": seasons.sell(actor, lea, mode="new_card")}
-    return seasons, sold
-
-
 def _scroll(browser, script: str) -> None:
     browser._session_call("POST", "/execute/sync", {"script": script, "args": []})
 
 
 def test_a_renewal_dry_run_then_the_real_run_by_keyboard(app_server, console_browser, tenant, actor, pump):
-    seasons, sold = _renewals_world(actor)
+    seasons, sold = renewals_of_three(actor)
     ensure_jobs_queue()
     clock.set_clock(clock.frozen_at(RENEWED_AT))
     browser = console_browser
@@ -157,8 +125,8 @@ def test_a_renewal_dry_run_then_the_real_run_by_keyboard(app_server, console_bro
 
 def test_a_declined_instalment_is_shown_failed_with_its_reason(app_server, console_browser, tenant, actor, pump):
     seasons = Seasons(actor)
-    eve = _person(actor, "Eve", "Bernard")
-    card = _card(actor, eve, DECLINED_CARD)
+    eve = contact_named(actor, "Eve", "Bernard")
+    card = saved_card(actor, eve, DECLINED_CARD)
     sale = seasons.sell(actor, eve, means="card_alias", plan="3x", saved_means_id=card.id)
     ensure_jobs_queue()
     browser = console_browser
@@ -268,11 +236,11 @@ def test_a_days_instalments_read_one_page(app_server, tenant, actor, monkeypatch
     """30 instalments due the day of their sale (three households of ten, paid in 3 by a saved
     card): the screen shows 25, reading one page of due entries, their subscriptions and names."""
     seasons = Seasons(actor)
-    payer = _person(actor, "Anne")
-    card = _card(actor, payer)
+    payer = contact_named(actor, "Anne")
+    card = saved_card(actor, payer)
     for number, product, tariff in ((0, seasons.source, seasons.source_tariff), (1, seasons.source, seasons.source_tariff),
                                     (2, seasons.target, seasons.target_tariff)):
-        holders = [_person(actor, f"Holder{number}x{n}") for n in range(10)]
+        holders = [contact_named(actor, f"Holder{number}x{n}") for n in range(10)]
         selling.sell(actor, {"product_id": product.id, "tariff_id": tariff.id, "payer_contact_id": payer.id,
                              "delivery_mode": "new_card", "plan_id": "3x", "means": "card_alias",
                              "saved_means_id": card.id, "subscribers": [{"holder_contact_id": h.id} for h in holders]})
@@ -334,7 +302,7 @@ def test_a_dry_runs_detail_one_page_after_the_other_and_the_screens_in_english(a
     subscription is on one page, once. Then every subscription screen answers in English."""
     from chalicelib.handlers.console import subscriptions as screens
 
-    seasons, sold = _renewals_world(actor)
+    seasons, sold = renewals_of_three(actor)
     ensure_jobs_queue()
     clock.set_clock(clock.frozen_at(RENEWED_AT))
     job = renewal.start_run(actor, {

@@ -103,10 +103,10 @@ def renewal_clock():
 
 def test_reload_existing_card_at_renewal_binds_the_new_season_without_printing(actor, pump, renewal_clock):
     from chalicelib.services.cards import printers, sites
-    from tests.integration.test_renewal import Seasons, _person
+    from tests.renewals_world import Seasons, contact_named
 
     seasons = Seasons(actor, tacit=False, modes=("reload_card", "new_card"))
-    holder = _person(actor, "Jeanne")
+    holder = contact_named(actor, "Jeanne")
     source = seasons.sell(actor, holder, mode="new_card").subscriptions[0]
     site = sites.register_site(actor, {"name": "Guichet", "venue_id": seasons.world.venue.id})
     printer = printers.register_printer(actor, {"site_id": site.id, "name": "P1", "model": "Evolis Primacy 2",

@@ -10,25 +10,27 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from chalicelib.adapters import clock, payments
+from chalicelib.adapters import clock
 from chalicelib.models.jobs import Job
 from chalicelib.models.subscriptions import Subscription
 from chalicelib.models.unique_keys import UniqueKey
 from chalicelib.services.catalog import catalog
-from chalicelib.services.contacts import contacts
 from chalicelib.services.jobs.framework import ChunkBudget
-from chalicelib.services.money import saved_means
 from chalicelib.services.orders import orders
 from chalicelib.services.subscriptions import renewal, renewal_seats, selling, terms
 from tests.api.helpers import assert_problem, call
 from tests.job_helpers import drive
 from tests.orders_world import build_world
-
-GOOD_IBAN = "DE89370400440532013000"
-OPT_OUT = "Arrêt du renouvellement automatique"
-RENEWED_AT = datetime(2027, 6, 1, 9, 0, tzinfo=timezone.utc)
-PLANS = [{"id": "once", "label": "Comptant", "instalments": 1, "day_of_month": 5, "first_at_purchase": True},
-         {"id": "3x", "label": "En 3 fois", "instalments": 3, "day_of_month": 5, "first_at_purchase": True}]
+from tests.renewals_world import (
+    OPT_OUT,
+    PLANS,
+    RENEWED_AT,
+    Seasons,
+    contact_named,
+    renewal_of,
+    saved_card,
+    sepa_mandate,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -38,100 +40,15 @@ def frozen():
     clock.set_clock(None)
 
 
-class Seasons:
-    """Last season's product (sold here) and the new season's, at the same venue."""
-
-    def __init__(self, actor, *, tacit: bool = True, modes=("new_card", "print_at_home")):
-        world = build_world(actor, capacity=20)
-        self.world = world
-        category = catalog.seat_categories.create(actor, {"venue_id": world.venue.id, "name": "Orchestre"})
-        self.seats = [catalog.create_seat(actor, {"venue_id": world.venue.id, "block": "Parterre", "row": "B",
-                                                  "number": str(n), "category_id": category.id})
-                      for n in range(1, 4)]
-        self.source = self._product(actor, world.show.season_id, "Abonnement 26-27", tacit)
-        self.source_tariff = catalog.tariffs.create(actor, {"product_id": self.source.id, "name": "Abonné",
-                                                            "price_cents": 9000})
-        terms.set_terms(actor, self.source.id, {
-            "performances": [{"performance_id": world.evening.id, "quota_id": world.evening_quota.id}],
-            "choose": None, "delivery_modes": ["new_card", "print_at_home", "box_office"], "payment_plans": PLANS})
-        season = catalog.seasons.create(actor, {"name": "2027-2028", "starts_on": date(2027, 9, 1),
-                                                "ends_on": date(2028, 6, 30)})
-        show = catalog.products.create(actor, {"kind": "show", "name": "Phèdre", "family_id": world.show.family_id,
-                                              "season_id": season.id})
-        self.new_performances = [catalog.create_performance(actor, {
-            "product_id": show.id, "venue_id": world.venue.id,
-            "starts_at": datetime(2027, 10, day, 18, 30, tzinfo=timezone.utc)}) for day in (8, 15)]
-        quotas = [catalog.quotas.create(actor, {"performance_id": performance.id, "name": "Abonnés", "capacity": 20})
-                  for performance in self.new_performances]
-        self.target = self._product(actor, season.id, "Abonnement 27-28", tacit)
-        self.target_tariff = catalog.tariffs.create(actor, {"product_id": self.target.id, "name": "Abonné",
-                                                            "price_cents": 12000})
-        terms.set_terms(actor, self.target.id, {
-            "performances": [{"performance_id": p.id, "quota_id": q.id} for p, q in zip(self.new_performances, quotas)],
-            "choose": None, "delivery_modes": list(modes), "payment_plans": PLANS})
-
-    @staticmethod
-    def _product(actor, season_id, name, tacit):
-        family = catalog.product_families.create(actor, {"name": f"Abonnements {name}"})
-        return catalog.products.create(actor, {"kind": "subscription", "name": name, "family_id": family.id,
-                                              "season_id": season_id, "tacit_renewal": tacit})
-
-    def sell(self, actor, payer, *holders, means="cash", plan="once", mode="new_card", saved_means_id=None,
-             seats=None):
-        return selling.sell(actor, {
-            "product_id": self.source.id, "tariff_id": self.source_tariff.id, "payer_contact_id": payer.id,
-            "delivery_mode": mode, "plan_id": plan, "means": means, "saved_means_id": saved_means_id,
-            "subscribers": [{"holder_contact_id": holder.id, **({"seats": seats} if seats else {})}
-                            for holder in holders or [payer]]})
-
-    def target_quota(self, actor, index: int) -> str:
-        return terms.get_terms(actor, self.target.id).quotas[self.new_performances[index].id]
-
-    def run(self, actor, pump, **params) -> Job:
-        clock.set_clock(clock.frozen_at(RENEWED_AT))
-        job = renewal.start_run(actor, {
-            "source_product_id": self.source.id, "target_product_id": self.target.id,
-            "delivery_modes": params.pop("delivery_modes", ["new_card", "print_at_home"]),
-            "fallback_mode": params.pop("fallback_mode", "print_at_home"), "mode_replacements": None,
-            "tariffs": None, "opt_out_criterion": params.pop("opt_out_criterion", None),
-            "on_error": params.pop("on_error", "nothing"),
-            "reservation_deadline": params.pop("reservation_deadline", datetime(2027, 7, 1, tzinfo=timezone.utc)),
-            "keep_seats": True, "dry_run": False, **params})
-        return drive(pump, actor.tenant_id, job.id)
-
-
-def _person(actor, first, **fields):
-    return contacts.create_contact(actor, {"first_name": first, "last_name": "Martin",
-                                           "emails": [{"address": f"{first.lower()}@exemple.fr"}], **fields})
-
-
-def _sepa(actor, person):
-    return saved_means.start_sepa_setup(actor, person.id, iban=GOOD_IBAN, account_holder=f"{person.first_name} Martin",
-                                        signed_on=date(2026, 9, 30))
-
-
-def _card(actor, person):
-    started = saved_means.start_card_setup(actor, person.id)
-    method = payments._client().v1.payment_methods.create(params={
-        "type": "card", "card": {"number": "4242424242424242", "exp_month": 12, "exp_year": 2030, "cvc": "123"}})
-    payments._client().v1.setup_intents.confirm(started.means.setup_intent_id, params={
-        "payment_method": method.id, "client_secret": started.client_secret})
-    return saved_means.record_setup_outcome(actor, person.id, started.means.id)
-
-
-def _renewal_of(actor, source: Subscription) -> Subscription | None:
-    source.refresh(consistent_read=True)
-    return Subscription.get(actor.tenant_id, source.renewed_into, consistent_read=True) if source.renewed_into else None
-
 
 def test_tacit_sepa_reuses_the_mandate_and_the_number_of_instalments(actor, pump):
     seasons = Seasons(actor)
-    anne = _person(actor, "Anne")
-    mandate = _sepa(actor, anne)
+    anne = contact_named(actor, "Anne")
+    mandate = sepa_mandate(actor, anne)
     sold = seasons.sell(actor, anne, means="sepa_debit", plan="3x", saved_means_id=mandate.id)
     job = seasons.run(actor, pump)
     assert job.status == "succeeded" and job.outcomes.get("sale") == 1, job.outcomes
-    renewed = _renewal_of(actor, sold.subscriptions[0])
+    renewed = renewal_of(actor, sold.subscriptions[0])
     assert renewed.renewed_from == sold.subscriptions[0].id and renewed.product_id == seasons.target.id
     assert renewed.means == "sepa_debit" and renewed.saved_means_id == mandate.id  # the same mandate: the same RUM
     assert [item["amount_cents"] for item in renewed.instalments] == [4000, 4000, 4000]  # the new price, 3 times
@@ -142,31 +59,31 @@ def test_tacit_sepa_reuses_the_mandate_and_the_number_of_instalments(actor, pump
 
 def test_card_instalments_stay_on_the_same_card(actor, pump):
     seasons = Seasons(actor)
-    anne = _person(actor, "Anne")
-    card = _card(actor, anne)
+    anne = contact_named(actor, "Anne")
+    card = saved_card(actor, anne)
     sold = seasons.sell(actor, anne, means="card_alias", plan="3x", saved_means_id=card.id)
     seasons.run(actor, pump)
-    renewed = _renewal_of(actor, sold.subscriptions[0])
+    renewed = renewal_of(actor, sold.subscriptions[0])
     assert renewed.means == "card_alias" and renewed.saved_means_id == card.id and len(renewed.instalments) == 3
 
 
 def test_another_means_is_renewed_on_the_payers_saved_card(actor, pump):
     seasons = Seasons(actor)
-    anne = _person(actor, "Anne")
+    anne = contact_named(actor, "Anne")
     sold = seasons.sell(actor, anne, means="cash")
-    card = _card(actor, anne)
+    card = saved_card(actor, anne)
     seasons.run(actor, pump)
-    renewed = _renewal_of(actor, sold.subscriptions[0])
+    renewed = renewal_of(actor, sold.subscriptions[0])
     assert renewed.means == "card_alias" and renewed.saved_means_id == card.id and len(renewed.instalments) == 1
 
 
 @pytest.mark.parametrize("on_error", ["nothing", "reservation"])
 def test_without_a_saved_card_each_on_error_choice(actor, pump, on_error):
     seasons = Seasons(actor)
-    anne = _person(actor, "Anne")
+    anne = contact_named(actor, "Anne")
     sold = seasons.sell(actor, anne, means="cheque")
     job = seasons.run(actor, pump, on_error=on_error)
-    renewed = _renewal_of(actor, sold.subscriptions[0])
+    renewed = renewal_of(actor, sold.subscriptions[0])
     if on_error == "nothing":
         assert renewed is None and job.outcomes == {"error:no_means": 1} and job.failed == 1
     else:
@@ -178,30 +95,30 @@ def test_without_a_saved_card_each_on_error_choice(actor, pump, on_error):
 
 def test_not_tacit_is_renewed_as_a_reservation(actor, pump):
     seasons = Seasons(actor, tacit=False)
-    anne = _person(actor, "Anne", criteria={OPT_OUT: "oui"})
+    anne = contact_named(actor, "Anne", criteria={OPT_OUT: "oui"})
     sold = seasons.sell(actor, anne, means="cash")
     job = seasons.run(actor, pump, opt_out_criterion=OPT_OUT)
     assert job.outcomes == {"reservation": 1}  # the opt-out criterion concerns tacit renewals only
-    assert orders.get_order(actor, _renewal_of(actor, sold.subscriptions[0]).order_id).kind == "reservation"
+    assert orders.get_order(actor, renewal_of(actor, sold.subscriptions[0]).order_id).kind == "reservation"
 
 
 def test_delivery_modes_kept_replaced_fallback_or_none(actor, pump):
     seasons = Seasons(actor, modes=("new_card", "reload_card", "print_at_home", "box_office"))
-    people = [_person(actor, name) for name in ("Anne", "Paul", "Lea", "Noe")]
+    people = [contact_named(actor, name) for name in ("Anne", "Paul", "Lea", "Noe")]
     for person in people:
-        _card(actor, person)
+        saved_card(actor, person)
     kept = seasons.sell(actor, people[0], mode="print_at_home")
     replaced = seasons.sell(actor, people[1], mode="new_card")
     fallback = seasons.sell(actor, people[2], mode="box_office")
     job = seasons.run(actor, pump, delivery_modes=["reload_card", "print_at_home"], fallback_mode="print_at_home",
                       mode_replacements={"new_card": "reload_card"})
-    assert _renewal_of(actor, kept.subscriptions[0]).delivery_mode == "print_at_home"
-    assert _renewal_of(actor, replaced.subscriptions[0]).delivery_mode == "reload_card"
-    assert _renewal_of(actor, fallback.subscriptions[0]).delivery_mode == "print_at_home"
+    assert renewal_of(actor, kept.subscriptions[0]).delivery_mode == "print_at_home"
+    assert renewal_of(actor, replaced.subscriptions[0]).delivery_mode == "reload_card"
+    assert renewal_of(actor, fallback.subscriptions[0]).delivery_mode == "print_at_home"
     assert job.outcomes == {"sale": 3}
     orphan = seasons.sell(actor, people[3], mode="box_office")
     job = seasons.run(actor, pump, delivery_modes=["reload_card"], fallback_mode=None)
-    assert _renewal_of(actor, orphan.subscriptions[0]) is None
+    assert renewal_of(actor, orphan.subscriptions[0]) is None
     assert job.outcomes == {"error:no_delivery_mode": 1, "skip:already_renewed": 3}
 
 
@@ -212,9 +129,9 @@ def _duplicates_issued(source: Subscription, count: int) -> None:
 
 def test_duplicate_cards_take_the_fallback_mode_or_the_on_error_rule(actor, pump):
     seasons = Seasons(actor, modes=("new_card", "reload_card", "print_at_home"))
-    anne, paul = _person(actor, "Anne"), _person(actor, "Paul")
+    anne, paul = contact_named(actor, "Anne"), contact_named(actor, "Paul")
     for person in (anne, paul):
-        _card(actor, person)
+        saved_card(actor, person)
     lost = seasons.sell(actor, anne, mode="new_card").subscriptions[0]  # replaced by reload_card...
     _duplicates_issued(lost, 1)  # ...but Anne lost her card: which of two cards to reload?
     kept = seasons.sell(actor, paul, mode="new_card").subscriptions[0]
@@ -227,33 +144,33 @@ def test_duplicate_cards_take_the_fallback_mode_or_the_on_error_rule(actor, pump
     assert dry.outcomes["error:duplicates_no_fallback"] == 1 and dry.outcomes["sale"] == 1, dry.outcomes
     job = seasons.run(actor, pump, fallback_mode=None, on_error="reservation", **modes)
     assert job.outcomes == {"sale": 1, "reservation": 1}, job.outcomes
-    assert orders.get_order(actor, _renewal_of(actor, lost).order_id).kind == "reservation"
-    assert _renewal_of(actor, kept).delivery_mode == "reload_card"
+    assert orders.get_order(actor, renewal_of(actor, lost).order_id).kind == "reservation"
+    assert renewal_of(actor, kept).delivery_mode == "reload_card"
 
 
 def test_duplicate_cards_renew_in_the_fallback_mode(actor, pump):
     seasons = Seasons(actor, modes=("new_card", "reload_card", "print_at_home"))
-    anne = _person(actor, "Anne")
-    _card(actor, anne)
+    anne = contact_named(actor, "Anne")
+    saved_card(actor, anne)
     lost = seasons.sell(actor, anne, mode="new_card").subscriptions[0]
     _duplicates_issued(lost, 2)
     job = seasons.run(actor, pump, delivery_modes=["new_card", "print_at_home"], fallback_mode="print_at_home")
     assert job.outcomes == {"sale": 1, "mode:fallback_duplicates": 1}, job.outcomes
-    assert _renewal_of(actor, lost).delivery_mode == "print_at_home"  # not last season's new_card, though offered
+    assert renewal_of(actor, lost).delivery_mode == "print_at_home"  # not last season's new_card, though offered
 
 
 def test_whoever_pays_decides(actor, pump):
     seasons = Seasons(actor)
     stop = {OPT_OUT: "oui"}
-    payer_stops, b, c = _person(actor, "Anne", criteria=stop), _person(actor, "Paul"), _person(actor, "Lea")
-    _card(actor, payer_stops)
+    payer_stops, b, c = contact_named(actor, "Anne", criteria=stop), contact_named(actor, "Paul"), contact_named(actor, "Lea")
+    saved_card(actor, payer_stops)
     everyone = seasons.sell(actor, payer_stops, payer_stops, b, c)
-    payer, holder_stops, d = _person(actor, "Noe"), _person(actor, "Eve", criteria=stop), _person(actor, "Ines")
-    _card(actor, payer)
+    payer, holder_stops, d = contact_named(actor, "Noe"), contact_named(actor, "Eve", criteria=stop), contact_named(actor, "Ines")
+    saved_card(actor, payer)
     some = seasons.sell(actor, payer, payer, holder_stops, d)
     job = seasons.run(actor, pump, opt_out_criterion="ARRET du renouvellement automatique")  # accents, case ignored
-    assert [_renewal_of(actor, sub) for sub in everyone.subscriptions] == [None] * 3
-    renewed = [_renewal_of(actor, sub) for sub in some.subscriptions]
+    assert [renewal_of(actor, sub) for sub in everyone.subscriptions] == [None] * 3
+    renewed = [renewal_of(actor, sub) for sub in some.subscriptions]
     assert [sub is not None for sub in renewed] == [True, False, True]
     assert renewed[0].order_id == renewed[2].order_id  # one new order for the payer
     assert job.outcomes == {"skip:opt_out_payer": 3, "skip:opt_out_holder": 1, "sale": 2}
@@ -261,9 +178,9 @@ def test_whoever_pays_decides(actor, pump):
 
 def test_seats_are_kept_or_the_first_free_of_their_category(actor, pump):
     seasons = Seasons(actor)
-    anne, paul = _person(actor, "Anne"), _person(actor, "Paul")
+    anne, paul = contact_named(actor, "Anne"), contact_named(actor, "Paul")
     for person in (anne, paul):
-        _card(actor, person)
+        saved_card(actor, person)
     first = seasons.sell(actor, anne, seats={seasons.world.evening.id: seasons.seats[0].id})
     second = seasons.sell(actor, paul, seats={seasons.world.evening.id: seasons.seats[1].id})
     # Someone already bought Paul's seat at the first new performance.
@@ -276,7 +193,7 @@ def test_seats_are_kept_or_the_first_free_of_their_category(actor, pump):
     seasons.run(actor, pump)
     seats_of = {}
     for sold in (first, second):
-        renewed = _renewal_of(actor, sold.subscriptions[0])
+        renewed = renewal_of(actor, sold.subscriptions[0])
         seats_of[renewed.holder_contact_id] = [t.seat_id for t in orders.tickets_of(orders.get_order(actor,
                                                                                                renewed.order_id))]
     assert seats_of[anne.id] == [seasons.seats[0].id] * 2
@@ -299,7 +216,7 @@ def test_many_holders_whose_seats_are_taken_get_the_best_free_seats_once_each(ac
                                         "category_id": balcony.id}) for n in range(1, 4)]
     b1, b2, b3 = seasons.seats
     held = [b1, b2, b3, row_c[0], row_c[1], row_c[2], high[0]]
-    people = [_person(actor, f"Abonne{n}") for n in range(len(held))]
+    people = [contact_named(actor, f"Abonne{n}") for n in range(len(held))]
     sold = [seasons.sell(actor, person, seats={seasons.world.evening.id: seat.id}).subscriptions[0]
             for person, seat in zip(people, held)]
     first, second = seasons.new_performances
@@ -339,7 +256,7 @@ def test_many_holders_whose_seats_are_taken_get_the_best_free_seats_once_each(ac
     assert job.outcomes == {"reservation": 7}, job.outcomes
     renewed = {}
     for person, source in zip(people, sold):
-        tickets = orders.tickets_of(orders.get_order(actor, _renewal_of(actor, source).order_id))
+        tickets = orders.tickets_of(orders.get_order(actor, renewal_of(actor, source).order_id))
         renewed[person.id] = {ticket.performance_id: ticket for ticket in tickets}
     at_first = [renewed[person.id][first.id].seat_id for person in people]
     raced_seat = orders.tickets_of(raced[0])[0].seat_id
@@ -400,7 +317,7 @@ def test_a_package_of_sub_packages_in_two_venues_renews_in_one_run_each_keeping_
                                      [("Théâtre", old[0]), ("Musique", old[1]), ("Danse", old[2])])
     target, _ = _package(actor, new_season, "Forfait découverte 27-28",
                          [("THEATRE", new[0]), ("musique", new[1]), ("Danse", new[2])])
-    anne, paul = _person(actor, "Anne"), _person(actor, "Paul")
+    anne, paul = contact_named(actor, "Anne"), contact_named(actor, "Paul")
     seats_of = {anne.id: {old[0].id: b[0].id, old[1].id: b[3].id, old[2].id: d[4].id},
                 paul.id: {old[0].id: b[1].id, old[1].id: b[2].id, old[2].id: d[5].id}}
     sold = selling.sell(actor, {
@@ -414,7 +331,7 @@ def test_a_package_of_sub_packages_in_two_venues_renews_in_one_run_each_keeping_
         "on_error": "nothing", "reservation_deadline": datetime(2027, 7, 1, tzinfo=timezone.utc), "keep_seats": True,
         "dry_run": False})
     assert drive(pump, actor.tenant_id, job.id).outcomes == {"reservation": 2}
-    renewed = [_renewal_of(actor, subscription) for subscription in sold.subscriptions]
+    renewed = [renewal_of(actor, subscription) for subscription in sold.subscriptions]
     assert renewed[0].order_id == renewed[1].order_id  # one order, like a single product
     tickets = orders.tickets_of(orders.get_order(actor, renewed[0].order_id))
     got = {(ticket.subscription_id, ticket.performance_id): ticket.seat_id for ticket in tickets}
@@ -431,9 +348,9 @@ def _show_tariff(actor, seasons):
 
 def test_a_rerun_and_a_crash_add_nothing(actor, pump, monkeypatch):
     seasons = Seasons(actor)
-    people = [_person(actor, name) for name in ("Anne", "Paul")]
+    people = [contact_named(actor, name) for name in ("Anne", "Paul")]
     for person in people:
-        _card(actor, person)
+        saved_card(actor, person)
     sold = [seasons.sell(actor, person) for person in people]
     real, calls = selling.place, []
 
@@ -450,11 +367,11 @@ def test_a_rerun_and_a_crash_add_nothing(actor, pump, monkeypatch):
               "opt_out_criterion": None, "on_error": "nothing", "reservation_deadline": None, "keep_seats": True}
     with pytest.raises(RuntimeError):  # the chunk dies after the first order was written
         renewal.renew(actor, params, None, ChunkBudget(job_id="crash", seq=0, max_items=200, seconds=840))
-    assert sum(_renewal_of(actor, s.subscriptions[0]) is not None for s in sold) == 1
+    assert sum(renewal_of(actor, s.subscriptions[0]) is not None for s in sold) == 1
     # SQS delivers the chunk again, from the same cursor: the first order is not renewed twice.
     result = renewal.renew(actor, params, None, ChunkBudget(job_id="crash", seq=0, max_items=200, seconds=840))
     assert result.outcomes == {"skip:already_renewed": 1, "sale": 1}
-    assert all(_renewal_of(actor, s.subscriptions[0]) is not None for s in sold)
+    assert all(renewal_of(actor, s.subscriptions[0]) is not None for s in sold)
     again = seasons.run(actor, pump, delivery_modes=["new_card"], fallback_mode=None)
     assert again.outcomes == {"skip:already_renewed": 2} and again.done == 0  # a re-run adds 0
     renewals = list(Subscription.by_product.query(f"{actor.tenant_id}#{seasons.target.id}"))
@@ -463,8 +380,8 @@ def test_a_rerun_and_a_crash_add_nothing(actor, pump, monkeypatch):
 
 def test_the_dry_run_writes_nothing_and_projects_the_revenue(actor, pump):
     seasons = Seasons(actor)
-    anne, paul = _person(actor, "Anne"), _person(actor, "Paul")
-    mandate = _sepa(actor, anne)
+    anne, paul = contact_named(actor, "Anne"), contact_named(actor, "Paul")
+    mandate = sepa_mandate(actor, anne)
     seasons.sell(actor, anne, means="sepa_debit", plan="3x", saved_means_id=mandate.id)
     seasons.sell(actor, paul, means="cheque")  # no card: an error
     job = seasons.run(actor, pump, dry_run=True)
@@ -490,7 +407,7 @@ def test_contradicting_parameters_are_refused_before_anything_starts(client, sta
     assert call(client, "POST", "/subscriptions/renewals", staff_headers, base)[0] == 403  # admins run renewals
     assert list(Job.query(actor.tenant_id)) == []  # nothing started
     # A criterion exists once staff gave it to a contact (whatever its value there).
-    _person(actor, "Anne", criteria={OPT_OUT: "non"})
+    contact_named(actor, "Anne", criteria={OPT_OUT: "non"})
     status, job, _ = call(client, "POST", "/subscriptions/renewals", admin,
                           {**base, "dry_run": True, "opt_out_criterion": "arrêt du RENOUVELLEMENT automatique"})
     assert status == 202 and job["kind"] == "subscriptions.renew", job
@@ -498,8 +415,8 @@ def test_contradicting_parameters_are_refused_before_anything_starts(client, sta
 
 def test_a_sabbatical_keeps_the_seats_and_the_next_season_renews_them(client, staff_headers, actor, pump):
     seasons = Seasons(actor)
-    anne = _person(actor, "Anne")
-    card = _card(actor, anne)
+    anne = contact_named(actor, "Anne")
+    card = saved_card(actor, anne)
     sold = seasons.sell(actor, anne, seats={seasons.world.evening.id: seasons.seats[0].id})
     status, placeholder, _ = call(client, "POST", f"/subscriptions/{sold.subscriptions[0].id}/sabbatical",
                                   staff_headers, {"target_product_id": seasons.target.id})
@@ -534,7 +451,7 @@ def test_a_sabbatical_keeps_the_seats_and_the_next_season_renews_them(client, st
         "on_error": "nothing", "reservation_deadline": None, "keep_seats": True, "dry_run": False})
     assert drive(pump, actor.tenant_id, job.id).outcomes == {"sale": 1}
     kept = Subscription.get(actor.tenant_id, placeholder["id"], consistent_read=True)
-    renewed = _renewal_of(actor, kept)
+    renewed = renewal_of(actor, kept)
     assert renewed.saved_means_id == card.id and renewed.means == "card_alias"
     assert [t.seat_id for t in orders.tickets_of(orders.get_order(actor, renewed.order_id))] == [seasons.seats[0].id]
 
@@ -547,9 +464,9 @@ def test_a_chunk_ending_inside_an_order_does_not_count_it_twice(actor, monkeypat
     seasons = Seasons(actor)
     for minute, name in enumerate(("Anne", "Paul", "Lea")):
         clock.set_clock(clock.frozen_at(datetime(2026, 10, 1, 9, minute, tzinfo=timezone.utc)))
-        payer = _person(actor, name)
-        _card(actor, payer)
-        seasons.sell(actor, payer, payer, _person(actor, f"{name}-b"), _person(actor, f"{name}-c"))
+        payer = contact_named(actor, name)
+        saved_card(actor, payer)
+        seasons.sell(actor, payer, payer, contact_named(actor, f"{name}-b"), contact_named(actor, f"{name}-c"))
     clock.set_clock(clock.frozen_at(RENEWED_AT))
     params = {"source_product_id": seasons.source.id, "target_product_id": seasons.target.id,
               "delivery_modes": ["new_card"], "fallback_mode": None, "mode_replacements": None, "tariffs": None,
@@ -572,7 +489,7 @@ def test_a_dry_run_does_not_hand_one_free_seat_out_in_two_chunks(actor):
     b1, b2, _ = seasons.seats
     for minute, (name, seat) in enumerate((("Anne", b1), ("Paul", b2))):
         clock.set_clock(clock.frozen_at(datetime(2026, 10, 1, 9, minute, tzinfo=timezone.utc)))
-        seasons.sell(actor, _person(actor, name), seats={seasons.world.evening.id: seat.id})
+        seasons.sell(actor, contact_named(actor, name), seats={seasons.world.evening.id: seat.id})
     tariff = _show_tariff(actor, seasons)
     for seat in (b1, b2):
         orders.place_order(actor, {"kind": "sale", "payment_type": "cash", "buyer": {"last_name": "Autre"},
@@ -601,8 +518,8 @@ def test_a_dry_runs_detail_says_what_the_real_run_would_do_page_by_page(actor, p
     its reason, its delivery mode (and whether it fell back) and its seats, one page at a time,
     writing nothing; the real run starts from a finished dry run only."""
     seasons = Seasons(actor)
-    anne, paul = _person(actor, "Anne"), _person(actor, "Paul")
-    mandate = _sepa(actor, anne)
+    anne, paul = contact_named(actor, "Anne"), contact_named(actor, "Paul")
+    mandate = sepa_mandate(actor, anne)
     clock.set_clock(clock.frozen_at(datetime(2026, 10, 1, 9, 1, tzinfo=timezone.utc)))
     seasons.sell(actor, anne, means="sepa_debit", plan="3x", saved_means_id=mandate.id, mode="box_office",
                  seats={seasons.world.evening.id: seasons.seats[0].id})

@@ -13,8 +13,8 @@ from chalicelib.models.options import SweepMark
 from chalicelib.models.subscriptions import RenewalNoticeDue
 from chalicelib.services.mail import notifications
 from chalicelib.services.subscriptions import renewal_notice, terms
-from tests.integration.test_renewal import PLANS, Seasons, _card, _person, _renewal_of
 from tests.job_helpers import drive
+from tests.renewals_world import PLANS, Seasons, contact_named, renewal_of, saved_card
 
 DEADLINE = date(2027, 5, 31)
 OPENS = datetime(2027, 2, 27, 23, 0, tzinfo=timezone.utc)  # 28 February 2027, 00:00 in Paris (winter time)
@@ -50,7 +50,7 @@ def _notices(actor, subscription) -> list:
 def test_payers_are_told_once_inside_the_window(actor, pump):
     seasons = Seasons(actor)
     _with_deadline(actor, seasons)
-    anne, paul, lea = _person(actor, "Anne"), _person(actor, "Paul"), _person(actor, "Lea")
+    anne, paul, lea = contact_named(actor, "Anne"), contact_named(actor, "Paul"), contact_named(actor, "Lea")
     for_two = seasons.sell(actor, anne, anne, paul)
     alone = seasons.sell(actor, lea)
     SweepMark(sweep=renewal_notice.SWEEP, from_day="2027-02-01", swept_at=OPENS).save()
@@ -93,17 +93,17 @@ def _ours(actor, job_id) -> bool:
 def test_a_renewal_without_the_notice_may_be_left_at_any_time(actor, pump):
     seasons = Seasons(actor)
     _with_deadline(actor, seasons)
-    told, untold = _person(actor, "Anne"), _person(actor, "Paul")
+    told, untold = contact_named(actor, "Anne"), contact_named(actor, "Paul")
     for person in (told, untold):
-        _card(actor, person)
+        saved_card(actor, person)
     told_sale = seasons.sell(actor, told)
     renewal_notice.tell(actor, seasons.source, terms.get_terms(actor, seasons.source.id), told_sale.subscriptions[0])
     untold_sale = seasons.sell(actor, untold)  # sold after the window closed: never told
     assert renewal_notice.sweep(datetime(2027, 5, 2, tzinfo=timezone.utc)).closed >= 1
     assert not [entry for entry in RenewalNoticeDue.query("2027-02-28") if entry.product_id == seasons.source.id]
     seasons.run(actor, pump)
-    assert _renewal_of(actor, told_sale.subscriptions[0]).may_leave_anytime is False
-    assert _renewal_of(actor, untold_sale.subscriptions[0]).may_leave_anytime is True
+    assert renewal_of(actor, told_sale.subscriptions[0]).may_leave_anytime is False
+    assert renewal_of(actor, untold_sale.subscriptions[0]).may_leave_anytime is True
 
 
 def test_a_new_deadline_files_a_new_window_and_forgets_the_old(actor):

@@ -41,6 +41,7 @@ from chalicelib.models.staff_sessions import EndedSession
 from chalicelib.models.subscriptions import InstalmentDue, RenewalNoticeDue, Subscription, SubscriptionTerms
 from chalicelib.models.team import TeamNotificationRule
 from chalicelib.models.unique_keys import UniqueKey
+from chalicelib.models.walk_places import WalkPlace
 
 MODELS: tuple[type[Model], ...] = (
     AuditEvent, Contact, ContactToken, MailingList, ListMembership, Segment, UniqueKey, Job,
@@ -54,7 +55,7 @@ MODELS: tuple[type[Model], ...] = (
     Venue, Season, ProductFamily, Product, Performance, Tariff, Quota, SeatCategory, Seat, SalesChannel,
     GeoLimit, GeoPolicy, Cart, CartRate,
     CardSite, CardPrinter, PrintJob, Card,
-    EndedSession,
+    EndedSession, WalkPlace,
 )
 
 

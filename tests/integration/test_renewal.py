@@ -17,7 +17,7 @@ from chalicelib.models.unique_keys import UniqueKey
 from chalicelib.services.catalog import catalog
 from chalicelib.services.jobs.framework import ChunkBudget
 from chalicelib.services.orders import orders
-from chalicelib.services.subscriptions import renewal, renewal_seats, selling, terms
+from chalicelib.services.subscriptions import renewal, renewal_detail, renewal_seats, selling, terms
 from tests.api.helpers import assert_problem, call
 from tests.job_helpers import drive
 from tests.orders_world import build_world
@@ -526,12 +526,13 @@ def test_a_dry_runs_detail_says_what_the_real_run_would_do_page_by_page(actor, p
     clock.advance(timedelta(seconds=1))  # ids made in the same millisecond would sort at random
     seasons.sell(actor, paul, means="cheque")  # no card: an error
     dry = seasons.run(actor, pump, dry_run=True)
-    pages = [renewal.dry_run_detail(actor, dry, limit=1, cursor=None)]
+    pages = [renewal_detail.dry_run_detail(actor, dry, limit=1, cursor=None)]
     while pages[-1].next_cursor:
         assert len(pages) < 4
-        pages.append(renewal.dry_run_detail(actor, dry, limit=1, cursor=pages[-1].next_cursor))
+        pages.append(renewal_detail.dry_run_detail(actor, dry, limit=1, cursor=pages[-1].next_cursor))
     assert [len(page.items) for page in pages][:2] == [1, 1] and sum(len(page.items) for page in pages) == 2
     first = pages[0]
+    assert len(first.next_cursor) < 200  # what the walk carries is kept server-side, not in the address
     [paul_line], [anne_line] = first.items, pages[1].items  # newest first
     assert (paul_line.holder_contact_id, paul_line.outcome, paul_line.reason, paul_line.seats) == (
         paul.id, "error", "no_means", {})
@@ -548,8 +549,8 @@ def test_a_dry_runs_detail_says_what_the_real_run_would_do_page_by_page(actor, p
         renewal.real_run_params(real)
     assert getattr(refused.value, "status", None) == 409
     with pytest.raises(Exception) as no_detail:
-        renewal.dry_run_detail(actor, real, limit=1, cursor=None)
+        renewal_detail.dry_run_detail(actor, real, limit=1, cursor=None)
     assert getattr(no_detail.value, "status", None) == 409
     with pytest.raises(Exception) as forged:
-        renewal.dry_run_detail(actor, dry, limit=1, cursor=first.next_cursor + "x")
+        renewal_detail.dry_run_detail(actor, dry, limit=1, cursor=first.next_cursor + "x")
     assert getattr(forged.value, "status", None) == 422

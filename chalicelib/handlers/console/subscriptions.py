@@ -20,7 +20,6 @@ from chalicelib.handlers.console.frame import PAGE_SIZE, Screen, console_route, 
 bp = Blueprint(__name__)
 DELIVERY_MODES = ("new_card", "reload_card", "print_at_home", "box_office")
 BUNDLE_KINDS = ("subscription", "package")
-DETAIL_CURSOR_CHARS = 24000  # a dry run's detail: the walk's state, as a job's cursor (16,000 of JSON), signed
 PRODUCTS_OFFERED = 200  # the products the renewal form offers to choose from (the API's largest page)
 
 
@@ -201,19 +200,13 @@ def _run_fields(screen: Screen) -> dict:
 def run_view(screen: Screen, job_id: str):
     """A run's progress while it runs, then its report (the page refreshes its progress region,
     which holds the report once the run has ended)."""
-    from chalicelib.errors import InvalidInput
-    from chalicelib.services.subscriptions import renewal, subscriptions
+    from chalicelib.services.subscriptions import renewal, renewal_detail, subscriptions
 
     job = renewal.get_run(screen.actor, job_id)
     detail, shown = None, None
     if job.ended and job.params.get("dry_run") and job.status == "succeeded":
-        # Not the API's page query: this cursor carries the walk's state (the seats handed out
-        # so far), longer than a listing's position; it is signed, and bounded here.
-        cursor = ((screen.request.query_params or {}).get("cursor") or "").strip() or None
-        if cursor and len(cursor) > DETAIL_CURSOR_CHARS:
-            raise InvalidInput.on("cursor", "invalid cursor for this listing")
-        detail = renewal.dry_run_detail(screen.actor, job, limit=PAGE_SIZE, cursor=cursor)
-        shown = renewal.detail_labels(screen.actor, job, detail.items)
+        detail = renewal_detail.dry_run_detail(screen.actor, job, limit=PAGE_SIZE, cursor=screen.query("cursor"))
+        shown = renewal_detail.detail_labels(screen.actor, job, detail.items)
     names = subscriptions.product_names(screen.actor, [job.params["source_product_id"],
                                                        job.params["target_product_id"]])
     return _page(screen, "renewal_report.html.j2", job=job, report=_report(job), names=names, detail=detail,

@@ -2,7 +2,8 @@
 
 A page is one Query with ``Limit``; its ``LastEvaluatedKey`` goes back to the client as an
 opaque cursor, signed and bound to the listing's *scope* (which includes the tenant), so a
-cursor cannot be forged, edited, or replayed against another listing or tenant.
+cursor cannot be forged, edited, or replayed against another listing or tenant. (A place too
+large for an address is kept server-side: ``kept_places.py``.)
 """
 from __future__ import annotations
 

@@ -67,7 +67,7 @@ from chalicelib.services.jobs.framework import ChunkBudget, ChunkResult, job_kin
 from chalicelib.services.orders.orders import SoldOut
 from chalicelib.services.shared.actors import Actor
 from chalicelib.services.shared.audit import plain
-from chalicelib.services.shared.paging import Page, open_place, sign_place
+from chalicelib.services.shared.paging import Page
 from chalicelib.services.shared.records import by_ids, get_record, require_reference
 from chalicelib.services.subscriptions.renewal_seats import Seating
 from chalicelib.services.subscriptions.selling import Placement, place
@@ -78,7 +78,6 @@ from chalicelib.values.text import fold
 RENEW = "subscriptions.renew"
 ORDERS_REMEMBERED = 50  # in the cursor: far more than the orders a chunk's end can cut
 DRY_SEATS_CARRIED = 400  # a dry run's seats handed out from pools, carried to the next chunk (the cursor is small)
-DETAIL_SECONDS = 20.0  # a detail page's walk: far inside an API request's time
 PLACE_ATTEMPTS = 3  # an order's write, when seats handed out were sold meanwhile (each time seated again)
 NO_ANSWERS = {"non", "no", "false", "0", ""}
 
@@ -487,11 +486,13 @@ def _reloaded_cards(actor: Actor, decisions: list[Decision], new_ids: list[str])
 @job_kind(RENEW, max_items=200)
 def renew(actor: Actor, params: dict, cursor: dict | None, budget: ChunkBudget) -> ChunkResult:
     """The source product's subscriptions, newest first, a source order at a time."""
-    return _walk(actor, params, cursor, budget)
+    return walk(actor, params, cursor, budget)
 
 
-def _walk(actor: Actor, params: dict, cursor: dict | None, budget: ChunkBudget,
-          lines: list[ReportLine] | None = None) -> ChunkResult:
+def walk(actor: Actor, params: dict, cursor: dict | None, budget: ChunkBudget,
+         lines: list[ReportLine] | None = None) -> ChunkResult:
+    """Renew the source subscriptions from ``cursor`` on, order by order, within ``budget``: a
+    run's chunk, or a page of a dry run's detail (``lines`` then gets what each would become)."""
     run = Run.of(actor, params)
     dry_run = bool(params.get("dry_run"))
     if dry_run:  # the seats earlier chunks would have written
@@ -565,41 +566,3 @@ def real_run_params(job: Job) -> dict:
         raise Conflict("This dry run has not finished: its report is not complete.")
     return {**job.params, "dry_run": False}
 
-
-def dry_run_detail(actor: Actor, job: Job, *, limit: int, cursor: str | None) -> Page[ReportLine]:
-    """A page of a dry run's detail: the dry run walked again now, ``limit`` source
-    subscriptions at a time, each with what the real run would do (writing nothing). The cursor
-    carries what the walk carries from chunk to chunk (where it stopped, the orders seen, the
-    seats handed out), so walking the pages in order projects what the run projected."""
-    if not job.params.get("dry_run"):
-        raise Conflict("Only a dry run has a detail; a real run's renewals are the new product's subscriptions.")
-    scope = f"renewal-detail:{actor.tenant_id}:{job.id}"
-    place = open_place(scope, cursor) if cursor else None
-    lines: list[ReportLine] = []
-    result = _walk(actor, {**job.params, "dry_run": True}, place,
-                   ChunkBudget(job_id=job.id, seq=0, max_items=limit, seconds=DETAIL_SECONDS), lines)
-    return Page(items=lines, next_cursor=sign_place(scope, result.cursor) if result.cursor else None)
-
-
-@dataclass
-class DetailLabels:
-    """What staff read for the ids of a page of a dry run's detail."""
-
-    names: dict[str, str]  # contact id -> name, tariff id -> name, seat id -> "block row number"
-    performances: list[Performance]  # the new product's, in date order
-
-
-def detail_labels(actor: Actor, job: Job, lines: list[ReportLine]) -> DetailLabels:
-    """The names behind a detail page's ids: one batch read each of contacts, tariffs, seats,
-    and the new product's performances."""
-    from chalicelib.services.subscriptions.subscriptions import people_names
-
-    names = people_names(actor, {line.holder_contact_id for line in lines} | {line.payer_contact_id for line in lines})
-    tariffs = by_ids(actor, Tariff, {line.tariff_id for line in lines if line.tariff_id})
-    seats = by_ids(actor, Seat, {seat_id for line in lines for seat_id in line.seats.values()})
-    names.update({tariff.id: tariff.name for tariff in tariffs.values()})
-    names.update({seat.id: f"{seat.block} {seat.row} {seat.number}" for seat in seats.values()})
-    terms = get_terms(actor, job.params["target_product_id"])
-    performances = by_ids(actor, Performance, terms.performance_ids)
-    return DetailLabels(names=names, performances=[performances[performance_id] for performance_id
-                                                   in terms.performance_ids if performance_id in performances])

@@ -277,3 +277,29 @@ def test_the_list_of_a_performance_reads_one_page_never_the_table(app_server, te
     # the page's Query, the listing's check of the performance, the performance and show named
     assert reads["calls"] <= 4 and reads["items"] <= PAGE_SIZE + 3, reads
     assert "Scan" not in reads["operations"]
+
+
+def test_times_are_shown_and_typed_on_the_organisations_clock(app_server, tenant, actor):
+    """A venue of La Réunion (UTC+4) reads its order's time on its own clock, not Paris's, and a
+    date typed in a form is read on that clock too."""
+    from datetime import datetime, timezone
+
+    from chalicelib.adapters import clock
+    from chalicelib.handlers.console.frame import Screen
+    from chalicelib.services.staff_sessions.sessions import StaffSession
+
+    organisation.save_profile(actor, {"legal_name": "Théâtre Luc Donat", "address_line1": "20 rue de Champ-Fleuri",
+                                      "postcode": "97430", "city": "Le Tampon", "siret": "73282932000074",
+                                      "vat_number": "FR44732829320", "timezone": "Indian/Reunion"})
+    world = build_world(actor)
+    clock.set_clock(clock.frozen_at(datetime(2026, 12, 5, 9, 0, tzinfo=timezone.utc)))
+    try:
+        order = paid_cheque_order(actor, world, line(world))
+    finally:
+        clock.set_clock(None)
+    page = staff_http(app_server, tenant).get(f"{app_server.base}/console/orders/{order.id}", timeout=30).text
+    assert "samedi 5 décembre 2026 à 13 h" in page.replace("\u00a0", " ")  # 09:00 UTC is 13:00 in Saint-Denis (10:00 in Paris)
+
+    session = StaffSession(actor=actor, session_id="s", signed_in_at=0, expires_at=0)
+    typed = Screen(request=None, session=session, language="fr", form={"starts_at": ["2027-03-12T20:30"]})
+    assert typed.moment("starts_at") == "2027-03-12T20:30:00+04:00"

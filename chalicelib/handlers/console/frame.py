@@ -51,6 +51,16 @@ class Screen:
     def actor(self):
         return self.session.actor
 
+    @property
+    def zone(self) -> str:
+        """The venue's clock the console reads and shows times on: the organisation's zone (its
+        profile; Europe/Paris until it says otherwise), the zone its business days are counted in."""
+        if self.session is None:
+            return settings.default_timezone
+        from chalicelib.services.ledger.ledger import business_zone
+
+        return business_zone(self.actor.tenant_id).key
+
     def say(self, french: str, english: str) -> str:
         return _say(self.language)(french, english)
 
@@ -77,7 +87,7 @@ class Screen:
             return typed
         if local is None or local.tzinfo is not None:
             return local.isoformat() if local else None
-        return local.replace(tzinfo=ZoneInfo(settings.default_timezone)).isoformat()
+        return local.replace(tzinfo=ZoneInfo(self.zone)).isoformat()
 
     def hundredths(self, name: str) -> int:
         """A decimal with at most two decimals, typed the French or English way (``12,50``,
@@ -136,10 +146,10 @@ def _environment() -> Any:
 def render(template: str, screen: Screen, **context: Any) -> str:
     from chalicelib.values import formatting
 
-    language = screen.language
+    language, zone = screen.language, screen.zone
 
     def when(moment) -> str:
-        return formatting.datetime_text(moment, settings.default_timezone, language) if moment else "—"
+        return formatting.datetime_text(moment, zone, language) if moment else "—"
 
     def money(cents, currency="EUR") -> str:
         return formatting.money(int(cents or 0), currency, language)

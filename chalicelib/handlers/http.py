@@ -164,9 +164,14 @@ def _has_role(granted: frozenset[str], required: str) -> bool:
     return required in granted or (required == "staff" and "admin" in granted)
 
 
-def _field_errors(error: Any) -> list[FieldError]:
+def field_errors(error: Any) -> list[FieldError]:
+    """Each refused field, pydantic's English sentence for the API, and its French one for the
+    pages that speak French (a schema's own rule has only its English one)."""
+    from chalicelib.values.validation_words import in_french
+
     return [
-        FieldError(".".join(str(part) for part in item["loc"]) or "(body)", item["msg"])
+        FieldError(".".join(str(part) for part in item["loc"]) or "(body)", item["msg"],
+                   french=in_french(item["type"], item.get("ctx")))
         for item in error.errors(include_url=False)
     ]
 
@@ -184,7 +189,7 @@ def parse_body(raw_body: bytes | None, model: SchemaName) -> Any:
     try:
         return schema(model).model_validate_json(raw or b"null")
     except ValidationError as error:
-        raise InvalidInput("Some fields are invalid.", errors=_field_errors(error)) from None
+        raise InvalidInput("Some fields are invalid.", errors=field_errors(error)) from None
 
 
 def parse_query(params: dict[str, str] | None, model: SchemaName) -> Any:
@@ -193,7 +198,7 @@ def parse_query(params: dict[str, str] | None, model: SchemaName) -> Any:
     try:
         return schema(model).model_validate(dict(params or {}))
     except ValidationError as error:
-        raise InvalidInput("Some query parameters are invalid.", errors=_field_errors(error)) from None
+        raise InvalidInput("Some query parameters are invalid.", errors=field_errors(error)) from None
 
 
 def staff_route(bp: Blueprint, path: str, *, method: str = "GET", role: str = "staff",

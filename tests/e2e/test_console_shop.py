@@ -185,6 +185,7 @@ def test_bad_input_shows_each_fields_error_and_writes_nothing(app_server, consol
     answer = http.post(url, data={"form": form_value(http, url), "geo_refusal_message": "x" * 4001,
                                   "geo_refusal_message_en": MESSAGE_EN}, timeout=30)
     assert answer.status_code == 422 and 'id="geo_refusal_message-error"' in answer.text
+    assert "4000 caractères au plus" in answer.text  # the schema's refusal, said in French
     kept = catalog.sales_channels.get(actor, web.id)
     assert (kept.geo_refusal_message, kept.geo_refusal_message_en) == (MESSAGE_FR, None)
 

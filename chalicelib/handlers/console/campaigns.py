@@ -66,7 +66,7 @@ def new_campaign(screen: Screen):
     except InvalidInput as refused:  # the form again, the typed values kept, each error by its field
         return screen.page("campaign_new.html.j2", status=422, performances=_upcoming_performances(screen),
                            typed=typed, choices=screen.values("choices"),
-                           errors={FORM_NAMES.get(error.field, error.field): error.message
+                           errors={FORM_NAMES.get(error.field, error.field): screen.field_message(error)
                                    for error in refused.errors})
     if screen.value("step") != "confirm":
         from chalicelib.services.catalog import catalog

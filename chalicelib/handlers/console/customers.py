@@ -166,7 +166,7 @@ def customer_edit(screen: Screen, contact_id: str):
         contacts.refuse_closed(contact)
         return _edit_page(screen, contact, _draft_of(contact), {}, None)
     draft, patch = _typed(screen)
-    errors = _refusals(patch)
+    errors = _refusals(screen, patch)
     if errors:
         return _edit_page(screen, contact, draft, errors, None, status=422)
     try:
@@ -174,7 +174,7 @@ def customer_edit(screen: Screen, contact_id: str):
                                 schema("contacts:ContactPatch").model_validate(patch).model_dump(exclude_unset=True),
                                 read_at_version=screen.read_at_version())
     except DomainError as refused:  # a duplicate e-mail, a record changed or closed meanwhile: said with the form
-        return _edit_page(screen, contact, draft, _located(refused.errors), refusal_of(screen, refused),
+        return _edit_page(screen, contact, draft, _located(screen, refused.errors), refusal_of(screen, refused),
                           status=refused.status)
     return screen.redirect(f"/console/customers/{contact_id}?done=edited")
 
@@ -221,22 +221,20 @@ def _typed(screen: Screen) -> tuple[dict, dict]:
     return draft, patch
 
 
-def _refusals(patch: dict) -> dict[str, str]:
+def _refusals(screen: Screen, patch: dict) -> dict[str, str]:
     """The API schema's refusals of ``patch``, each named by its field."""
     from pydantic import ValidationError
 
-    from chalicelib.errors import FieldError
-    from chalicelib.handlers.http import schema
+    from chalicelib.handlers.http import field_errors, schema
 
     try:
         schema("contacts:ContactPatch").model_validate(patch)
     except ValidationError as error:
-        return _located([FieldError(".".join(str(part) for part in item["loc"]), item["msg"])
-                         for item in error.errors(include_url=False)])
+        return _located(screen, field_errors(error))
     return {}
 
 
-def _located(errors) -> dict[str, str]:
+def _located(screen: Screen, errors) -> dict[str, str]:
     """Field errors by the form's field: an entry refused whole (``emails.1``, an e-mail another
     record has) is said at its first field."""
     located = {}
@@ -244,7 +242,7 @@ def _located(errors) -> dict[str, str]:
         parts = error.field.split(".")
         if parts[0] in LISTS and len(parts) == 2:
             parts.append(LISTS[parts[0]][0][0])
-        located.setdefault(".".join(parts), error.message)
+        located.setdefault(".".join(parts), screen.field_message(error))
     return located
 
 

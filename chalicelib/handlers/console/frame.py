@@ -21,7 +21,7 @@ from urllib.parse import parse_qs, urlencode
 from chalice import Blueprint, Response
 
 from chalicelib.config import TEMPLATES_DIR, console_settings, settings
-from chalicelib.errors import DomainError, InvalidInput, NotFound
+from chalicelib.errors import DomainError, FieldError, InvalidInput, NotFound
 from chalicelib.observability import logger
 from chalicelib.services.staff_sessions import sessions
 from chalicelib.services.staff_sessions.sessions import StaffSession
@@ -60,6 +60,11 @@ class Screen:
         from chalicelib.services.ledger.ledger import business_zone
 
         return business_zone(self.actor.tenant_id).key
+
+    def field_message(self, refused: FieldError) -> str:
+        """A refused field's message in the reader's language when the refusal has one in French,
+        else as written (English)."""
+        return refused.french if refused.french and self.language == "fr" else refused.message
 
     def say(self, french: str, english: str) -> str:
         return _say(self.language)(french, english)
@@ -244,8 +249,8 @@ class Refusal:
 
 def refusal_of(screen: Screen, error: DomainError) -> Refusal:
     return Refusal(lead=screen.say(error.title_fr, error.title), detail=error.detail,
-                   field_errors=[(item.field, item.french, "fr") if item.french and screen.language == "fr"
-                                 else (item.field, item.message, "en") for item in error.errors])
+                   field_errors=[(item.field, screen.field_message(item),
+                                  "fr" if item.french and screen.language == "fr" else "en") for item in error.errors])
 
 
 def _sign_in_redirect(screen: Screen) -> Response:

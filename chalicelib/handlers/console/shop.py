@@ -79,7 +79,7 @@ def add_limit(screen: Screen, performance_id: str):
     try:
         geo_limits.create_limit(screen.actor, performance_id, _limit_body(typed, "geo_limits:GeoLimitIn").model_dump())
     except InvalidInput as error:
-        return _limits_page(screen, performance_id, status=422, typed=typed, errors=_by_field(error, typed))
+        return _limits_page(screen, performance_id, status=422, typed=typed, errors=_by_field(screen, error, typed))
     return screen.redirect(f"{ROOT}/performances/{performance_id}?done=added")
 
 
@@ -100,7 +100,7 @@ def edit_limit(screen: Screen, performance_id: str, limit_id: str):
                                     read_at_version=screen.read_at_version())
             return screen.redirect(f"{ROOT}/performances/{performance_id}?done=changed")
         except InvalidInput as error:
-            errors, status = _by_field(error, typed), 422
+            errors, status = _by_field(screen, error, typed), 422
         except ConcurrentChange:  # typed values kept; the page says what is saved now
             errors, status = {"": [screen.say(
                 "quelqu'un a modifié cette limite pendant que vous la modifiiez. Elle est maintenant : "
@@ -150,7 +150,7 @@ def try_address(screen: Screen, performance_id: str):
         trial = geo_limits.try_location(screen.actor, performance_id, typed["address"],
                                         channel_id=typed["channel_id"] or None)
     except InvalidInput as error:
-        return _limits_page(screen, performance_id, status=422, typed=typed, errors=_by_field(error))
+        return _limits_page(screen, performance_id, status=422, typed=typed, errors=_by_field(screen, error))
     return _limits_page(screen, performance_id, typed=typed, trial=trial)
 
 
@@ -176,7 +176,7 @@ def channel_messages(screen: Screen, channel_id: str):
             catalog.sales_channels.update(screen.actor, channel_id, body.model_dump(exclude_unset=True))
             return screen.redirect(f"{ROOT}/channels/{channel_id}?done=saved")
         except InvalidInput as error:
-            errors = _by_field(error)
+            errors = _by_field(screen, error)
     return screen.page("shop_channel.html.j2", status=422 if errors else 200, channel=channel, typed=typed,
                        errors=errors, generic=GENERIC_MESSAGES, done=screen.query("done"))
 
@@ -212,7 +212,7 @@ def _prefixes(typed: dict) -> list[str]:
     return [prefix.strip() for prefix in re.split(r"[,;\n]", typed.get("postcode_prefixes") or "") if prefix.strip()]
 
 
-def _by_field(error, typed: dict | None = None) -> dict[str, list[str]]:
+def _by_field(screen: Screen, error, typed: dict | None = None) -> dict[str, list[str]]:
     """The refusal's messages by form field: ``postcode_prefixes.2`` is the prefixes' field, its
     message naming the third prefix as it was typed."""
     prefixes = _prefixes(typed) if typed else []
@@ -221,7 +221,7 @@ def _by_field(error, typed: dict | None = None) -> dict[str, list[str]]:
         name, _, position = item.field.partition(".")
         if position.isdigit() and int(position) < len(prefixes):
             position = f"« {prefixes[int(position)]} »"
-        message = item.message.removeprefix("Value error, ")  # pydantic's wording of a validator's refusal
+        message = screen.field_message(item).removeprefix("Value error, ")  # pydantic's wording of a validator's refusal
         found.setdefault(name, []).append(f"{position} : {message}" if position else message)
     return found or {"": [error.detail]}
 

@@ -27,11 +27,12 @@ from chalicelib.schemas.common import (
     ShortText,
     StringConstraints,
 )
+from chalicelib.values.unfit import Unfit
 
 
 def _known_zone(value: str) -> str:
     if value not in available_timezones():
-        raise ValueError("unknown IANA time zone, e.g. Europe/Paris")
+        raise Unfit("unknown IANA time zone, e.g. Europe/Paris", "fuseau horaire inconnu : écrivez par exemple Europe/Paris")
     return value
 
 

@@ -14,6 +14,7 @@ from typing import Annotated, Generic, TypeVar
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 from chalicelib.values.email import normalise_email
+from chalicelib.values.unfit import Unfit
 
 T = TypeVar("T")
 
@@ -39,12 +40,14 @@ def _iso_written(value):
             return datetime.fromisoformat(value)
         except ValueError:
             pass
-    raise ValueError("must be an ISO 8601 date and time with its offset, e.g. 2026-12-31T20:30:00+01:00")
+    raise Unfit("must be an ISO 8601 date and time with its offset, e.g. 2026-12-31T20:30:00+01:00",
+                "une date et une heure sont attendues, par exemple 31/12/2026 20:30")
 
 
 def _aware(value: datetime) -> datetime:
     if value.tzinfo is None:
-        raise ValueError("must include a time zone offset, e.g. 2026-12-31T20:30:00+01:00")
+        raise Unfit("must include a time zone offset, e.g. 2026-12-31T20:30:00+01:00",
+                    "l'heure doit dire son fuseau, par exemple 2026-12-31T20:30:00+01:00")
     return value
 
 
@@ -52,7 +55,8 @@ def _one_line(value: str) -> str:
     """Names and short texts reach mail headers (a venue's name is the sender's), subjects and
     CSV cells: a line break or another control character there is refused at input."""
     if any(ord(char) < 32 or ord(char) == 127 for char in value):
-        raise ValueError("must be one line, without control characters (no line break, no tab)")
+        raise Unfit("must be one line, without control characters (no line break, no tab)",
+                    "sur une seule ligne, sans retour à la ligne ni tabulation")
     return value
 
 

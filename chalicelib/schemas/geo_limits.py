@@ -12,20 +12,20 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field
 
 from chalicelib.schemas.common import InputModel, OutputModel, ShortText
-from chalicelib.values.countries import is_country
+from chalicelib.values.countries import is_country, not_a_country
 from chalicelib.values.postcodes import prefix_problem
 
 
 def _known_country(value: str) -> str:
     if not is_country(value):
-        raise ValueError("not an ISO 3166-1 alpha-2 country code, e.g. FR, BE, GB")
+        raise not_a_country()
     return value
 
 
 def _written_as_prefix(value: str) -> str:
     problem = prefix_problem(None, value)
     if problem:
-        raise ValueError(problem)
+        raise problem
     return value
 
 

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from pydantic import BeforeValidator, ConfigDict, Field, StringConstraints, field_validator
 
 from chalicelib.schemas.common import AwareDatetime, Id, InputModel, OutputModel, PageQuery, ShortText
+from chalicelib.values.unfit import Unfit
 
 HoldKind = Literal["option", "reservation"]
 LineId = Annotated[str, StringConstraints(pattern=r"^[0-9A-HJKMNP-TV-Z]{26}-[0-9]{3}$"),
@@ -25,7 +26,7 @@ def _comma_separated(value):
 
 def _plausible(value: date) -> date:
     if not date(2000, 1, 1) <= value <= date(2100, 12, 31):
-        raise ValueError("must be a date between 2000 and 2100")
+        raise Unfit("must be a date between 2000 and 2100", "une date entre 2000 et 2100 est attendue")
     return value
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from chalicelib.values.unfit import Unfit
+
 LENGTHS = {
     "AD": 24, "AT": 20, "BE": 16, "BG": 22, "CH": 21, "CY": 28, "CZ": 24, "DE": 22, "DK": 18, "EE": 20,
     "ES": 24, "FI": 18, "FR": 27, "GB": 22, "GI": 23, "GR": 27, "HR": 21, "HU": 28, "IE": 22, "IS": 26,
@@ -21,12 +23,8 @@ _SEPARATORS = re.compile(r"[\s\-.\u00a0\u202f]")
 _SHAPE = re.compile(r"^[A-Z]{2}[0-9]{2}[A-Z0-9]+$")
 
 
-class InvalidIban(ValueError):
+class InvalidIban(Unfit):
     """What is wrong with the IBAN, in words for the person who typed it (English, and ``french``)."""
-
-    def __init__(self, english: str, french: str) -> None:
-        super().__init__(english)
-        self.french = french
 
 
 def normalise(value: str) -> str:

@@ -1,6 +1,8 @@
 """Money arithmetic in integer cents: sharing an amount fairly, and VAT included in a price."""
 from __future__ import annotations
 
+from chalicelib.values.unfit import Unfit
+
 
 def allocate(amount: int, weights: list[int]) -> list[int]:
     """``amount`` split in proportion to ``weights``, to the cent, summing exactly to ``amount``
@@ -29,5 +31,5 @@ def from_typed(text: str) -> int:
     cleaned = re.sub(r"[\s\u00a0\u202f€]", "", text or "").replace(",", ".")
     found = re.fullmatch(r"(\d{1,9})(?:\.(\d{1,2}))?", cleaned)
     if not found:
-        raise ValueError(f"{text!r} is not an amount in euros")
+        raise Unfit(f"{text!r} is not an amount in euros", f"« {text} » n'est pas un montant en euros (par exemple 12,50)")
     return int(found.group(1)) * 100 + int((found.group(2) or "0").ljust(2, "0"))

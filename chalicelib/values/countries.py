@@ -8,6 +8,8 @@ not countries here: a geolocation never answers them.
 """
 from __future__ import annotations
 
+from chalicelib.values.unfit import Unfit
+
 ISO_COUNTRIES = frozenset("""
     AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR
     BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ
@@ -26,3 +28,9 @@ COUNTRIES = ISO_COUNTRIES | EXTRA_COUNTRIES
 def is_country(code: str) -> bool:
     """``"FR"`` yes; ``"fr"``, ``"UK"``, ``"FRA"`` no (uppercase alpha-2 only)."""
     return code in COUNTRIES
+
+
+def not_a_country() -> Unfit:
+    """The refusal of a value that is not one of these codes."""
+    return Unfit("not an ISO 3166-1 alpha-2 country code, e.g. FR, BE, GB",
+                 "pas un code pays ISO 3166-1 à deux lettres, en majuscules : FR, BE, GB")

@@ -3,8 +3,11 @@
 region, and kept in E.164 (``+33612345678``)."""
 from __future__ import annotations
 
+from chalicelib.values.unfit import Unfit
+
 DEFAULT_REGION = "FR"
 EXPECTED = "a phone number such as 06 12 34 56 78 or +33 6 12 34 56 78"
+EXPECTED_FR = "un numéro comme 06 12 34 56 78 ou +33 6 12 34 56 78"
 
 
 def e164(text: str, region: str = DEFAULT_REGION) -> str:
@@ -14,9 +17,9 @@ def e164(text: str, region: str = DEFAULT_REGION) -> str:
     try:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException as error:
-        raise ValueError(f"not {EXPECTED}") from error
+        raise Unfit(f"not {EXPECTED}", f"ce n'est pas {EXPECTED_FR}") from error
     if not phonenumbers.is_valid_number(number):
-        raise ValueError(f"not a valid number: write {EXPECTED}")
+        raise Unfit(f"not a valid number: write {EXPECTED}", f"ce numéro n'existe pas : écrivez {EXPECTED_FR}")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 

@@ -14,6 +14,8 @@ and in uppercase, so the prefix "00950" matches "00-950", and "SW1" matches "SW1
 """
 from __future__ import annotations
 
+from chalicelib.values.unfit import Unfit
+
 MAX_PREFIX_LENGTH = 10
 
 # Countries whose postcodes are digits only (groups sometimes separated by a hyphen or a space,
@@ -33,21 +35,25 @@ DIGIT_POSTCODES = frozenset({
 })
 
 
-def prefix_problem(country: str | None, prefix: str) -> str | None:
+def prefix_problem(country: str | None, prefix: str) -> Unfit | None:
     """What is wrong with ``prefix`` as a prefix of ``country``'s postcodes (only its writing when
     ``country`` is ``None``), or ``None`` when it is right."""
     if not prefix:
-        return "must not be empty: leave the list empty to forbid the whole country"
+        return Unfit("must not be empty: leave the list empty to forbid the whole country",
+                     "ne doit pas être vide : laissez la liste vide pour interdire tout le pays")
     if any(char.isspace() for char in prefix):
-        return "must not contain spaces: write 75011 or SW1A, not 75 011 or SW1A 1"
+        return Unfit("must not contain spaces: write 75011 or SW1A, not 75 011 or SW1A 1",
+                     "sans espace : écrivez 75011 ou SW1A, pas 75 011 ni SW1A 1")
     if len(prefix) > MAX_PREFIX_LENGTH:
-        return f"at most {MAX_PREFIX_LENGTH} characters"
+        return Unfit(f"at most {MAX_PREFIX_LENGTH} characters", f"{MAX_PREFIX_LENGTH} caractères au plus")
     if not (prefix.isascii() and prefix.isalnum()):
-        return "digits and letters only, no hyphen: write 00950 for 00-950"
+        return Unfit("digits and letters only, no hyphen: write 00950 for 00-950",
+                     "chiffres et lettres seulement, sans tiret : écrivez 00950 pour 00-950")
     if prefix != prefix.upper():
-        return "letters in uppercase: SW1A, not sw1a"
+        return Unfit("letters in uppercase: SW1A, not sw1a", "lettres en majuscules : SW1A, pas sw1a")
     if country in DIGIT_POSTCODES and not prefix.isdigit():
-        return f"{country} postcodes are digits only: write a prefix such as 67 or 13150"
+        return Unfit(f"{country} postcodes are digits only: write a prefix such as 67 or 13150",
+                     f"les codes postaux {country} n'ont que des chiffres : écrivez par exemple 67 ou 13150")
     return None
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from chalicelib.values.phones import e164, national
 from chalicelib.values.text import fold
+from chalicelib.values.unfit import Unfit
 
 MAX_TOKENS = 80  # what one contact's write may carry to the index (a transaction holds 100 items)
 MAX_TERMS = 6
@@ -93,9 +94,10 @@ def query_terms(query: str) -> list[Term]:
             terms += [Term(word[:MAX_TERM_CHARS], ("number",)) for word in words(piece)
                       if len(word) >= MIN_TERM_CHARS]
     if not terms:
-        raise ValueError(f"type at least {MIN_TERM_CHARS} letters or digits")
+        raise Unfit(f"type at least {MIN_TERM_CHARS} letters or digits",
+                    f"tapez au moins {MIN_TERM_CHARS} lettres ou chiffres")
     if len(terms) > MAX_TERMS:
-        raise ValueError(f"at most {MAX_TERMS} words")
+        raise Unfit(f"at most {MAX_TERMS} words", f"{MAX_TERMS} mots au plus")
     return list(dict.fromkeys(terms))
 
 

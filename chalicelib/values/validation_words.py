@@ -3,8 +3,8 @@
 The API answers a refused field in English (problem+json, pydantic's own sentence); the console
 and the spectators' pages speak French first. For pydantic's standard kinds of refusal (a field
 missing, too long, out of range, not a number, not one of the choices...) the French sentence
-is written here from the refusal's kind and its context; a schema's own rule (a validator's
-``ValueError``) has no French sentence here and keeps its English one.
+is written here from the refusal's kind and its context; a schema's own rule says it in French
+by raising :class:`~chalicelib.values.unfit.Unfit`, else keeps its English sentence only.
 """
 from __future__ import annotations
 
@@ -45,8 +45,11 @@ _FRENCH: dict[str, Callable[[dict[str, Any]], str]] = {
 
 
 def in_french(kind: str, context: dict[str, Any] | None) -> str | None:
-    """The French sentence of a standard refusal of this ``kind`` (pydantic's error type), or
-    ``None`` for a refusal a schema's own rule wrote."""
+    """The French sentence of a standard refusal of this ``kind`` (pydantic's error type), or of
+    a schema's own rule that said it (:class:`~chalicelib.values.unfit.Unfit`); ``None`` for a
+    rule that said it in English only."""
+    if kind == "value_error":
+        return getattr((context or {}).get("error"), "french", None)
     words = _FRENCH.get(kind)
     if words is None:
         return None

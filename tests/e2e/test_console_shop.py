@@ -154,6 +154,7 @@ def test_bad_input_shows_each_fields_error_and_writes_nothing(app_server, consol
     browser.press("#add-limit", "enter", navigates=True)
     assert "Saisie à corriger : rien n'a été enregistré" in browser.text()
     assert "ISO 3166-1" in _text(browser, "#country-error") and browser.attribute("#country", "aria-invalid") == "true"
+    assert "pas un code pays" in _text(browser, "#country-error")  # the schema's rule, said in French
     assert "« 75 011 »" in _text(browser, "#postcode_prefixes-error")
     assert _value(browser, "#postcode_prefixes") == "75 011"  # kept as typed, to correct
     assert axe_violations(browser) == []

@@ -1,6 +1,7 @@
 """A field the request schemas refuse is said in French too, for the pages that speak French:
-pydantic's standard refusals, from their kind and context; a schema's own rule keeps its
-English sentence (no French invented for it)."""
+pydantic's standard refusals, from their kind and context; a schema's own rule when it said it
+in French (``Unfit``); a rule written in English only keeps its English sentence (no French
+invented for it)."""
 from __future__ import annotations
 
 from datetime import date
@@ -47,8 +48,25 @@ def test_each_standard_refusal_is_said_in_french():
     assert {error.french for error in field_errors(empty.value)} == {"obligatoire"}
 
 
-def test_a_schemas_own_rule_keeps_its_english_sentence_only():
+def test_a_schemas_own_rule_says_it_in_french_when_it_wrote_it_so():
     with pytest.raises(InvalidInput) as refused:
-        parse_body(b'{"country": "fr"}', "geo_limits:GeoLimitIn")
-    [country] = [error for error in refused.value.errors if error.field == "country"]
-    assert "ISO 3166-1" in country.message and country.french is None
+        parse_body('{"country": "fr", "postcode_prefixes": ["75 011"], "label": "a\\tb"}'.encode(),
+                   "geo_limits:GeoLimitIn")
+    said = {error.field: (error.message, error.french) for error in refused.value.errors}
+    assert "ISO 3166-1" in said["country"][0] and said["country"][1].startswith("pas un code pays")
+    assert said["postcode_prefixes.0"][1] == "sans espace : écrivez 75011 ou SW1A, pas 75 011 ni SW1A 1"
+    assert said["label"][1] == "sur une seule ligne, sans retour à la ligne ni tabulation"
+    with pytest.raises(InvalidInput) as phone:
+        parse_body(b'{"last_name": "Martin", "phones": [{"number": "06 12"}]}', "contacts:ContactIn")
+    [number] = phone.value.errors
+    assert number.message.startswith("Value error, not a valid number") and number.french.startswith(
+        "ce numéro n'existe pas")
+
+
+def test_a_rule_written_in_english_only_keeps_its_english_sentence_only():
+    from chalicelib.handlers.http import parse_query
+
+    with pytest.raises(InvalidInput) as refused:
+        parse_query({"q": "martin", "name": "mar"}, "contacts:ContactSearch")
+    [both] = refused.value.errors
+    assert "not both" in both.message and both.french is None

@@ -46,7 +46,7 @@ from chalicelib.services.shared.audit import audit_event, snapshot, write_audite
 from chalicelib.services.shared.paging import Page, paged
 from chalicelib.services.shared.records import get_record, refuse_if_changed
 from chalicelib.values import postcodes
-from chalicelib.values.countries import is_country
+from chalicelib.values.countries import is_country, not_a_country
 
 MAX_LIMITS_PER_PERFORMANCE = 100  # the check reads them all on every add-to-cart
 MAX_PREFIXES_PER_LIMIT = 200
@@ -139,7 +139,8 @@ def _check_limit(limit: GeoLimit) -> None:
     written as that country's postcodes are (422 naming the field otherwise)."""
     errors: list[FieldError] = []
     if not is_country(limit.country or ""):
-        errors.append(FieldError("country", "not an ISO 3166-1 alpha-2 country code, e.g. FR, BE, GB"))
+        refused = not_a_country()
+        errors.append(FieldError("country", refused.english, french=refused.french))
     prefixes = list(limit.postcode_prefixes or [])
     if len(prefixes) > MAX_PREFIXES_PER_LIMIT:
         errors.append(FieldError("postcode_prefixes", f"at most {MAX_PREFIXES_PER_LIMIT} prefixes"))
@@ -147,7 +148,7 @@ def _check_limit(limit: GeoLimit) -> None:
         for index, prefix in enumerate(prefixes):
             problem = postcodes.prefix_problem(limit.country, prefix)
             if problem:
-                errors.append(FieldError(f"postcode_prefixes.{index}", problem))
+                errors.append(FieldError(f"postcode_prefixes.{index}", problem.english, french=problem.french))
     if errors:
         raise InvalidInput("The geographic limit is not valid.", errors=errors)
     limit.postcode_prefixes = list(dict.fromkeys(prefixes))  # "67" twice is one prefix

@@ -13,7 +13,7 @@ from chalicelib.services.customers import record
 from chalicelib.services.money import customer_money
 from chalicelib.services.orders import orders
 from chalicelib.services.shared.actors import Actor
-from tests.e2e.console_helpers import axe_violations, form_value, screenshot, sign_in, staff_http
+from tests.e2e.console_helpers import axe_violations, choose_by_typing, form_value, screenshot, sign_in, staff_http
 from tests.job_helpers import drive, ensure_jobs_queue
 from tests.money_helpers import paid_cheque_order
 from tests.orders_world import build_world, draft, line
@@ -138,6 +138,50 @@ def test_an_edit_refused_beside_its_field_then_made_and_seen_in_the_changes(app_
                                    "system_fields.subscriber_number": "ABO-0000"}, timeout=30)
     assert answer.status_code == 422 and "system_fields" in answer.text
     assert contacts.get_contact(actor, agnes.id).version == edited.version
+
+
+def test_criteria_and_mailing_lists_changed_from_the_record_by_keyboard(app_server, console_browser, tenant,
+                                                                        actor):
+    """Staff criteria edited on the record's form (one changed, one removed, one added, a nameless
+    one refused beside its row), a criterion another desk added meanwhile kept; then the customer
+    added to a mailing list and removed from it, each with how the consent was given, the
+    membership keeping both as its proof."""
+    friends = mailing_lists.lists.create(actor, {"name": "Amis du théâtre"})
+    agnes = contacts.create_contact(actor, {**AGNES, "criteria": {"VIP": "oui", "Placement": "PMR"}})
+    browser = console_browser
+    sign_in(browser, app_server, tenant, next_path=f"/console/customers/{agnes.id}/edit")
+    assert browser.attribute("#criteria-0-name", "value") == "Placement"  # in name order
+    browser.type("#criteria-2-value", "sans nom")
+    browser.press("#save", "enter", navigates=True)
+    assert browser.attribute("#criteria-2-name", "aria-invalid") == "true" and "au moins 1 caractère" in browser.text()
+    assert contacts.get_contact(actor, agnes.id).criteria.as_dict() == {"VIP": "oui", "Placement": "PMR"}
+
+    browser.type("#criteria-0-name", "")
+    browser.type("#criteria-0-value", "")  # Placement removed
+    browser.type("#criteria-1-value", "non")  # VIP changed
+    browser.type("#criteria-2-name", "Abonnée")
+    browser.type("#criteria-2-value", "2024")
+    contacts.update_contact(actor, agnes.id, {"criteria": {"Allergie": "arachide"}})  # another desk, meanwhile
+    browser.press("#save", "enter", navigates=True)
+    assert "changed since it was read" in browser.text()
+    browser.press("#save", "enter", navigates=True)  # sent again: it changes only what the form showed
+    assert "La fiche est modifiée." in browser.text()
+    assert contacts.get_contact(actor, agnes.id).criteria.as_dict() == {"VIP": "non", "Abonnée": "2024",
+                                                                        "Allergie": "arachide"}
+
+    choose_by_typing(browser, "#join-list", "Amis")
+    browser.type("#join-how", "par téléphone")
+    browser.press("#join", "enter", navigates=True)
+    assert "Le client est inscrit à la liste" in browser.text()
+    assert axe_violations(browser) == []
+    browser.type("#leave-how-1", "courrier signé")
+    browser.press("#leave-1", "enter", navigates=True)
+    assert "Le client est désinscrit de la liste" in browser.text()
+    [membership] = mailing_lists.memberships(actor, agnes.id)
+    assert membership.list_id == friends.id and not membership.member
+    assert [(event.action, event.how, event.by) for event in membership.history] == [
+        ("joined", "par téléphone", "guichet-1"), ("left", "courrier signé", "guichet-1")]
+    assert browser.find_all("#join-list")  # offered again
 
 
 def test_a_duplicate_found_and_merged_after_its_summary(app_server, console_browser, tenant, actor, pump):

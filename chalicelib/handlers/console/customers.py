@@ -13,7 +13,15 @@ from urllib.parse import urlencode
 
 from chalice import Blueprint, Response
 
-from chalicelib.handlers.console.frame import PAGE_SIZE, Refusal, Screen, console_route, paging_link, refusal_of
+from chalicelib.handlers.console.frame import (
+    PAGE_SIZE,
+    Refusal,
+    Screen,
+    console_route,
+    form_body,
+    paging_link,
+    refusal_of,
+)
 
 bp = Blueprint(__name__)
 # The booking columns, each with the API's sort (customers:BookingQuery) and its heading.
@@ -26,6 +34,8 @@ LISTS = {"emails": (("address", "newsletter_consent"), ("address",)),
          "addresses": (("kind", "line1", "line2", "postcode", "city", "country"), ("line1", "line2", "postcode", "city"))}
 PERSONAL = ("title", "first_name", "last_name", "language")
 MAX_ROWS = 10  # as the API's ContactPatch allows
+MAX_CRITERIA = 100  # as the API's ContactPatch allows
+BLANK_CRITERIA = 2  # rows offered to add criteria
 SHOWN_FIELDS = ("title", "first_name", "last_name", "language", "contact_type", "emails", "phones", "addresses",
                 "criteria", "system_fields", "merged_into")
 
@@ -79,7 +89,33 @@ def customer_record(screen: Screen, contact_id: str):
                        columns=_booking_columns(screen, contact_id, query),
                        next_link=paging_link(screen, page.next_cursor),
                        changes=[_change(event) for event in record.changes.items], done=screen.query("done"),
-                       list_names=_list_names(screen, record.mailing_lists))
+                       list_names=_list_names(screen, record.mailing_lists),
+                       joinable=_joinable_lists(screen, record.mailing_lists))
+
+
+def _joinable_lists(screen: Screen, memberships) -> list:
+    """The venue's lists the contact is not on now (the first 100: a venue has a few)."""
+    from chalicelib.services.contacts import mailing_lists
+
+    member_of = {membership.list_id for membership in memberships if membership.member}
+    return [found for found in mailing_lists.lists.list(screen.actor, limit=100, cursor=None).items
+            if found.id not in member_of]
+
+
+@console_route(bp, "/console/customers/{contact_id}/lists", methods=("POST",))
+def customer_lists(screen: Screen, contact_id: str):
+    """Join or leave a mailing list, with how the consent (or its withdrawal) was given: the
+    API's join and leave (the membership keeps every change as the consent's proof)."""
+    from chalicelib.errors import InvalidInput
+    from chalicelib.services.contacts import mailing_lists
+
+    change, list_id = screen.value("change", 10), screen.value("list_id", 64)
+    if change not in ("join", "leave") or not list_id:
+        raise InvalidInput.on("list_id", "choose a list to join or leave")
+    how = form_body({"how": screen.value("how") or screen.say("au guichet", "at the box office")},
+                    "contacts:MembershipChangeIn").how
+    (mailing_lists.join if change == "join" else mailing_lists.leave)(screen.actor, contact_id, list_id, how=how)
+    return screen.redirect(f"/console/customers/{contact_id}?done={'joined' if change == 'join' else 'left'}")
 
 
 def _list_names(screen: Screen, memberships) -> dict[str, str]:
@@ -165,8 +201,8 @@ def customer_edit(screen: Screen, contact_id: str):
     if screen.request.method == "GET":
         contacts.refuse_closed(contact)
         return _edit_page(screen, contact, _draft_of(contact), {}, None)
-    draft, patch = _typed(screen)
-    errors = _refusals(screen, patch)
+    draft, patch = _typed(screen, contact)
+    errors = _refusals(screen, patch, draft)
     if errors:
         return _edit_page(screen, contact, draft, errors, None, status=422)
     try:
@@ -174,7 +210,7 @@ def customer_edit(screen: Screen, contact_id: str):
                                 schema("contacts:ContactPatch").model_validate(patch).model_dump(exclude_unset=True),
                                 read_at_version=screen.read_at_version())
     except DomainError as refused:  # a duplicate e-mail, a record changed or closed meanwhile: said with the form
-        return _edit_page(screen, contact, draft, _located(screen, refused.errors), refusal_of(screen, refused),
+        return _edit_page(screen, contact, draft, _located(screen, refused.errors, draft), refusal_of(screen, refused),
                           status=refused.status)
     return screen.redirect(f"/console/customers/{contact_id}?done=edited")
 
@@ -183,6 +219,8 @@ def _edit_page(screen: Screen, contact, draft: dict, errors: dict, refusal: Refu
     for name, (fields, _) in LISTS.items():  # one blank row to add one more
         if len(draft[name]) < MAX_ROWS:
             draft[name].append({field: "" for field in fields})
+    blanks = min(BLANK_CRITERIA, MAX_CRITERIA - len(draft["criteria"]))
+    draft["criteria"] = draft["criteria"] + [{"name": "", "value": "", "shown": ""} for _ in range(max(0, blanks))]
     from chalicelib.services.shared.audit import plain
 
     return screen.page("customer_edit.html.j2", status=status, contact=contact, draft=draft, errors=errors,
@@ -195,14 +233,23 @@ def _draft_of(contact) -> dict:
             "language": contact.language,
             "emails": [{"address": e.address, "newsletter_consent": bool(e.newsletter_consent)} for e in contact.emails],
             "phones": [{"number": p.number, "kind": p.kind} for p in contact.phones],
-            "addresses": [{field: getattr(a, field) or "" for field in LISTS["addresses"][0]} for a in contact.addresses]}
+            "addresses": [{field: getattr(a, field) or "" for field in LISTS["addresses"][0]} for a in contact.addresses],
+            "criteria": [{"name": name, "value": value, "shown": name}
+                         for name, value in sorted(_criteria_of(contact).items())]}
 
 
-def _typed(screen: Screen) -> tuple[dict, dict]:
+def _criteria_of(contact) -> dict[str, str]:
+    from chalicelib.services.shared.audit import plain
+
+    return plain(contact.criteria) or {}
+
+
+def _typed(screen: Screen, contact) -> tuple[dict, dict]:
     """What staff typed: the form's values to show again (``draft``, blank rows left out) and the
     API's edit request (``patch``: every list whole, its entries in the draft's order, so a
-    refusal of ``phones.1.number`` is beside the draft's second phone). A field the form does not
-    have (``system_fields``...) goes into the request as typed, for the API's schema to refuse."""
+    refusal of ``phones.1.number`` is beside the draft's second phone; the criteria as the API
+    merges them, a criterion of the record whose row was emptied removed). A field the form does
+    not have (``system_fields``...) goes into the request as typed, for the API's schema to refuse."""
     draft = {name: screen.value(name) for name in PERSONAL}
     patch: dict[str, Any] = {name: draft[name] or None for name in PERSONAL}
     for name, (fields, filled) in LISTS.items():
@@ -215,13 +262,34 @@ def _typed(screen: Screen) -> tuple[dict, dict]:
                 typed["newsletter_consent"] = bool(typed["newsletter_consent"])
             draft[name].append(typed)
             patch[name].append({field: value for field, value in typed.items() if value not in ("", None)})
+    draft["criteria"], criteria = _typed_criteria(screen, contact)
+    if criteria:
+        patch["criteria"] = criteria
     for name in screen.form:
-        if name not in ("form", "version") and name not in PERSONAL and name.split(".")[0] not in LISTS:
+        if (name not in ("form", "version") and name not in PERSONAL and name.split(".")[0] not in LISTS
+                and not name.startswith("criteria.")):
             patch[name] = screen.value(name)
     return draft, patch
 
 
-def _refusals(screen: Screen, patch: dict) -> dict[str, str]:
+def _typed_criteria(screen: Screen, contact) -> tuple[list[dict], dict[str, str | None]]:
+    """The criteria rows as typed, and the change the API merges: each named row's value (an
+    empty value removes it), and ``None`` for a criterion the form showed whose row was emptied
+    or renamed. A criterion the form did not show (written by another desk meanwhile) is left
+    as it is: the API merges criteria, so the form changes only what it showed."""
+    rows = []
+    for row in range(MAX_CRITERIA + BLANK_CRITERIA):
+        typed = {"name": screen.value(f"criteria.{row}.name", 100), "value": screen.value(f"criteria.{row}.value", 500),
+                 "shown": screen.value(f"criteria.{row}.shown", 100)}
+        if typed["name"] or typed["value"] or typed["shown"]:
+            rows.append(typed)
+    change: dict[str, str | None] = {row["shown"]: None for row in rows if row["shown"] and row["shown"] != row["name"]}
+    change.update({row["name"]: row["value"] or None for row in rows if row["name"] or row["value"]})
+    current = _criteria_of(contact)
+    return rows, {name: value for name, value in change.items() if current.get(name) != value}
+
+
+def _refusals(screen: Screen, patch: dict, draft: dict) -> dict[str, str]:
     """The API schema's refusals of ``patch``, each named by its field."""
     from pydantic import ValidationError
 
@@ -230,16 +298,23 @@ def _refusals(screen: Screen, patch: dict) -> dict[str, str]:
     try:
         schema("contacts:ContactPatch").model_validate(patch)
     except ValidationError as error:
-        return _located(screen, field_errors(error))
+        return _located(screen, field_errors(error), draft)
     return {}
 
 
-def _located(screen: Screen, errors) -> dict[str, str]:
+def _located(screen: Screen, errors, draft: dict) -> dict[str, str]:
     """Field errors by the form's field: an entry refused whole (``emails.1``, an e-mail another
-    record has) is said at its first field."""
+    record has) is said at its first field; a criterion (``criteria.<name>``, ``[key]`` for its
+    name) at its row."""
     located = {}
+    rows = {row["name"]: index for index, row in enumerate(draft.get("criteria", []))}
     for error in errors:
         parts = error.field.split(".")
+        if parts[0] == "criteria" and len(parts) > 1:
+            row = rows.get(parts[1])
+            where = f"criteria.{row}.{'name' if parts[-1] == '[key]' else 'value'}" if row is not None else "criteria"
+            located.setdefault(where, screen.field_message(error))
+            continue
         if parts[0] in LISTS and len(parts) == 2:
             parts.append(LISTS[parts[0]][0][0])
         located.setdefault(".".join(parts), screen.field_message(error))

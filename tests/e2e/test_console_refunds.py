@@ -2,7 +2,8 @@
 an offline refund listed with its holder and masked IBAN, opened to read the full IBAN to pay
 to, a cancel without a reason refused beside its field, then marked paid with the transfer's
 reference (and a second, stale, confirmation refused); a card refund Stripe refused, listed as
-failed and sent to Stripe again from its page, once. axe-core checks each screen."""
+failed and sent to Stripe again from its page, once; the list reads one page, never the table.
+axe-core checks each screen."""
 from __future__ import annotations
 
 from chalicelib.services.money import refunds
@@ -75,3 +76,21 @@ def test_a_refund_stripe_refused_is_sent_again_from_its_page_once(app_server, co
     http = staff_http(app_server, tenant)
     again = http.post(f"{page}/retry", data={"form": form_value(http, page)}, timeout=30)
     assert again.status_code == 409 and len(refunds_at_stripe(order.payment_intent_id)) == 1
+
+
+def test_the_list_reads_one_page_never_the_table(app_server, tenant, actor, monkeypatch):
+    from chalicelib.handlers.console.frame import PAGE_SIZE
+    from tests.e2e.console_helpers import dynamodb_reads
+
+    world = build_world(actor, capacity=200)
+    for _ in range(PAGE_SIZE + 5):
+        order = paid_cheque_order(actor, world, line(world))
+        refunds.request_refund(actor, order.id, [1], bank=BankAccount(iban=IBAN, holder="Paul Martin"))
+    http = staff_http(app_server, tenant)
+    http.get(f"{app_server.base}/console/refunds", timeout=30)  # the venue's clock read once, as any first page
+    reads = dynamodb_reads(monkeypatch)
+    page = http.get(f"{app_server.base}/console/refunds", timeout=30)
+    assert page.status_code == 200 and 'id="next"' in page.text
+    assert page.text.count('<tr id="refund-') == PAGE_SIZE
+    # one Query of the state's index (a page of keys), one batch read of those refunds
+    assert reads["operations"] == ["Query", "BatchGetItem"] and reads["items"] <= 2 * PAGE_SIZE + 1, reads

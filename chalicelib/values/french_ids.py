@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import re
 
+from chalicelib.values.unfit import Unfit
+
 _SEPARATORS = re.compile(r"[\s.\-\u00a0\u202f]")
 
 
@@ -70,24 +72,29 @@ def siren_of(identifier: str) -> str:
 
 
 def check_siret(value: str) -> str:
-    """The normalised SIRET, or ``ValueError`` saying what is wrong (for schema validators)."""
+    """The normalised SIRET, or :class:`Unfit` saying what is wrong (for schema validators)."""
     siret = normalise(value)
     if not re.fullmatch(r"[0-9]{14}", siret):
-        raise ValueError("a SIRET has 14 digits (SIREN + NIC), e.g. 732 829 320 00074")
+        raise Unfit("a SIRET has 14 digits (SIREN + NIC), e.g. 732 829 320 00074",
+                    "un SIRET a 14 chiffres (SIREN + NIC), par exemple 732 829 320 00074")
     if not is_valid_siret(siret):
-        raise ValueError("not a valid SIRET: its check digit is wrong (a typo?)")
+        raise Unfit("not a valid SIRET: its check digit is wrong (a typo?)",
+                    "ce SIRET n'est pas valide : sa clé ne correspond pas (une faute de frappe ?)")
     return siret
 
 
 def check_vat_number(value: str) -> str:
-    """The normalised French VAT number, or ``ValueError`` saying what is wrong."""
+    """The normalised French VAT number, or :class:`Unfit` saying what is wrong."""
     vat_number = normalise(value)
     if not re.fullmatch(r"FR[0-9]{11}", vat_number):
-        raise ValueError("a French VAT number is FR, a 2-digit key and the 9-digit SIREN, e.g. FR40303265045")
+        raise Unfit("a French VAT number is FR, a 2-digit key and the 9-digit SIREN, e.g. FR40303265045",
+                    "un numéro de TVA français s'écrit FR, une clé de 2 chiffres et le SIREN, par exemple FR40303265045")
     if not is_valid_siren(vat_number[4:]):
-        raise ValueError("not a valid VAT number: its SIREN part is not a valid SIREN")
+        raise Unfit("not a valid VAT number: its SIREN part is not a valid SIREN",
+                    "ce numéro de TVA n'est pas valide : son SIREN n'en est pas un")
     if vat_key(vat_number[4:]) != vat_number[2:4]:
-        raise ValueError("not a valid VAT number: its key does not match its SIREN")
+        raise Unfit("not a valid VAT number: its key does not match its SIREN",
+                    "ce numéro de TVA n'est pas valide : sa clé ne correspond pas à son SIREN")
     return vat_number
 
 
@@ -101,8 +108,9 @@ def check_buyer_vat_number(value: str) -> str:
     if vat_number.startswith("FR"):
         return check_vat_number(vat_number)
     if vat_number[:2] not in EU_VAT_PREFIXES or not re.fullmatch(r"[A-Z]{2}[0-9A-Z]{2,12}", vat_number):
-        raise ValueError("an intra-community VAT number starts with its EU country code, "
-                         "e.g. FR40303265045, DE123456789")
+        raise Unfit("an intra-community VAT number starts with its EU country code, e.g. FR40303265045, DE123456789",
+                    "un numéro de TVA intracommunautaire commence par le code de son pays, par exemple "
+                    "FR40303265045, DE123456789")
     return vat_number
 
 

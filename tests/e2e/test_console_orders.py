@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import time
 
 import requests
@@ -303,3 +304,39 @@ def test_times_are_shown_and_typed_on_the_organisations_clock(app_server, tenant
     session = StaffSession(actor=actor, session_id="s", signed_in_at=0, expires_at=0)
     typed = Screen(request=None, session=session, language="fr", form={"starts_at": ["2027-03-12T20:30"]})
     assert typed.moment("starts_at") == "2027-03-12T20:30:00+04:00"
+
+
+def test_the_buyer_edited_for_the_invoice_refused_beside_its_field_and_never_over_another_desk(
+        app_server, console_browser, tenant, actor):
+    world = build_world(actor)
+    order = paid_cheque_order(actor, world, line(world))
+    browser = console_browser
+    sign_in(browser, app_server, tenant, next_path=f"/console/orders/{order.id}")
+    browser.press("#edit-buyer", "enter", navigates=True)
+    assert browser.attribute("#last_name", "value") == order.buyer.last_name
+    assert axe_violations(browser) == []
+    screenshot(browser, "order-buyer")
+
+    browser.type("#company_name", "Les Amis du Théâtre")
+    browser.type("#company_siret", "732 829 320 00075")  # one digit off
+    browser.press("#save-buyer", "enter", navigates=True)
+    assert browser.attribute("#company_siret", "aria-invalid") == "true"
+    assert "sa clé ne correspond pas" in browser.text()  # said in French, beside the field
+    assert browser.attribute("#company_name", "value") == "Les Amis du Théâtre"  # what was typed is kept
+    assert orders.get_order(actor, order.id).buyer.company_name is None
+
+    stale = staff_http(app_server, tenant)
+    page = f"{app_server.base}/console/orders/{order.id}/buyer"
+    shown = stale.get(page, timeout=30).text
+    browser.type("#company_siret", "732 829 320 00074")
+    browser.type("#company_vat_number", "FR44732829320")
+    browser.press("#save-buyer", "enter", navigates=True)
+    assert "L'acheteur est modifié." in browser.text() and "Les Amis du Théâtre" in browser.text()
+    buyer = orders.get_order(actor, order.id).buyer
+    assert (buyer.company_name, buyer.company_siret, buyer.company_vat_number) == (
+        "Les Amis du Théâtre", "73282932000074", "FR44732829320")
+
+    form = {name: re.search(rf'name="{name}" value="([^"]*)"', shown).group(1) for name in ("form", "shown")}
+    refused = stale.post(page, data={**form, "last_name": "Autre"}, timeout=30)
+    assert refused.status_code == 409 and "quelqu" in refused.text and "a modifié l" in refused.text
+    assert orders.get_order(actor, order.id).buyer.last_name == order.buyer.last_name  # nothing written

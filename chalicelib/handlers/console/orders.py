@@ -118,6 +118,64 @@ def cancel_ticket(screen: Screen, order_id: str, position: str):
     return screen.redirect(f"/console/orders/{order_id}?done=cancelled")
 
 
+BUYER_FIELDS = ("title", "first_name", "last_name", "email", "language", "company_name", "company_siret",
+                "company_vat_number", "address_line1", "address_line2", "postcode", "city", "country")
+
+
+@console_route(bp, "/console/orders/{order_id}/buyer", methods=("GET", "POST"))
+def edit_buyer(screen: Screen, order_id: str):
+    """The order's buyer as the invoice names them (an invoice already issued keeps the buyer it
+    was issued to), edited through the API's ``BuyerPatch``: a refusal shows the form again with
+    each error beside its field. The form carries the buyer it showed: if another desk changed
+    the buyer meanwhile, nothing is written and the form says so, what was typed kept."""
+    from chalicelib.errors import InvalidInput
+    from chalicelib.services.orders import orders
+
+    order = orders.get_order(screen.actor, order_id)
+    shown = _buyer_shown(order)
+    if screen.request.method == "GET":
+        return _buyer_page(screen, order, shown, {})
+    typed = {name: screen.value(name) for name in BUYER_FIELDS}
+    if screen.value("shown", 100) != _fingerprint(shown):
+        return _buyer_page(screen, order, typed, {"": [screen.say(
+            "quelqu'un a modifié l'acheteur pendant que vous le modifiiez ; voici votre saisie, à enregistrer "
+            "de nouveau si elle doit remplacer la sienne.",
+            "someone changed the buyer while you were editing it; here is what you typed, to save again if it "
+            "should replace theirs.")]}, status=409)
+    try:
+        # What changed: a value typed, or one the form showed and staff emptied (removed; the
+        # last name as typed, so that emptying it is refused beside it).
+        body = form_body({name: value if value or name == "last_name" else None for name, value in typed.items()
+                          if value != shown.get(name)}, "orders:BuyerPatch")
+    except InvalidInput as refused:
+        errors: dict[str, list[str]] = {}
+        for error in refused.errors:
+            errors.setdefault(error.field.split(".")[0], []).append(screen.field_message(error))
+        return _buyer_page(screen, order, typed, errors, status=422)
+    orders.edit_buyer(screen.actor, order_id, body.model_dump(exclude_unset=True))
+    return screen.redirect(f"/console/orders/{order_id}?done=buyer")
+
+
+def _buyer_shown(order) -> dict[str, str]:
+    buyer = order.buyer.as_dict()
+    return {name: str(buyer.get(name) or "") for name in BUYER_FIELDS}
+
+
+def _fingerprint(buyer: dict[str, str]) -> str:
+    """The buyer a form showed, in a few characters: compared on save, so a change made by
+    another desk meanwhile is not overwritten unseen (the order's own version moves with every
+    payment and ticket, which must not refuse a buyer's edit)."""
+    import hashlib
+    import json
+
+    return hashlib.sha256(json.dumps(buyer, sort_keys=True).encode()).hexdigest()[:32]
+
+
+def _buyer_page(screen: Screen, order, typed: dict, errors: dict, status: int = 200):
+    return screen.page("order_buyer.html.j2", status=status, order=order, typed=typed, errors=errors,
+                       shown=_fingerprint(_buyer_shown(order)))
+
+
 @console_route(bp, "/console/orders/{order_id}/mark-paid", methods=("POST",))
 def mark_paid(screen: Screen, order_id: str):
     from chalicelib.services.orders import orders

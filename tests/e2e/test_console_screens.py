@@ -5,6 +5,7 @@ paid; the jobs that did it. axe-core checks each screen, and each is photographe
 docs/console.md. The list screens read one page of results, never the table."""
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from chalicelib.adapters import clock
@@ -15,6 +16,7 @@ from chalicelib.services.jobs.framework import ChunkResult, job_kind
 from chalicelib.services.orders import orders
 from tests.e2e.console_helpers import (
     axe_violations,
+    choose_by_typing,
     dynamodb_reads,
     job_ended_on_screen,
     screenshot,
@@ -173,6 +175,53 @@ def test_the_order_filters_and_the_jobs_screen(app_server, console_browser, tena
     assert "test.console_noop" in browser.text()
     assert axe_violations(browser) == []
     screenshot(browser, "jobs")
+
+
+def test_orders_filtered_by_promo_code_ticket_type_and_the_days_they_were_placed(app_server, console_browser,
+                                                                                 tenant, actor):
+    """The API's other filters, on the list's form: a promo code, a ticket type of the picked show,
+    and the days the orders were placed, read on the venue's clock (23:30 UTC on 1 December is
+    already 2 December in Lyon)."""
+    from datetime import datetime, timezone
+
+    world = build_world(actor)
+    clock.set_clock(clock.frozen_at(datetime(2026, 12, 1, 22, 30, tzinfo=timezone.utc)))  # 23:30 in Lyon
+    try:
+        noel, _ = orders.place_order(actor, draft(world, promo_code="NOEL"))
+        clock.set_clock(clock.frozen_at(datetime(2026, 12, 1, 23, 30, tzinfo=timezone.utc)))  # 00:30 on the 2nd
+        reduced, _ = orders.place_order(actor, draft(world, line(world, world.reduced)))
+    finally:
+        clock.set_clock(None)
+    browser = console_browser
+    sign_in(browser, app_server, tenant, next_path="/console/orders")
+
+    def listed() -> list[str]:
+        return [browser._session_call("GET", f"/element/{cell}/text") for cell in browser.find_all("tbody th")]
+
+    browser.open(f"{app_server.base}/console/orders?placed_from=2026-12-02&placed_to=2026-12-02")
+    assert listed() == [str(reduced.number)]
+    browser.open(f"{app_server.base}/console/orders?placed_to=2026-12-01")
+    assert listed() == [str(noel.number)]
+    browser.open(f"{app_server.base}/console/orders")
+    browser.type("#promo_code", "NOEL")
+    browser.press("#filter", "enter", navigates=True)
+    assert listed() == [str(noel.number)] and browser.attribute("#promo_code", "value") == "NOEL"
+    browser.open(f"{app_server.base}/console/orders?product_id={world.show.id}")
+    choose_by_typing(browser, "#tariff_id", "Tarif réduit")
+    browser.press("#filter", "enter", navigates=True)
+    assert listed() == [str(reduced.number)]
+    assert axe_violations(browser) == []
+    ensure_jobs_queue()
+    http = staff_http(app_server, tenant)  # every order matching the days: the export's job gets the same bounds
+    listing_page = f"{app_server.base}/console/orders?placed_from=2026-12-02"
+    form = re.search(r'name="form" value="([^"]+)"', http.get(listing_page, timeout=30).text).group(1)
+    started = http.post(f"{app_server.base}/console/orders/export", allow_redirects=False, timeout=30,
+                        data={"form": form, "scope": "matching", "placed_from": "2026-12-02"})
+    assert started.status_code == 303, started.text[-600:]
+    job = jobs.get_job(actor, started.headers["Location"].rsplit("/", 1)[1])
+    assert job.params["filters"]["placed_from"] == "2026-12-01T23:00:00+00:00"  # midnight in Lyon
+    browser.open(f"{app_server.base}/console/orders?placed_from=2026-12-32")
+    assert "Saisie à corriger" in browser.text() and "from" in browser.text()  # the API's schema says no
 
 
 def test_list_screens_read_one_page_never_the_table(app_server, tenant, actor, monkeypatch):

@@ -224,8 +224,10 @@ ERROR_TITLES = {
     400: ("Demande incorrecte", "Bad request"), 401: ("Connexion requise", "Sign-in needed"),
     403: ("Action refusée", "Not allowed"), 404: ("Page introuvable", "Not found"),
     409: ("Impossible dans l'état actuel", "Not possible in the current state"),
-    413: ("Formulaire trop long", "Form too long"), 422: ("Saisie à corriger", "Input to correct"),
+    410: ("Page expirée", "Page expired"), 413: ("Formulaire trop long", "Form too long"),
+    422: ("Saisie à corriger", "Input to correct"), 429: ("Trop de demandes à la fois", "Too many requests at once"),
     500: ("Erreur inattendue", "Unexpected error"),
+    503: ("Momentanément indisponible : réessayez dans un instant", "Unavailable for a moment: try again shortly"),
 }
 
 

@@ -15,28 +15,59 @@ from chalicelib.handlers.console.frame import PAGE_SIZE, Screen, console_route, 
 
 bp = Blueprint(__name__)
 MAILS_SHOWN = 20  # an order's mails, newest first: a handful in its life
-FILTERS = ("status", "payment_type", "kind")
+FILTERS = ("status", "payment_type", "kind", "promo_code", "tariff_id", "placed_from", "placed_to")
+PLAIN_FILTERS = ("status", "payment_type", "kind", "promo_code", "tariff_id", "product_id", "performance_id")
 METHODS = ("refund", "credit", "donation")
 PICKED = ("product_id", "performance_id")  # chosen on the shows' page, carried by the list's links
 
 
 @console_route(bp, "/console/orders")
 def orders_list(screen: Screen):
+    from chalicelib.handlers import orders as api
     from chalicelib.handlers.http import parse_query
-    from chalicelib.services.orders import listing
 
     asked = {name: value for name in ("q", "cursor", *FILTERS, *PICKED) if (value := screen.query(name))}
-    query = parse_query({**asked, "limit": str(PAGE_SIZE)}, "orders:OrderQuery")
-    if query.q:
-        page = listing.search_orders(screen.actor, query.q, limit=query.limit, cursor=query.cursor)
-    else:
-        page = listing.find_orders(screen.actor, listing.OrderFilters(
-            status=query.status, payment_type=query.payment_type, kind=query.kind, product_id=query.product_id,
-            performance_id=query.performance_id), limit=query.limit, cursor=query.cursor)
-    kept = {name: asked[name] for name in FILTERS if name in asked}
+    filters = _api_filters(screen, asked)
+    query = parse_query({**filters, **{name: asked[name] for name in ("q", "cursor") if name in asked},
+                         "limit": str(PAGE_SIZE)}, "orders:OrderQuery")
+    page = api.list_orders(screen.actor, query)
+    kept = {name: asked[name] for name in FILTERS if name in asked and name != "tariff_id"}  # a show's own
     return screen.page("orders.html.j2", orders=page.items, asked=asked, picked=_picked(screen, query),
+                       tariffs=_tariffs_of(screen, query.product_id),
                        unpick_link="/console/orders" + (f"?{urlencode(kept)}" if kept else ""),
                        next_link=paging_link(screen, page.next_cursor))
+
+
+def _api_filters(screen: Screen, asked: dict, *, dates: tuple[str, str] = ("from", "to")) -> dict:
+    """The list's filters under the API's names; the days typed on the venue's clock become the
+    moments they start (placed from) and end (placed to)."""
+    given = {name: asked[name] for name in PLAIN_FILTERS if asked.get(name)}
+    for name, api_name, end in (("placed_from", dates[0], False), ("placed_to", dates[1], True)):
+        if asked.get(name):
+            given[api_name] = _day_edge(screen, asked[name], end=end)
+    return given
+
+
+def _day_edge(screen: Screen, typed: str, *, end: bool) -> str:
+    """The first (or last) moment of the day ``typed`` (YYYY-MM-DD) on the venue's clock; anything
+    else as typed, for the API's schema to refuse on its field."""
+    from datetime import date, datetime, time
+    from zoneinfo import ZoneInfo
+
+    try:
+        day = date.fromisoformat(typed)
+    except ValueError:
+        return typed
+    return datetime.combine(day, time.max if end else time.min, tzinfo=ZoneInfo(screen.zone)).isoformat()
+
+
+def _tariffs_of(screen: Screen, product_id: str | None) -> list:
+    """The picked show's ticket types, to filter by one (a show has a few)."""
+    from chalicelib.services.catalog import catalog
+
+    if not product_id:
+        return []
+    return catalog.tariffs.list(screen.actor, limit=100, cursor=None, product_id=product_id).items
 
 
 def _picked(screen: Screen, query) -> dict | None:
@@ -350,8 +381,9 @@ def _selection(screen: Screen) -> dict:
     API's ``ResendConfirmationsIn``: ids or filters, never both)."""
     from chalicelib.errors import InvalidInput
     if screen.value("scope") == "matching":
-        filters = {name: value for name in FILTERS + PICKED if (value := screen.value(name, 64))}
-        body = form_body({"filters": filters}, "orders:ResendConfirmationsIn")
+        asked = {name: value for name in FILTERS + PICKED if (value := screen.value(name, 64))}
+        body = form_body({"filters": _api_filters(screen, asked, dates=("placed_from", "placed_to"))},
+                         "orders:ResendConfirmationsIn")
         return {"order_ids": None, "filters": body.filters.model_dump()}
     ticked = screen.values("order_id")
     if not ticked:

@@ -93,6 +93,11 @@ def staff_http(server, tenant: str, role: str = "staff", subject: str = "guichet
     return http
 
 
+def text_of(browser, css: str) -> str:
+    """The visible text of the element ``css`` finds."""
+    return browser._session_call("GET", f"/element/{browser.find(css)}/text")
+
+
 def form_value(http, url: str) -> str:
     import re
 

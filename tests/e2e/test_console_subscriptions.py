@@ -29,6 +29,7 @@ from tests.e2e.console_helpers import (
     screenshot,
     sign_in,
     staff_http,
+    text_of,
 )
 from tests.job_helpers import drive, ensure_jobs_queue
 from tests.renewals_world import RENEWED_AT, SOLD_AT, Seasons, contact_named, renewals_of_three, saved_card
@@ -335,3 +336,54 @@ def test_a_dry_runs_detail_one_page_after_the_other_and_the_screens_in_english(a
         english = admin.get(app_server.base + path + ("&" if "?" in path else "?") + "lang=en", timeout=30)
         assert english.status_code == 200 and '<html lang="en">' in english.text, path
         assert "Simulation" not in english.text and "Échéances" not in english.text, path  # French words, none
+
+
+def test_a_subscription_sold_at_the_box_office_by_keyboard_once(app_server, console_browser, tenant, actor):
+    """The payer found by the search box, another customer as the holder, three instalments on
+    the payer's saved card: the summary says what will be collected and when, the sale makes one
+    order; the confirming form sent again sells nothing more. Instalments in cash are refused
+    beside the plan, nothing sold."""
+    seasons = Seasons(actor)
+    anne, paul = contact_named(actor, "Anne", "Lefort"), contact_named(actor, "Paul", "Garnier")
+    card = saved_card(actor, anne)
+    browser = console_browser
+    sign_in(browser, app_server, tenant, next_path=f"/console/subscriptions/products/{seasons.source.id}")
+    browser.press("#sell", "enter", navigates=True)
+    browser.type("#payer_q", "lefort")
+    browser.press("#find-payer", "enter", navigates=True)
+    browser.press("#pick-payer-1", "enter", navigates=True)
+    browser.type("#holder_q", "garnier")
+    browser.press("#find-holder", "enter", navigates=True)
+    browser.press("#pick-holder-1", "enter", navigates=True)
+    assert "Lefort" in text_of(browser, "#payer") and "Garnier" in text_of(browser, "#holder")
+    assert axe_violations(browser) == []
+    screenshot(browser, "subscription-sell")
+
+    choose_by_typing(browser, "#plan_id", "En 3")
+    browser.press("#sale-summary", "enter", navigates=True)  # cash, the first means: not in instalments
+    assert browser.attribute("#plan_id", "aria-invalid") == "true" and "instalments" in text_of(browser, "#plan_id-error")
+    assert list(Subscription.by_payer.query(f"{tenant}#{anne.id}")) == []
+
+    choose_by_typing(browser, "#plan_id", "En 3")
+    choose_by_typing(browser, "#means", "Carte")
+    browser.press("#sale-summary", "enter", navigates=True)
+    assert len(browser.find_all("#instalments tbody tr")) == 3 and "Garnier" in text_of(browser, "#summary-holder")
+    assert axe_violations(browser) == []
+    screenshot(browser, "subscription-sell-summary")
+    browser.press("#confirm-sale", "enter", navigates=True)
+    assert "L'abonnement est vendu" in browser.text()
+    [sold] = [Subscription.get(tenant, entry.id) for entry in Subscription.by_payer.query(f"{tenant}#{anne.id}")]
+    assert (sold.holder_contact_id, sold.means, sold.saved_means_id, len(sold.instalments)) == (
+        paul.id, "card_alias", card.id, 3)
+
+    http = staff_http(app_server, tenant)  # a second sale, its confirming form sent twice (a double click)
+    sell_url = f"{app_server.base}/console/subscriptions/products/{seasons.source.id}/sell"
+    typed = {"payer": anne.id, "holder": anne.id, "tariff_id": seasons.source_tariff.id, "delivery_mode": "new_card",
+             "plan_id": "once", "means": "cheque"}
+    summary = http.post(sell_url, data={"form": form_value(http, f"{sell_url}?payer={anne.id}"), "step": "summary",
+                                        **typed}, timeout=30).text
+    confirm = {name: re.search(rf'name="{name}" value="([^"]*)"', summary).group(1) for name in ("form", "request_id")}
+    first = http.post(sell_url, data={**typed, **confirm, "step": "confirm"}, timeout=30)
+    second = http.post(sell_url, data={**typed, **confirm, "step": "confirm"}, timeout=30)
+    assert "L&#39;abonnement est vendu" in first.text and "rien n&#39;a été vendu deux fois" in second.text
+    assert len(list(Subscription.by_payer.query(f"{tenant}#{anne.id}"))) == 2  # the browser's and this one

@@ -295,3 +295,97 @@ def subscription_view(screen: Screen, subscription_id: str):
              **subscriptions.people_names(screen.actor, [subscription.holder_contact_id,
                                                          subscription.payer_contact_id])}
     return _page(screen, "subscription.html.j2", subscription=subscription, names=names)
+
+
+# -- selling at the box office ------------------------------------------------------------------
+
+
+@console_route(bp, "/console/subscriptions/products/{product_id}/sell", methods=("GET", "POST"))
+def sell(screen: Screen, product_id: str):
+    """A subscription sold at the box office: the payer found by the customer search, the holder
+    (the payer, or another customer found the same way), then the API's sale fields (tariff,
+    delivery mode, payment plan, means: cash, cheque or one of the payer's saved means, the
+    performances when the terms say choose N). The summary (``selling.check_sale``: the sale
+    checked, nothing written) comes before the confirming form, which carries a request id that
+    becomes the order's: sent again, it answers the sale already made (``selling.sell_once``)."""
+    from chalicelib.errors import InvalidInput, NotFound
+    from chalicelib.services.catalog import catalog
+    from chalicelib.services.contacts import contacts
+    from chalicelib.services.subscriptions import selling, terms
+
+    product = catalog.products.get(screen.actor, product_id)
+    if product.kind not in BUNDLE_KINDS:
+        raise NotFound(f"Product {product_id} is not a subscription.")
+    offered = terms.terms_of(screen.actor, [product_id]).get(product_id)  # none yet: said, nothing sold
+    picked = {name: screen.query(name) or screen.value(name, 64) or None for name in ("payer", "holder")}
+    payer = contacts.get_contact(screen.actor, picked["payer"]) if picked["payer"] else None
+    holder = contacts.get_contact(screen.actor, picked["holder"]) if picked["holder"] else payer
+    context = {"product": product, "terms": offered, "payer": payer, "holder": holder,
+               "found": _people_found(screen), "means": _payer_means(screen, payer),
+               "tariffs": catalog.tariffs.list(screen.actor, limit=100, cursor=None, product_id=product_id).items,
+               "performances": _offered_performances(screen, offered), "typed": {}, "errors": {}}
+    if screen.request.method == "GET" or payer is None or offered is None:
+        return _page(screen, "subscription_sell.html.j2", **context)
+    typed = {name: screen.value(name, 64) for name in ("tariff_id", "delivery_mode", "plan_id", "means")}
+    typed["performance_ids"] = screen.values("performance_id")
+    draft = _sale_draft(product_id, payer.id, holder.id, typed)
+    try:
+        body = form_body(draft, "subscriptions:SubscriptionSaleIn").model_dump()
+        if screen.value("step", 10) == "confirm":
+            sale, now = selling.sell_once(screen.actor, body, screen.value("request_id", 40))
+            return screen.redirect(f"/console/orders/{sale.order.id}?done={'subscription-sold' if now else 'sold-before'}")
+        placement = selling.check_sale(screen.actor, body)
+    except InvalidInput as refused:
+        errors: dict[str, str] = {}
+        for error in refused.errors:
+            errors.setdefault(_sale_field(error.field), screen.field_message(error))
+        return _page(screen, "subscription_sell.html.j2", status=422, **{**context, "typed": typed, "errors": errors})
+    return _page(screen, "subscription_sell_summary.html.j2", **{**context, "typed": typed}, placement=placement,
+                 instalments=selling.instalments_of(placement), request_id=selling.new_request_id())
+
+
+def _sale_draft(product_id: str, payer_id: str, holder_id: str, typed: dict) -> dict:
+    """The API's sale request from the form: a saved means is chosen as ``kind:id``."""
+    means, _, saved = (typed["means"] or "").partition(":")
+    return {"product_id": product_id, "tariff_id": typed["tariff_id"], "payer_contact_id": payer_id,
+            "delivery_mode": typed["delivery_mode"], "plan_id": typed["plan_id"], "means": means,
+            "saved_means_id": saved or None,
+            "subscribers": [{"holder_contact_id": holder_id, "performance_ids": typed["performance_ids"] or None}]}
+
+
+def _sale_field(field: str) -> str:
+    """A refused field of the API's sale, as the form names it."""
+    if field.startswith("subscribers.0.performance_ids"):
+        return "performance_ids"
+    if field == "saved_means_id":
+        return "means"
+    return field.split(".")[0]
+
+
+def _people_found(screen: Screen) -> dict[str, list]:
+    """The customers the payer's and the holder's search boxes found (10 each)."""
+    from chalicelib.services.contacts import search
+
+    found = {}
+    for role in ("payer", "holder"):
+        asked = screen.query(f"{role}_q")
+        found[role] = ([hit.contact for hit in search.search(screen.actor, asked, limit=10, cursor=None).items]
+                       if asked else [])
+    return found
+
+
+def _payer_means(screen: Screen, payer) -> list:
+    """The payer's saved means in use (cards and SEPA mandates), newest first."""
+    from chalicelib.services.money import saved_means
+
+    return saved_means.usable_means(screen.actor, payer.id) if payer is not None else []
+
+
+def _offered_performances(screen: Screen, offered) -> list:
+    from chalicelib.models.catalog import Performance
+    from chalicelib.services.shared.records import by_ids
+
+    if offered is None:
+        return []
+    found = by_ids(screen.actor, Performance, offered.performance_ids)
+    return [found[performance_id] for performance_id in offered.performance_ids if performance_id in found]

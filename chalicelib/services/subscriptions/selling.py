@@ -27,7 +27,7 @@ from datetime import date, datetime
 
 from chalicelib.adapters import clock, ids
 from chalicelib.config import settings
-from chalicelib.errors import InvalidInput
+from chalicelib.errors import Conflict, InvalidInput
 from chalicelib.models.catalog import Product, Seat, Tariff
 from chalicelib.models.contacts import Contact
 from chalicelib.models.orders import Order
@@ -69,13 +69,65 @@ class Placement:
     renewed_from: list[str] | None = None  # the source subscription of each holder's, in the same order
     deadline: datetime | None = None  # a reservation's
     subscription_ids: list[str] | None = None  # chosen beforehand (a renewal marks its sources with them)
+    order_id: str | None = None  # chosen beforehand (a console form's request: sold once)
     leave_anytime: list[bool] | None = None  # a tacit renewal without its legal notice, per holder
 
 
-def sell(actor: Actor, draft: dict) -> Sale:
+def sell(actor: Actor, draft: dict, *, order_id: str | None = None) -> Sale:
     """Sell the subscriptions ``draft`` describes (validated by ``schemas/subscriptions.py:
     SubscriptionSaleIn``); 422 naming the field for what the terms do not offer, 409 when
-    places or seats are gone (nothing is then written)."""
+    places or seats are gone (nothing is then written). ``order_id``: the order's id when the
+    request already has one (:func:`sell_once`)."""
+    placement = check_sale(actor, draft)
+    placement.order_id = order_id
+    sale = place(actor, placement)
+    _number_holders(actor, [holder for holder, _, _ in placement.holders])
+    return sale
+
+
+def sell_once(actor: Actor, draft: dict, request_id: str) -> tuple[Sale, bool]:
+    """Sell ``draft`` under the order id ``request_id`` (made with the summary a console form
+    confirms): the form sent again (a double click, a reload) answers the sale already made,
+    never a second one, and gives its holders the numbers a crash after the sale left ungiven.
+    The sale, and whether it was made now."""
+    if not ids.is_id(request_id):
+        raise InvalidInput.on("request_id", "this sale's form has no valid request id: open its summary again")
+    made = sale_of(actor, request_id)
+    if made is None:
+        try:
+            return sell(actor, draft, order_id=request_id), True
+        except orders.SoldOut:  # the order's id was taken meanwhile: by this very request sent twice?
+            made = sale_of(actor, request_id)
+            if made is None:
+                raise
+    if made.order.buyer.contact_id != draft["payer_contact_id"] or any(
+            subscription.product_id != draft["product_id"] for subscription in made.subscriptions):
+        raise Conflict("This form's request id names another sale; open the sale's summary again.")
+    _number_holders(actor, list(by_ids(actor, Contact, {s.holder_contact_id for s in made.subscriptions}).values()))
+    return made, False
+
+
+def new_request_id() -> str:
+    """The id a sale's summary gives its confirming form: the order it sells will carry it."""
+    return ids.new_id()
+
+
+def sale_of(actor: Actor, order_id: str) -> Sale | None:
+    """The subscriptions sale made as order ``order_id``, if there is one."""
+    try:
+        order = Order.get(actor.tenant_id, order_id, consistent_read=True)
+    except Order.DoesNotExist:
+        return None
+    wanted = {ticket.subscription_id for ticket in orders.tickets_of(order) if ticket.subscription_id}
+    if not wanted:
+        return None
+    found = by_ids(actor, Subscription, wanted)
+    return Sale(order=order, subscriptions=sorted(found.values(), key=lambda subscription: subscription.id))
+
+
+def check_sale(actor: Actor, draft: dict) -> Placement:
+    """The sale ``draft`` describes, checked as :func:`sell` checks it, nothing written (the
+    console's summary before the sale)."""
     product = get_record(actor, Product, draft["product_id"])
     terms = get_terms(actor, product.id)
     tariff = get_record(actor, Tariff, draft["tariff_id"]) if draft["tariff_id"] else None
@@ -90,11 +142,9 @@ def sell(actor: Actor, draft: dict) -> Sale:
     for position, subscriber in enumerate(draft["subscribers"]):
         chosen = _chosen(terms, subscriber, position)
         holders.append((people[subscriber["holder_contact_id"]], chosen, _seats(actor, subscriber, chosen, position)))
-    sale = place(actor, Placement(product=product, terms=terms, tariff=tariff, payer=people[draft["payer_contact_id"]],
-                                  delivery_mode=draft["delivery_mode"], plan=plan, means=draft["means"],
-                                  saved_means_id=saved_means_id, holders=holders))
-    _number_holders(actor, [holder for holder, _, _ in holders])
-    return sale
+    return Placement(product=product, terms=terms, tariff=tariff, payer=people[draft["payer_contact_id"]],
+                     delivery_mode=draft["delivery_mode"], plan=plan, means=draft["means"],
+                     saved_means_id=saved_means_id, holders=holders)
 
 
 def place(actor: Actor, placement: Placement, *, also: list[tuple] = ()) -> Sale:
@@ -124,7 +174,7 @@ def place(actor: Actor, placement: Placement, *, also: list[tuple] = ()) -> Sale
         lines += [{"performance_id": performance_id, "tariff_id": tariff.id,
                    "quota_id": placement.terms.quotas[performance_id], "seat_id": seats.get(performance_id),
                    "subscription_id": subscription.id, "attendee_name": _name(holder)} for performance_id in chosen]
-    order_id = ids.new_id()
+    order_id = placement.order_id or ids.new_id()
     position = 0
     for subscription in subscriptions:  # the order's tickets are numbered in the order of its lines
         subscription.order_id = order_id
@@ -204,6 +254,13 @@ def _seats(actor: Actor, subscriber: dict, chosen: list[str], position: int) -> 
 
 def _name(contact: Contact) -> str:
     return " ".join(part for part in (contact.first_name, contact.last_name) if part)
+
+
+def instalments_of(placement: Placement) -> list[dict]:
+    """The instalments one subscription of ``placement`` is paid in if sold now (none: paid with
+    the order at the box office)."""
+    return _instalments(placement.plan, int(placement.tariff.price_cents), placement.means, clock.now(),
+                        placement.instalment_count)
 
 
 def _instalments(plan: PaymentPlan, price_cents: int, means: str, sold_at, count: int | None = None) -> list[dict]:

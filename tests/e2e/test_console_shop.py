@@ -15,7 +15,15 @@ from chalicelib.services.catalog import catalog
 from chalicelib.services.shop import geo_limits
 from chalicelib.services.shop.geo_limits import GENERIC_MESSAGES, GeoRestricted, check_location
 from devtools.geo_database import SAMPLE
-from tests.e2e.console_helpers import axe_violations, dynamodb_reads, form_value, screenshot, sign_in, staff_http
+from tests.e2e.console_helpers import (
+    axe_violations,
+    dynamodb_reads,
+    form_value,
+    screenshot,
+    sign_in,
+    staff_http,
+    text_of,
+)
 from tests.orders_world import build_world
 
 STRASBOURG, TARASCON, PARIS = SAMPLE["strasbourg"][0], SAMPLE["tarascon"][0], SAMPLE["paris"][0]
@@ -31,10 +39,6 @@ def _refusal(actor, performance, address, channel, language="fr") -> str | None:
     except GeoRestricted as refused:
         return refused.detail
     return None
-
-
-def _text(browser, css: str) -> str:
-    return browser._session_call("GET", f"/element/{browser.find(css)}/text")
 
 
 def _value(browser, css: str) -> str:
@@ -153,9 +157,9 @@ def test_bad_input_shows_each_fields_error_and_writes_nothing(app_server, consol
     browser.type("#postcode_prefixes", "75 011")
     browser.press("#add-limit", "enter", navigates=True)
     assert "Saisie à corriger : rien n'a été enregistré" in browser.text()
-    assert "ISO 3166-1" in _text(browser, "#country-error") and browser.attribute("#country", "aria-invalid") == "true"
-    assert "pas un code pays" in _text(browser, "#country-error")  # the schema's rule, said in French
-    assert "« 75 011 »" in _text(browser, "#postcode_prefixes-error")
+    assert "ISO 3166-1" in text_of(browser, "#country-error") and browser.attribute("#country", "aria-invalid") == "true"
+    assert "pas un code pays" in text_of(browser, "#country-error")  # the schema's rule, said in French
+    assert "« 75 011 »" in text_of(browser, "#postcode_prefixes-error")
     assert _value(browser, "#postcode_prefixes") == "75 011"  # kept as typed, to correct
     assert axe_violations(browser) == []
     screenshot(browser, "shop-limits-errors")
@@ -165,21 +169,21 @@ def test_bad_input_shows_each_fields_error_and_writes_nothing(app_server, consol
     browser.type("#country", "FR")
     browser.type("#postcode_prefixes", "67\nSW1A")  # letters in a French postcode: the service's rule
     browser.press("#add-limit", "enter", navigates=True)
-    assert "« SW1A »" in _text(browser, "#postcode_prefixes-error") and not browser.find_all("#country-error")
+    assert "« SW1A »" in text_of(browser, "#postcode_prefixes-error") and not browser.find_all("#country-error")
     assert _limits(actor, world.evening) == []
 
     limit = geo_limits.create_limit(actor, world.evening.id, {"country": "GB", "postcode_prefixes": ["SW1A"]})
     browser.open(f"{app_server.base}/console/shop/performances/{world.evening.id}/limits/{limit.id}")
     browser.type("#country", "FR")  # the old prefixes do not suit the new country
     browser.press("#save-limit", "enter", navigates=True)
-    assert "« SW1A »" in _text(browser, "#postcode_prefixes-error")
+    assert "« SW1A »" in text_of(browser, "#postcode_prefixes-error")
     assert axe_violations(browser) == []
     assert _limits(actor, world.evening) == [("GB", ["SW1A"], None)]
 
     browser.open(f"{app_server.base}/console/shop/performances/{world.evening.id}")
     browser.type("#address", "999.1.2.3")
     browser.press("#try-address", "enter", navigates=True)
-    assert "IPv4" in _text(browser, "#address-error") and not browser.find_all("#trial-result")
+    assert "IPv4" in text_of(browser, "#address-error") and not browser.find_all("#trial-result")
 
     http = staff_http(app_server, tenant)
     url = f"{app_server.base}/console/shop/channels/{web.id}"

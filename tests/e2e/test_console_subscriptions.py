@@ -387,3 +387,31 @@ def test_a_subscription_sold_at_the_box_office_by_keyboard_once(app_server, cons
     second = http.post(sell_url, data={**typed, **confirm, "step": "confirm"}, timeout=30)
     assert "L&#39;abonnement est vendu" in first.text and "rien n&#39;a été vendu deux fois" in second.text
     assert len(list(Subscription.by_payer.query(f"{tenant}#{anne.id}"))) == 2  # the browser's and this one
+
+
+def test_a_subscriber_put_on_sabbatical_after_seeing_the_seats_kept(app_server, console_browser, tenant, actor):
+    seasons = Seasons(actor)
+    anne = contact_named(actor, "Anne", "Lefort")
+    [source] = seasons.sell(actor, anne, seats={seasons.world.evening.id: seasons.seats[0].id}).subscriptions
+    browser = console_browser
+    sign_in(browser, app_server, tenant, next_path=f"/console/subscriptions/{source.id}")
+    browser.press("#sabbatical", "enter", navigates=True)
+    choose_by_typing(browser, "#target", "Abonnement 27")
+    browser.press("#sabbatical-summary", "enter", navigates=True)
+    kept = [text_of(browser, f"#kept-seats tbody tr:nth-child({row}) td") for row in (1, 2)]
+    assert kept == ["Parterre B 1", "Parterre B 1"]  # the same seat at each new performance
+    assert Subscription.get(tenant, source.id).renewed_into is None  # nothing written yet
+    assert axe_violations(browser) == []
+    screenshot(browser, "subscription-sabbatical")
+    summary = browser.current_url()
+    browser.press("#confirm-sabbatical", "enter", navigates=True)
+    assert "L'abonné est en année sabbatique" in browser.text() and "Année sabbatique" in text_of(
+        browser, "#subscription-state")
+    placeholder = Subscription.get(tenant, Subscription.get(tenant, source.id).renewed_into)
+    assert placeholder.state == "sabbatical" and set(dict(placeholder.held_seats).values()) == {seasons.seats[0].id}
+    browser.open(f"{app_server.base}/console/subscriptions/{source.id}")
+    assert not browser.find_all("#sabbatical")  # renewed into its placeholder: not offered again
+    http = staff_http(app_server, tenant)
+    again = http.post(summary.split("?")[0], data={"form": form_value(http, summary), "target": seasons.target.id},
+                      timeout=30)
+    assert again.status_code == 409

@@ -294,7 +294,48 @@ def subscription_view(screen: Screen, subscription_id: str):
     names = {**subscriptions.product_names(screen.actor, [subscription.product_id]),
              **subscriptions.people_names(screen.actor, [subscription.holder_contact_id,
                                                          subscription.payer_contact_id])}
-    return _page(screen, "subscription.html.j2", subscription=subscription, names=names)
+    return _page(screen, "subscription.html.j2", subscription=subscription, names=names, done=screen.query("done"))
+
+
+@console_route(bp, "/console/subscriptions/{subscription_id}/sabbatical", methods=("GET", "POST"))
+def sabbatical(screen: Screen, subscription_id: str):
+    """A sabbatical, as the API's: the new season's product chosen, then what it would keep (the
+    tariff, the holder's seat at each new performance: ``sabbatical.plan_sabbatical``, nothing
+    written) before the confirming POST; the placeholder subscription's page after."""
+    from chalicelib.services.subscriptions import sabbatical as sabbaticals
+    from chalicelib.services.subscriptions import subscriptions
+
+    subscription = subscriptions.get_subscription(screen.actor, subscription_id)
+    target = screen.query("target") or screen.value("target", 64)
+    if screen.request.method == "POST":
+        placeholder = sabbaticals.take_sabbatical(screen.actor, subscription_id, target)
+        return screen.redirect(f"/console/subscriptions/{placeholder.id}?done=sabbatical")
+    plan = sabbaticals.plan_sabbatical(screen.actor, subscription_id, target) if target else None
+    names = {**subscriptions.product_names(screen.actor, [subscription.product_id]),
+             **subscriptions.people_names(screen.actor, [subscription.holder_contact_id])}
+    return _page(screen, "subscription_sabbatical.html.j2", subscription=subscription, names=names, plan=plan,
+                 targets=_next_products(screen, subscription), labels=_plan_labels(screen, plan))
+
+
+def _next_products(screen: Screen, subscription) -> list:
+    """The venue's other subscription products, the new season's among them (the first 200)."""
+    from chalicelib.services.catalog import catalog
+
+    return [product for product in catalog.products.list(screen.actor, limit=200, cursor=None).items
+            if product.kind in BUNDLE_KINDS and product.id != subscription.product_id]
+
+
+def _plan_labels(screen: Screen, plan) -> dict[str, str]:
+    """The new performances' dates and the kept seats' places, for the summary."""
+    from chalicelib.models.catalog import Performance, Seat
+    from chalicelib.services.shared.records import by_ids
+
+    if plan is None:
+        return {}
+    performances = by_ids(screen.actor, Performance, plan.seats.keys())
+    seats = by_ids(screen.actor, Seat, plan.seats.values())
+    return {**{pid: performance.starts_at for pid, performance in performances.items()},
+            **{sid: f"{seat.block} {seat.row} {seat.number}" for sid, seat in seats.items()}}
 
 
 # -- selling at the box office ------------------------------------------------------------------

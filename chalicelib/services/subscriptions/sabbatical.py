@@ -15,12 +15,15 @@ events: asking twice, or racing a renewal run, leaves one outcome.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.adapters import clock, ids
 from chalicelib.errors import Conflict
 from chalicelib.models.base import connection, tenant_key
+from chalicelib.models.catalog import Tariff
 from chalicelib.models.subscriptions import Subscription
 from chalicelib.models.unique_keys import UniqueKey
 from chalicelib.services.shared.actors import Actor
@@ -35,10 +38,20 @@ class NoSabbatical(Conflict):
     title_fr = "Cet abonnement ne peut pas être mis en année sabbatique"
 
 
-def take_sabbatical(actor: Actor, subscription_id: str, target_product_id: str) -> Subscription:
-    """Put ``subscription_id`` on sabbatical for ``target_product_id`` (the new season's); the
-    placeholder (409 when it is not active, already renewed, or a seat cannot be kept; 422 for
-    a product that is not the new season's of the same kind)."""
+@dataclass
+class SabbaticalPlan:
+    """What a sabbatical would keep: the new season's tariff and the holder's seat at each of
+    its performances."""
+
+    source: Subscription
+    run: renewal.Run
+    tariff: Tariff
+    seats: dict[str, str]  # performance id -> seat id
+
+
+def plan_sabbatical(actor: Actor, subscription_id: str, target_product_id: str) -> SabbaticalPlan:
+    """What putting ``subscription_id`` on sabbatical for ``target_product_id`` would keep,
+    checked as :func:`take_sabbatical` checks it (the same 409 and 422); nothing written."""
     source = get_record(actor, Subscription, subscription_id)
     if source.state != "active" or source.renewed_into:
         raise NoSabbatical(f"Subscription {source.id} is {source.state}"
@@ -52,6 +65,15 @@ def take_sabbatical(actor: Actor, subscription_id: str, target_product_id: str) 
     seats, missing = renewal.seats_for(actor, run, source)
     if missing:
         raise NoSabbatical("No seat of the holder's category is free at a new performance: it cannot be kept.")
+    return SabbaticalPlan(source=source, run=run, tariff=tariff, seats=seats)
+
+
+def take_sabbatical(actor: Actor, subscription_id: str, target_product_id: str) -> Subscription:
+    """Put ``subscription_id`` on sabbatical for ``target_product_id`` (the new season's); the
+    placeholder (409 when it is not active, already renewed, or a seat cannot be kept; 422 for
+    a product that is not the new season's of the same kind)."""
+    plan = plan_sabbatical(actor, subscription_id, target_product_id)
+    source, run, tariff, seats = plan.source, plan.run, plan.tariff, plan.seats
     now = clock.now()
     placeholder = Subscription(
         tenant_id=actor.tenant_id, id=ids.new_id(), product_id=run.target.id, season_id=run.target.season_id,

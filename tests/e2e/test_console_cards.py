@@ -18,7 +18,7 @@ from chalicelib.services.cards import binding, printing, results
 from chalicelib.services.jobs import framework as jobs
 from tests.cards_world import CardWorld, SiteAgent
 from tests.e2e.card_agent import needs_agent, start_agent, until
-from tests.e2e.console_helpers import axe_violations, dynamodb_reads, screenshot, sign_in, staff_http
+from tests.e2e.console_helpers import axe_violations, choose_by_typing, dynamodb_reads, screenshot, sign_in, staff_http
 from tests.job_helpers import drive, ensure_jobs_queue
 
 UID = "04A1B2C3D4E5F6"
@@ -270,3 +270,52 @@ def test_the_card_lists_read_one_page_never_the_table(app_server, tenant, actor,
     monkeypatch.undo()
     english = http.get(f"{app_server.base}/console/cards?lang=en", timeout=30).text
     assert "Print queue" in english and "Not heard from its agent yet" in english and "File d'impression" not in english
+
+
+def test_an_administrator_registers_a_site_and_its_printer_then_takes_its_agent_configuration(
+        app_server, console_browser, tenant, actor):
+    """A site registered by keyboard (its print queue made), a printer with an encoder registered
+    on it, put out of service and back, the agent's configuration downloaded (it holds the agent
+    key: audited, never cached); a staff session, not admin, is refused all of it."""
+    from chalicelib.adapters.aws import client
+    from chalicelib.config import settings
+    from chalicelib.models.cards import CardSite
+    from chalicelib.services.catalog import catalog
+    from chalicelib.services.shared.audit import history
+
+    client("sqs").create_queue(QueueName=settings.card_results_queue)  # the stack's, where agents report
+    catalog.venues.create(actor, {"name": "Théâtre des Célestins", "city": "Lyon"})
+    browser = console_browser
+    sign_in(browser, app_server, tenant, role="admin", subject="direction", next_path="/console/cards")
+    browser.press("#sites", "enter", navigates=True)
+    browser.press("#register-site", "enter", navigates=True)  # no name: refused beside it
+    assert browser.attribute("#name", "aria-invalid") == "true"
+    browser.type("#name", "Guichet des Célestins")
+    choose_by_typing(browser, "#venue_id", "Théâtre")
+    browser.press("#register-site", "enter", navigates=True)
+    assert "Le site est enregistré" in browser.text()
+    [site] = list(CardSite.query(tenant))
+    assert site.name == "Guichet des Célestins" and site.venue_id and site.queue_name.endswith(".fifo")
+    browser.type("#name", "Primacy du hall")
+    browser.type("#model", "Evolis Primacy 2")
+    browser.press("#encoder", "space")
+    browser.press("#register-printer", "enter", navigates=True)
+    assert "L'imprimante est enregistrée." in browser.text()
+    [printer] = list(CardPrinter.query(tenant))
+    assert (printer.site_id, printer.model, printer.encoder, printer.active) == (site.id, "Evolis Primacy 2", True, True)
+    assert axe_violations(browser) == []
+    screenshot(browser, "card-site")
+    browser.press("#service-1", "enter", navigates=True)
+    assert "hors service" in browser.text() and not CardPrinter.get(tenant, printer.id).active
+    browser.press("#service-1", "enter", navigates=True)
+    assert CardPrinter.get(tenant, printer.id).active
+
+    admin = staff_http(app_server, tenant, role="admin")
+    config = admin.get(f"{app_server.base}/console/cards/sites/{site.id}/agent-config", timeout=30)
+    assert config.status_code == 200 and 'filename="agent.toml"' in config.headers["Content-Disposition"]
+    assert config.headers["Cache-Control"] == "no-store" and site.id in config.text and printer.id in config.text
+    assert any(event.action == "agent-config" for event in history(actor, "card_site", site.id, limit=20,
+                                                                         cursor=None).items)
+    staff = staff_http(app_server, tenant)
+    for path in ("/console/cards/sites", f"/console/cards/sites/{site.id}", f"/console/cards/sites/{site.id}/agent-config"):
+        assert staff.get(f"{app_server.base}{path}", timeout=30).status_code == 403, path

@@ -271,3 +271,71 @@ def cancel_mass_print(screen: Screen, job_id: str):
     body = _body({"reason": screen.value("reason", 300)}, "jobs:CancelIn")
     jobs.cancel_job(screen.actor, job.id, reason=body.reason)
     return screen.redirect(f"/console/cards/mass-prints/{job_id}?done=cancelled")
+
+
+# -- sites and printers (admin, as the API) ---------------------------------------------------
+
+
+@console_route(bp, "/console/cards/sites", methods=("GET", "POST"), role="admin")
+def sites_view(screen: Screen):
+    """The card sites; a new one registered (its print queue made: ``sites.register_site``)."""
+    from chalicelib.errors import InvalidInput
+    from chalicelib.services.cards import sites
+    from chalicelib.services.catalog import catalog
+
+    typed, errors = {"name": "", "venue_id": ""}, {}
+    if screen.request.method == "POST":
+        typed = {"name": screen.value("name"), "venue_id": screen.value("venue_id", 64)}
+        try:
+            site = sites.register_site(screen.actor, _body(typed, "cards:SiteIn").model_dump())
+            return screen.redirect(f"/console/cards/sites/{site.id}?done=registered")
+        except InvalidInput as refused:
+            errors = {error.field: screen.field_message(error) for error in refused.errors}
+    return screen.page("card_sites.html.j2", status=422 if errors else 200, typed=typed, errors=errors,
+                       sites=sites.list_sites(screen.actor, limit=CHOICES, cursor=None).items,
+                       venues=catalog.venues.list(screen.actor, limit=CHOICES, cursor=None).items)
+
+
+@console_route(bp, "/console/cards/sites/{site_id}", methods=("GET", "POST"), role="admin")
+def site_view(screen: Screen, site_id: str):
+    """A site and its printers; a printer registered on it (``printers.register_printer``)."""
+    from chalicelib.errors import InvalidInput
+    from chalicelib.services.cards import printers, sites
+
+    site = sites.get_site(screen.actor, site_id)
+    typed, errors = {"name": "", "model": "", "encoder": ""}, {}
+    if screen.request.method == "POST":
+        typed = {"name": screen.value("name"), "model": screen.value("model"), "encoder": screen.value("encoder", 3)}
+        try:
+            body = form_body({**typed, "site_id": site.id, "encoder": bool(typed["encoder"])}, "cards:PrinterIn")
+            printers.register_printer(screen.actor, body.model_dump())
+            return screen.redirect(f"/console/cards/sites/{site.id}?done=printer")
+        except InvalidInput as refused:
+            errors = {error.field: screen.field_message(error) for error in refused.errors}
+    found = printers.list_printers(screen.actor, site_id=site.id, limit=CHOICES, cursor=None).items
+    return screen.page("card_site.html.j2", status=422 if errors else 200, site=site, printers=found, typed=typed,
+                       errors=errors, done=screen.query("done"))
+
+
+@console_route(bp, "/console/cards/printers/{printer_id}/service", methods=("POST",), role="admin")
+def printer_service(screen: Screen, printer_id: str):
+    """A printer put out of service (no new print sent to it) or back in service."""
+    from chalicelib.services.cards import printers
+
+    active = screen.value("active", 5) == "true"
+    printer = printers.change_printer(screen.actor, printer_id, form_body({"active": active}, "cards:PrinterPatch")
+                                      .model_dump(exclude_unset=True))
+    return screen.redirect(f"/console/cards/sites/{printer.site_id}?done={'in-service' if active else 'out-of-service'}")
+
+
+@console_route(bp, "/console/cards/sites/{site_id}/agent-config", role="admin")
+def agent_config(screen: Screen, site_id: str):
+    """The site's agent configuration file (with its agent key: the download is audited)."""
+    from chalice import Response
+
+    from chalicelib.services.cards import sites
+
+    config = sites.agent_config(screen.actor, site_id)
+    return Response(body=config, status_code=200,
+                    headers={"Content-Type": "application/toml; charset=utf-8", "Cache-Control": "no-store",
+                             "Content-Disposition": 'attachment; filename="agent.toml"'})

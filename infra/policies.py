@@ -25,7 +25,7 @@ GRANTS = Path(__file__).resolve().parent / "grants"
 QUEUES = {"jobs": "JobsQueue", "card_results": "CardResultsQueue"}
 BUCKETS = {"exports": "ExportsBucket", "card_images": "CardImagesBucket"}
 # The per-site print queues, created by the app at run time: named by their prefix.
-PRINT_QUEUE_ACTIONS = ["sqs:CreateQueue", "sqs:GetQueueUrl", "sqs:SendMessage"]
+PRINT_QUEUE_ACTIONS = ["sqs:CreateQueue", "sqs:GetQueueUrl", "sqs:SendMessage", "sqs:SetQueueAttributes"]
 EVENT_SOURCE_ACTIONS = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"]
 TRACING_ACTIONS = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
 LOG_ACTIONS = ["logs:CreateLogStream", "logs:PutLogEvents"]

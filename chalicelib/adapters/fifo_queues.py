@@ -3,8 +3,8 @@
 A FIFO queue is created with content-based deduplication off: every message names its own
 ``MessageDeduplicationId`` (SQS drops a message whose id it saw in the last five minutes) and
 its ``MessageGroupId`` (messages of one group are delivered in order, one group at a time).
-``CreateQueue`` answers the existing queue's URL when the attributes are the same, so creating
-twice is harmless. With a dead-letter queue (``PRINT_DEAD_LETTERS_QUEUE_ARN``, the stack's), a
+Ensuring a queue twice is harmless, and brings an older queue up to today's attributes. With a
+dead-letter queue (``PRINT_DEAD_LETTERS_QUEUE_ARN``, the stack's), a
 message received :data:`MAX_RECEIVES` times without being deleted (an agent failing on it again
 and again) moves there, where the stack's alarm on that queue's depth sees it.
 """
@@ -21,16 +21,29 @@ MAX_RECEIVES = 50
 
 
 def ensure_fifo_queue(name: str, *, visibility_seconds: int, dead_letters_arn: str | None = None) -> str:
-    """Create the FIFO queue ``name`` (ending ``.fifo``) if it does not exist, redriven to the
-    FIFO queue ``dead_letters_arn`` when given; its URL."""
+    """The FIFO queue ``name`` (ending ``.fifo``), created if it does not exist, with the
+    visibility timeout and the redrive to the FIFO queue ``dead_letters_arn`` (when given) set
+    on it whether it is new or not: a queue made before the stack had a dead-letter queue, or
+    with another timeout, is brought up to them (``CreateQueue`` refuses other attributes for an
+    existing queue, ``SetQueueAttributes`` sets them); its URL."""
     if not name.endswith(".fifo"):
         raise ValueError(f"a FIFO queue's name ends with .fifo: {name!r}")
-    attributes = {"FifoQueue": "true", "ContentBasedDeduplication": "false",
-                  "VisibilityTimeout": str(visibility_seconds)}
+    settable = {"VisibilityTimeout": str(visibility_seconds)}
     if dead_letters_arn:
-        attributes["RedrivePolicy"] = json.dumps({"deadLetterTargetArn": dead_letters_arn,
-                                                  "maxReceiveCount": str(MAX_RECEIVES)})
-    return client("sqs").create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+        settable["RedrivePolicy"] = json.dumps({"deadLetterTargetArn": dead_letters_arn,
+                                                "maxReceiveCount": str(MAX_RECEIVES)})
+    sqs = client("sqs")
+    try:
+        url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
+    except sqs.exceptions.QueueDoesNotExist:
+        try:
+            return sqs.create_queue(QueueName=name, Attributes={"FifoQueue": "true",
+                                                                "ContentBasedDeduplication": "false",
+                                                                **settable})["QueueUrl"]
+        except sqs.exceptions.QueueNameExists:  # made meanwhile by a concurrent request: set below
+            url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
+    sqs.set_queue_attributes(QueueUrl=url, Attributes=settable)
+    return url
 
 
 def send_fifo(name: str, payload: dict, *, group_id: str, deduplication_id: str) -> str:

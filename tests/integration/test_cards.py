@@ -442,3 +442,27 @@ def test_a_site_s_print_queue_redrives_to_the_stack_s_dead_letters(actor, monkey
                          ["Attributes"]["RedrivePolicy"])
     assert redrive["deadLetterTargetArn"] == dead_arn and int(redrive["maxReceiveCount"]) == 50
     sites.agent_config(admin, site.id)  # asking again for the configuration re-creates the same queue: no error
+
+
+def test_a_print_queue_made_before_the_dead_letters_existed_gets_its_redrive_when_ensured(actor, monkeypatch):
+    """A site registered before the stack gave PRINT_DEAD_LETTERS_QUEUE_ARN has a queue without a
+    redrive: CreateQueue with the redrive would refuse it (other attributes). Ensuring the queue
+    (its agent's configuration downloaded again) sets the redrive on it instead."""
+    import dataclasses
+
+    from chalicelib.adapters.aws import client
+
+    sqs = client("sqs")
+    sqs.create_queue(QueueName=settings.card_results_queue)
+    admin = actor.__class__(actor.tenant_id, "admin-1", frozenset({"admin"}))
+    site = sites.register_site(admin, {"name": "Guichet ancien"})  # no dead-letter queue in this stack yet
+    url = sqs.get_queue_url(QueueName=site.queue_name)["QueueUrl"]
+    assert "RedrivePolicy" not in sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    dead_url = sqs.create_queue(QueueName=f"dead-{new_tenant_id()}.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
+    dead_arn = sqs.get_queue_attributes(QueueUrl=dead_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    monkeypatch.setattr(sites, "settings", dataclasses.replace(sites.settings, print_dead_letters_queue_arn=dead_arn))
+    assert site.id in sites.agent_config(admin, site.id)
+    redrive = json.loads(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["RedrivePolicy"])
+                         ["Attributes"]["RedrivePolicy"])
+    assert redrive["deadLetterTargetArn"] == dead_arn
+    assert sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["FifoQueue"])["Attributes"]["FifoQueue"] == "true"

@@ -42,6 +42,7 @@ from chalicelib.handlers.console import jobs as console_jobs
 from chalicelib.handlers.console import options as console_options
 from chalicelib.handlers.console import orders as console_orders
 from chalicelib.handlers.console import refunds as console_refunds
+from chalicelib.handlers.console import segments as console_segments
 from chalicelib.handlers.console import shop as console_shop
 from chalicelib.handlers.console import sign_in as console_sign_in
 from chalicelib.handlers.console import subscriptions as console_subscriptions
@@ -57,7 +58,8 @@ for area in (catalog, contacts, customers, organisation, orders, options, refund
     app.register_blueprint(area.bp)
 app.register_blueprint(seat_changes.bp)  # seat changes: one performance's ticket, a subscription's future ones
 for screens in (console_sign_in, console_assets, console_jobs, console_campaigns, console_orders, console_refunds,
-                console_options, console_subscriptions, console_shop, console_cards, console_customers, console_admin):
+                console_options, console_subscriptions, console_shop, console_cards, console_customers, console_segments,
+                console_admin):
     app.register_blueprint(screens.bp)  # the staff console (docs/console.md)
 app.register_blueprint(cards.bp)  # season cards: sites, printers, print jobs, cards, and the agents' results queue
 app.register_blueprint(printer_watch.bp)  # the printers' silence watch (a schedule of its own, for its own role)

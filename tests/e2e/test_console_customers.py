@@ -314,3 +314,60 @@ def test_every_customer_screen_in_english(app_server, tenant, actor):
         page = admin.get(base + path + ("&" if "?" in path else "?") + "lang=en", timeout=30)
         assert page.status_code == 200 and words in page.text, path
         assert 'lang="en"' in page.text and "Modifier la fiche" not in page.text, path
+
+
+def test_a_segment_defined_by_keyboard_refused_beside_its_rule_then_its_members_exported(
+        app_server, console_browser, tenant, actor, pump):
+    """A segment of the Lyon customers who hold the VIP criterion and are not subscribers: a rule
+    whose value is wrong is refused beside its row (nothing saved), then the segment saved, named
+    on a member's record, and its members exported as a CSV file for Excel."""
+    import csv
+    import io
+
+    import requests
+
+    from chalicelib.services.customers import segments
+
+    vip = contacts.create_contact(actor, {**AGNES, "criteria": {"VIP": "oui"}})
+    contacts.create_contact(actor, {"last_name": "Autre", "criteria": {"VIP": "oui"},
+                                    "addresses": [{"line1": "1 rue de Rivoli", "postcode": "75001", "city": "Paris"}]})
+    ensure_jobs_queue()
+    browser = console_browser
+    sign_in(browser, app_server, tenant, next_path="/console/customers")
+    browser.press("#segments", "enter", navigates=True)
+    browser.press("#new-segment", "enter", navigates=True)
+    browser.type("#name", "VIP lyonnais")
+    choose_by_typing(browser, "#rules-0-kind", "a le crit")
+    browser.type("#rules-0-criterion_name", "VIP")
+    browser.type("#rules-0-criterion_value", "oui")
+    choose_by_typing(browser, "#rules-1-kind", "a un code")
+    browser.type("#rules-1-prefix", "69-")
+    choose_by_typing(browser, "#rules-2-kind", "est abonn")
+    browser.press("#rules-2-negated", "space")
+    browser.press("#save-segment", "enter", navigates=True)
+    assert browser.attribute("#rules-1-prefix", "aria-invalid") == "true"  # "69-" is not a postcode's beginning
+    assert segments.segments.list(actor, limit=10, cursor=None).items == []
+    assert browser.attribute("#rules-0-criterion_name", "value") == "VIP"  # what was typed is kept
+    browser.type("#rules-1-prefix", "69")
+    browser.press("#save-segment", "enter", navigates=True)
+    assert "Le segment est enregistré." in browser.text()
+    [segment] = segments.segments.list(actor, limit=10, cursor=None).items
+    assert segment.rules == [{"kind": "criterion", "negated": False, "name": "VIP", "value": "oui"},
+                             {"kind": "postcode_prefix", "negated": False, "prefix": "69"},
+                             {"kind": "subscriber", "negated": True}]
+    assert axe_violations(browser) == []
+    screenshot(browser, "segment")
+    browser.open(f"{app_server.base}/console/customers/{vip.id}")
+    assert "VIP lyonnais" in browser.text()  # the member's record names it
+
+    browser.open(f"{app_server.base}/console/segments/{segment.id}")
+    browser.press("#export-members", "enter", navigates=True)
+    job_id = browser.current_url().rsplit("/", 1)[1]
+    drive(pump, tenant, job_id)
+    browser.open(browser.current_url())
+    link = staff_http(app_server, tenant).get(f"{app_server.base}/console/jobs/{job_id}/file", allow_redirects=False,
+                                              timeout=30)
+    assert browser.find_all("#download") and link.status_code == 303
+    rows = list(csv.reader(io.StringIO(requests.get(link.headers["Location"], timeout=30).content.decode("utf-8-sig")),
+                           delimiter=";"))
+    assert len(rows) == 2 and "Roux" in rows[1]  # the header and the one Lyon VIP

@@ -240,7 +240,7 @@ def test_the_list_narrowed_to_a_performance_then_exported_and_confirmations_rese
     assert axe_violations(browser) == []
     screenshot(browser, "orders-export")
     http = staff_http(app_server, tenant)
-    link = http.get(f"{app_server.base}/console/orders/exports/{job_id}/file", allow_redirects=False, timeout=30)
+    link = http.get(f"{app_server.base}/console/jobs/{job_id}/file", allow_redirects=False, timeout=30)
     assert link.status_code == 303
     rows = list(csv.reader(io.StringIO(requests.get(link.headers["Location"], timeout=30).content.decode("utf-8-sig"),
                                        newline=""), delimiter=";"))

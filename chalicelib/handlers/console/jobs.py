@@ -1,5 +1,6 @@
 """Jobs screens: every background job of the venue, newest first, one page at a time, and one
-job with its progress, counts, notes and report (the page refreshes itself while it runs)."""
+job with its progress, counts, notes and report (the page refreshes itself while it runs); a job
+that writes a file (an export) links to it once written."""
 from __future__ import annotations
 
 from chalice import Blueprint
@@ -19,6 +20,16 @@ def jobs_list(screen: Screen):
 
 @console_route(bp, "/console/jobs/{job_id}")
 def job_view(screen: Screen, job_id: str):
+    from chalicelib.services.jobs import csv_files
     from chalicelib.services.jobs import framework as jobs
 
-    return screen.page("job.html.j2", job=jobs.get_job(screen.actor, job_id))
+    job = jobs.get_job(screen.actor, job_id)
+    return screen.page("job.html.j2", job=job, writes_a_file=csv_files.writes_a_file(job.kind))
+
+
+@console_route(bp, "/console/jobs/{job_id}/file")
+def job_file(screen: Screen, job_id: str):
+    """A job's file, through a short-lived link to it (the API's download), asked for at each click."""
+    from chalicelib.services.jobs import csv_files
+
+    return screen.redirect(csv_files.download(screen.actor, job_id).url)

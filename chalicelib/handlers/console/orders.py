@@ -421,12 +421,3 @@ def export_view(screen: Screen, job_id: str):
     if job.kind != export.EXPORT_CSV:
         raise NotFound("No such export.")
     return screen.page("orders_export.html.j2", job=job)
-
-
-@console_route(bp, "/console/orders/exports/{job_id}/file")
-def export_file(screen: Screen, job_id: str):
-    """The file, through a short-lived link to it (the API's download), asked for at each click."""
-    from chalicelib.services.jobs import csv_files
-
-    return screen.redirect(csv_files.download(screen.actor, job_id).url)
-

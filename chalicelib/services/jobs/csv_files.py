@@ -354,12 +354,17 @@ class Download:
     file_name: str
 
 
+def writes_a_file(kind: str) -> bool:
+    """Whether jobs of ``kind`` write a file staff download."""
+    kind_named(kind)  # imports the kind modules, which declare the file kinds
+    return kind in FILE_KINDS
+
+
 def download(actor: Actor, job_id: str) -> Download:
     """A presigned URL of a finished file of the tenant's: 404 for a job that writes none (or
     another tenant's), 409 while it runs or when it did not succeed, 410 once expired."""
     job = get_job(actor, job_id)
-    kind_named(job.kind)  # imports the kind modules, which declare the file kinds
-    if job.kind not in FILE_KINDS:
+    if not writes_a_file(job.kind):
         raise NotFound(f"No export with id {job_id!r}.")
     if job.status in (QUEUED, RUNNING):
         raise ExportNotReady(f"The export is still {job.status} ({int(job.done)} rows so far); "

@@ -21,7 +21,7 @@ from chalicelib.services.ledger import ledger, metrics
 from chalicelib.services.mail import notifications
 from chalicelib.services.money import refunds
 from chalicelib.services.orders import orders
-from tests.e2e.console_helpers import axe_violations, form_value, screenshot, sign_in, staff_http
+from tests.e2e.console_helpers import axe_violations, form_value, screenshot, sign_in, staff_http, text_of
 from tests.job_helpers import drive, ensure_jobs_queue
 from tests.money_helpers import paid_card_order, paid_cheque_order, refunds_at_stripe
 from tests.orders_world import build_world, draft, line
@@ -340,3 +340,44 @@ def test_the_buyer_edited_for_the_invoice_refused_beside_its_field_and_never_ove
     refused = stale.post(page, data={**form, "last_name": "Autre"}, timeout=30)
     assert refused.status_code == 409 and "quelqu" in refused.text and "a modifié l" in refused.text
     assert orders.get_order(actor, order.id).buyer.last_name == order.buyer.last_name  # nothing written
+
+
+def test_a_ticket_moved_to_another_seat_by_its_place_once(app_server, console_browser, tenant, actor):
+    """The new seat typed as on the venue's plan: a place with no seat and a seat sold to another
+    order are refused, nothing changed; then the ticket moves, its old seat back on sale; the
+    form sent again is the same change."""
+    from chalicelib.services.seat_changes import common
+
+    world = build_world(actor)
+    order = paid_cheque_order(actor, world, line(world, seat_id=world.seats[0].id))
+    paid_cheque_order(actor, world, line(world, seat_id=world.seats[2].id))  # another buyer's seat
+    browser = console_browser
+    sign_in(browser, app_server, tenant, next_path=f"/console/orders/{order.id}")
+    browser.press("#seat-1", "enter", navigates=True)
+    assert text_of(browser, "#current-seat") == "Orchestre A 1"
+    browser.type("#block", "Orchestre")
+    browser.type("#row", "A")
+    browser.type("#number", "9")
+    browser.press("#change-seat", "enter", navigates=True)
+    assert "aucune place de la salle à cet endroit" in browser.text()
+    browser.type("#number", "3")
+    browser.press("#change-seat", "enter", navigates=True)
+    assert browser.find_all("#refused") and orders.tickets_of(orders.get_order(actor, order.id))[0].seat_id == \
+        world.seats[0].id
+    assert axe_violations(browser) == []
+    browser.type("#number", "2")
+    form = {name: browser.attribute(f"input[name={name}]", "value") for name in ("form", "change_id")}
+    browser.press("#change-seat", "enter", navigates=True)
+    assert "La place est changée" in browser.text()
+    assert orders.tickets_of(orders.get_order(actor, order.id))[0].seat_id == world.seats[1].id
+    assert common.holder_of(tenant, world.evening.id, world.seats[0].id) is None  # back on sale
+    screenshot(browser, "order-seat")
+    again = staff_http(app_server, tenant)
+    page = f"{app_server.base}/console/orders/{order.id}/tickets/1/seat"
+    answer = again.post(page, data={"form": form_value(again, page), "change_id": form["change_id"], "block": "Orchestre",
+                                    "row": "A", "number": "2", "requested_by": "buyer"}, timeout=30,
+                        allow_redirects=False)
+    assert answer.status_code == 303  # the same change, answered again
+    from chalicelib.models.seat_changes import SeatChange
+
+    assert len(list(SeatChange.query(f"{tenant}#{order.id}"))) == 1

@@ -266,6 +266,19 @@ def get_seat(actor: Actor, seat_id: str) -> Seat:
     return get_record(actor, Seat, seat_id)
 
 
+def seat_at(actor: Actor, venue_id: str, block: str, row: str, number: str) -> Seat | None:
+    """The venue's seat at this place (as its block, row and number are written), or ``None``:
+    read through the claim that keeps one seat per place (one GetItem, whatever the venue's size)."""
+    from chalicelib.models.base import tenant_key
+    from chalicelib.models.unique_keys import UniqueKey
+
+    try:
+        claim = UniqueKey.get(tenant_key(actor.tenant_id, Seat.entity_type, "position", venue_id, block, row, number))
+    except UniqueKey.DoesNotExist:
+        return None
+    return get_record(actor, Seat, claim.entity_id)
+
+
 def list_seats(actor: Actor, *, venue_id: str, limit: int, cursor: str | None) -> Page[Seat]:
     """A venue's seats in natural block, row, number order (404 if the venue is not the tenant's)."""
     venues.get(actor, venue_id)

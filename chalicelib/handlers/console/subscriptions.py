@@ -327,13 +327,12 @@ def _next_products(screen: Screen, subscription) -> list:
 
 def _plan_labels(screen: Screen, plan) -> dict[str, str]:
     """The new performances' dates and the kept seats' places, for the summary."""
-    from chalicelib.models.catalog import Performance, Seat
-    from chalicelib.services.shared.records import by_ids
+    from chalicelib.services.catalog import catalog
 
     if plan is None:
         return {}
-    performances = by_ids(screen.actor, Performance, plan.seats.keys())
-    seats = by_ids(screen.actor, Seat, plan.seats.values())
+    performances = catalog.performances_by_id(screen.actor, plan.seats.keys())
+    seats = catalog.seats_by_id(screen.actor, plan.seats.values())
     return {**{pid: performance.starts_at for pid, performance in performances.items()},
             **{sid: f"{seat.block} {seat.row} {seat.number}" for sid, seat in seats.items()}}
 
@@ -423,10 +422,9 @@ def _payer_means(screen: Screen, payer) -> list:
 
 
 def _offered_performances(screen: Screen, offered) -> list:
-    from chalicelib.models.catalog import Performance
-    from chalicelib.services.shared.records import by_ids
+    from chalicelib.services.catalog import catalog
 
     if offered is None:
         return []
-    found = by_ids(screen.actor, Performance, offered.performance_ids)
+    found = catalog.performances_by_id(screen.actor, offered.performance_ids)
     return [found[performance_id] for performance_id in offered.performance_ids if performance_id in found]

@@ -47,6 +47,7 @@ from chalicelib.services.shared.actors import Actor
 from chalicelib.services.shared.paging import Page
 from chalicelib.services.shared.records import (
     RecordKind,
+    by_ids,
     check_reference,
     create_record,
     get_record,
@@ -264,6 +265,16 @@ def update_seat(actor: Actor, seat_id: str, changes: dict) -> Seat:
 
 def get_seat(actor: Actor, seat_id: str) -> Seat:
     return get_record(actor, Seat, seat_id)
+
+
+def performances_by_id(actor: Actor, performance_ids: Iterable[str]) -> dict[str, Performance]:
+    """The tenant's performances of these ids (one batch read; unknown ids left out)."""
+    return by_ids(actor, Performance, performance_ids)
+
+
+def seats_by_id(actor: Actor, seat_ids: Iterable[str]) -> dict[str, Seat]:
+    """The tenant's seats of these ids (one batch read; unknown ids left out)."""
+    return by_ids(actor, Seat, seat_ids)
 
 
 def seat_at(actor: Actor, venue_id: str, block: str, row: str, number: str) -> Seat | None:

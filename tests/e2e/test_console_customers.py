@@ -360,6 +360,17 @@ def test_a_segment_defined_by_keyboard_refused_beside_its_rule_then_its_members_
     browser.open(f"{app_server.base}/console/customers/{vip.id}")
     assert "VIP lyonnais" in browser.text()  # the member's record names it
 
+    stale = staff_http(app_server, tenant)  # a form read before another desk renamed the segment
+    page = f"{app_server.base}/console/segments/{segment.id}"
+    shown = stale.get(page, timeout=30).text
+    segments.segments.update(actor, segment.id, {"name": "VIP de Lyon"})
+    fields = {name: re.search(rf'name="{name}" value="([^"]*)"', shown).group(1) for name in ("form", "version")}
+    refused = stale.post(page, timeout=30, data={**fields, "name": "VIP (ancien nom)", "rules.0.kind": "criterion",
+                                                 "rules.0.criterion_name": "VIP", "rules.1.kind": "postcode_prefix",
+                                                 "rules.1.prefix": "69"})
+    assert refused.status_code == 409 and "quelqu" in refused.text
+    assert segments.segments.get(actor, segment.id).name == "VIP de Lyon"  # the other desk's change stands
+
     browser.open(f"{app_server.base}/console/segments/{segment.id}")
     browser.press("#export-members", "enter", navigates=True)
     job_id = browser.current_url().rsplit("/", 1)[1]

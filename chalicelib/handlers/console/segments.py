@@ -41,7 +41,8 @@ def segment_edit(screen: Screen, segment_id: str):
     from chalicelib.services.customers import segments
 
     segment = segments.segments.get(screen.actor, segment_id)
-    return _segment_form(screen, segment, lambda body: segments.segments.update(screen.actor, segment_id, body))
+    return _segment_form(screen, segment, lambda body: segments.segments.update(
+        screen.actor, segment_id, body, read_at_version=screen.read_at_version()))
 
 
 @console_route(bp, ROOT + "/{segment_id}/export", methods=("POST",))
@@ -56,7 +57,7 @@ def segment_export(screen: Screen, segment_id: str):
 def _segment_form(screen: Screen, segment, save):
     """The form of a new or existing segment; saved through the API's schema (``SegmentIn`` or
     ``SegmentPatch``), each refusal shown beside its field and what was typed kept."""
-    from chalicelib.errors import InvalidInput
+    from chalicelib.errors import ConcurrentChange, InvalidInput
 
     typed = _typed(screen) if screen.request.method == "POST" else _shown(segment)
     errors: dict[str, str] = {}
@@ -69,6 +70,13 @@ def _segment_form(screen: Screen, segment, save):
             return screen.redirect(f"{ROOT}/{saved.id}?done=saved")
         except InvalidInput as refused:
             errors = _by_row(screen, refused, typed["rules"])
+        except ConcurrentChange:  # typed values kept; the form now carries the version saved meanwhile
+            errors = {"name": screen.say("quelqu'un a modifié ce segment pendant que vous le modifiiez : relisez-le "
+                                         "puis enregistrez de nouveau si votre saisie doit le remplacer",
+                                         "someone changed this segment while you were editing it: read it again, "
+                                         "then save again if what you typed should replace it")}
+            return screen.page("segment.html.j2", status=409, segment=segment, typed=typed, errors=errors,
+                               seasons=_season_names(screen), done=None, kinds=list(RULE_FIELDS))
     return screen.page("segment.html.j2", status=422 if errors else 200, segment=segment, typed=typed, errors=errors,
                        seasons=_season_names(screen), done=screen.query("done"), kinds=list(RULE_FIELDS))
 

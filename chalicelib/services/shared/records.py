@@ -89,9 +89,11 @@ def create_record(actor: Actor, model: Type[E], fields: dict[str, Any], *, rules
 
 
 def update_record(actor: Actor, model: Type[E], record_id: str, changes: dict[str, Any], *,
-                  rules: Rules | None = None) -> E:
-    """Apply ``changes`` (already validated) under optimistic locking on the record's version."""
+                  rules: Rules | None = None, read_at_version: int | None = None) -> E:
+    """Apply ``changes`` (already validated) under optimistic locking on the record's version;
+    ``read_at_version``: the version a form showed (409 if the record changed since)."""
     record = get_record(actor, model, record_id)
+    refuse_if_changed(record, read_at_version, f"The {model.entity_type.replace('_', ' ')}")
     before = snapshot(record)
     held = record.unique_values()
     for name, value in changes.items():
@@ -153,8 +155,8 @@ class RecordKind:
     def create(self, actor: Actor, fields: dict[str, Any]):
         return create_record(actor, self.model, fields, rules=self.rules)
 
-    def update(self, actor: Actor, record_id: str, changes: dict[str, Any]):
-        return update_record(actor, self.model, record_id, changes, rules=self.rules)
+    def update(self, actor: Actor, record_id: str, changes: dict[str, Any], *, read_at_version: int | None = None):
+        return update_record(actor, self.model, record_id, changes, rules=self.rules, read_at_version=read_at_version)
 
     def get(self, actor: Actor, record_id: str):
         return get_record(actor, self.model, record_id)

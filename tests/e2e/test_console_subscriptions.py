@@ -415,3 +415,27 @@ def test_a_subscriber_put_on_sabbatical_after_seeing_the_seats_kept(app_server, 
     again = http.post(summary.split("?")[0], data={"form": form_value(http, summary), "target": seasons.target.id},
                       timeout=30)
     assert again.status_code == 409
+
+
+def test_a_subscriptions_seat_changed_for_every_performance_to_come(app_server, console_browser, tenant, actor):
+    """A seat taken at one performance blocks the whole change and the page names it; a free one
+    moves every ticket still to come, once, whatever the sends."""
+    from chalicelib.services.orders import orders
+
+    seasons = Seasons(actor)
+    anne, paul = contact_named(actor, "Anne", "Lefort"), contact_named(actor, "Paul", "Garnier")
+    [mine] = seasons.sell(actor, anne, seats={seasons.world.evening.id: seasons.seats[0].id}).subscriptions
+    seasons.sell(actor, paul, seats={seasons.world.evening.id: seasons.seats[2].id})
+    browser = console_browser
+    sign_in(browser, app_server, tenant, next_path=f"/console/subscriptions/{mine.id}")
+    browser.press("#change-seat-link", "enter", navigates=True)
+    for field, value in (("#block", "Parterre"), ("#row", "B"), ("#number", "3")):
+        browser.type(field, value)
+    browser.press("#change-seat", "enter", navigates=True)
+    assert browser.find_all("#refused")  # Paul's seat at the evening: nothing changes
+    assert [t.seat_id for t in orders.tickets_of(orders.get_order(actor, mine.order_id))] == [seasons.seats[0].id]
+    assert axe_violations(browser) == []
+    browser.type("#number", "2")
+    browser.press("#change-seat", "enter", navigates=True)
+    assert "La place est changée pour toutes les séances à venir." in browser.text()
+    assert [t.seat_id for t in orders.tickets_of(orders.get_order(actor, mine.order_id))] == [seasons.seats[1].id]

@@ -11,7 +11,8 @@ from urllib.parse import urlencode
 
 from chalice import Blueprint
 
-from chalicelib.handlers.console.frame import PAGE_SIZE, Screen, console_route, form_body, paging_link, refusal_of
+from chalicelib.handlers.console import seat_forms
+from chalicelib.handlers.console.frame import PAGE_SIZE, Screen, console_route, form_body, paging_link
 
 bp = Blueprint(__name__)
 MAILS_SHOWN = 20  # an order's mails, newest first: a handful in its life
@@ -149,69 +150,26 @@ def cancel_ticket(screen: Screen, order_id: str, position: str):
     return screen.redirect(f"/console/orders/{order_id}?done=cancelled")
 
 
-SEAT_FIELDS = ("block", "row", "number", "requested_by", "direction", "amount", "waived", "means", "reference", "note")
-
-
 @console_route(bp, "/console/orders/{order_id}/tickets/{position}/seat", methods=("GET", "POST"))
 def change_seat(screen: Screen, order_id: str, position: str):
     """One performance's ticket moved to another seat of its venue, found by its place (block,
     row, number), saying who asked and what happens to a price difference (the API's
     ``SeatChangeIn``). The form carries a change id made with it: sent again, it is the same
     change (``seat_changes.ticket``), never a second one."""
-    from chalicelib.errors import DomainError, InvalidInput
     from chalicelib.services.catalog import catalog
-    from chalicelib.services.seat_changes import common
     from chalicelib.services.seat_changes import ticket as ticket_changes
 
     order, ticket = _ticket(screen, order_id, position)
     performance = catalog.get_performance(screen.actor, ticket["performance_id"])
     seat = catalog.get_seat(screen.actor, ticket["seat_id"]) if ticket.get("seat_id") else None
-    typed = {name: screen.value(name) for name in SEAT_FIELDS}
-    errors: dict[str, str] = {}
-    refusal = None
+    form = seat_forms.SeatForm.read(screen)
     if screen.request.method == "POST":
-        try:
-            new_seat = catalog.seat_at(screen.actor, performance.venue_id, typed["block"], typed["row"],
-                                       typed["number"])
-            if new_seat is None:
-                raise InvalidInput.on("block", screen.say("aucune place de la salle à cet endroit (bloc, rang, numéro "
-                                                          "écrits comme sur le plan)",
-                                                          "no seat of the venue at this place (block, row, number "
-                                                          "written as on the plan)"))
-            body = form_body(_seat_request(typed, new_seat.id, screen.value("change_id", 64)), "seat_changes:SeatChangeIn")
-            ticket_changes.change_ticket_seat(screen.actor, order_id, position, body.model_dump(exclude_none=True))
+        done = form.send(screen, performance.venue_id, "seat_changes:SeatChangeIn", lambda body: (
+            ticket_changes.change_ticket_seat(screen.actor, order_id, position, body)))
+        if done:
             return screen.redirect(f"/console/orders/{order_id}?done=seat-changed")
-        except DomainError as refused:
-            errors = {_seat_field(error.field): screen.field_message(error) for error in refused.errors}
-            refusal = refusal_of(screen, refused) if not isinstance(refused, InvalidInput) else None
-    return screen.page("order_seat.html.j2", status=422 if errors and refusal is None else (409 if refusal else 200),
-                       order=order, ticket=ticket, performance=performance, seat=seat, typed=typed, errors=errors,
-                       refusal=refusal, change_id=screen.value("change_id", 64) or common.new_change_id())
-
-
-def _seat_request(typed: dict, seat_id: str, change_id: str) -> dict:
-    """The API's seat change from the form: no price difference unless one is chosen; an amount
-    typed in euros the French or English way."""
-    from chalicelib.values.cents import from_typed
-
-    request = {"change_id": change_id or None, "seat_id": seat_id, "requested_by": typed["requested_by"],
-               "note": typed["note"] or None}
-    if typed["direction"]:
-        try:
-            amount = from_typed(typed["amount"])
-        except ValueError:
-            amount = typed["amount"]  # as typed, for the schema to refuse on its field
-        request["price_difference"] = {"direction": typed["direction"], "amount_cents": amount,
-                                       "waived": bool(typed["waived"]), "means": typed["means"] or None,
-                                       "reference": typed["reference"] or None}
-    return request
-
-
-def _seat_field(field: str) -> str:
-    """A refused field of the API's seat change, as the form names it."""
-    return {"seat_id": "block", "price_difference.amount_cents": "amount", "price_difference.means": "means",
-            "price_difference.direction": "direction", "price_difference.reference": "reference",
-            "price_difference": "direction"}.get(field, field.split(".")[-1])
+    return screen.page("order_seat.html.j2", status=form.status, order=order, ticket=ticket, performance=performance,
+                       seat=seat, form=form)
 
 
 BUYER_FIELDS = ("title", "first_name", "last_name", "email", "language", "company_name", "company_siret",

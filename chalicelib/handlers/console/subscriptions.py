@@ -297,6 +297,37 @@ def subscription_view(screen: Screen, subscription_id: str):
     return _page(screen, "subscription.html.j2", subscription=subscription, names=names, done=screen.query("done"))
 
 
+@console_route(bp, "/console/subscriptions/{subscription_id}/seat", methods=("GET", "POST"))
+def change_seat(screen: Screen, subscription_id: str):
+    """A subscription's seat changed for every performance still to come, in one action, all or
+    nothing (``seat_changes.subscription``): one seat, typed as on the plan of the venue of its
+    performances, who asked, and what happens to a price difference; a performance whose new
+    seat is taken blocks the whole change, and the page names it. The form's change id makes a
+    second send the same change."""
+    from chalicelib.handlers.console import seat_forms
+    from chalicelib.services.catalog import catalog
+    from chalicelib.services.seat_changes import subscription as subscription_changes
+    from chalicelib.services.subscriptions import subscriptions
+
+    subscription = subscriptions.get_subscription(screen.actor, subscription_id)
+    performances = sorted(catalog.performances_by_id(screen.actor, subscription.performance_ids).values(),
+                          key=lambda performance: performance.starts_at)
+    venue_ids = list(dict.fromkeys(performance.venue_id for performance in performances))
+    venue_id = screen.value("venue_id", 64) or (venue_ids[0] if venue_ids else "")
+    form = seat_forms.SeatForm.read(screen)
+    if screen.request.method == "POST" and venue_id in venue_ids:
+        done = form.send(screen, venue_id, "seat_changes:SubscriptionSeatChangeIn", lambda body: (
+            subscription_changes.change_subscription_seats(screen.actor, subscription_id, body)))
+        if done:
+            return screen.redirect(f"/console/subscriptions/{subscription_id}?done=seat-changed")
+    names = {**subscriptions.product_names(screen.actor, [subscription.product_id]),
+             **subscriptions.people_names(screen.actor, [subscription.holder_contact_id])}
+    venues = {venue.id: venue.name for venue in catalog.venues.list(screen.actor, limit=100, cursor=None).items
+              if venue.id in venue_ids}
+    return _page(screen, "subscription_seat.html.j2", status=form.status, subscription=subscription, names=names,
+                 performances=performances, venues=venues, venue_id=venue_id, form=form)
+
+
 @console_route(bp, "/console/subscriptions/{subscription_id}/sabbatical", methods=("GET", "POST"))
 def sabbatical(screen: Screen, subscription_id: str):
     """A sabbatical, as the API's: the new season's product chosen, then what it would keep (the

@@ -339,8 +339,8 @@ def test_a_dry_runs_detail_one_page_after_the_other_and_the_screens_in_english(a
 
 
 def test_a_subscription_sold_at_the_box_office_by_keyboard_once(app_server, console_browser, tenant, actor):
-    """The payer found by the search box, another customer as the holder, three instalments on
-    the payer's saved card: the summary says what will be collected and when, the sale makes one
+    """The payer found by the search box, another customer and the payer as holders (two
+    subscriptions, one order), three instalments on the payer's saved card: the summary says what will be collected and when, the sale makes one
     order; the confirming form sent again sells nothing more. Instalments in cash are refused
     beside the plan, nothing sold."""
     seasons = Seasons(actor)
@@ -355,7 +355,9 @@ def test_a_subscription_sold_at_the_box_office_by_keyboard_once(app_server, cons
     browser.type("#holder_q", "garnier")
     browser.press("#find-holder", "enter", navigates=True)
     browser.press("#pick-holder-1", "enter", navigates=True)
-    assert "Lefort" in text_of(browser, "#payer") and "Garnier" in text_of(browser, "#holder")
+    assert "Lefort" in text_of(browser, "#payer") and "Garnier" in text_of(browser, "#holder-1")
+    browser.press("#add-payer", "enter", navigates=True)  # the payer holds one too: two in one order
+    assert "Lefort" in text_of(browser, "#holder-2")
     assert axe_violations(browser) == []
     screenshot(browser, "subscription-sell")
 
@@ -367,14 +369,15 @@ def test_a_subscription_sold_at_the_box_office_by_keyboard_once(app_server, cons
     choose_by_typing(browser, "#plan_id", "En 3")
     choose_by_typing(browser, "#means", "Carte")
     browser.press("#sale-summary", "enter", navigates=True)
-    assert len(browser.find_all("#instalments tbody tr")) == 3 and "Garnier" in text_of(browser, "#summary-holder")
+    assert len(browser.find_all("#instalments tbody tr")) == 3
+    assert "Garnier" in text_of(browser, "#summary-holders") and "Lefort" in text_of(browser, "#summary-holders")
     assert axe_violations(browser) == []
     screenshot(browser, "subscription-sell-summary")
     browser.press("#confirm-sale", "enter", navigates=True)
     assert "L'abonnement est vendu" in browser.text()
-    [sold] = [Subscription.get(tenant, entry.id) for entry in Subscription.by_payer.query(f"{tenant}#{anne.id}")]
-    assert (sold.holder_contact_id, sold.means, sold.saved_means_id, len(sold.instalments)) == (
-        paul.id, "card_alias", card.id, 3)
+    sold = [Subscription.get(tenant, entry.id) for entry in Subscription.by_payer.query(f"{tenant}#{anne.id}")]
+    assert {s.holder_contact_id for s in sold} == {paul.id, anne.id} and len({s.order_id for s in sold}) == 1
+    assert {(s.means, s.saved_means_id, len(s.instalments)) for s in sold} == {("card_alias", card.id, 3)}
 
     http = staff_http(app_server, tenant)  # a second sale, its confirming form sent twice (a double click)
     sell_url = f"{app_server.base}/console/subscriptions/products/{seasons.source.id}/sell"
@@ -386,7 +389,7 @@ def test_a_subscription_sold_at_the_box_office_by_keyboard_once(app_server, cons
     first = http.post(sell_url, data={**typed, **confirm, "step": "confirm"}, timeout=30)
     second = http.post(sell_url, data={**typed, **confirm, "step": "confirm"}, timeout=30)
     assert "L&#39;abonnement est vendu" in first.text and "rien n&#39;a été vendu deux fois" in second.text
-    assert len(list(Subscription.by_payer.query(f"{tenant}#{anne.id}"))) == 2  # the browser's and this one
+    assert len(list(Subscription.by_payer.query(f"{tenant}#{anne.id}"))) == 3  # the browser's two and this one
 
 
 def test_a_subscriber_put_on_sabbatical_after_seeing_the_seats_kept(app_server, console_browser, tenant, actor):

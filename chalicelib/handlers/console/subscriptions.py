@@ -388,10 +388,12 @@ def sell(screen: Screen, product_id: str):
     if product.kind not in BUNDLE_KINDS:
         raise NotFound(f"Product {product_id} is not a subscription.")
     offered = terms.terms_of(screen.actor, [product_id]).get(product_id)  # none yet: said, nothing sold
-    picked = {name: screen.query(name) or screen.value(name, 64) or None for name in ("payer", "holder")}
-    payer = contacts.get_contact(screen.actor, picked["payer"]) if picked["payer"] else None
-    holder = contacts.get_contact(screen.actor, picked["holder"]) if picked["holder"] else payer
-    context = {"product": product, "terms": offered, "payer": payer, "holder": holder,
+    payer_id = screen.query("payer") or screen.value("payer", 64) or None
+    payer = contacts.get_contact(screen.actor, payer_id) if payer_id else None
+    holders = _holders(screen, payer)
+    chosen = bool(screen.query_values("holder") or screen.values("holder"))  # else the payer, by default
+    context = {"product": product, "terms": offered, "payer": payer, "holders": holders,
+               "holders_query": "&".join(f"holder={holder.id}" for holder in holders) if chosen else "",
                "found": _people_found(screen), "means": _payer_means(screen, payer),
                "tariffs": catalog.tariffs.list(screen.actor, limit=100, cursor=None, product_id=product_id).items,
                "performances": _offered_performances(screen, offered), "typed": {}, "errors": {}}
@@ -399,7 +401,7 @@ def sell(screen: Screen, product_id: str):
         return _page(screen, "subscription_sell.html.j2", **context)
     typed = {name: screen.value(name, 64) for name in ("tariff_id", "delivery_mode", "plan_id", "means")}
     typed["performance_ids"] = screen.values("performance_id")
-    draft = _sale_draft(product_id, payer.id, holder.id, typed)
+    draft = _sale_draft(product_id, payer.id, [holder.id for holder in holders], typed)
     try:
         body = form_body(draft, "subscriptions:SubscriptionSaleIn").model_dump()
         if screen.value("step", 10) == "confirm":
@@ -415,18 +417,36 @@ def sell(screen: Screen, product_id: str):
                  instalments=selling.instalments_of(placement), request_id=selling.new_request_id())
 
 
-def _sale_draft(product_id: str, payer_id: str, holder_id: str, typed: dict) -> dict:
-    """The API's sale request from the form: a saved means is chosen as ``kind:id``."""
+MAX_HOLDERS = 10  # as the API's sale takes
+
+
+def _holders(screen: Screen, payer) -> list:
+    """The sale's holders: those picked (``holder``, repeated, in order), else the payer; one
+    left out by ``drop``. Each a subscription of the one order."""
+    from chalicelib.services.contacts import contacts
+
+    if payer is None:
+        return []
+    asked = screen.query_values("holder") or screen.values("holder")
+    dropped = screen.query("drop")
+    wanted = [holder_id for holder_id in dict.fromkeys(asked) if holder_id != dropped][:MAX_HOLDERS]
+    return [contacts.get_contact(screen.actor, holder_id) for holder_id in wanted] or [payer]
+
+
+def _sale_draft(product_id: str, payer_id: str, holder_ids: list[str], typed: dict) -> dict:
+    """The API's sale request from the form: a saved means is chosen as ``kind:id``; the
+    performances chosen (when the terms say choose N) are each holder's."""
     means, _, saved = (typed["means"] or "").partition(":")
     return {"product_id": product_id, "tariff_id": typed["tariff_id"], "payer_contact_id": payer_id,
             "delivery_mode": typed["delivery_mode"], "plan_id": typed["plan_id"], "means": means,
             "saved_means_id": saved or None,
-            "subscribers": [{"holder_contact_id": holder_id, "performance_ids": typed["performance_ids"] or None}]}
+            "subscribers": [{"holder_contact_id": holder_id, "performance_ids": typed["performance_ids"] or None}
+                            for holder_id in holder_ids]}
 
 
 def _sale_field(field: str) -> str:
     """A refused field of the API's sale, as the form names it."""
-    if field.startswith("subscribers.0.performance_ids"):
+    if field.startswith("subscribers.") and ".performance_ids" in field:
         return "performance_ids"
     if field == "saved_means_id":
         return "means"

@@ -19,8 +19,8 @@ from chalicelib.models.money import Refund
 from chalicelib.services.catalog import organisation
 from chalicelib.services.ledger import ledger, metrics
 from chalicelib.services.mail import notifications
-from chalicelib.services.money import refunds
 from chalicelib.services.orders import orders
+from chalicelib.services.shared.form_requests import new_request_id
 from tests.e2e.console_helpers import axe_violations, form_value, screenshot, sign_in, staff_http, text_of
 from tests.job_helpers import drive, ensure_jobs_queue
 from tests.money_helpers import paid_card_order, paid_cheque_order, refunds_at_stripe
@@ -100,7 +100,7 @@ def test_two_tickets_of_a_card_order_refunded_after_their_summary_and_only_once(
     # A form without the summary's amounts refunds nothing (what nobody was shown)
     incomplete = http.post(f"{app_server.base}/console/orders/{order.id}/refund", timeout=30, data={
         "form": form_value(http, f"{app_server.base}/console/orders/{order.id}"),
-        "request_id": refunds.new_request_id(), "position": ["3"]})
+        "request_id": new_request_id(), "position": ["3"]})
     assert incomplete.status_code == 422 and "incomplet" in incomplete.text
     assert orders.tickets_of(orders.get_order(actor, order.id))[2].state == "valid"
     # Another venue's staff find nothing at these addresses

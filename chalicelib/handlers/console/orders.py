@@ -285,6 +285,7 @@ def refund(screen: Screen, order_id: str):
     from chalicelib.services.money import refunds
     from chalicelib.services.orders import orders
     from chalicelib.services.orders.details import order_details
+    from chalicelib.services.shared.form_requests import new_request_id
 
     method = _method(screen, screen.query("method"))
     positions = _asked_positions(screen, [value[:4] for value in screen.query_values("position")[:40]])
@@ -297,7 +298,7 @@ def refund(screen: Screen, order_id: str):
         body = _refund_body(positions, [], "money:SettleTicketsIn")
         quote = customer_money.settlement_summary(screen.actor, order_id, body.positions)
     return screen.page("refund_summary.html.j2", order=order_details(orders.get_order(screen.actor, order_id)),
-                       quote=quote, method=method, request_id=refunds.new_request_id())
+                       quote=quote, method=method, request_id=new_request_id())
 
 
 def _method(screen: Screen, asked: str | None) -> str:

@@ -25,10 +25,10 @@ class SeatForm:
 
     @classmethod
     def read(cls, screen: Screen) -> "SeatForm":
-        from chalicelib.services.seat_changes import common
+        from chalicelib.services.shared.form_requests import new_request_id
 
         return cls(typed={name: screen.value(name) for name in FIELDS},
-                   change_id=screen.value("change_id", 64) or common.new_change_id())
+                   change_id=screen.value("change_id", 64) or new_request_id())
 
     @property
     def status(self) -> int:

@@ -382,6 +382,7 @@ def sell(screen: Screen, product_id: str):
     from chalicelib.errors import InvalidInput, NotFound
     from chalicelib.services.catalog import catalog
     from chalicelib.services.contacts import contacts
+    from chalicelib.services.shared.form_requests import new_request_id
     from chalicelib.services.subscriptions import selling, terms
 
     product = catalog.products.get(screen.actor, product_id)
@@ -414,7 +415,7 @@ def sell(screen: Screen, product_id: str):
             errors.setdefault(_sale_field(error.field), screen.field_message(error))
         return _page(screen, "subscription_sell.html.j2", status=422, **{**context, "typed": typed, "errors": errors})
     return _page(screen, "subscription_sell_summary.html.j2", **{**context, "typed": typed}, placement=placement,
-                 instalments=selling.instalments_of(placement), request_id=selling.new_request_id())
+                 instalments=selling.instalments_of(placement), request_id=new_request_id())
 
 
 MAX_HOLDERS = 10  # as the API's sale takes

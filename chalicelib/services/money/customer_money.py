@@ -44,6 +44,7 @@ from chalicelib.services.orders.settlements import (
 )
 from chalicelib.services.shared.actors import Actor
 from chalicelib.services.shared.audit import audit_event
+from chalicelib.services.shared.form_requests import checked_request_id
 from chalicelib.services.shared.paging import Page, paged
 
 
@@ -127,9 +128,7 @@ def settle_once(actor: Actor, order_id: str, request_id: str, positions: list[in
     made now."""
     if settlement not in ("credit", "donation"):
         raise InvalidInput.on("method", "credit or donation")
-    if not ids.is_id(request_id):
-        raise InvalidInput("This form has no valid request id; open the summary again.",
-                           errors=[FieldError("request_id", "not an id")])
+    checked_request_id(request_id)
     if _settled_by(actor, order_id, request_id, positions):
         return False
     settle = credit_tickets if settlement == "credit" else donate_tickets

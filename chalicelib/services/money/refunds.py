@@ -59,6 +59,7 @@ from chalicelib.services.orders.settlements import (
 )
 from chalicelib.services.shared.actors import Actor
 from chalicelib.services.shared.audit import audit_event
+from chalicelib.services.shared.form_requests import checked_request_id
 from chalicelib.services.shared.paging import Page, paged
 from chalicelib.values import bank_accounts
 
@@ -213,11 +214,6 @@ def request_refund(actor: Actor, order_id: str, positions: list[int], *, amounts
     return refund
 
 
-def new_request_id() -> str:
-    """The id a refund's summary gives its confirming form: the refund it asks for will carry it."""
-    return ids.new_id()
-
-
 def request_refund_once(actor: Actor, order_id: str, request_id: str, positions: list[int], *,
                         amounts: dict[int, int] | None = None, bank: BankAccount | None = None) -> tuple[Refund, bool]:
     """The refund a summary's form asked for, made at most once whatever the submits: the form
@@ -225,9 +221,7 @@ def request_refund_once(actor: Actor, order_id: str, request_id: str, positions:
     again (a reload, a double click, the back button) finds that refund and answers it, with
     ``False`` (not made now), instead of refusing; the claim's conditions keep two concurrent
     submits to one refund, and the loser then finds the winner's record."""
-    if not ids.is_id(request_id):
-        raise InvalidInput("This refund form has no valid request id; open the summary again.",
-                           errors=[FieldError("request_id", "not an id")])
+    checked_request_id(request_id)
     existing = _refund_named(actor, order_id, request_id)
     if existing is not None:
         return existing, False

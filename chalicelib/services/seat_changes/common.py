@@ -148,10 +148,6 @@ def change_id_of(request: dict) -> str:
     return request.get("change_id") or ids.new_id()
 
 
-def new_change_id() -> str:
-    """The id a change's form carries: sent again, it is the same change (never a second one)."""
-    return ids.new_id()
-
 
 # -- seats -------------------------------------------------------------------------------------
 

@@ -36,6 +36,7 @@ from chalicelib.services.contacts import contacts
 from chalicelib.services.orders import orders
 from chalicelib.services.shared.actors import Actor
 from chalicelib.services.shared.audit import audit_event, snapshot
+from chalicelib.services.shared.form_requests import checked_request_id
 from chalicelib.services.shared.records import by_ids, get_record
 from chalicelib.services.subscriptions.collector import due_entry
 from chalicelib.services.subscriptions.terms import get_terms, plan_of
@@ -90,8 +91,7 @@ def sell_once(actor: Actor, draft: dict, request_id: str) -> tuple[Sale, bool]:
     confirms): the form sent again (a double click, a reload) answers the sale already made,
     never a second one, and gives its holders the numbers a crash after the sale left ungiven.
     The sale, and whether it was made now."""
-    if not ids.is_id(request_id):
-        raise InvalidInput.on("request_id", "this sale's form has no valid request id: open its summary again")
+    checked_request_id(request_id)
     made = sale_of(actor, request_id)
     if made is None:
         try:
@@ -105,11 +105,6 @@ def sell_once(actor: Actor, draft: dict, request_id: str) -> tuple[Sale, bool]:
         raise Conflict("This form's request id names another sale; open the sale's summary again.")
     _number_holders(actor, list(by_ids(actor, Contact, {s.holder_contact_id for s in made.subscriptions}).values()))
     return made, False
-
-
-def new_request_id() -> str:
-    """The id a sale's summary gives its confirming form: the order it sells will carry it."""
-    return ids.new_id()
 
 
 def sale_of(actor: Actor, order_id: str) -> Sale | None:

@@ -344,11 +344,15 @@ def test_a_segment_defined_by_keyboard_refused_beside_its_rule_then_its_members_
     browser.type("#rules-1-prefix", "69-")
     choose_by_typing(browser, "#rules-2-kind", "est abonn")
     browser.press("#rules-2-negated", "space")
+    choose_by_typing(browser, "#rules-3-kind", "a donn")
+    browser.type("#rules-3-amount", "douze")
     browser.press("#save-segment", "enter", navigates=True)
     assert browser.attribute("#rules-1-prefix", "aria-invalid") == "true"  # "69-" is not a postcode's beginning
+    assert browser.attribute("#rules-3-amount", "aria-invalid") == "true"  # not an amount: beside its own row
     assert segments.segments.list(actor, limit=10, cursor=None).items == []
     assert browser.attribute("#rules-0-criterion_name", "value") == "VIP"  # what was typed is kept
     browser.type("#rules-1-prefix", "69")
+    choose_by_typing(browser, "#rules-3-kind", "(aucune)")  # that rule left out after all
     browser.press("#save-segment", "enter", navigates=True)
     assert "Le segment est enregistré." in browser.text()
     [segment] = segments.segments.list(actor, limit=10, cursor=None).items

@@ -47,7 +47,7 @@ class SeatForm:
                 raise InvalidInput.on("block", screen.say(
                     "aucune place de la salle à cet endroit (bloc, rang, numéro écrits comme sur le plan)",
                     "no seat of the venue at this place (block, row, number written as on the plan)"))
-            change(form_body(self.request(new_seat.id), schema).model_dump(exclude_none=True))
+            change(form_body(self.request(screen, new_seat.id), schema).model_dump(exclude_none=True))
             return True
         except DomainError as refused:
             self.errors = {FORM_FIELDS.get(error.field, error.field.split(".")[-1]): screen.field_message(error)
@@ -55,19 +55,15 @@ class SeatForm:
             self.refusal = None if isinstance(refused, InvalidInput) else refusal_of(screen, refused)
             return False
 
-    def request(self, seat_id: str) -> dict:
-        """The API's seat change: no price difference unless one is chosen; an amount typed in
-        euros the French or English way."""
-        from chalicelib.values.cents import from_typed
-
+    def request(self, screen: Screen, seat_id: str) -> dict:
+        """The API's seat change: no price difference unless one is chosen; its amount typed in
+        euros the French or English way (``Screen.hundredths``; none typed: for the schema to
+        refuse)."""
         typed = self.typed
         request: dict[str, Any] = {"change_id": self.change_id, "seat_id": seat_id,
                                    "requested_by": typed["requested_by"], "note": typed["note"] or None}
         if typed["direction"]:
-            try:
-                amount: Any = from_typed(typed["amount"])
-            except ValueError:
-                amount = typed["amount"]  # as typed, for the schema to refuse on its field
+            amount: Any = screen.hundredths("amount") if typed["amount"] else None
             request["price_difference"] = {"direction": typed["direction"], "amount_cents": amount,
                                            "waived": bool(typed["waived"]), "means": typed["means"] or None,
                                            "reference": typed["reference"] or None}

@@ -133,7 +133,9 @@ def _rules(screen: Screen, rows: list[dict]) -> list[dict[str, Any]]:
             try:
                 rule["amount_cents"] = from_typed(row["amount"])
             except ValueError:
-                rule["amount_cents"] = row["amount"]  # as typed, for the schema to refuse on its field
+                # As typed, for the schema to refuse on its row with the rows' other refusals (the
+                # screen's ``hundredths`` would refuse it alone, before the schema reads the rest).
+                rule["amount_cents"] = row["amount"]
         rules.append(rule)
     return rules
 

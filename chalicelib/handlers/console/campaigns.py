@@ -46,8 +46,7 @@ def _campaign_request(screen: Screen):
                        "fixed_cents": screen.hundredths("fee_fixed") if fee_kind == "fixed" else 0,
                        "percent_bp": screen.hundredths("fee_percent") if fee_kind == "percent" else 0},
     }
-    return form_body({name: value for name, value in request.items() if value is not None},
-                      "campaigns:CampaignIn")
+    return form_body({name: value for name, value in request.items() if value is not None}, "campaigns:CampaignIn")
 
 
 @console_route(bp, "/console/campaigns/new", methods=("GET", "POST"))

@@ -111,7 +111,8 @@ def customer_lists(screen: Screen, contact_id: str):
 
     change, list_id = screen.value("change", 10), screen.value("list_id", 64)
     if change not in ("join", "leave") or not list_id:
-        raise InvalidInput.on("list_id", "choose a list to join or leave")
+        raise InvalidInput.on("list_id", screen.say("choisissez une liste où inscrire ou d'où désinscrire",
+                                                    "choose a list to join or leave"))
     how = form_body({"how": screen.value("how") or screen.say("au guichet", "at the box office")},
                     "contacts:MembershipChangeIn").how
     (mailing_lists.join if change == "join" else mailing_lists.leave)(screen.actor, contact_id, list_id, how=how)

@@ -63,8 +63,10 @@ class Screen:
 
     def field_message(self, refused: FieldError) -> str:
         """A refused field's message in the reader's language when the refusal has one in French,
-        else as written (English)."""
-        return refused.french if refused.french and self.language == "fr" else refused.message
+        else as written (English), without pydantic's "Value error, " before a rule's own words."""
+        if refused.french and self.language == "fr":
+            return refused.french
+        return refused.message.removeprefix("Value error, ")
 
     def say(self, french: str, english: str) -> str:
         return _say(self.language)(french, english)

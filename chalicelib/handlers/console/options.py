@@ -261,8 +261,8 @@ def release_all(screen: Screen):
                            lines=[], line_ids=[], asked=asked, for_all=True, mail=_release_mail(screen))
     asked = _collected(screen.values)
     filters = _line_filters(asked)
-    body = form_body({**filters.as_params(), "mail": screen.value("mail") == "1", **_reason(screen)}
-                                 , "options:ReleaseAllIn")
+    body = form_body({**filters.as_params(), "mail": screen.value("mail") == "1", **_reason(screen)},
+                     "options:ReleaseAllIn")
     job = bulk.release_all(screen.actor, filters, mail=body.mail, reason=body.reason)
     return screen.redirect(f"/console/jobs/{job.id}")
 

@@ -77,7 +77,8 @@ def refund_cancel(screen: Screen, order_id: str, refund_id: str):
     typed = {"reason": screen.value("reason")}
     try:
         if not typed["reason"]:  # the API takes an empty reason; the venue's books should not
-            raise InvalidInput.on("reason", "say why this refund will not be paid")
+            raise InvalidInput.on("reason", screen.say("dites pourquoi ce remboursement ne sera pas payé",
+                                                       "say why this refund will not be paid"))
         body = form_body(typed, "money:RefundCancelIn")
     except InvalidInput as refused:
         return _refund_page(screen, order_id, refund_id, status=422, typed=typed,

@@ -171,8 +171,7 @@ def channel_messages(screen: Screen, channel_id: str):
         # one past the schema's maximum, so that a message too long is the schema's refusal, not a silent cut
         typed = {name: screen.value(name, MESSAGE_LENGTH + 1) for name in typed}
         try:
-            body = form_body({name: value or None for name, value in typed.items()},
-                              "catalog:SalesChannelPatch")
+            body = form_body({name: value or None for name, value in typed.items()}, "catalog:SalesChannelPatch")
             catalog.sales_channels.update(screen.actor, channel_id, body.model_dump(exclude_unset=True))
             return screen.redirect(f"{ROOT}/channels/{channel_id}?done=saved")
         except InvalidInput as error:
@@ -205,7 +204,7 @@ def _limit_body(typed: dict, model: str):
     line breaks (a space is kept inside a prefix, for the schema to refuse it: "75 011" is not
     "75" and "011"); an empty label is no label."""
     return form_body({"country": typed["country"], "postcode_prefixes": _prefixes(typed),
-                             "label": typed["label"] or None}, model)
+                      "label": typed["label"] or None}, model)
 
 
 def _prefixes(typed: dict) -> list[str]:
@@ -221,7 +220,7 @@ def _by_field(screen: Screen, error, typed: dict | None = None) -> dict[str, lis
         name, _, position = item.field.partition(".")
         if position.isdigit() and int(position) < len(prefixes):
             position = f"« {prefixes[int(position)]} »"
-        message = screen.field_message(item).removeprefix("Value error, ")  # pydantic's wording of a validator's refusal
+        message = screen.field_message(item)
         found.setdefault(name, []).append(f"{position} : {message}" if position else message)
     return found or {"": [error.detail]}
 

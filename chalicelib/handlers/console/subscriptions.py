@@ -392,14 +392,10 @@ def sell(screen: Screen, product_id: str):
     payer_id = screen.query("payer") or screen.value("payer", 64) or None
     payer = contacts.get_contact(screen.actor, payer_id) if payer_id else None
     holders = _holders(screen, payer)
-    chosen = bool(screen.query_values("holder") or screen.values("holder"))  # else the payer, by default
-    context = {"product": product, "terms": offered, "payer": payer, "holders": holders,
-               "holders_query": "&".join(f"holder={holder.id}" for holder in holders) if chosen else "",
-               "found": _people_found(screen), "means": _payer_means(screen, payer),
-               "tariffs": catalog.tariffs.list(screen.actor, limit=100, cursor=None, product_id=product_id).items,
-               "performances": _offered_performances(screen, offered), "typed": {}, "errors": {}}
+    shown = {"product": product, "terms": offered, "payer": payer, "holders": holders,
+             "performances": _offered_performances(screen, offered)}
     if screen.request.method == "GET" or payer is None or offered is None:
-        return _page(screen, "subscription_sell.html.j2", **context)
+        return _sell_form(screen, shown)
     typed = {name: screen.value(name, 64) for name in ("tariff_id", "delivery_mode", "plan_id", "means")}
     typed["performance_ids"] = screen.values("performance_id")
     draft = _sale_draft(product_id, payer.id, [holder.id for holder in holders], typed)
@@ -413,9 +409,23 @@ def sell(screen: Screen, product_id: str):
         errors: dict[str, str] = {}
         for error in refused.errors:
             errors.setdefault(_sale_field(error.field), screen.field_message(error))
-        return _page(screen, "subscription_sell.html.j2", status=422, **{**context, "typed": typed, "errors": errors})
-    return _page(screen, "subscription_sell_summary.html.j2", **{**context, "typed": typed}, placement=placement,
+        return _sell_form(screen, shown, status=422, typed=typed, errors=errors)
+    return _page(screen, "subscription_sell_summary.html.j2", **shown, typed=typed, placement=placement,
                  instalments=selling.instalments_of(placement), request_id=new_request_id())
+
+
+def _sell_form(screen: Screen, shown: dict, *, status: int = 200, typed: dict | None = None,
+               errors: dict | None = None):
+    """The sale's form, with its choices read now (the people found, the payer's saved means,
+    the tariffs): never before a summary or a sale, which do not show them."""
+    from chalicelib.services.catalog import catalog
+
+    chosen = bool(screen.query_values("holder") or screen.values("holder"))  # else the payer, by default
+    return _page(screen, "subscription_sell.html.j2", status=status, **shown, typed=typed or {}, errors=errors or {},
+                 holders_query="&".join(f"holder={holder.id}" for holder in shown["holders"]) if chosen else "",
+                 found=_people_found(screen), means=_payer_means(screen, shown["payer"]),
+                 tariffs=catalog.tariffs.list(screen.actor, limit=100, cursor=None,
+                                              product_id=shown["product"].id).items)
 
 
 MAX_HOLDERS = 10  # as the API's sale takes
